@@ -1,0 +1,54 @@
+# A thin front door to meson. `make`, `make test`, `make demo`, `make asan`, `make bench`.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PYTEST = /usr/bin/python3 -m pytest
+HAKO_ROOT ?= /var/lib/hako
+
+.PHONY: all deps build test unit integration asan demo bench format clean test-v2
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	@scripts/deps.sh --build
+	meson setup $(BUILD) >/dev/null
+
+build: $(BUILD)/build.ninja
+	@ninja -C $(BUILD) >/dev/null
+
+unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+integration: build
+	HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs tests/integration
+
+test: deps build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+	HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs tests/integration
+
+$(ASAN_BUILD)/build.ninja:
+	@scripts/deps.sh --build
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD) >/dev/null
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		HAKO_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) -q -rs tests/integration
+
+demo: deps build
+	$(BUILD)/hako --root $(HAKO_ROOT) image build-busybox >/dev/null
+	$(BUILD)/hako --root $(HAKO_ROOT) run -it busybox /bin/sh
+
+bench: build
+	@scripts/deps.sh --bench
+	bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/unit/*.c')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

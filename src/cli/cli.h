@@ -1,0 +1,44 @@
+/* cli.h — the two front doors and the helpers the command files share.
+ *
+ * Only src/cli prints errors and chooses exit codes. Each command family lives in its own
+ * file and exposes `int cmd_<name>(int argc, char **argv)` (argv[0] is the command name),
+ * returning the process exit status. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "util/error.h"
+
+int runtime_main(int argc, char **argv);
+int engine_main(int argc, char **argv);
+
+/* Global options of the engine front door, set before a command runs. */
+struct engine_opts {
+    const char *root;    /* --root, default /var/lib/hako */
+    const char *runroot; /* --runroot, default /run/hako */
+};
+extern struct engine_opts engine_opts;
+
+/* Print "<prog>: <message>" to stderr. */
+void cli_error(const char *fmt, ...) _printf_(1, 2);
+/* Print the error's message with a prefix naming the command, return exit code. */
+int cli_fail(const struct hk_error *err, int exit_code);
+
+/* A command of a front door. */
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+/* Engine commands, one family per file (cli/image.c, cli/container.c, ...). */
+int cmd_pull(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);

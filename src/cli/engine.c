@@ -1,0 +1,99 @@
+/* engine.c — the `hako` front door: global options, then one command. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+
+struct engine_opts engine_opts = {
+    .root = "/var/lib/hako",
+    .runroot = "/run/hako",
+};
+
+static const struct cli_command commands[] = {
+    {"images", cmd_images, "List images"},
+    {"image", cmd_image, "Manage images (inspect, ls, rm, build-busybox)"},
+    {"import", cmd_import, "Import a rootfs tarball as an image"},
+    {"load", cmd_load, "Load images from a docker-archive or oci-archive"},
+    {"login", cmd_login, "Log in to a registry"},
+    {"logout", cmd_logout, "Log out from a registry"},
+    {"pull", cmd_pull, "Pull an image from a registry"},
+    {"rmi", cmd_rmi, "Remove images"},
+    {"save", cmd_save, "Save images to a docker-archive"},
+    {"tag", cmd_tag, "Tag an image"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: hako [OPTIONS] COMMAND [ARG...]\n\n"
+               "A small daemonless container engine.\n\n"
+               "Options:\n"
+               "  --root DIR        storage root (default /var/lib/hako, or $HAKO_ROOT)\n"
+               "  --runroot DIR     runtime state (default /run/hako, or $HAKO_RUNROOT)\n"
+               "  --log-level LVL   error, warn, info or debug\n"
+               "  -v, --version     print the version\n"
+               "  -h, --help        this help\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-10s %s\n", "runtime", "The OCI runtime (same as hako-runtime)");
+}
+
+int engine_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, 'r'},  {"runroot", required_argument, NULL, 'R'},
+        {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    if (getenv("HAKO_ROOT"))
+        engine_opts.root = getenv("HAKO_ROOT");
+    if (getenv("HAKO_RUNROOT"))
+        engine_opts.runroot = getenv("HAKO_RUNROOT");
+    int c;
+    /* "+" stops at the first non-option: the command's own flags follow it. */
+    while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            engine_opts.root = optarg;
+            break;
+        case 'R':
+            engine_opts.runroot = optarg;
+            break;
+        case 'l': {
+            enum log_level lvl;
+            if (log_level_from_string(optarg, &lvl) < 0) {
+                cli_error("--log-level: '%s' is not one of error, warn, info, debug", optarg);
+                return 125;
+            }
+            log_set_level(lvl);
+            break;
+        }
+        case 'v':
+            printf("hako version %s\n", HAKO_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 125;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 125;
+    }
+    const char *name = argv[optind];
+    for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+        if (strcmp(commands[i].name, name) == 0) {
+            int sub_argc = argc - optind;
+            char **sub_argv = argv + optind;
+            optind = 0; /* reset getopt for the command's own parser */
+            return commands[i].run(sub_argc, sub_argv);
+        }
+    cli_error("'%s' is not a hako command. See 'hako --help'", name);
+    return 125;
+}

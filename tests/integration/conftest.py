@@ -1,0 +1,153 @@
+"""Shared fixtures for hako's integration tests.
+
+Every test runs the real binaries as root, in a temp directory of its own, and must leave
+nothing behind: the `no_leaks` fixture (autouse) compares the machine's mounts, hako cgroups,
+network namespaces and child processes before and after each test and fails the test when
+something is left over.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("HAKO_BUILD", REPO / "build"))
+HAKO = BUILD / "hako"
+RUNTIME = BUILD / "hako-runtime"
+BUSYBOX = Path("/bin/busybox")
+
+
+def pytest_configure(config):
+    if os.geteuid() != 0:
+        pytest.exit("the integration tests need root (run `make test` as root, or with sudo)", 2)
+    if not HAKO.exists():
+        pytest.exit(f"{HAKO} is missing: build first (make)", 2)
+
+
+# --- leak checking ---------------------------------------------------------------------------
+
+def _mounts():
+    with open("/proc/self/mountinfo") as f:
+        return {line.split()[4] for line in f}
+
+
+def _hako_cgroups():
+    found = set()
+    root = Path("/sys/fs/cgroup")
+    for hier in root.iterdir():
+        top = hier / "hako"
+        if not top.is_dir():
+            if hier.name == "hako" and (root / "cgroup.controllers").exists():
+                top = hier  # pure v2: /sys/fs/cgroup/hako
+            else:
+                continue
+        for dirpath, dirnames, _ in os.walk(top):
+            for d in dirnames:
+                found.add(os.path.join(dirpath, d))
+    return found
+
+
+def _netns():
+    p = Path("/run/netns")
+    return {x.name for x in p.iterdir()} if p.is_dir() else set()
+
+
+def _children():
+    """Processes whose parent chain reaches this pytest process (our descendants)."""
+    me = os.getpid()
+    parents = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents[int(d.name)] = ppid
+    out = set()
+    for pid in parents:
+        p, seen = pid, 0
+        while p > 1 and seen < 64:
+            p = parents.get(p, 0)
+            seen += 1
+            if p == me:
+                out.add(pid)
+                break
+    return out
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request):
+    before = (_mounts(), _hako_cgroups(), _netns())
+    yield
+    # give exiting processes a moment to be reaped
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        after = (_mounts(), _hako_cgroups(), _netns())
+        kids = _children()
+        if all(a <= b for a, b in zip(after, before)) and not kids:
+            return
+        time.sleep(0.05)
+    leaks = []
+    for name, a, b in zip(("mounts", "cgroups", "netns"), after, before):
+        if a - b:
+            leaks.append(f"{name}: {sorted(a - b)}")
+    if kids:
+        leaks.append(f"processes: {sorted(kids)}")
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    pytest.fail("left behind after the test: " + "; ".join(leaks))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def run(cmd, check=False, timeout=60, **kw):
+    """Run a command, capture text output; never raises on non-zero unless check."""
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    p = subprocess.run([str(c) for c in cmd], text=True, timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+def make_busybox_rootfs(dest: Path):
+    """A minimal root filesystem: Debian's static busybox, its applet links, passwd/group."""
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root",
+              "home", "var", "run"):
+        (dest / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BUSYBOX, dest / "bin/busybox")
+    applets = subprocess.run([str(BUSYBOX), "--list-full"], text=True, capture_output=True,
+                             check=True).stdout.split()
+    for a in applets:
+        link = dest / a
+        if link.exists() or link.is_symlink():
+            continue
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to("/bin/busybox")
+    (dest / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n"
+                                     "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+    (dest / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
+    (dest / "tmp").chmod(0o1777)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs_template(tmp_path_factory):
+    return make_busybox_rootfs(tmp_path_factory.mktemp("busybox") / "rootfs")
+
+
+@pytest.fixture
+def busybox_rootfs(tmp_path, busybox_rootfs_template):
+    dest = tmp_path / "rootfs"
+    shutil.copytree(busybox_rootfs_template, dest, symlinks=True)
+    return dest
