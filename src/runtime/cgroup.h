@@ -1,0 +1,73 @@
+/* cgroup.h — a container's cgroups, on every layout a host has.
+ *
+ * Layouts: v1 (one hierarchy per controller), v2 (unified), and hybrid (v1 controllers plus a
+ * cgroup2 mount, usually /sys/fs/cgroup/unified, holding the rest — this development machine
+ * has hugetlb there). Backends are ops structs, one file each (cgroup-v1.c, cgroup-v2.c);
+ * a manager drives one or both.
+ *
+ * Paths: linux.cgroupsPath absolute is used as given; relative is placed under "/hako"; absent
+ * is "/hako/<id>". Never relative to the caller's own cgroup (a runtime started from a service
+ * must not nest containers under that service's limits). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "oci/parse.h"
+#include "util/error.h"
+
+enum cgroup_layout { CGROUP_LAYOUT_V1, CGROUP_LAYOUT_V2, CGROUP_LAYOUT_HYBRID };
+
+struct cgroup_manager;
+
+int cgroup_layout_detect(enum cgroup_layout *ret, struct hk_error *err);
+
+/* Create the container's cgroup (every hierarchy) and apply linux.resources (may be NULL;
+ * parse errors are located through ctx). On failure nothing is left behind. */
+int cgroup_create(const char *id, const char *cgroups_path, const json_t *resources,
+                  const struct parse_ctx *ctx, struct cgroup_manager **ret, struct hk_error *err);
+
+/* Put pid into the container's cgroup in every hierarchy. */
+int cgroup_enter(struct cgroup_manager *m, pid_t pid, struct hk_error *err);
+
+/* A v2 cgroup directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the layout has none
+ * that can hold every controller (v1, hybrid). Owned by the manager. */
+int cgroup_clone_fd(const struct cgroup_manager *m);
+
+/* Record in state.json, and the way back (for start/kill/delete/update in later commands). */
+json_t *cgroup_to_json(const struct cgroup_manager *m);
+int cgroup_from_json(const json_t *j, struct cgroup_manager **ret, struct hk_error *err);
+
+/* Kill what is left in the cgroup (SIGKILL, waiting until empty) and remove it everywhere.
+ * Missing directories are fine (idempotent). */
+int cgroup_destroy(struct cgroup_manager *m, struct hk_error *err);
+
+/* Send sig to every process in the cgroup (kill --all). */
+int cgroup_kill_all(struct cgroup_manager *m, int sig, struct hk_error *err);
+
+/* The pids in the container's cgroup (allocated array). */
+int cgroup_pids(struct cgroup_manager *m, pid_t **ret, size_t *ret_n, struct hk_error *err);
+
+/* Freeze (pause) or thaw (resume) every process in the cgroup; waits for the state. */
+int cgroup_freeze(struct cgroup_manager *m, bool freeze, struct hk_error *err);
+/* "paused" when frozen. */
+bool cgroup_is_frozen(struct cgroup_manager *m);
+
+/* Apply linux.resources-shaped JSON (update). */
+int cgroup_update(struct cgroup_manager *m, const json_t *resources, const struct parse_ctx *ctx,
+                  struct hk_error *err);
+
+/* runc-shaped stats JSON ({"cpu":..., "memory":..., "pids":..., "blkio":..., "hugetlb":...}). */
+int cgroup_stats(struct cgroup_manager *m, json_t **ret, struct hk_error *err);
+
+/* Number of OOM kills in the cgroup so far (v1 memory.oom_control/failcnt, v2 memory.events). */
+int cgroup_oom_count(struct cgroup_manager *m, unsigned long *ret, struct hk_error *err);
+
+/* Mount the container's view of cgroupfs at dest inside the (already pivoted-to or not) rootfs
+ * dir fd: cgroup2 on v2; a tmpfs with one mount per v1 hierarchy (plus "unified") otherwise.
+ * Called in the container's mount and cgroup namespaces. flags are MS_RDONLY etc. */
+int cgroup_mount_in(const struct cgroup_manager *m, int rootfd, const char *dest,
+                    unsigned long flags, struct hk_error *err);
+
+struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m);
