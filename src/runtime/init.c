@@ -154,14 +154,32 @@ static int enter_new_namespaces(struct launch *l, struct hk_error *err)
     return 0;
 }
 
+/* The runtime's fd of the rootfs belongs to its mount namespace, which open_tree() refuses;
+ * reopen it in ours. Done before becoming root of a new user namespace: until then we are
+ * still the host's root for permission checks on the bundle's path. */
+static int reopen_rootfs(struct launch *l, struct hk_error *err)
+{
+    int fd = open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hk_error_errno(err, -errno, "open rootfs '%s'", l->rootfs);
+    close(l->rootfs_fd);
+    l->rootfs_fd = fd;
+    return 0;
+}
+
 static int setup_identity(struct launch *l, struct hk_error *err)
 {
+    bool mnt_joined = l->ns_fds[OCI_NS_MOUNT] >= 0;
+    if (!mnt_joined && reopen_rootfs(l, err) < 0)
+        return err->code;
     if (l->new_userns) {
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
             return hk_error_errno(err, -errno, "become root in the user namespace "
                                                "(is uid/gid 0 mapped?)");
     }
     int r = enter_new_namespaces(l, err);
+    if (r == 0 && mnt_joined)
+        r = reopen_rootfs(l, err);
     if (r < 0)
         return r;
     if (l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
@@ -180,7 +198,7 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
 {
     const struct oci_spec *s = l->spec;
     _cleanup_close_ int rootfd = -1;
-    int r = rootfs_prepare(s, l->rootfs, &rootfd, err);
+    int r = rootfs_prepare(s, l->rootfs_fd, &rootfd, err);
     if (r == 0)
         r = rootfs_mount_all(s, rootfd, l->bundle, l->cg, l->new_userns, err);
     if (r < 0)
