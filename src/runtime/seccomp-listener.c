@@ -5,6 +5,7 @@
  * sendmsg only, then close. */
 #include "runtime/seccomp.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,26 +13,39 @@
 
 #include "oci/spec.h"
 #include "util/json.h"
+#include "util/path.h"
 
-json_t *seccomp_listener_message(pid_t pid, const char *metadata, const json_t *state)
+static json_t *listener_message(const char *metadata, const json_t *state)
 {
     json_t *m = json_object();
     json_object_set_new(m, "ociVersion", json_string(OCI_VERSION));
     json_object_set_new(m, "fds", json_pack("[s]", "seccompFd"));
-    json_object_set_new(m, "pid", json_integer(pid));
+    json_object_set_new(m, "pid", json_deep_copy(json_object_get(state, "pid")));
     if (metadata)
         json_object_set_new(m, "metadata", json_string(metadata));
     json_object_set_new(m, "state", json_deep_copy(state));
     return m;
 }
 
+/* connect(2) to path; a path longer than sun_path is reached through its directory's fd
+ * (/proc/self/fd/N/<name>). */
 static int connect_unix(const char *path, struct hk_error *err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return hk_error_set(err, -ENAMETOOLONG, "'%s': longer than a unix socket path can be",
-                            path);
-    memcpy(sa.sun_path, path, strlen(path) + 1);
+    _cleanup_close_ int dirfd = -1;
+    if (strlen(path) < sizeof(sa.sun_path)) {
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+    } else {
+        _cleanup_free_ char *dir = NULL, *base = NULL;
+        if (path_split(path, &dir, &base) < 0)
+            return hk_error_set(err, -EINVAL, "'%s': not a socket path", path);
+        dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+            return hk_error_errno(err, -errno, "open '%s'", dir);
+        int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd, base);
+        if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+            return hk_error_set(err, -ENAMETOOLONG, "'%s': the socket name is too long", path);
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return hk_error_errno(err, -errno, "socket");
@@ -76,17 +90,23 @@ static int send_with_fd(int sock, const char *data, size_t len, int fd)
     return 0;
 }
 
-int seccomp_send_listener(const char *path, int listener_fd, pid_t pid, const char *metadata,
-                          const json_t *state, struct hk_error *err)
+int seccomp_send_listener(const struct seccomp_program *p, int listener_fd, const char *state_json,
+                          struct hk_error *err)
 {
-    if (!path || listener_fd < 0 || !json_is_object(state))
-        return hk_error_set(err, -EINVAL, "send the seccomp listener: bad arguments");
+    const char *path = seccomp_listener_path(p);
+    if (!path)
+        return hk_error_set(err, -EINVAL, "seccomp: the profile has no listenerPath");
+    if (listener_fd < 0 || !state_json)
+        return hk_error_set(err, -EINVAL, "seccomp listenerPath: no listener or state to send");
+    json_error_t jerr;
+    _cleanup_json_ json_t *state = json_loads(state_json, 0, &jerr);
+    if (!json_is_object(state) || !json_is_integer(json_object_get(state, "pid")))
+        return hk_error_set(err, -EINVAL, "seccomp listenerPath: the state has no pid");
     _cleanup_close_ int sock = connect_unix(path, err);
     if (sock < 0)
         return hk_error_prefix(err, sock, "seccomp listenerPath");
-    json_t *m = seccomp_listener_message(pid, metadata, state);
+    _cleanup_json_ json_t *m = listener_message(seccomp_listener_metadata(p), state);
     _cleanup_free_ char *text = json_dump_compact(m);
-    json_decref(m);
     int r = send_with_fd(sock, text, strlen(text), listener_fd);
     if (r < 0)
         return hk_error_errno(err, r, "seccomp listenerPath: send the listener to '%s'", path);

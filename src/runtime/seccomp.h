@@ -43,16 +43,14 @@ bool seccomp_has_listener(const struct seccomp_program *p);
 const char *seccomp_listener_path(const struct seccomp_program *p);
 const char *seccomp_listener_metadata(const struct seccomp_program *p);
 
-/* Connect to the AF_UNIX SOCK_STREAM socket at path and send the spec's "container process
- * state" — {"ociVersion", "fds": ["seccompFd"], "pid", "metadata" (when non-NULL), "state"} —
- * with listener_fd attached by SCM_RIGHTS to the first sendmsg; then close the connection.
- * state is the runtime state object (runtime.md "State": ociVersion, id, status, pid, bundle,
- * annotations). listener_fd stays open; the caller closes it. */
-int seccomp_send_listener(const char *path, int listener_fd, pid_t pid, const char *metadata,
-                          const json_t *state, struct hk_error *err);
-
-/* The container process state message seccomp_send_listener() sends (new reference). */
-json_t *seccomp_listener_message(pid_t pid, const char *metadata, const json_t *state);
+/* Connect to p's listenerPath (an AF_UNIX SOCK_STREAM socket) and send the spec's "container
+ * process state" — {"ociVersion", "fds": ["seccompFd"], "pid", "metadata" (listenerMetadata,
+ * when set), "state"} — with listener_fd attached by SCM_RIGHTS to the first sendmsg; then
+ * close the connection. state_json is the runtime state (runtime.md "State": ociVersion, id,
+ * status, pid, bundle, annotations); its "pid" is also the message's. listener_fd stays open:
+ * the caller closes it. Runs in the runtime, never in the container child. */
+int seccomp_send_listener(const struct seccomp_program *p, int listener_fd, const char *state_json,
+                          struct hk_error *err);
 
 struct seccomp_program *seccomp_program_free(struct seccomp_program *p);
 

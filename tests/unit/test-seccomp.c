@@ -403,23 +403,34 @@ static void test_install_needs_nnp_or_cap(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/* A unix socket listening in a fresh temp dir, as a seccomp agent would. */
+/* A unix socket listening in a fresh temp dir, as a seccomp agent would. With deep, the
+ * socket's path is longer than sun_path (bound through a relative name). */
 struct agent {
     char dir[64];
-    char path[128];
+    char sub[256];
+    char path[320];
     int fd;
 };
 
-static void agent_listen(struct agent *a)
+static void agent_listen(struct agent *a, bool deep)
 {
     strcpy(a->dir, "/tmp/hako-seccomp-XXXXXX");
     assert_non_null(mkdtemp(a->dir));
-    snprintf(a->path, sizeof(a->path), "%s/agent.sock", a->dir);
+    snprintf(a->sub, sizeof(a->sub), "%s/%s", a->dir,
+             deep ? "a-directory-name-long-enough-to-push-the-socket-path-past-the-108-bytes-"
+                    "of-sun_path-xxxxxxxxxxxxxxxxxxxx"
+                  : ".");
+    if (deep)
+        assert_int_equal(mkdir(a->sub, 0700), 0);
+    snprintf(a->path, sizeof(a->path), "%s/agent.sock", a->sub);
     a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(a->fd >= 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, a->path);
+    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal(chdir(a->sub), 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "agent.sock"};
     assert_int_equal(bind(a->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(fchdir(cwd), 0);
+    close(cwd);
     assert_int_equal(listen(a->fd, 4), 0);
 }
 
@@ -427,7 +438,18 @@ static void agent_close(struct agent *a)
 {
     close(a->fd);
     unlink(a->path);
+    rmdir(a->sub);
     rmdir(a->dir);
+}
+
+/* A notify-free program whose listenerPath is the agent's. */
+static struct seccomp_program *listener_program(const struct agent *a, const char *metadata)
+{
+    _cleanup_free_ char *meta =
+        metadata ? xasprintf(", \"listenerMetadata\": \"%s\"", metadata) : xstrdup("");
+    _cleanup_free_ char *text = xasprintf(
+        "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"%s\"%s}", a->path, meta);
+    return prepare_ok(text);
 }
 
 /* Accept one connection; read the JSON to EOF and the one fd that came with it. */
@@ -467,54 +489,76 @@ static json_t *agent_receive(struct agent *a, int *ret_fd)
     return j;
 }
 
-static void test_send_listener(void **state)
+static const char send_state[] = "{\"ociVersion\": \"1.2.0\", \"id\": \"web\", "
+                                 "\"status\": \"creating\", \"pid\": 4242, \"bundle\": \"/b\"}";
+
+/* Send a pipe's read end as the listener; check the message and that the fd is that pipe. */
+static json_t *send_and_receive(struct agent *a, const char *metadata)
 {
-    (void)state;
-    struct agent a;
-    agent_listen(&a);
     int pipefd[2];
     assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-    json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", "1.2.0", "id", "web",
-                           "status", "creating", "pid", 4242, "bundle", "/b");
+    struct seccomp_program *p = listener_program(a, metadata);
     struct hk_error err = {0};
-    int r = seccomp_send_listener(a.path, pipefd[0], 4242, "MKNOD=/dev/null", st, &err);
-    if (r < 0)
+    if (seccomp_send_listener(p, pipefd[0], send_state, &err) < 0)
         fail_msg("%s", hk_error_msg(&err));
+    seccomp_program_free(p);
     int fd;
-    json_t *m = agent_receive(&a, &fd);
-    assert_true(fd >= 0);
+    json_t *m = agent_receive(a, &fd);
     struct stat s1, s2;
     assert_int_equal(fstat(fd, &s1), 0);
     assert_int_equal(fstat(pipefd[0], &s2), 0);
     assert_true(s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev);
-    assert_string_equal(json_string_value(json_object_get(m, "ociVersion")), "1.2.0");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(m, "fds"), 0)),
-                        "seccompFd");
-    assert_int_equal(json_array_size(json_object_get(m, "fds")), 1);
-    assert_int_equal(json_integer_value(json_object_get(m, "pid")), 4242);
-    assert_string_equal(json_string_value(json_object_get(m, "metadata")), "MKNOD=/dev/null");
-    assert_true(json_equal(json_object_get(m, "state"), st));
-    json_decref(m);
     close(fd);
-
-    /* Without metadata the field is left out. */
-    assert_int_equal(seccomp_send_listener(a.path, pipefd[0], 1, NULL, st, &err), 0);
-    m = agent_receive(&a, &fd);
-    assert_null(json_object_get(m, "metadata"));
-    json_decref(m);
-    close(fd);
-
-    agent_close(&a);
-    r = seccomp_send_listener(a.path, pipefd[0], 1, NULL, st, &err);
-    assert_int_equal(r, -ENOENT);
-    assert_true(strstr(hk_error_msg(&err), "seccomp listenerPath: connect to '/tmp/hako-seccomp-"));
-    json_decref(st);
     close(pipefd[0]);
     close(pipefd[1]);
+    return m;
+}
+
+static void test_send_listener(void **state)
+{
+    (void)state;
+    struct agent a;
+    agent_listen(&a, false);
+    json_t *m = send_and_receive(&a, "MKNOD=/dev/null");
+    assert_string_equal(json_string_value(json_object_get(m, "ociVersion")), "1.2.0");
+    assert_int_equal(json_array_size(json_object_get(m, "fds")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(m, "fds"), 0)),
+                        "seccompFd");
+    assert_int_equal(json_integer_value(json_object_get(m, "pid")), 4242);
+    assert_string_equal(json_string_value(json_object_get(m, "metadata")), "MKNOD=/dev/null");
+    json_t *st = json_loads(send_state, 0, NULL);
+    assert_true(json_equal(json_object_get(m, "state"), st));
+    json_decref(st);
+    json_decref(m);
+
+    /* Without listenerMetadata the field is left out. */
+    m = send_and_receive(&a, NULL);
+    assert_null(json_object_get(m, "metadata"));
+    json_decref(m);
+
+    /* No agent: a located error. */
+    struct seccomp_program *p = listener_program(&a, NULL);
+    agent_close(&a);
+    struct hk_error err = {0};
+    assert_int_equal(seccomp_send_listener(p, 0, send_state, &err), -ENOENT);
+    assert_non_null(strstr(hk_error_msg(&err), "seccomp listenerPath: connect to '/tmp/hako-"));
+    assert_int_equal(seccomp_send_listener(p, 0, "{\"id\": \"x\"}", &err), -EINVAL);
+    seccomp_program_free(p);
+}
+
+static void test_send_listener_long_path(void **state)
+{
+    (void)state;
+    struct agent a;
+    agent_listen(&a, true);
+    assert_true(strlen(a.path) >= sizeof(((struct sockaddr_un *)0)->sun_path));
+    json_t *m = send_and_receive(&a, "x");
+    assert_int_equal(json_integer_value(json_object_get(m, "pid")), 4242);
+    json_decref(m);
+    agent_close(&a);
 }
 
 /* The notify child: hand the listener to the agent, then make the notified syscall. */
-static const char *notify_agent_path;
 
 static int notify_child_body(const struct seccomp_program *p)
 {
@@ -522,11 +566,10 @@ static int notify_child_body(const struct seccomp_program *p)
     struct hk_error err = {0};
     if (seccomp_install(p, &fd, &err) < 0 || fd < 0)
         return 2;
-    json_t *st =
-        json_pack("{s:s, s:s, s:s}", "ociVersion", "1.2.0", "id", "n", "status", "creating");
-    int r = seccomp_send_listener(notify_agent_path, fd, getpid(), seccomp_listener_metadata(p), st,
-                                  &err);
-    json_decref(st);
+    _cleanup_free_ char *st = xasprintf("{\"ociVersion\": \"1.2.0\", \"id\": \"n\", "
+                                        "\"status\": \"creating\", \"pid\": %d}",
+                                        (int)getpid());
+    int r = seccomp_send_listener(p, fd, st, &err);
     close(fd);
     if (r < 0)
         return 3;
@@ -538,8 +581,7 @@ static void test_notify(void **state)
 {
     (void)state;
     struct agent a;
-    agent_listen(&a);
-    notify_agent_path = a.path;
+    agent_listen(&a, false);
     _cleanup_free_ char *text =
         xasprintf("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"%s\","
                   " \"listenerMetadata\": \"hello\", \"flags\": [\"SECCOMP_FILTER_FLAG_TSYNC\","
@@ -674,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_arches_and_flags),
         cmocka_unit_test(test_install_needs_nnp_or_cap),
         cmocka_unit_test(test_send_listener),
+        cmocka_unit_test(test_send_listener_long_path),
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_docker_default),
         cmocka_unit_test(test_filter_too_big),
