@@ -566,6 +566,8 @@ static int notify_child_body(const struct seccomp_program *p)
     struct hk_error err = {0};
     if (seccomp_install(p, &fd, &err) < 0 || fd < 0)
         return 2;
+    if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+        return 5; /* the container must not inherit its own listener across execve */
     _cleanup_free_ char *st = xasprintf("{\"ociVersion\": \"1.2.0\", \"id\": \"n\", "
                                         "\"status\": \"creating\", \"pid\": %d}",
                                         (int)getpid());
