@@ -224,7 +224,7 @@ static int run_create_hooks(struct launch *l, int conn, struct hk_error *err)
 static int handle_listener(struct launch *l, int fd, struct hk_error *err)
 {
     _cleanup_free_ char *state = state_json_now(l, "creating");
-    int r = seccomp_send_listener(seccomp_listener_path(l->seccomp), fd, state, err);
+    int r = seccomp_send_listener(l->seccomp, fd, state, err);
     close(fd);
     if (r < 0)
         return r;
