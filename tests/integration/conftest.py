@@ -83,13 +83,21 @@ def _children():
 
 
 @pytest.fixture(autouse=True)
-def no_leaks(request):
-    before = (_mounts(), _hako_cgroups(), _netns())
+def no_leaks(request, tmp_path_factory):
+    # Mounts are machine-wide: count only those under this session's temp dir or hako's
+    # default places, so a second test session running at the same time is not blamed.
+    base = str(tmp_path_factory.getbasetemp())
+    places = (base, "/var/lib/hako", "/run/hako")
+
+    def mounts():
+        return {m for m in _mounts() if m.startswith(places)}
+
+    before = (mounts(), _hako_cgroups(), _netns())
     yield
     # give exiting processes a moment to be reaped
     deadline = time.time() + 3
     while time.time() < deadline:
-        after = (_mounts(), _hako_cgroups(), _netns())
+        after = (mounts(), _hako_cgroups(), _netns())
         kids = _children()
         if all(a <= b for a, b in zip(after, before)) and not kids:
             return
