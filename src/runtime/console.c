@@ -99,7 +99,7 @@ int console_send(const char *socket_path, int master, struct hk_error *err)
 
 /* Signals a foreground runtime forwards to the container (everything a user or supervisor
  * sends, except those that stop or are about children). */
-static void forward_set(sigset_t *set)
+void console_forward_set(sigset_t *set)
 {
     sigfillset(set);
     sigdelset(set, SIGKILL);
@@ -152,7 +152,7 @@ static void sync_winsize(int from, int to)
 int console_relay(int master, pid_t child, int *ret_status, struct hk_error *err)
 {
     sigset_t set, old;
-    forward_set(&set);
+    console_forward_set(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
     _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
@@ -207,7 +207,7 @@ int console_relay(int master, pid_t child, int *ret_status, struct hk_error *err
 int wait_forwarding_signals(pid_t child, int *ret_status, struct hk_error *err)
 {
     sigset_t set, old;
-    forward_set(&set);
+    console_forward_set(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
     /* The child may have exited before we blocked SIGCHLD. */
     int status = 0;

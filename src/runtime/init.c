@@ -318,6 +318,10 @@ _noreturn_ void init_main(struct launch *l)
      * reach of other container processes (CVE-2019-5736). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_DUMPABLE, 0);
+    /* A foreground run blocks the signals it forwards; the container starts with none. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     close(l->sync_parent);
     /* The state directory's flock belongs to the runtime's open file: drop our copy. */
     close(l->state_fd);

@@ -68,8 +68,10 @@ def _children():
             stat = (d / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents[int(d.name)] = ppid
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] == "Z":
+            continue  # a zombie holds nothing; its parent will reap it
+        parents[int(d.name)] = int(fields[1])
     out = set()
     for pid in parents:
         p, seen = pid, 0
