@@ -267,6 +267,7 @@ static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_err
         r = enter_cwd(p->cwd, err);
     if (r < 0)
         return r;
+    umask(p->user.has_umask ? p->user.umask : 022);
     *ret_seccomp_done = false;
     if (l->seccomp && !p->no_new_privileges) {
         int listener = -1;
