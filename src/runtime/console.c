@@ -42,8 +42,7 @@ int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
     /* /dev/console: an empty file bind-mounted from the slave. The image's /dev is
      * untrusted: a symlink anywhere on the path is refused (CVE-2025-52565). */
     _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    _cleanup_close_ int dst = open_in_root(root, "/dev/console", O_PATH | O_NOFOLLOW, 0,
-                                           RESOLVE_NO_SYMLINKS);
+    _cleanup_close_ int dst = open_in_root(root, "/dev/console", O_PATH, 0, RESOLVE_NO_SYMLINKS);
     if (dst == -ENOENT) {
         _cleanup_close_ int dev = open_in_root(root, "/dev", O_RDONLY | O_DIRECTORY, 0,
                                                RESOLVE_NO_SYMLINKS);
@@ -53,8 +52,11 @@ int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
                                                            O_CLOEXEC, 0600);
         if (f < 0)
             return hk_error_errno(err, -errno, "create /dev/console");
-        dst = open_in_root(root, "/dev/console", O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_SYMLINKS);
+        dst = open_in_root(root, "/dev/console", O_PATH, 0, RESOLVE_NO_SYMLINKS);
     }
+    if (dst == -ELOOP)
+        return hk_error_set(err, -ELOOP, "'/dev/console' is a symlink in the rootfs: refusing to "
+                                         "bind the terminal there");
     if (dst < 0)
         return hk_error_errno(err, dst, "/dev/console");
     _cleanup_close_ int tree = open_tree(slave, "", OPEN_TREE_CLONE | AT_EMPTY_PATH |

@@ -104,17 +104,20 @@ static int setattr(int fd, unsigned flags, uint64_t set, uint64_t clr, uint64_t 
 }
 
 /* The destination inside the rootfs: a directory, or a file when the source is one. Mounts
- * of procfs and sysfs refuse any symlink on the way (CVE-2019-16884 family). */
+ * of procfs and sysfs, and any mount on /dev, refuse a symlink on the way (CVE-2019-16884
+ * family; an image's /dev is untrusted). */
 static int open_destination(int rootfd, const struct oci_mount *m, bool want_file,
                             int *ret_fd, struct hk_error *err)
 {
-    bool strict = m->type && (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0);
+    _cleanup_free_ char *clean = path_clean(m->destination);
+    bool strict = (m->type && (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0)) ||
+                  strcmp(clean, "/dev") == 0;
     if (strict) {
         int fd = open_in_root(rootfd, m->destination, O_PATH, 0, RESOLVE_NO_SYMLINKS);
         if (fd == -ELOOP)
             return hk_error_set(err, -ELOOP, "'%s' is a symlink in the rootfs: refusing to mount "
                                              "%s there",
-                                m->destination, m->type);
+                                m->destination, m->type ? m->type : "a filesystem");
         if (fd >= 0) {
             struct stat st;
             if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) {
