@@ -57,6 +57,11 @@ def _netns():
     return {x.name for x in p.iterdir()} if p.is_dir() else set()
 
 
+# Daemons a fixture keeps for several tests (containerd, a registry): not leaks, and neither
+# are their descendants.
+KEEP_PIDS = set()
+
+
 def _children():
     """Processes whose parent chain reaches this pytest process (our descendants)."""
     me = os.getpid()
@@ -75,7 +80,7 @@ def _children():
     out = set()
     for pid in parents:
         p, seen = pid, 0
-        while p > 1 and seen < 64:
+        while p > 1 and seen < 64 and p not in KEEP_PIDS:
             p = parents.get(p, 0)
             seen += 1
             if p == me:
