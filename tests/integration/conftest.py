@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from rootfs import make_busybox_rootfs  # noqa: F401  (tests import it from here)
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("HAKO_BUILD", REPO / "build"))
 HAKO = BUILD / "hako"
@@ -144,27 +146,6 @@ def run(cmd, check=False, timeout=60, **kw):
     if check and p.returncode != 0:
         raise AssertionError(f"{cmd} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
     return p
-
-
-def make_busybox_rootfs(dest: Path):
-    """A minimal root filesystem: Debian's static busybox, its applet links, passwd/group."""
-    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root",
-              "home", "var", "run"):
-        (dest / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(BUSYBOX, dest / "bin/busybox")
-    applets = subprocess.run([str(BUSYBOX), "--list-full"], text=True, capture_output=True,
-                             check=True).stdout.split()
-    for a in applets:
-        link = dest / a
-        if link.exists() or link.is_symlink():
-            continue
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to("/bin/busybox")
-    (dest / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n"
-                                     "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
-    (dest / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
-    (dest / "tmp").chmod(0o1777)
-    return dest
 
 
 @pytest.fixture(scope="session")
