@@ -59,6 +59,49 @@ static int make_mount(const char *fstype, const char *options, unsigned attrs,
     return mnt;
 }
 
+/* Whether this process is in a cgroup namespace of its own: then /proc/self/cgroup shows "/"
+ * where it would otherwise show the container's path. */
+static bool own_cgroupns(const struct cgroup_manager *m)
+{
+    _cleanup_free_ char *s = NULL;
+    if (read_file("/proc/self/cgroup", 1 << 16, &s, NULL, NULL) < 0)
+        return true;
+    size_t plen = strlen(m->path);
+    char *save = NULL;
+    for (char *line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *path = strchr(line, ':') ? strchr(strchr(line, ':') + 1, ':') : NULL;
+        if (path && strncmp(path + 1, m->path, plen) == 0 &&
+            (path[1 + plen] == '\0' || path[1 + plen] == '/'))
+            return false;
+    }
+    return true;
+}
+
+/* A new cgroup filesystem (rooted at the namespace's cgroup), or a bind of the container's
+ * own directory on the host (still visible: this runs before pivot_root) when the process has
+ * no cgroup namespace of its own, or when the kernel refuses the mount (EPERM: a user
+ * namespace that does not own the hierarchy) — what runc does in both cases. */
+static int cgroup_mount(const struct cgroup_hier *h, unsigned attrs, bool bind,
+                        struct hk_error *err)
+{
+    int mnt = -EPERM;
+    if (!bind)
+        mnt = make_mount(h->v2 ? "cgroup2" : "cgroup", h->options, attrs, err);
+    if (mnt != -EPERM && mnt != -EACCES)
+        return mnt;
+    mnt = open_tree(AT_FDCWD, h->dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (mnt < 0)
+        return hk_error_errno(err, -errno, "bind %s", h->dir);
+    struct mount_attr ma = {.attr_set = attrs};
+    if (mount_setattr(mnt, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0) {
+        int r = hk_error_errno(err, -errno, "set the options of the bind of %s", h->dir);
+        close(mnt);
+        return r;
+    }
+    hk_error_clear(err);
+    return mnt;
+}
+
 static int attach(int mnt, int target_fd, const char *what, struct hk_error *err)
 {
     if (move_mount(mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -68,7 +111,7 @@ static int attach(int mnt, int target_fd, const char *what, struct hk_error *err
 
 /* Mount one hierarchy at <tmpfs>/<name> (a directory made in the fresh tmpfs, which the
  * container cannot have raced). */
-static int mount_hier(const struct cgroup_hier *h, int tmpfs, unsigned attrs,
+static int mount_hier(const struct cgroup_hier *h, int tmpfs, unsigned attrs, bool bind,
                       struct hk_error *err)
 {
     if (mkdirat(tmpfs, h->name, 0755) < 0 && errno != EEXIST)
@@ -76,7 +119,7 @@ static int mount_hier(const struct cgroup_hier *h, int tmpfs, unsigned attrs,
     _cleanup_close_ int sub = openat(tmpfs, h->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0)
         return hk_error_errno(err, -errno, "open %s", h->name);
-    _cleanup_close_ int mnt = make_mount(h->v2 ? "cgroup2" : "cgroup", h->options, attrs, err);
+    _cleanup_close_ int mnt = cgroup_mount(h, attrs, bind, err);
     if (mnt < 0)
         return hk_error_prefix(err, mnt, "%s", h->name);
     return attach(mnt, sub, h->name, err);
@@ -87,11 +130,12 @@ int cgroup_mount_in(const struct cgroup_manager *m, int rootfd, const char *dest
 {
     _cleanup_close_ int target = -1;
     unsigned attrs = mount_attrs(flags);
+    bool bind = !own_cgroupns(m);
     int r = mkdir_p_in_root(rootfd, dest, 0755, &target, err);
     if (r < 0)
         return hk_error_prefix(err, r, "cgroup mount '%s'", dest);
     if (m->layout == CGROUP_LAYOUT_V2) {
-        _cleanup_close_ int mnt = make_mount("cgroup2", NULL, attrs, err);
+        _cleanup_close_ int mnt = cgroup_mount(&m->hiers[0], attrs, bind, err);
         if (mnt < 0)
             return hk_error_prefix(err, mnt, "cgroup mount '%s'", dest);
         r = attach(mnt, target, dest, err);
@@ -106,7 +150,7 @@ int cgroup_mount_in(const struct cgroup_manager *m, int rootfd, const char *dest
     else
         r = tmpfs;
     for (size_t i = 0; r == 0 && i < m->n_hiers; i++)
-        r = mount_hier(&m->hiers[i], tmpfs, attrs, err);
+        r = mount_hier(&m->hiers[i], tmpfs, attrs, bind, err);
     for (size_t i = 0; r == 0 && i < m->n_links; i++)
         if (symlinkat(m->links[i].target, tmpfs, m->links[i].name) < 0 && errno != EEXIST)
             r = hk_error_errno(err, -errno, "symlink %s", m->links[i].name);

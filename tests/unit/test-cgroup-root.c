@@ -319,11 +319,13 @@ static char rootfs[64];
 
 /* In new mount and cgroup namespaces, mount the container's cgroupfs view and look at it:
  * rooted at the container's cgroup, read-only, every hierarchy there. */
+static bool mount_with_cgroupns;
+
 static int child_mount(void)
 {
     struct hk_error err = {0};
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-        unshare(CLONE_NEWCGROUP) < 0)
+        (mount_with_cgroupns && unshare(CLONE_NEWCGROUP) < 0))
         return 10;
     int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cgroup_mount_in(mgr, rootfd, "/sys/fs/cgroup", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -367,10 +369,18 @@ static void test_mount_in(void **state)
     json_decref(upd);
     snprintf(rootfs, sizeof(rootfs), "/tmp/hako-cg-XXXXXX");
     assert_non_null(mkdtemp(rootfs));
-    int status = run_in_cgroup(child_mount);
+    /* With a cgroup namespace: fresh mounts rooted at the container's cgroup. Without one:
+     * binds of the container's own directories, so the view is the same. */
+    int status[2];
+    for (int i = 0; i < 2; i++) {
+        mount_with_cgroupns = i == 0;
+        status[i] = run_in_cgroup(child_mount);
+    }
     rm_rf(rootfs);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_true(WIFEXITED(status[i]));
+        assert_int_equal(WEXITSTATUS(status[i]), 0);
+    }
 }
 
 /* The v2 device filter, tried on whatever cgroup2 mount the host has (on a hybrid host the
@@ -450,6 +460,54 @@ static void test_create_errors(void **state)
                         "file, but this host's 'memory' is not on cgroup v2");
 }
 
+/* Every resource this host can carry, at once: no write fails, values read back. */
+static void test_all_resources(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"memory\": {\"limit\": 67108864, \"reservation\": 33554432, \"swappiness\": 10,"
+        "  \"disableOOMKiller\": true, \"kernel\": 1048576, \"kernelTCP\": 1048576},"
+        " \"cpu\": {\"shares\": 2048, \"quota\": 20000, \"period\": 50000, \"burst\": 1000,"
+        "  \"idle\": 0, \"mems\": \"0\"},"
+        " \"pids\": {\"limit\": -1},"
+        " \"blockIO\": {\"weight\": 500, \"leafWeight\": 300,"
+        "  \"throttleReadBpsDevice\": [{\"major\": 254, \"minor\": 0, \"rate\": 1048576}],"
+        "  \"throttleWriteIOPSDevice\": [{\"major\": 254, \"minor\": 0, \"rate\": 100}]},"
+        " \"hugepageLimits\": [{\"pageSize\": \"1GB\", \"limit\": 0}],"
+        " \"network\": {\"classID\": 1048577},"
+        " \"unified\": {\"hugetlb.2MB.max\": \"2097152\"}}";
+    char cid[80];
+    snprintf(cid, sizeof(cid), "%s-all", id);
+    json_t *res = json_loads(text, 0, NULL);
+    struct parse_ctx ctx = {.file = "config.json", .text = text};
+    struct cgroup_manager *m = NULL;
+    struct hk_error err = {0};
+    int r = cgroup_create(cid, "unit-all/x", res, &ctx, &m, &err);
+    json_decref(res);
+    if (r < 0)
+        fail_msg("create: %s", hk_error_msg(&err));
+    struct cgroup_manager *saved = mgr;
+    mgr = m;
+    bool v2 = cgroup_manager_layout(m) == CGROUP_LAYOUT_V2;
+    assert_string_equal(cgroup_path(m), "/hako/unit-all/x");
+    expect_file(CG_PIDS, "pids.max", "max");
+    if (!v2) {
+        expect_file(CG_MEMORY, "memory.soft_limit_in_bytes", "33554432");
+        expect_file(CG_MEMORY, "memory.swappiness", "10");
+        expect_file(CG_CPU, "cpu.cfs_period_us", "50000");
+        expect_file(CG_CPU, "cpu.shares", "2048");
+        expect_file(CG_BLKIO, "blkio.throttle.read_bps_device", "254:0 1048576");
+        _cleanup_free_ char *oc = read_back(CG_MEMORY, "memory.oom_control");
+        assert_non_null(strstr(oc, "oom_kill_disable 1"));
+    }
+    mgr = saved;
+    r = cgroup_destroy(m, &err);
+    cgroup_manager_free(m);
+    if (r < 0)
+        fail_msg("destroy: %s", hk_error_msg(&err));
+    assert_false(path_exists("/sys/fs/cgroup/memory/hako/unit-all"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_bpf_devices),
         cmocka_unit_test(test_destroy),
         cmocka_unit_test(test_create_errors),
+        cmocka_unit_test(test_all_resources),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
