@@ -151,3 +151,78 @@ def busybox_rootfs(tmp_path, busybox_rootfs_template):
     dest = tmp_path / "rootfs"
     shutil.copytree(busybox_rootfs_template, dest, symlinks=True)
     return dest
+
+
+# --- the OCI runtime ---------------------------------------------------------------------------
+
+class Runtime:
+    """`hako-runtime` with a state root of its own; deletes what it created at teardown."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.ids = set()
+
+    def __call__(self, *args, **kw):
+        return run([RUNTIME, "--root", self.root, *args], **kw)
+
+    def ok(self, *args, **kw):
+        p = self(*args, **kw)
+        assert p.returncode == 0, f"hako-runtime {args} exited {p.returncode}: {p.stderr}"
+        return p
+
+    def create(self, cid, bundle, *extra, **kw):
+        self.ids.add(cid)
+        return self("create", "--bundle", bundle, *extra, cid, **kw)
+
+    def run(self, cid, bundle, *extra, **kw):
+        self.ids.add(cid)
+        return self("run", "--bundle", bundle, *extra, cid, **kw)
+
+    def state(self, cid):
+        p = self.ok("state", cid)
+        return json.loads(p.stdout)
+
+    def cleanup(self):
+        for cid in self.ids:
+            self("delete", "--force", cid)
+
+
+@pytest.fixture
+def rt(tmp_path):
+    r = Runtime(tmp_path / "state")
+    yield r
+    r.cleanup()
+
+
+class Bundle:
+    """An OCI bundle: a busybox rootfs and runc's default config.json, editable as a dict."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.rootfs = path / "rootfs"
+        run([RUNTIME, "spec", "--bundle", path], check=True)
+        self.config = json.loads((path / "config.json").read_text())
+        self.config["process"]["terminal"] = False
+        self.config["root"]["readonly"] = False
+
+    def set_args(self, *args):
+        self.config["process"]["args"] = list(args)
+        return self
+
+    def sh(self, script):
+        return self.set_args("sh", "-c", script)
+
+    def write(self):
+        (self.path / "config.json").write_text(json.dumps(self.config, indent=2))
+        return self.path
+
+    def __str__(self):
+        return str(self.write())
+
+    def __fspath__(self):
+        return str(self.write())
+
+
+@pytest.fixture
+def bundle(tmp_path, busybox_rootfs):
+    return Bundle(tmp_path)
