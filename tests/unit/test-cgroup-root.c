@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <glob.h>
 #include <poll.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +26,8 @@
 #include "util/json.h"
 
 static struct cgroup_manager *mgr;
+static struct cgroup_manager *v2mgr; /* test_v2_layout_on_unified's */
+static struct cgroup_manager *view;  /* whose cgroupfs view child_mount/child_v2_view mount */
 static char id[64];
 static pid_t kids[16];
 static size_t n_kids;
@@ -141,6 +145,9 @@ static int teardown(void **state)
     if (mgr && cgroup_destroy(mgr, &err) < 0)
         fprintf(stderr, "destroy: %s\n", hk_error_msg(&err));
     mgr = cgroup_manager_free(mgr);
+    if (v2mgr && cgroup_destroy(v2mgr, &err) < 0)
+        fprintf(stderr, "destroy: %s\n", hk_error_msg(&err));
+    v2mgr = cgroup_manager_free(v2mgr);
     return 0;
 }
 
@@ -328,13 +335,13 @@ static int child_mount(void)
         (mount_with_cgroupns && unshare(CLONE_NEWCGROUP) < 0))
         return 10;
     int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cgroup_mount_in(mgr, rootfd, "/sys/fs/cgroup", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+    if (cgroup_mount_in(view, rootfd, "/sys/fs/cgroup", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                         &err) < 0) {
         fprintf(stderr, "mount_in: %s\n", hk_error_msg(&err));
         return 11;
     }
     char cg[128], mem[160], p[256], buf[64];
-    bool v2 = cgroup_manager_layout(mgr) == CGROUP_LAYOUT_V2;
+    bool v2 = cgroup_manager_layout(view) == CGROUP_LAYOUT_V2;
     snprintf(cg, sizeof(cg), "%s/sys/fs/cgroup", rootfs);
     snprintf(mem, sizeof(mem), "%s/%s", cg, v2 ? "." : "memory");
     snprintf(p, sizeof(p), "%s/%s", mem, v2 ? "memory.max" : "memory.limit_in_bytes");
@@ -346,13 +353,13 @@ static int child_mount(void)
     snprintf(p, sizeof(p), "%s/sub", mem);
     if (mkdir(p, 0755) == 0 || errno != EROFS)
         return 14;
-    for (size_t i = 0; !v2 && i < mgr->n_hiers; i++) {
-        snprintf(p, sizeof(p), "%s/%s/cgroup.procs", cg, mgr->hiers[i].name);
+    for (size_t i = 0; !v2 && i < view->n_hiers; i++) {
+        snprintf(p, sizeof(p), "%s/%s/cgroup.procs", cg, view->hiers[i].name);
         if (!path_exists(p))
             return 15;
     }
-    for (size_t i = 0; i < mgr->n_links; i++) {
-        snprintf(p, sizeof(p), "%s/%s/cgroup.procs", cg, mgr->links[i].name);
+    for (size_t i = 0; i < view->n_links; i++) {
+        snprintf(p, sizeof(p), "%s/%s/cgroup.procs", cg, view->links[i].name);
         if (!path_exists(p))
             return 16;
     }
@@ -372,6 +379,7 @@ static void test_mount_in(void **state)
     /* With a cgroup namespace: fresh mounts rooted at the container's cgroup. Without one:
      * binds of the container's own directories, so the view is the same. */
     int status[2];
+    view = mgr;
     for (int i = 0; i < 2; i++) {
         mount_with_cgroupns = i == 0;
         status[i] = run_in_cgroup(child_mount);
@@ -508,6 +516,109 @@ static void test_all_resources(void **state)
     assert_false(path_exists("/sys/fs/cgroup/memory/hako/unit-all"));
 }
 
+/* The pure-v2 code paths, on whatever cgroup2 mount this host has (on the hybrid development
+ * machine: the unified tree, holding hugetlb): a manager recorded as layout "v2" there gets a
+ * clone3(CLONE_INTO_CGROUP) fd, the BPF device filter, cgroup.freeze, cgroup.kill, a cgroup2
+ * mount for the container, and removal. */
+static struct cgroup_manager *v2_manager(const char *mount, char *path, size_t size)
+{
+    snprintf(path, size, "/hako/%s-v2", id);
+    _cleanup_free_ char *parent = xasprintf("%s/hako", mount);
+    _cleanup_free_ char *dir = xasprintf("%s%s", mount, path);
+    assert_int_equal(mkdir_p(dir, 0755), 0);
+    json_t *j = json_pack("{s:s, s:s, s:[{s:s, s:s, s:b, s:[s], s:i}]}", "layout", "v2", "path",
+                          path, "hierarchies", "mount", mount, "name", "unified", "v2", 1,
+                          "controllers", "hugetlb", "created", 1);
+    struct cgroup_manager *m = NULL;
+    assert_int_equal(cgroup_from_json(j, &m, NULL), 0);
+    json_decref(j);
+    assert_int_equal(cgroup_backend_v2.init_dir(&m->hiers[0], parent, NULL), 0);
+    assert_int_equal(cgroup_backend_v2.init_dir(&m->hiers[0], dir, NULL), 0);
+    return m;
+}
+
+static pid_t clone_into(int cgfd)
+{
+    struct clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+                              .cgroup = (uint64_t)cgfd};
+    return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static int child_v2_view(void)
+{
+    struct hk_error err = {0};
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        unshare(CLONE_NEWCGROUP) < 0)
+        return 20;
+    int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_mount_in(view, rootfd, "/sys/fs/cgroup", MS_RDONLY, &err) < 0) {
+        fprintf(stderr, "mount_in: %s\n", hk_error_msg(&err));
+        return 21;
+    }
+    char p[160], buf[64];
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup/hugetlb.2MB.max", rootfs);
+    if (read_str_at(AT_FDCWD, p, buf, sizeof(buf)) < 0 || strcmp(buf, "2097152") != 0)
+        return 22;
+    return child_devices() == 0 ? 0 : 23;
+}
+
+static void test_v2_layout_on_unified(void **state)
+{
+    (void)state;
+    const struct cgroup_hier *u = NULL;
+    for (size_t i = 0; mgr && i < mgr->n_hiers; i++)
+        if (mgr->hiers[i].v2)
+            u = &mgr->hiers[i];
+    if (!u)
+        skip();
+    char path[128];
+    v2mgr = view = v2_manager(u->mount, path, sizeof(path));
+    struct hk_error err = {0};
+    json_t *res = json_loads("{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 2097152}],"
+                             " \"unified\": {\"cgroup.max.descendants\": \"5\"},"
+                             " \"devices\": [{\"allow\": true, \"type\": \"c\", \"major\": 1,"
+                             " \"minor\": 3, \"access\": \"rwm\"}]}", 0, NULL);
+    int r = cgroup_update(v2mgr, res, NULL, &err);
+    json_decref(res);
+    if (r < 0)
+        fail_msg("update: %s", hk_error_msg(&err));
+    _cleanup_free_ char *desc = NULL;
+    assert_int_equal(cg_read(v2mgr->hiers[0].dir, "cgroup.max.descendants", &desc, NULL), 0);
+    assert_string_equal(desc, "5");
+    assert_true(cgroup_clone_fd(v2mgr) >= 0);
+    /* A child born in the cgroup (no window outside it) sees the device filter and the view. */
+    snprintf(rootfs, sizeof(rootfs), "/tmp/hako-cg-XXXXXX");
+    assert_non_null(mkdtemp(rootfs));
+    pid_t pid = clone_into(cgroup_clone_fd(v2mgr));
+    if (pid == 0)
+        _exit(child_v2_view());
+    assert_true(pid > 0);
+    kids[n_kids++] = pid;
+    int status = wait_kid(pid);
+    rm_rf(rootfs);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* cgroup.freeze, then cgroup.kill through kill_all(SIGKILL) even while frozen. */
+    pid = clone_into(cgroup_clone_fd(v2mgr));
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    kids[n_kids++] = pid;
+    assert_int_equal(cgroup_freeze(v2mgr, true, &err), 0);
+    assert_true(cgroup_is_frozen(v2mgr));
+    json_t *stats = NULL;
+    assert_int_equal(cgroup_stats(v2mgr, &stats, &err), 0);
+    assert_non_null(json_object_get(json_object_get(stats, "hugetlb"), "2MB"));
+    json_decref(stats);
+    assert_int_equal(cgroup_kill_all(v2mgr, SIGKILL, &err), 0);
+    status = wait_kid(pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(cgroup_destroy(v2mgr, &err), 0);
+    assert_false(path_exists(v2mgr->hiers[0].dir));
+    v2mgr = cgroup_manager_free(v2mgr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_mount_in),
         cmocka_unit_test(test_bpf_devices),
+        cmocka_unit_test(test_v2_layout_on_unified),
         cmocka_unit_test(test_destroy),
         cmocka_unit_test(test_create_errors),
         cmocka_unit_test(test_all_resources),
