@@ -59,6 +59,13 @@ static int v1_memory_limits(const char *dir, const struct res_memory *mem, struc
         swap = -1;
     }
     bool swap_first = false;
+    uint64_t limit = 0;
+    if (set_swap && !mem->has_limit && swap != -1 &&
+        cg_read_u64(dir, "memory.limit_in_bytes", &limit) == 0 && (uint64_t)swap < limit)
+        return hk_error_set(err, -EINVAL,
+                            "memory.swap %" PRId64 " is below the memory limit %" PRIu64
+                            " (%s/memory.limit_in_bytes; swap counts memory plus swap)",
+                            swap, limit, dir);
     if (set_swap && mem->has_limit) {
         uint64_t cur = 0;
         int r = cg_read_u64(dir, "memory.memsw.limit_in_bytes", &cur);
