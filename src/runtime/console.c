@@ -42,8 +42,7 @@ int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
     /* /dev/console: an empty file bind-mounted from the slave. The image's /dev is
      * untrusted: a symlink anywhere on the path is refused (CVE-2025-52565). */
     _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    _cleanup_close_ int dst = open_in_root(root, "/dev/console", O_PATH | O_NOFOLLOW, 0,
-                                           RESOLVE_NO_SYMLINKS);
+    _cleanup_close_ int dst = open_in_root(root, "/dev/console", O_PATH, 0, RESOLVE_NO_SYMLINKS);
     if (dst == -ENOENT) {
         _cleanup_close_ int dev = open_in_root(root, "/dev", O_RDONLY | O_DIRECTORY, 0,
                                                RESOLVE_NO_SYMLINKS);
@@ -53,8 +52,11 @@ int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
                                                            O_CLOEXEC, 0600);
         if (f < 0)
             return hk_error_errno(err, -errno, "create /dev/console");
-        dst = open_in_root(root, "/dev/console", O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_SYMLINKS);
+        dst = open_in_root(root, "/dev/console", O_PATH, 0, RESOLVE_NO_SYMLINKS);
     }
+    if (dst == -ELOOP)
+        return hk_error_set(err, -ELOOP, "'/dev/console' is a symlink in the rootfs: refusing to "
+                                         "bind the terminal there");
     if (dst < 0)
         return hk_error_errno(err, dst, "/dev/console");
     _cleanup_close_ int tree = open_tree(slave, "", OPEN_TREE_CLONE | AT_EMPTY_PATH |
@@ -99,7 +101,7 @@ int console_send(const char *socket_path, int master, struct hk_error *err)
 
 /* Signals a foreground runtime forwards to the container (everything a user or supervisor
  * sends, except those that stop or are about children). */
-static void forward_set(sigset_t *set)
+void console_forward_set(sigset_t *set)
 {
     sigfillset(set);
     sigdelset(set, SIGKILL);
@@ -152,7 +154,7 @@ static void sync_winsize(int from, int to)
 int console_relay(int master, pid_t child, int *ret_status, struct hk_error *err)
 {
     sigset_t set, old;
-    forward_set(&set);
+    console_forward_set(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
     _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
@@ -207,7 +209,7 @@ int console_relay(int master, pid_t child, int *ret_status, struct hk_error *err
 int wait_forwarding_signals(pid_t child, int *ret_status, struct hk_error *err)
 {
     sigset_t set, old;
-    forward_set(&set);
+    console_forward_set(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
     /* The child may have exited before we blocked SIGCHLD. */
     int status = 0;

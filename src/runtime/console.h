@@ -2,6 +2,7 @@
  * handed to whoever drives the container (a --console-socket, or hako's own relay). */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -25,6 +26,9 @@ int console_send(const char *socket_path, int master, struct hk_error *err);
  * wait status in *ret_status), forwarding signals to it and the window size to the pty.
  * Restores the terminal mode before returning. */
 int console_relay(int master, pid_t child, int *ret_status, struct hk_error *err);
+
+/* The signals a foreground runtime forwards to its container. */
+void console_forward_set(sigset_t *set);
 
 /* Without a terminal: wait for the child, forwarding the signals we receive to it. */
 int wait_forwarding_signals(pid_t child, int *ret_status, struct hk_error *err);

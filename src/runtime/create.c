@@ -53,6 +53,9 @@ static int resolve_bundle(struct launch *l, struct hk_error *err)
         return hk_error_errno(err, -errno, "root.path: rootfs '%s'", joined);
     if (!S_ISDIR(st.st_mode))
         return hk_error_set(err, -ENOTDIR, "root.path: rootfs '%s' is not a directory", joined);
+    l->rootfs_fd = open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (l->rootfs_fd < 0)
+        return hk_error_errno(err, -errno, "root.path: open '%s'", l->rootfs);
     if (!spec_namespace(l->spec, OCI_NS_MOUNT))
         return parse_error(&l->spec->ctx, err, "linux.namespaces",
                            "a mount namespace is required (the rootfs is set up in one)");
@@ -221,7 +224,7 @@ static int run_create_hooks(struct launch *l, int conn, struct hk_error *err)
 static int handle_listener(struct launch *l, int fd, struct hk_error *err)
 {
     _cleanup_free_ char *state = state_json_now(l, "creating");
-    int r = seccomp_send_listener(seccomp_listener_path(l->seccomp), fd, state, err);
+    int r = seccomp_send_listener(l->seccomp, fd, state, err);
     close(fd);
     if (r < 0)
         return r;
@@ -348,6 +351,8 @@ void launch_done(struct launch *l)
         close(l->exec_sock);
     if (l->state_fd >= 0)
         close(l->state_fd);
+    if (l->rootfs_fd >= 0)
+        close(l->rootfs_fd);
     seccomp_program_free(l->seccomp);
     cgroup_manager_free(l->cg);
     spec_free(l->spec);
@@ -426,6 +431,7 @@ void launch_init(struct launch *l, const struct runtime *rt, const char *id,
     l->id = id;
     l->opts = o;
     l->state_fd = l->sync_parent = l->sync_child = l->exec_sock = l->console_master = -1;
+    l->rootfs_fd = -1;
     for (int t = 0; t < OCI_NS_COUNT; t++)
         l->ns_fds[t] = -1;
 }

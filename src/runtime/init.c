@@ -154,14 +154,32 @@ static int enter_new_namespaces(struct launch *l, struct hk_error *err)
     return 0;
 }
 
+/* The runtime's fd of the rootfs belongs to its mount namespace, which open_tree() refuses;
+ * reopen it in ours. Done before becoming root of a new user namespace: until then we are
+ * still the host's root for permission checks on the bundle's path. */
+static int reopen_rootfs(struct launch *l, struct hk_error *err)
+{
+    int fd = open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hk_error_errno(err, -errno, "open rootfs '%s'", l->rootfs);
+    close(l->rootfs_fd);
+    l->rootfs_fd = fd;
+    return 0;
+}
+
 static int setup_identity(struct launch *l, struct hk_error *err)
 {
+    bool mnt_joined = l->ns_fds[OCI_NS_MOUNT] >= 0;
+    if (!mnt_joined && reopen_rootfs(l, err) < 0)
+        return err->code;
     if (l->new_userns) {
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
             return hk_error_errno(err, -errno, "become root in the user namespace "
                                                "(is uid/gid 0 mapped?)");
     }
     int r = enter_new_namespaces(l, err);
+    if (r == 0 && mnt_joined)
+        r = reopen_rootfs(l, err);
     if (r < 0)
         return r;
     if (l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
@@ -180,7 +198,7 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
 {
     const struct oci_spec *s = l->spec;
     _cleanup_close_ int rootfd = -1;
-    int r = rootfs_prepare(s, l->rootfs, &rootfd, err);
+    int r = rootfs_prepare(s, l->rootfs_fd, &rootfd, err);
     if (r == 0)
         r = rootfs_mount_all(s, rootfd, l->bundle, l->cg, l->new_userns, err);
     if (r < 0)
@@ -249,6 +267,7 @@ static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_err
         r = enter_cwd(p->cwd, err);
     if (r < 0)
         return r;
+    umask(p->user.has_umask ? p->user.umask : 022);
     *ret_seccomp_done = false;
     if (l->seccomp && !p->no_new_privileges) {
         int listener = -1;
@@ -300,6 +319,10 @@ _noreturn_ void init_main(struct launch *l)
      * reach of other container processes (CVE-2019-5736). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_DUMPABLE, 0);
+    /* A foreground run blocks the signals it forwards; the container starts with none. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     close(l->sync_parent);
     /* The state directory's flock belongs to the runtime's open file: drop our copy. */
     close(l->state_fd);

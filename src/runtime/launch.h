@@ -18,6 +18,7 @@ struct launch {
     struct oci_spec *spec;
     char *bundle; /* absolute */
     char *rootfs; /* absolute */
+    int rootfs_fd; /* O_PATH, opened before the clone */
     int state_fd; /* the container's state directory (locked) */
     struct cgroup_manager *cg;
     struct seccomp_program *seccomp;

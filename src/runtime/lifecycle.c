@@ -87,6 +87,25 @@ static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
     spec_free(s);
 }
 
+/* The init loaded a filter with SCMP_ACT_NOTIFY right before execve (no_new_privs case) and
+ * sent its listener: hand it to linux.seccomp.listenerPath. The spec asks for an error when
+ * that fails. */
+static int forward_listener(const struct handle *h, int fd, struct hk_error *err)
+{
+    struct oci_spec *sp = saved_spec(h->dirfd);
+    struct seccomp_program *prog = NULL;
+    int r = sp ? seccomp_prepare(sp->linux_.seccomp, &sp->ctx, &prog, err)
+               : hk_error_set(err, -EIO, "read the container's config.json");
+    if (r == 0) {
+        _cleanup_json_ json_t *j = state_to_oci_json(h->st, STATUS_RUNNING);
+        _cleanup_free_ char *state = json_dump_compact(j);
+        r = seccomp_send_listener(prog, fd, state, err);
+    }
+    seccomp_program_free(prog);
+    spec_free(sp);
+    return r;
+}
+
 /* Connect to the init's exec socket and wait for the outcome of its execve. */
 static int release_init(const struct handle *h, struct hk_error *err)
 {
@@ -109,17 +128,10 @@ static int release_init(const struct handle *h, struct hk_error *err)
         if (m.type == SYNC_ERROR)
             return hk_error_set(err, m.code ? m.code : -EIO, "%s", m.text);
         if (m.type == SYNC_SECCOMP_FD && fd >= 0) {
-            struct oci_spec *sp = saved_spec(h->dirfd);
-            struct seccomp_program *prog = NULL;
-            if (sp && sp->linux_.seccomp &&
-                seccomp_prepare(sp->linux_.seccomp, &sp->ctx, &prog, err) == 0) {
-                _cleanup_json_ json_t *j = state_to_oci_json(h->st, STATUS_RUNNING);
-                _cleanup_free_ char *state = json_dump_compact(j);
-                seccomp_send_listener(seccomp_listener_path(prog), fd, state, err);
-            }
-            seccomp_program_free(prog);
-            spec_free(sp);
+            r = forward_listener(h, fd, err);
             close(fd);
+            if (r < 0)
+                return r;
         } else if (fd >= 0) {
             close(fd);
         }

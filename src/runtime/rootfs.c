@@ -40,23 +40,31 @@ static unsigned long propagation_of(const char *name)
     return 0;
 }
 
-int rootfs_prepare(const struct oci_spec *s, const char *rootfs, int *ret_rootfd,
-                   struct hk_error *err)
+int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, struct hk_error *err)
 {
     unsigned long prop = propagation_of(s->linux_.rootfs_propagation);
     /* Nothing we mount may propagate back to the host: slave by default, as runc. */
     if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
         return hk_error_errno(err, -errno, "make / %s", prop ? s->linux_.rootfs_propagation
                                                               : "rslave");
-    if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return hk_error_errno(err, -errno, "bind the rootfs '%s' onto itself", rootfs);
-    /* pivot_root refuses a new root whose parent mount is shared. */
-    if (mount(NULL, rootfs, NULL, MS_PRIVATE, NULL) < 0)
+    /* Bind the rootfs onto itself through the fd the runtime opened: no path lookup here, so
+     * a root mapped to an unprivileged uid needs no search permission on the bundle's path. */
+    int tree = open_tree(rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                                            AT_EMPTY_PATH);
+    if (tree < 0)
+        return hk_error_errno(err, -errno, "bind the rootfs");
+    if (move_mount(tree, "", rootfs_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+        0) {
+        close(tree);
+        return hk_error_errno(err, -errno, "mount the rootfs onto itself");
+    }
+    /* pivot_root refuses a new root whose mount is shared. */
+    struct mount_attr a = {.propagation = MS_PRIVATE};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
+        close(tree);
         return hk_error_errno(err, -errno, "make the rootfs mount private");
-    int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return hk_error_errno(err, -errno, "open rootfs '%s'", rootfs);
-    *ret_rootfd = fd;
+    }
+    *ret_rootfd = tree; /* now the root of the attached mount */
     return 0;
 }
 
@@ -96,17 +104,20 @@ static int setattr(int fd, unsigned flags, uint64_t set, uint64_t clr, uint64_t 
 }
 
 /* The destination inside the rootfs: a directory, or a file when the source is one. Mounts
- * of procfs and sysfs refuse any symlink on the way (CVE-2019-16884 family). */
+ * of procfs and sysfs, and any mount on /dev, refuse a symlink on the way (CVE-2019-16884
+ * family; an image's /dev is untrusted). */
 static int open_destination(int rootfd, const struct oci_mount *m, bool want_file,
                             int *ret_fd, struct hk_error *err)
 {
-    bool strict = m->type && (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0);
+    _cleanup_free_ char *clean = path_clean(m->destination);
+    bool strict = (m->type && (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0)) ||
+                  strcmp(clean, "/dev") == 0;
     if (strict) {
         int fd = open_in_root(rootfd, m->destination, O_PATH, 0, RESOLVE_NO_SYMLINKS);
         if (fd == -ELOOP)
             return hk_error_set(err, -ELOOP, "'%s' is a symlink in the rootfs: refusing to mount "
                                              "%s there",
-                                m->destination, m->type);
+                                m->destination, m->type ? m->type : "a filesystem");
         if (fd >= 0) {
             struct stat st;
             if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) {

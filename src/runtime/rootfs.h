@@ -14,9 +14,9 @@
 struct cgroup_manager;
 
 /* Make the mount tree private to this namespace (or as linux.rootfsPropagation says) and
- * turn rootfs into a mount point; returns an O_PATH fd of it. */
-int rootfs_prepare(const struct oci_spec *s, const char *rootfs, int *ret_rootfd,
-                   struct hk_error *err);
+ * turn the rootfs (an fd the runtime opened) into a mount point; returns an fd of that
+ * mount's root. */
+int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, struct hk_error *err);
 
 /* Perform config.json's mounts in order, then create /dev's devices and links. */
 int rootfs_mount_all(const struct oci_spec *s, int rootfd, const char *bundle,

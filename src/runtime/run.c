@@ -17,6 +17,9 @@ static int exit_code_of(int status)
     return WEXITSTATUS(status);
 }
 
+static int run_blocked(const struct runtime *rt, const char *id, const struct create_opts *o,
+                       bool detach, int *ret_exit_code, struct hk_error *err);
+
 int container_run(const struct runtime *rt, const char *id, const struct create_opts *o,
                   bool detach, int *ret_exit_code, struct hk_error *err)
 {
@@ -25,6 +28,23 @@ int container_run(const struct runtime *rt, const char *id, const struct create_
         return r;
     if (rt->systemd_cgroup)
         return hk_error_set(err, -EOPNOTSUPP, "--systemd-cgroup is not supported yet");
+    /* Signals that arrive while the container is being created and started are held, and
+     * forwarded once it runs (the init clears its mask before exec). */
+    sigset_t fwd, old;
+    if (detach)
+        sigemptyset(&fwd);
+    else
+        console_forward_set(&fwd);
+    sigprocmask(SIG_BLOCK, &fwd, &old);
+    r = run_blocked(rt, id, o, detach, ret_exit_code, err);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return r;
+}
+
+static int run_blocked(const struct runtime *rt, const char *id, const struct create_opts *o,
+                       bool detach, int *ret_exit_code, struct hk_error *err)
+{
+    int r;
     struct create_opts co = *o;
     co.keep_console = !detach && !o->console_socket;
     /* A joined user namespace with a new pid namespace makes the init our grandchild: stay

@@ -57,6 +57,11 @@ def _netns():
     return {x.name for x in p.iterdir()} if p.is_dir() else set()
 
 
+# Daemons a fixture keeps for several tests (containerd, a registry): not leaks, and neither
+# are their descendants.
+KEEP_PIDS = set()
+
+
 def _children():
     """Processes whose parent chain reaches this pytest process (our descendants)."""
     me = os.getpid()
@@ -68,12 +73,14 @@ def _children():
             stat = (d / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents[int(d.name)] = ppid
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] == "Z":
+            continue  # a zombie holds nothing; its parent will reap it
+        parents[int(d.name)] = int(fields[1])
     out = set()
     for pid in parents:
         p, seen = pid, 0
-        while p > 1 and seen < 64:
+        while p > 1 and seen < 64 and p not in KEEP_PIDS:
             p = parents.get(p, 0)
             seen += 1
             if p == me:
@@ -83,13 +90,21 @@ def _children():
 
 
 @pytest.fixture(autouse=True)
-def no_leaks(request):
-    before = (_mounts(), _hako_cgroups(), _netns())
+def no_leaks(request, tmp_path_factory):
+    # Mounts are machine-wide: count only those under this session's temp dir or hako's
+    # default places, so a second test session running at the same time is not blamed.
+    base = str(tmp_path_factory.getbasetemp())
+    places = (base, "/var/lib/hako", "/run/hako")
+
+    def mounts():
+        return {m for m in _mounts() if m.startswith(places)}
+
+    before = (mounts(), _hako_cgroups(), _netns())
     yield
     # give exiting processes a moment to be reaped
     deadline = time.time() + 3
     while time.time() < deadline:
-        after = (_mounts(), _hako_cgroups(), _netns())
+        after = (mounts(), _hako_cgroups(), _netns())
         kids = _children()
         if all(a <= b for a, b in zip(after, before)) and not kids:
             return
@@ -111,10 +126,21 @@ def no_leaks(request):
 # --- helpers ---------------------------------------------------------------------------------
 
 def run(cmd, check=False, timeout=60, **kw):
-    """Run a command, capture text output; never raises on non-zero unless check."""
-    kw.setdefault("stdout", subprocess.PIPE)
-    kw.setdefault("stderr", subprocess.PIPE)
-    p = subprocess.run([str(c) for c in cmd], text=True, timeout=timeout, **kw)
+    """Run a command, capture text output; never raises on non-zero unless check.
+
+    Output goes through temporary files, not pipes: a container started by the command
+    inherits them and may outlive it, and a pipe would keep us waiting for its EOF."""
+    import tempfile
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        kw.setdefault("stdout", out)
+        kw.setdefault("stderr", err)
+        p = subprocess.run([str(c) for c in cmd], text=True, timeout=timeout, **kw)
+        if kw["stdout"] is out:
+            out.seek(0)
+            p.stdout = out.read()
+        if kw["stderr"] is err:
+            err.seek(0)
+            p.stderr = err.read()
     if check and p.returncode != 0:
         raise AssertionError(f"{cmd} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
     return p
