@@ -16,8 +16,18 @@ int rt_fail(const struct hk_error *err);
 int rt_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 /* Require the id at argv[optind] (and at most `extra` arguments after it). */
 int rt_need_id(int argc, char **argv, int extra, const char *cmd);
+/* Parse the options of a command that takes only an id (and --help, which prints
+ * "Usage: hako-runtime <usage>" and returns -1); 0 when argv[optind] is the id. */
+int rt_only_id(int argc, char **argv, const char *cmd, const char *usage);
 /* "TERM", "SIGKILL", "9", "RTMIN+3" → the signal number. */
 int rt_parse_signal(const char *s, int *ret);
+
+/* The cgroup commands (cli/runtime-cgroup.c, cli/runtime-events.c). */
+int rt_cmd_update(int argc, char **argv);
+int rt_cmd_pause(int argc, char **argv);
+int rt_cmd_resume(int argc, char **argv);
+int rt_cmd_ps(int argc, char **argv);
+int rt_cmd_events(int argc, char **argv);
 
 /* Commands defined in other files (exec, update, pause, resume, ps, events). */
 extern const struct cli_command rt_extra_commands[];

@@ -3,6 +3,10 @@
 #include "cli/runtime-cmds.h"
 
 const struct cli_command rt_extra_commands[] = {
-    {NULL, NULL, NULL},
+    {"update", rt_cmd_update, "update the container's resource limits"},
+    {"pause", rt_cmd_pause, "freeze every process of the container"},
+    {"resume", rt_cmd_resume, "thaw a paused container"},
+    {"ps", rt_cmd_ps, "list the container's processes"},
+    {"events", rt_cmd_events, "print the container's stats and OOM events as JSON lines"},
 };
-const size_t rt_extra_commands_n = 0;
+const size_t rt_extra_commands_n = ELEMENTSOF(rt_extra_commands);

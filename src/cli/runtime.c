@@ -176,8 +176,7 @@ static int cmd_run(int argc, char **argv)
     return code;
 }
 
-/* For commands that take only an id (and --help). */
-static int only_id(int argc, char **argv, const char *cmd, const char *usage)
+int rt_only_id(int argc, char **argv, const char *cmd, const char *usage)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
@@ -193,7 +192,7 @@ static int only_id(int argc, char **argv, const char *cmd, const char *usage)
 
 static int cmd_start(int argc, char **argv)
 {
-    int r = only_id(argc, argv, "start", "start ID");
+    int r = rt_only_id(argc, argv, "start", "start ID");
     if (r)
         return r < 0 ? 0 : r;
     struct hk_error err = {0};
@@ -204,7 +203,7 @@ static int cmd_start(int argc, char **argv)
 
 static int cmd_state(int argc, char **argv)
 {
-    int r = only_id(argc, argv, "state", "state ID");
+    int r = rt_only_id(argc, argv, "state", "state ID");
     if (r)
         return r < 0 ? 0 : r;
     struct hk_error err = {0};

@@ -17,6 +17,8 @@
 #include "oci/parse.h"
 #include "util/error.h"
 
+struct oci_spec;
+
 enum cgroup_layout { CGROUP_LAYOUT_V1, CGROUP_LAYOUT_V2, CGROUP_LAYOUT_HYBRID };
 
 struct cgroup_manager;
@@ -24,11 +26,26 @@ struct cgroup_manager;
 int cgroup_layout_detect(enum cgroup_layout *ret, struct hk_error *err);
 
 /* Create the container's cgroup (every hierarchy) and apply linux.resources (may be NULL;
- * parse errors are located through ctx). On failure nothing is left behind. */
+ * parse errors are located through ctx, e.g. "config.json:14: linux.resources.memory.limit:
+ * expected an integer"). Limits are written before any process joins (a 512 KiB memory limit
+ * could not be set below the usage of a process already inside). Device rules: deny all,
+ * linux.resources.devices in order, then runc's defaults (null, zero, full, random, urandom,
+ * tty, console, ptmx, pts, tun, mknod of any). On failure nothing is left behind. */
 int cgroup_create(const char *id, const char *cgroups_path, const json_t *resources,
                   const struct parse_ctx *ctx, struct cgroup_manager **ret, struct hk_error *err);
 
-/* Put pid into the container's cgroup in every hierarchy. */
+/* cgroup_create from a loaded spec: linux.cgroupsPath, linux.resources, and the linux.devices
+ * nodes also allowed (rwm) in the device cgroup, as runc does. The call the runtime makes. */
+int cgroup_create_for_spec(const char *id, const struct oci_spec *spec,
+                           struct cgroup_manager **ret, struct hk_error *err);
+
+/* The cgroup path ("/hako/<id>"), the same in every hierarchy; and the host's layout. */
+const char *cgroup_path(const struct cgroup_manager *m);
+enum cgroup_layout cgroup_manager_layout(const struct cgroup_manager *m);
+
+/* Put pid into the container's cgroup in every hierarchy (v1 ones, and the cgroup2 mount of a
+ * hybrid host). Call from the parent while the child waits, before it unshares its cgroup
+ * namespace and execs. */
 int cgroup_enter(struct cgroup_manager *m, pid_t pid, struct hk_error *err);
 
 /* A v2 cgroup directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the layout has none
@@ -54,15 +71,25 @@ int cgroup_freeze(struct cgroup_manager *m, bool freeze, struct hk_error *err);
 /* "paused" when frozen. */
 bool cgroup_is_frozen(struct cgroup_manager *m);
 
-/* Apply linux.resources-shaped JSON (update). */
+/* Apply linux.resources-shaped JSON (update; `runc update -r` documents are top-level, so
+ * errors name "memory.limit", not "linux.resources.memory.limit"). Only what is present is
+ * written; device rules only when "devices" is given. */
 int cgroup_update(struct cgroup_manager *m, const json_t *resources, const struct parse_ctx *ctx,
                   struct hk_error *err);
 
 /* runc-shaped stats JSON ({"cpu":..., "memory":..., "pids":..., "blkio":..., "hugetlb":...}). */
 int cgroup_stats(struct cgroup_manager *m, json_t **ret, struct hk_error *err);
 
-/* Number of OOM kills in the cgroup so far (v1 memory.oom_control/failcnt, v2 memory.events). */
+/* Number of OOM kills in the cgroup so far (v1 memory.oom_control oom_kill, v2 memory.events
+ * oom_kill). */
 int cgroup_oom_count(struct cgroup_manager *m, unsigned long *ret, struct hk_error *err);
+
+/* An fd (O_CLOEXEC, non-blocking, owned by the caller) that becomes readable when the memory
+ * controller may have seen an OOM: v1 an eventfd registered through cgroup.event_control on
+ * memory.oom_control (also signalled once when the cgroup is removed); v2 an inotify watch on
+ * memory.events (also wakes on its other counters). Drain it with read(fd, buf, 4096) and
+ * compare cgroup_oom_count() with the last value to count OOM kills. */
+int cgroup_oom_event_fd(struct cgroup_manager *m, int *ret_fd, struct hk_error *err);
 
 /* Mount the container's view of cgroupfs at dest inside the (already pivoted-to or not) rootfs
  * dir fd: cgroup2 on v2; a tmpfs with one mount per v1 hierarchy (plus "unified") otherwise.

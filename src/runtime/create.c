@@ -384,8 +384,7 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     if (r == 0)
         r = make_state_dir(l, rootfd, err);
     if (r == 0)
-        r = cgroup_create(l->id, l->spec->linux_.cgroups_path, l->spec->linux_.resources,
-                          &l->spec->ctx, &l->cg, err);
+        r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
     if (r == 0)
         r = make_exec_socket(l, err);
     if (r < 0)

@@ -14,6 +14,7 @@
 #include "oci/spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/handle.h"
 #include "runtime/hooks.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
@@ -22,14 +23,7 @@
 #include "util/json.h"
 #include "util/log.h"
 
-/* An open, locked container: its state dir, state, and derived status. */
-struct handle {
-    int rootfd, dirfd;
-    struct container_state *st;
-    enum container_status status;
-};
-
-static void handle_close(struct handle *h)
+void handle_close(struct handle *h)
 {
     state_free(h->st);
     if (h->dirfd >= 0)
@@ -38,8 +32,8 @@ static void handle_close(struct handle *h)
         close(h->rootfd);
 }
 
-static int handle_open(const struct runtime *rt, const char *id, struct handle *h,
-                       struct hk_error *err)
+int handle_open(const struct runtime *rt, const char *id, struct handle *h,
+                struct hk_error *err)
 {
     *h = (struct handle){.rootfd = -1, .dirfd = -1};
     int r = state_check_id(id, err);

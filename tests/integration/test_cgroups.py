@@ -1,0 +1,222 @@
+"""hako-runtime and cgroups: limits seen from the host and from inside, tiny limits that still
+run, a fork bomb and a memory hog kept inside, and update / pause / resume / ps / events."""
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import RUNTIME
+
+CG = Path("/sys/fs/cgroup")
+V2 = (CG / "cgroup.controllers").exists()
+
+
+def host_file(controller, cid, name):
+    """The container's cgroup file on the host, for any layout."""
+    if V2:
+        return CG / "hako" / cid / name
+    return CG / controller / "hako" / cid / name
+
+
+def read(controller, cid, name):
+    return host_file(controller, cid, name).read_text().strip()
+
+
+MEMORY_LIMIT = "memory.max" if V2 else "memory.limit_in_bytes"
+INSIDE_MEMORY = f"/sys/fs/cgroup/{MEMORY_LIMIT}" if V2 else \
+    "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+INSIDE_PIDS = "/sys/fs/cgroup/pids.max" if V2 else "/sys/fs/cgroup/pids/pids.max"
+
+
+def resources(bundle, **kw):
+    bundle.config["linux"].setdefault("resources", {}).update(kw)
+
+
+def background(rt, how, cid, bundle, *extra):
+    """create (or run --detach) with the container's stdio on files, not on pipes the test
+    would wait on; returns the exit code and what the runtime said on stderr."""
+    log = Path(rt.root).parent / f"{cid}.log"
+    with open(log, "w") as f:
+        p = getattr(rt, how)(cid, bundle, *extra, stdout=f, stderr=f)
+    return p.returncode, log.read_text()
+
+
+def test_limits_visible_from_host_and_inside(rt, bundle):
+    resources(bundle, memory={"limit": 64 << 20}, pids={"limit": 20},
+              cpu={"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"})
+    bundle.sh(f"cat {INSIDE_MEMORY} {INSIDE_PIDS}; cat /proc/self/cgroup; "
+              "touch /sys/fs/cgroup/x 2>&1 || echo READONLY")
+    rc, err = background(rt, "create", "lim", bundle)
+    assert rc == 0, err
+    assert read("memory", "lim", MEMORY_LIMIT) == str(64 << 20)
+    assert read("pids", "lim", "pids.max") == "20"
+    assert read("cpuset", "lim", "cpuset.cpus") == "0"
+    if V2:
+        assert read("cpu", "lim", "cpu.max") == "50000 100000"
+        assert read("cpu", "lim", "cpu.weight") == "20"
+    else:
+        assert read("cpu", "lim", "cpu.cfs_quota_us") == "50000"
+        assert read("cpu", "lim", "cpu.shares") == "512"
+    rt.ok("delete", "--force", "lim")
+    # from inside: the same limits, a cgroup namespace rooted at the container, read-only
+    p = rt.run("lim2", bundle)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == str(64 << 20)
+    assert lines[1] == "20"
+    cgroup_lines = [line for line in lines if ":" in line and line.split(":")[0].isdigit()]
+    assert cgroup_lines and all(line.endswith(":/") for line in cgroup_lines), lines
+    assert "READONLY" in p.stdout
+
+
+def test_512k_memory_limit_runs(rt, bundle):
+    resources(bundle, memory={"limit": 512 << 10})
+    bundle.set_args("cat", INSIDE_MEMORY)
+    p = rt.run("tiny", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == str(512 << 10)
+
+
+def test_pids_limit_1_runs_and_cannot_fork(rt, bundle):
+    resources(bundle, pids={"limit": 1})
+    bundle.set_args("echo", "alone")
+    p = rt.run("one", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "alone\n"
+    bundle.sh("true & wait; echo forked")
+    p = rt.run("one2", bundle)
+    assert "forked" not in p.stdout
+    assert "can't fork" in p.stderr
+
+
+def test_fork_bomb_is_contained(rt, bundle):
+    resources(bundle, pids={"limit": 32})
+    bundle.sh("bomb() { bomb | bomb & }; bomb; sleep 60")
+    rc, err = background(rt, "run", "bomb", bundle, "--detach")
+    assert rc == 0, err
+    time.sleep(2)
+    assert int(read("pids", "bomb", "pids.current")) <= 32
+    events = read("pids", "bomb", "pids.events")
+    assert int(events.split()[-1]) > 0            # forks were refused
+    # the host stays responsive
+    start = time.monotonic()
+    subprocess.run(["/bin/true"], check=True)
+    assert time.monotonic() - start < 2
+    start = time.monotonic()
+    rt.ok("delete", "--force", "bomb")
+    assert time.monotonic() - start < 15
+    assert not host_file("pids", "bomb", "").exists()
+
+
+def test_memory_hog_is_oom_killed_and_reported(rt, bundle):
+    resources(bundle, memory={"limit": 32 << 20, "swap": 32 << 20})
+    # the hog (not the container's init) is what the OOM killer must pick
+    bundle.sh("sleep 1; (echo 1000 > /proc/self/oom_score_adj; "
+              "head -c 256m /dev/zero | tail > /dev/null); echo hog-done; sleep 60")
+    rc, err = background(rt, "create", "hog", bundle)
+    assert rc == 0, err
+    stats = json.loads(rt.ok("events", "--stats", "hog").stdout)
+    assert stats["type"] == "stats"
+    assert stats["data"]["memory"]["usage"]["limit"] == 32 << 20
+    ev = subprocess.Popen([RUNTIME, "--root", rt.root, "events", "--interval", "1s", "hog"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        rt.ok("start", "hog")
+        deadline = time.monotonic() + 20
+        seen = []
+        while time.monotonic() < deadline:
+            line = ev.stdout.readline()
+            if not line:
+                break
+            e = json.loads(line)
+            assert e["id"] == "hog"
+            seen.append(e["type"])
+            if e["type"] == "oom":
+                break
+        assert "oom" in seen, (seen, ev.stderr.read() if ev.poll() is not None else "")
+    finally:
+        ev.kill()
+        ev.wait()
+        ev.stdout.close()
+        ev.stderr.close()
+    assert rt.state("hog")["status"] == "running"     # the init survived its child's OOM
+    rt.ok("delete", "--force", "hog")
+
+
+def test_update_pause_resume_ps_events(rt, bundle):
+    resources(bundle, memory={"limit": 64 << 20}, pids={"limit": 20})
+    bundle.set_args("sleep", "60")
+    rc, err = background(rt, "run", "ctl", bundle, "--detach")
+    assert rc == 0, err
+    pid = rt.state("ctl")["pid"]
+
+    rt.ok("update", "--memory", "32m", "--pids-limit", "7", "--cpu-quota", "20000",
+          "--cpu-period", "100000", "ctl")
+    assert read("memory", "ctl", MEMORY_LIMIT) == str(32 << 20)
+    assert read("pids", "ctl", "pids.max") == "7"
+    rt.ok("update", "-r", "-", "ctl", input='{"pids": {"limit": 9}}')
+    assert read("pids", "ctl", "pids.max") == "9"
+    bad = rt("update", "-r", "-", "ctl", input='{\n"memory": {"limit": "lots"}}')
+    assert bad.returncode != 0
+    assert "stdin:2: memory.limit: expected an integer" in bad.stderr
+
+    rt.ok("pause", "ctl")
+    assert rt.state("ctl")["status"] == "paused"
+    state = open(f"/proc/{pid}/status").read()
+    assert "State:\tS" in state or "State:\tD" in state
+    assert rt("pause", "ctl").returncode != 0        # already paused
+    rt.ok("resume", "ctl")
+    assert rt.state("ctl")["status"] == "running"
+    assert rt("resume", "ctl").returncode != 0       # not paused
+
+    assert json.loads(rt.ok("ps", "--format", "json", "ctl").stdout) == [pid]
+    table = rt.ok("ps", "ctl").stdout.splitlines()
+    assert "PID" in table[0].split()
+    assert len(table) == 2 and str(pid) in table[1].split()
+
+    ev = json.loads(rt.ok("events", "--stats", "ctl").stdout)
+    assert ev["type"] == "stats" and ev["id"] == "ctl"
+    assert ev["data"]["pids"]["current"] == 1
+    assert ev["data"]["pids"]["limit"] == 9
+    assert ev["data"]["memory"]["usage"]["limit"] == 32 << 20
+    assert ev["data"]["cpu"]["usage"]["total"] > 0
+
+    # events streams until the container exits
+    ev = subprocess.Popen([RUNTIME, "--root", rt.root, "events", "--interval", "200ms", "ctl"],
+                          stdout=subprocess.PIPE, text=True)
+    try:
+        first = json.loads(ev.stdout.readline())
+        assert first["type"] == "stats"
+        rt.ok("kill", "ctl", "KILL")
+        assert ev.wait(timeout=10) == 0
+    finally:
+        if ev.poll() is None:
+            ev.kill()
+            ev.wait()
+        ev.stdout.close()
+    rt.ok("delete", "ctl")
+    for c in ("memory", "pids", "cpu", "freezer"):
+        assert not host_file(c, "ctl", "").exists()
+
+
+def test_invalid_resources_name_the_line(rt, bundle):
+    resources(bundle, memory={"limit": "1g"})
+    p = rt.create("bad", bundle)
+    assert p.returncode != 0
+    assert "linux.resources.memory.limit: expected an integer, got a string" in p.stderr
+    assert "config.json:" in p.stderr
+    assert not host_file("memory", "bad", "").exists()
+
+
+def test_unified_key_on_v1_controller_is_refused(rt, bundle):
+    if V2:
+        pytest.skip("a v2 host accepts every unified key")
+    resources(bundle, unified={"memory.max": "1000000"})
+    p = rt.create("uni", bundle)
+    assert p.returncode != 0
+    assert "linux.resources.unified.memory.max" in p.stderr
