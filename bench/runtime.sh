@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 build=${HAKO_BUILD:-$repo/build}
 runs=${RUNS:-200}
-work=$(mktemp -d /var/tmp/hako-bench.XXXXXX)
+# state roots on tmpfs (/run), where runtimes keep them in real use
+work=$(mktemp -d /run/hako-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 bundle=$work/bundle

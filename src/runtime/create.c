@@ -315,7 +315,7 @@ static int record(struct launch *l, struct hk_error *err)
     if (l->opts->pid_file) {
         char buf[32];
         int n = snprintf(buf, sizeof(buf), "%d", (int)l->pid);
-        r = write_file_atomic(l->opts->pid_file, buf, (size_t)n, 0644, err);
+        r = write_file_replace(l->opts->pid_file, buf, (size_t)n, 0644, err);
         if (r < 0)
             return hk_error_prefix(err, r, "--pid-file");
     }
@@ -370,13 +370,15 @@ static int make_state_dir(struct launch *l, int rootfd, struct hk_error *err)
         return r;
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d/config.json", l->state_fd);
-    return write_file_atomic(path, l->spec->text, strlen(l->spec->text), 0600, err);
+    return write_file_replace(path, l->spec->text, strlen(l->spec->text), 0600, err);
 }
 
 /* Everything before the clone: nothing here leaves a process behind. */
 static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
 {
+    log_debug("create '%s': begin", l->id);
     int r = resolve_bundle(l, err);
+    log_debug("create: spec loaded");
     if (r == 0)
         r = plan_namespaces(l, err);
     if (r == 0 && l->spec->linux_.seccomp)
@@ -385,6 +387,7 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
         r = make_state_dir(l, rootfd, err);
     if (r == 0)
         r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
+    log_debug("create: state and cgroup made");
     if (r == 0)
         r = make_exec_socket(l, err);
     if (r < 0)
@@ -414,10 +417,13 @@ int launch_run(struct launch *l, struct hk_error *err)
         l->exec_sock = -1;
         r = release_child(l, err);
     }
+    log_debug("create: init %d released", (int)l->pid);
     if (r == 0)
         r = serve_child(l, err);
+    log_debug("create: init ready");
     if (r == 0)
         r = record(l, err);
+    log_debug("create: recorded");
     if (r < 0)
         launch_undo(l, rootfd);
     return r;

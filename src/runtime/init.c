@@ -33,6 +33,7 @@
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/path.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -222,6 +223,7 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
         if (r < 0)
             return r;
     }
+    log_debug("init: mounts done, hooks run");
     r = rootfs_pivot(rootfd, l->opts->no_pivot, err);
     if (r == 0)
         r = rootfs_finalize(s, err);
@@ -331,9 +333,11 @@ _noreturn_ void init_main(struct launch *l)
     const struct oci_process *p = l->spec->process;
     bool seccomp_done = false;
     _cleanup_free_ char *exe = NULL;
+    log_debug("init: go");
     if (setup_identity(l, &err) < 0 || setup_rootfs(l, &err) < 0 ||
         setup_terminal(l, &err) < 0)
         fail(l, &err);
+    log_debug("init: rootfs done");
     char **env = env_with_home(p);
     if (find_executable(p->args[0], env, &exe, &err) < 0 ||
         setup_process(l, &seccomp_done, &err) < 0)

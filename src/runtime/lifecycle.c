@@ -148,7 +148,9 @@ int container_start(const struct runtime *rt, const char *id, struct hk_error *e
         r = hk_error_set(err, -EINVAL, "cannot start container '%s': it is %s, not created", id,
                          status_name(h.status));
     } else {
+        log_debug("start '%s': begin", id);
         r = release_init(&h, err);
+        log_debug("start: program running");
         if (r < 0)
             hk_error_prefix(err, r, "start container '%s'", id);
         else
@@ -242,12 +244,14 @@ int container_delete(const struct runtime *rt, const char *id, bool force, struc
         handle_close(&h);
         return r;
     }
+    log_debug("delete '%s': begin", id);
     r = h.status == STATUS_STOPPED ? 0 : kill_and_wait(h.st, err);
     struct cgroup_manager *m = NULL;
     if (r == 0 && h.st->cgroup && cgroup_from_json(h.st->cgroup, &m, err) == 0) {
         r = cgroup_destroy(m, err);
         cgroup_manager_free(m);
     }
+    log_debug("delete: cgroup removed");
     if (r == 0) {
         run_hooks_warn(&h, OCI_HOOK_POSTSTOP, STATUS_STOPPED);
         r = rm_rf_at(h.rootfd, id);

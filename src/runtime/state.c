@@ -130,7 +130,7 @@ int state_save(int dirfd, const struct container_state *st, struct hk_error *err
     _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d/state.json", dirfd);
-    return write_file_atomic(path, text, strlen(text), 0600, err);
+    return write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 struct container_state *state_free(struct container_state *st)

@@ -108,8 +108,8 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                      struct hk_error *err)
+static int write_replacing(const char *path, const void *data, size_t len, mode_t mode,
+                           bool sync, struct hk_error *err)
 {
     _cleanup_free_ char *tmp = xasprintf("%s.tmp-XXXXXX", path);
     _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
@@ -118,7 +118,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
     int r = write_all(fd, data, len);
     if (r == 0 && fchmod(fd, mode) < 0)
         r = -errno;
-    if (r == 0 && fsync(fd) < 0)
+    if (r == 0 && sync && fsync(fd) < 0)
         r = -errno;
     if (r == 0 && rename(tmp, path) < 0)
         r = -errno;
@@ -127,6 +127,18 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         return hk_error_errno(err, r, "write '%s'", path);
     }
     return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                      struct hk_error *err)
+{
+    return write_replacing(path, data, len, mode, true, err);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                       struct hk_error *err)
+{
+    return write_replacing(path, data, len, mode, false, err);
 }
 
 int write_str_at(int dirfd, const char *path, const char *s)

@@ -16,6 +16,10 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret_buf, size_t
  * the old file (if any) is untouched and no temp file is left. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                       struct hk_error *err);
+/* The same without the fsync, for state that lives on tmpfs (/run) and dies with a reboot
+ * anyway: readers still see the old file or the new one, never half of one. */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                       struct hk_error *err);
 
 /* Write a string to an existing file (sysfs, procfs, cgroupfs): one write, no truncation games. */
 int write_str(const char *path, const char *s);

@@ -110,7 +110,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
         n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
                      names[level], esc, when, ts.tv_nsec);
     } else if (sink == STDERR_FILENO) {
-        n = snprintf(line, sizeof(line), "%s: %s\n", names[level], msg);
+        if (level == LOG_DEBUG) {
+            /* debug lines carry the time since the process started, to see where it goes */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            static struct timespec t0;
+            if (!t0.tv_sec)
+                t0 = now;
+            double ms = (double)(now.tv_sec - t0.tv_sec) * 1e3 +
+                        (double)(now.tv_nsec - t0.tv_nsec) / 1e6;
+            n = snprintf(line, sizeof(line), "debug[%d] +%.3fms: %s\n", (int)getpid(), ms, msg);
+        } else {
+            n = snprintf(line, sizeof(line), "%s: %s\n", names[level], msg);
+        }
     } else {
         time_t now = time(NULL);
         struct tm tm;
