@@ -282,6 +282,37 @@ int store_put_blob(struct store *s, const void *data, size_t len, const char *ex
     return blob_writer_commit(w, NULL, err);
 }
 
+int store_put_blob_fd(struct store *s, int fd, const char *expected, int64_t expected_size,
+                      uint64_t max, char ret_digest[DIGEST_STR_SIZE], uint64_t *ret_size,
+                      struct hk_error *err)
+{
+    struct blob_writer *w = NULL;
+    int r = blob_writer_new(s, expected, expected_size, max, &w, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *buf = xcalloc(1, 1 << 17);
+    for (;;) {
+        ssize_t n = read(fd, buf, 1 << 17);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            r = hk_error_errno(err, -errno, "read");
+        else if (n > 0)
+            r = blob_writer_write(w, buf, (size_t)n, err);
+        if (n <= 0 || r < 0)
+            break;
+    }
+    uint64_t size = blob_writer_size(w);
+    if (r < 0) {
+        blob_writer_free(w);
+        return r;
+    }
+    r = blob_writer_commit(w, ret_digest, err);
+    if (r == 0 && ret_size)
+        *ret_size = size;
+    return r;
+}
+
 /* --- records ------------------------------------------------------------------------------- */
 
 int store_records_load(const struct store *s, json_t **ret, struct hk_error *err)

@@ -55,6 +55,12 @@ int store_read_blob(const struct store *s, const char *digest, size_t max, char 
 int store_put_blob(struct store *s, const void *data, size_t len, const char *expected,
                    char ret_digest[DIGEST_STR_SIZE], struct hk_error *err);
 
+/* Store everything read from fd as a blob (expected and expected_size checked when given, else
+ * at most max bytes). ret_digest and ret_size (may be NULL) describe it. */
+int store_put_blob_fd(struct store *s, int fd, const char *expected, int64_t expected_size,
+                      uint64_t max, char ret_digest[DIGEST_STR_SIZE], uint64_t *ret_size,
+                      struct hk_error *err);
+
 /* A blob being written: hashed and counted as it goes, published by commit. */
 struct blob_writer;
 /* expected (may be NULL) and expected_size (-1 when unknown) are checked at each write and at

@@ -86,6 +86,7 @@ def storage(tmp_path_factory):
         descs.append(d)
     multi = build_multi(lay, ls)
     lay.tag(multi, "multi")
+    lay.tag(build_multi(lay, ls, ("gzip", "gzip", "gzip", None)), "multigz")  # docker-archive
     amd = lay.image([make_tar([entry("arch", data=b"amd64\n")])], arch="amd64")
     arm = lay.image([make_tar([entry("arch", data=b"arm64\n")])], arch="arm64", variant="v8")
     lay.index_of([amd, arm], "index")
@@ -110,11 +111,11 @@ def remote_digest(reg, ref):
     return sha256(p.stdout.encode())
 
 
-def build_multi(lay, ls):
+def build_multi(lay, ls, comps=("gzip", "zstd", "gzip", None)):
     """One image with the four layers in gzip, zstd, gzip and plain form."""
     from imagelib import LAYER_MT, compress
     descs, diff_ids = [], []
-    for tar, comp in zip(ls, ["gzip", "zstd", "gzip", None]):
+    for tar, comp in zip(ls, comps):
         blob = compress(tar, comp)
         descs.append({"mediaType": LAYER_MT[comp], "digest": lay.blob(blob), "size": len(blob)})
         diff_ids.append(sha256(tar))
