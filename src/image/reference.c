@@ -242,15 +242,22 @@ char *ref_string(const struct image_ref *r)
                      r->digest ? "@" : "", r->digest ? r->digest : "");
 }
 
+/* s without prefix, or NULL when s does not start with it. */
+static const char *skip_prefix(const char *s, const char *prefix)
+{
+    for (; *prefix; prefix++, s++)
+        if (*s != *prefix)
+            return NULL;
+    return s;
+}
+
 char *ref_familiar_name(const char *name)
 {
-    static const char lib[] = REF_DEFAULT_DOMAIN "/library/";
-    static const char hub[] = REF_DEFAULT_DOMAIN "/";
-    if (strncmp(name, lib, sizeof(lib) - 1) == 0 && !strchr(name + sizeof(lib) - 1, '/'))
-        return xstrdup(name + sizeof(lib) - 1);
-    if (strncmp(name, hub, sizeof(hub) - 1) == 0)
-        return xstrdup(name + sizeof(hub) - 1);
-    return xstrdup(name);
+    const char *rest = skip_prefix(name, REF_DEFAULT_DOMAIN "/library/");
+    if (rest && !strchr(rest, '/'))
+        return xstrdup(rest);
+    rest = skip_prefix(name, REF_DEFAULT_DOMAIN "/");
+    return xstrdup(rest ? rest : name);
 }
 
 const char *ref_api_host(const struct image_ref *r)
