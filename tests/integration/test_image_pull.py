@@ -169,6 +169,16 @@ def test_pull_multi_layer_image(tmp_path, registry, storage):
     assert p.stdout.count("Already exists") == 4
     assert f"Status: Image is up to date for {name}" in p.stdout
     assert hako(root, "pull", "-q", name, check=True).stdout == name + "\n"
+    # the same image under another registry name: only manifests are fetched
+    paths = []
+
+    def count(path, status, headers, body):
+        paths.append(path)
+        return status, headers, body, None
+    with Server(proxy_handler(registry.host, count)) as proxy:
+        hako(root, "pull", "-q", f"{proxy.host}/test/multi:v1", check=True)
+    assert [x for x in paths if "/blobs/" in x] == []
+    assert any("/manifests/v1" in x for x in paths)
 
 
 def check_layers(root, img):
@@ -368,3 +378,68 @@ def test_bad_reference(tmp_path):
     assert p.returncode == 125 and "must be lowercase" in p.stderr
     p = hako(tmp_path, "pull")
     assert p.returncode == 125
+
+
+# --- concurrency, interruption, terminal progress ---------------------------------------------
+
+def test_concurrent_pulls_share_the_store(tmp_path, registry):
+    import subprocess
+    from conftest import HAKO
+    root = tmp_path / "root"
+    name = f"{registry.host}/test/multi:v1"
+    procs = [subprocess.Popen([HAKO, "--root", root, "pull", "-q", name], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert len(os.listdir(root / "layers")) == 4
+    assert all((root / "layers" / d / "complete").exists() for d in os.listdir(root / "layers"))
+    assert os.listdir(root / "tmp") == []
+    assert len(hako(root, "images", "-q", check=True).stdout.split()) == 1
+
+
+def test_killed_pull_leaves_nothing_complete(tmp_path, registry):
+    import signal
+    import subprocess
+    import threading
+    import time
+    from conftest import HAKO
+    started, release = threading.Event(), threading.Event()
+
+    def stall(path, status, headers, body):
+        if "/blobs/" in path and len(body) > 100000:
+            started.set()
+            release.wait(30)  # hold the download open until the test says so
+        return status, headers, body, None
+    root = tmp_path / "root"
+    with Server(proxy_handler(registry.host, stall)) as proxy:
+        name = f"{proxy.host}/test/multi:v1"
+        p = subprocess.Popen([HAKO, "--root", root, "pull", "-q", name],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert started.wait(30)
+            time.sleep(0.2)
+            p.send_signal(signal.SIGKILL)  # our own child, by PID
+            p.wait(10)
+        finally:
+            release.set()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert os.listdir(root / "layers") == []
+        assert os.listdir(root / "tmp") == []  # partial blobs are unnamed temporary files
+        assert hako(root, "images", "-q", check=True).stdout == ""
+        # the next pull completes and collects nothing it needs
+        p = hako(root, "pull", "-q", name, timeout=120)
+        assert p.returncode == 0, p.stderr
+    assert len(os.listdir(root / "layers")) == 4
+
+
+def test_progress_on_a_terminal(tmp_path, registry):
+    from conftest import HAKO, run
+    root = tmp_path / "root"
+    name = f"{registry.host}/test/multi:v1"
+    p = run(["script", "-qec", f"{HAKO} --root {root} pull {name}", "/dev/null"], timeout=120)
+    assert p.returncode == 0, p.stdout
+    assert "\x1b[" in p.stdout  # lines redrawn in place
+    assert p.stdout.count("Pull complete") >= 4
+    assert "Status: Downloaded newer image" in p.stdout
