@@ -81,6 +81,9 @@ static void report(const struct progress *pr, size_t i, const char *digest, enum
 static int fetch_blobs(struct pull *p, struct hk_error *err)
 {
     size_t n = p->m.n_layers;
+    if (p->m.config.size > (int64_t)STORE_JSON_MAX)
+        return hk_error_set(err, -EFBIG, "config %s: %lld bytes, more than the %u allowed",
+                            p->m.config.digest, (long long)p->m.config.size, STORE_JSON_MAX);
     struct blob_req *reqs = xcalloc(n + 1, sizeof(*reqs));
     reqs[0] = (struct blob_req){p->m.config.digest, p->m.config.size, SIZE_MAX};
     for (size_t i = 0; i < n; i++) {
