@@ -23,6 +23,11 @@ struct http_xfer {
     bool sink_failed;
 };
 
+/* One connection cache, DNS cache and TLS session cache for every transfer of the process:
+ * the ping, the token, the manifests and the blobs of a pull reuse one connection (and one
+ * TLS handshake) where the registry allows. Transfers run in one thread, so no locking. */
+static CURLSH *share;
+
 int http_init(struct hk_error *err)
 {
     static bool done;
@@ -31,6 +36,12 @@ int http_init(struct hk_error *err)
         return r;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return hk_error_set(err, -EIO, "curl_global_init failed");
+    share = curl_share_init();
+    if (share) {
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    }
     done = true;
     return 0;
 }
@@ -117,6 +128,8 @@ static void setup(struct http_xfer *x)
     const struct http_request *rq = x->rq;
     CURL *h = x->h;
     curl_easy_setopt(h, CURLOPT_URL, rq->url);
+    if (share)
+        curl_easy_setopt(h, CURLOPT_SHARE, share);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);

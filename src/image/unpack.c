@@ -11,6 +11,7 @@
 
 #include "image/layer.h"
 #include "util/fs.h"
+#include "util/lazy.h"
 #include "util/log.h"
 
 #define MAX_WORKERS 4
@@ -216,6 +217,8 @@ int unpack_layers(struct store *s, json_t *layers, const struct progress *progre
                   struct hk_error *err)
 {
     int r = chain_ids(layers, err);
+    if (r == 0)
+        r = lazy_require(LAZY_ARCHIVE, err); /* once, before the workers fork */
     if (r < 0)
         return r;
     size_t n = json_array_size(layers), n_jobs = 0;

@@ -27,6 +27,7 @@ LAZY_FN(L, CURLMcode, curl_multi_poll,
         (m, extra, n, timeout_ms, ret))
 LAZY_FN(L, CURLMsg *, curl_multi_info_read, (CURLM *m, int *left), (m, left))
 LAZY_FN(L, const char *, curl_multi_strerror, (CURLMcode code), (code))
+LAZY_FN(L, CURLSH *, curl_share_init, (void), ())
 /* clang-format on */
 
 typedef void (*any_fn)(void);
@@ -85,6 +86,22 @@ CURLMcode curl_multi_setopt(CURLM *m, CURLMoption option, ...)
     va_start(ap, option);
     CURLMcode r;
     FORWARD_BY_OPTION_TYPE(r, real, m, option, ap)
+    va_end(ap);
+    return r;
+}
+
+/* CURLSHOPT_SHARE and CURLSHOPT_UNSHARE take a curl_lock_data (an int through varargs); the
+ * other options take pointers. */
+CURLSHcode curl_share_setopt(CURLSH *sh, CURLSHoption option, ...)
+{
+    static CURLSHcode (*real)(CURLSH *, CURLSHoption, ...);
+    if (!real)
+        *(void **)&real = lazy_sym(L, "curl_share_setopt");
+    va_list ap;
+    va_start(ap, option);
+    CURLSHcode r = option == CURLSHOPT_SHARE || option == CURLSHOPT_UNSHARE
+                       ? real(sh, option, va_arg(ap, int))
+                       : real(sh, option, va_arg(ap, void *));
     va_end(ap);
     return r;
 }
