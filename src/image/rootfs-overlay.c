@@ -16,6 +16,8 @@ static int with_log(int fsfd, int r, const char *what, struct hk_error *err)
     char log[512] = "", line[256];
     ssize_t n;
     while ((n = read(fsfd, line, sizeof(line) - 1)) > 0) {
+        while (n > 0 && line[n - 1] == '\n')
+            n--;
         line[n] = '\0';
         size_t len = strlen(log);
         snprintf(log + len, sizeof(log) - len, "%s%s", len ? "; " : "", line + 2);

@@ -135,3 +135,31 @@ def test_usage_errors(tmp_path):
     assert hako(tmp_path, "tag", "a").returncode == 125
     p = hako(tmp_path, "image", "frob")
     assert p.returncode == 125 and "not a hako image command" in p.stderr
+
+
+def test_rootfs_overlay_and_copy_fallback(tmp_path):
+    """Where overlayfs cannot be used (here: the container directory is itself on an overlay,
+    which overlayfs refuses as an upper layer), the rootfs is a private copy."""
+    build_busybox(tmp_path / "root")
+    outer, inner = tmp_path / "outer", tmp_path / "outer/rootfs/nested"
+    p = hako(tmp_path / "root", "image", "mount", "busybox", outer, check=True)
+    try:
+        assert p.stdout.strip() == str(outer / "rootfs")
+        assert (outer / "upper").is_dir() and not (outer / "rootfs.copy").exists()
+        p = hako(tmp_path / "root", "image", "mount", "busybox", inner)
+        assert p.returncode == 0, p.stderr
+        try:
+            assert (inner / "rootfs.copy").exists()
+            assert os.readlink(inner / "rootfs/bin/sh") == "/bin/busybox"
+            assert (inner / "rootfs/bin/busybox").read_bytes() == BUSYBOX.read_bytes()
+            assert stat.S_IMODE((inner / "rootfs/tmp").stat().st_mode) == 0o1777
+            # forcing overlay there fails with the kernel's reason
+            p = hako(tmp_path / "root", "image", "mount", "--driver", "overlay", "busybox",
+                     outer / "rootfs/other")
+            assert p.returncode == 125 and "overlay: upperdir" in p.stderr
+        finally:
+            hako(tmp_path / "root", "image", "unmount", inner, check=True)
+        assert not (inner / "rootfs").exists()
+    finally:
+        hako(tmp_path / "root", "image", "unmount", outer, check=True)
+    assert not (outer / "rootfs").exists() and not (outer / "upper").exists()
