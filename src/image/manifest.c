@@ -252,6 +252,10 @@ int manifest_choose(const struct manifest *m, const struct platform *want, size_
             return 0;
         }
     }
+    if (m->n_manifests == 1 && !m->manifests[0].has_platform) {
+        *ret_i = 0; /* a lone manifest that names no platform */
+        return 0;
+    }
     char have[512] = "", one[100], w[100];
     for (size_t i = 0; i < m->n_manifests; i++) {
         const struct descriptor *d = &m->manifests[i];

@@ -79,7 +79,9 @@ static int job_done(struct registry *r, CURLM *m, struct job *j, CURLcode code,
         e = registry_reauth(r, resp.www_authenticate, err);
         http_response_clear(&resp);
         job_reset(j);
-        return e < 0 ? e : job_start(r, m, j, err) < 0 ? -EIO : 1;
+        if (e == 0)
+            e = job_start(r, m, j, err);
+        return e < 0 ? e : 1;
     }
     http_response_clear(&resp);
     if (status != 200)

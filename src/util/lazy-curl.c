@@ -46,7 +46,7 @@ typedef void (*any_fn)(void);
     case CURLOPTTYPE_OFF_T:                                                                        \
         ret = real(handle, option, va_arg(ap, curl_off_t));                                        \
         break;                                                                                     \
-    default: /* OBJECTPOINT (strings, lists, callback data) and BLOB (struct curl_blob *) */      \
+    default: /* OBJECTPOINT (strings, lists, callback data) and BLOB (struct curl_blob *) */       \
         ret = real(handle, option, va_arg(ap, void *));                                            \
         break;                                                                                     \
     }

@@ -68,6 +68,24 @@ static void test_index(void **state)
     manifest_clear(&m);
 }
 
+static void test_lone_manifest(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+        "\",\"digest\":\"" D1 "\",\"size\":1}]}";
+    struct manifest m = {0};
+    struct hk_error err = {0};
+    assert_int_equal(manifest_parse(doc, strlen(doc), NULL, &m, &err), 0);
+    assert_true(m.is_index); /* guessed from "manifests" */
+    struct platform p;
+    size_t i = 9;
+    platform_host(&p);
+    assert_int_equal(manifest_choose(&m, &p, &i, &err), 0);
+    assert_int_equal(i, 0);
+    manifest_clear(&m);
+}
+
 static void bad(const char *doc, const char *needle)
 {
     struct manifest m = {0};
@@ -146,7 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_manifest), cmocka_unit_test(test_index),
         cmocka_unit_test(test_errors),   cmocka_unit_test(test_config),
-        cmocka_unit_test(test_platform),
+        cmocka_unit_test(test_platform), cmocka_unit_test(test_lone_manifest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
