@@ -227,3 +227,11 @@ char **strv_copy(char *const *v)
         c[i] = xstrdup(v[i]);
     return c;
 }
+
+bool strv_contains(char *const *v, const char *s)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}

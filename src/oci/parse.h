@@ -51,3 +51,4 @@ int parse_array(const struct parse_ctx *ctx, const json_t *obj, const char *pare
 char **strv_free(char **v);
 size_t strv_length(char *const *v);
 char **strv_copy(char *const *v);
+bool strv_contains(char *const *v, const char *s);

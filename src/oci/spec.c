@@ -442,7 +442,8 @@ int spec_parse(const char *text, size_t len, const char *file, struct oci_spec *
     struct oci_spec *s = xcalloc(1, sizeof(*s));
     s->json = root;
     s->text = strndup(text, len);
-    s->ctx = (struct parse_ctx){.file = file, .text = s->text};
+    s->file = xstrdup(file); /* ctx outlives the caller's string (spec_load frees its path) */
+    s->ctx = (struct parse_ctx){.file = s->file, .text = s->text};
     const struct parse_ctx *ctx = &s->ctx;
     int r;
     if (!json_is_object(root)) {
@@ -537,6 +538,7 @@ struct oci_spec *spec_free(struct oci_spec *s)
     if (!s)
         return NULL;
     free(s->oci_version);
+    free(s->file);
     free(s->root_path);
     process_free(s->process);
     free(s->hostname);

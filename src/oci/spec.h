@@ -164,6 +164,7 @@ struct oci_spec {
     json_t *annotations; /* borrowed; object or NULL */
     json_t *json;        /* the whole document (owned) */
     char *text;          /* the file's text, for located errors in later parsers */
+    char *file;          /* the file's name as errors show it (ctx.file points here) */
     struct parse_ctx ctx;
 };
 

@@ -82,10 +82,32 @@ int path_split(const char *path, char **ret_dir, char **ret_base)
     return 0;
 }
 
-/* Walk path component by component from rootfd, creating directories as needed; returns an
- * O_PATH fd of the last directory. Each step opens relative to the previous step's fd with
- * RESOLVE_IN_ROOT from rootfd's view being preserved by resolving ".." lexically first. */
-static int walk_mkdir(int rootfd, const char *clean, mode_t mode, int *ret_fd, struct hk_error *err)
+/* The prefix at `sofar` is a symlink whose target does not exist yet: the path to create
+ * instead, as the link would resolve inside the root (target + rest, cleaned). NULL when it
+ * is not a symlink. */
+static char *follow_dangling(int rootfd, const char *sofar, const char *rest)
+{
+    _cleanup_free_ char *dir = NULL, *base = NULL;
+    if (path_split(sofar, &dir, &base) < 0)
+        return NULL;
+    _cleanup_close_ int dfd = open_in_root(rootfd, dir, O_PATH | O_DIRECTORY, 0, 0);
+    if (dfd < 0)
+        return NULL;
+    char target[4096];
+    ssize_t n = readlinkat(dfd, base, target, sizeof(target) - 1);
+    if (n < 0)
+        return NULL;
+    target[n] = '\0';
+    _cleanup_free_ char *joined = target[0] == '/' ? xasprintf("%s/%s", target, rest)
+                                                   : xasprintf("%s/%s/%s", dir, target, rest);
+    return path_clean(joined);
+}
+
+/* One pass of mkdir -p: each component is created relative to its parent's fd, which was
+ * resolved from the root (a symlink component is followed inside the root, never out).
+ * Returns -EAGAIN with *ret_retry set when a dangling symlink redirected the path. */
+static int walk_once(int rootfd, const char *clean, mode_t mode, int *ret_fd, char **ret_retry,
+                     struct hk_error *err)
 {
     _cleanup_close_ int cur = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0, 0);
     if (cur < 0)
@@ -98,19 +120,18 @@ static int walk_mkdir(int rootfd, const char *clean, mode_t mode, int *ret_fd, s
         if (!*p)
             break;
         const char *end = strchrnul(p, '/');
-        size_t clen = (size_t)(end - p);
-        size_t slen = strlen(sofar);
+        size_t clen = (size_t)(end - p), slen = strlen(sofar);
         sofar[slen] = '/';
         memcpy(sofar + slen + 1, p, clen);
         sofar[slen + 1 + clen] = '\0';
-        /* Resolve the prefix from the root each time: a symlink component is followed
-         * inside the root, never out of it. */
         int fd = open_in_root(rootfd, sofar, O_PATH | O_DIRECTORY, 0, 0);
         if (fd == -ENOENT) {
             _cleanup_free_ char *name = strndup(p, clen);
             if (mkdirat(cur, name, mode) < 0 && errno != EEXIST)
                 return hk_error_errno(err, -errno, "mkdir '%s'", sofar);
             fd = open_in_root(rootfd, sofar, O_PATH | O_DIRECTORY, 0, 0);
+            if (fd == -ENOENT && (*ret_retry = follow_dangling(rootfd, sofar, end)))
+                return -EAGAIN;
         }
         if (fd < 0)
             return hk_error_errno(err, fd, "'%s'", sofar);
@@ -120,6 +141,20 @@ static int walk_mkdir(int rootfd, const char *clean, mode_t mode, int *ret_fd, s
     }
     *ret_fd = TAKE_FD(cur);
     return 0;
+}
+
+static int walk_mkdir(int rootfd, const char *clean, mode_t mode, int *ret_fd, struct hk_error *err)
+{
+    _cleanup_free_ char *path = xstrdup(clean);
+    for (int hops = 0; hops < 40; hops++) {
+        char *retry = NULL;
+        int r = walk_once(rootfd, path, mode, ret_fd, &retry, err);
+        if (r != -EAGAIN)
+            return r;
+        free(path);
+        path = retry;
+    }
+    return hk_error_set(err, -ELOOP, "'%s': too many levels of symbolic links", clean);
 }
 
 int mkdir_p_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, struct hk_error *err)

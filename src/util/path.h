@@ -7,6 +7,7 @@
  * Callers then act on the returned fd (fchmod, /proc/self/fd/N as a mount target, *at calls). */
 #pragma once
 
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <sys/types.h>
 

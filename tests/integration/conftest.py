@@ -68,8 +68,10 @@ def _children():
             stat = (d / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents[int(d.name)] = ppid
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] == "Z":
+            continue  # a zombie holds nothing; its parent will reap it
+        parents[int(d.name)] = int(fields[1])
     out = set()
     for pid in parents:
         p, seen = pid, 0
@@ -83,13 +85,21 @@ def _children():
 
 
 @pytest.fixture(autouse=True)
-def no_leaks(request):
-    before = (_mounts(), _hako_cgroups(), _netns())
+def no_leaks(request, tmp_path_factory):
+    # Mounts are machine-wide: count only those under this session's temp dir or hako's
+    # default places, so a second test session running at the same time is not blamed.
+    base = str(tmp_path_factory.getbasetemp())
+    places = (base, "/var/lib/hako", "/run/hako")
+
+    def mounts():
+        return {m for m in _mounts() if m.startswith(places)}
+
+    before = (mounts(), _hako_cgroups(), _netns())
     yield
     # give exiting processes a moment to be reaped
     deadline = time.time() + 3
     while time.time() < deadline:
-        after = (_mounts(), _hako_cgroups(), _netns())
+        after = (mounts(), _hako_cgroups(), _netns())
         kids = _children()
         if all(a <= b for a, b in zip(after, before)) and not kids:
             return
@@ -111,10 +121,21 @@ def no_leaks(request):
 # --- helpers ---------------------------------------------------------------------------------
 
 def run(cmd, check=False, timeout=60, **kw):
-    """Run a command, capture text output; never raises on non-zero unless check."""
-    kw.setdefault("stdout", subprocess.PIPE)
-    kw.setdefault("stderr", subprocess.PIPE)
-    p = subprocess.run([str(c) for c in cmd], text=True, timeout=timeout, **kw)
+    """Run a command, capture text output; never raises on non-zero unless check.
+
+    Output goes through temporary files, not pipes: a container started by the command
+    inherits them and may outlive it, and a pipe would keep us waiting for its EOF."""
+    import tempfile
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        kw.setdefault("stdout", out)
+        kw.setdefault("stderr", err)
+        p = subprocess.run([str(c) for c in cmd], text=True, timeout=timeout, **kw)
+        if kw["stdout"] is out:
+            out.seek(0)
+            p.stdout = out.read()
+        if kw["stderr"] is err:
+            err.seek(0)
+            p.stderr = err.read()
     if check and p.returncode != 0:
         raise AssertionError(f"{cmd} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
     return p
@@ -151,3 +172,78 @@ def busybox_rootfs(tmp_path, busybox_rootfs_template):
     dest = tmp_path / "rootfs"
     shutil.copytree(busybox_rootfs_template, dest, symlinks=True)
     return dest
+
+
+# --- the OCI runtime ---------------------------------------------------------------------------
+
+class Runtime:
+    """`hako-runtime` with a state root of its own; deletes what it created at teardown."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.ids = set()
+
+    def __call__(self, *args, **kw):
+        return run([RUNTIME, "--root", self.root, *args], **kw)
+
+    def ok(self, *args, **kw):
+        p = self(*args, **kw)
+        assert p.returncode == 0, f"hako-runtime {args} exited {p.returncode}: {p.stderr}"
+        return p
+
+    def create(self, cid, bundle, *extra, **kw):
+        self.ids.add(cid)
+        return self("create", "--bundle", bundle, *extra, cid, **kw)
+
+    def run(self, cid, bundle, *extra, **kw):
+        self.ids.add(cid)
+        return self("run", "--bundle", bundle, *extra, cid, **kw)
+
+    def state(self, cid):
+        p = self.ok("state", cid)
+        return json.loads(p.stdout)
+
+    def cleanup(self):
+        for cid in self.ids:
+            self("delete", "--force", cid)
+
+
+@pytest.fixture
+def rt(tmp_path):
+    r = Runtime(tmp_path / "state")
+    yield r
+    r.cleanup()
+
+
+class Bundle:
+    """An OCI bundle: a busybox rootfs and runc's default config.json, editable as a dict."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.rootfs = path / "rootfs"
+        run([RUNTIME, "spec", "--bundle", path], check=True)
+        self.config = json.loads((path / "config.json").read_text())
+        self.config["process"]["terminal"] = False
+        self.config["root"]["readonly"] = False
+
+    def set_args(self, *args):
+        self.config["process"]["args"] = list(args)
+        return self
+
+    def sh(self, script):
+        return self.set_args("sh", "-c", script)
+
+    def write(self):
+        (self.path / "config.json").write_text(json.dumps(self.config, indent=2))
+        return self.path
+
+    def __str__(self):
+        return str(self.write())
+
+    def __fspath__(self):
+        return str(self.write())
+
+
+@pytest.fixture
+def bundle(tmp_path, busybox_rootfs):
+    return Bundle(tmp_path)

@@ -1,0 +1,24 @@
+/* runtime-cmds.h — what the runtime command files (cli/runtime*.c) share. */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "cli/cli.h"
+#include "runtime/container.h"
+#include "runtime/features.h"
+
+/* Global options (--root, --systemd-cgroup) as parsed by the front door. */
+extern struct runtime rt_opts;
+
+/* Print err (to stderr and the --log file), return runc's exit code 1. */
+int rt_fail(const struct hk_error *err);
+int rt_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/* Require the id at argv[optind] (and at most `extra` arguments after it). */
+int rt_need_id(int argc, char **argv, int extra, const char *cmd);
+/* "TERM", "SIGKILL", "9", "RTMIN+3" → the signal number. */
+int rt_parse_signal(const char *s, int *ret);
+
+/* Commands defined in other files (exec, update, pause, resume, ps, events). */
+extern const struct cli_command rt_extra_commands[];
+extern const size_t rt_extra_commands_n;

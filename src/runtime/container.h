@@ -1,0 +1,50 @@
+/* container.h — the OCI runtime operations: create, start, run, state, kill, delete, list.
+ *
+ * A container moves creating → created → running → stopped (and paused ↔ running). create
+ * returns once the container's init has been set up and waits, before the user program, for
+ * start. This is the API the runtime CLI (cli/runtime.c) and, later, the engine call. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "util/error.h"
+
+struct runtime {
+    const char *state_root; /* --root */
+    bool systemd_cgroup;    /* --systemd-cgroup */
+};
+
+struct create_opts {
+    const char *bundle;         /* default "." */
+    const char *pid_file;
+    const char *console_socket;
+    bool no_pivot;
+    bool no_new_keyring;
+    int preserve_fds;
+    bool keep_console;          /* run in the foreground with a terminal: hako relays it */
+};
+
+int container_create(const struct runtime *rt, const char *id, const struct create_opts *o,
+                     struct hk_error *err);
+
+/* Let the created container's init exec the user program; runs the poststart hooks. */
+int container_start(const struct runtime *rt, const char *id, struct hk_error *err);
+
+/* create + start; unless detach, wait for the container, relay its terminal, forward signals,
+ * delete it, and give its exit status as a shell would (128+N for signal N). */
+int container_run(const struct runtime *rt, const char *id, const struct create_opts *o,
+                  bool detach, int *ret_exit_code, struct hk_error *err);
+
+/* The OCI state JSON (new reference). */
+int container_state(const struct runtime *rt, const char *id, json_t **ret, struct hk_error *err);
+
+/* Signal the init (or, with all, every process in the container's cgroup). */
+int container_kill(const struct runtime *rt, const char *id, int sig, bool all,
+                   struct hk_error *err);
+
+/* Remove a stopped container (with force, kill it first): cgroup, state, poststop hooks. */
+int container_delete(const struct runtime *rt, const char *id, bool force, struct hk_error *err);
+
+/* Every container's state JSON, as an array (new reference). */
+int container_list(const struct runtime *rt, json_t **ret, struct hk_error *err);

@@ -1,0 +1,375 @@
+/* init.c — the container's init, from clone to execve of the user program.
+ *
+ * Setup is a list of steps carried out in order; the first failure is sent to the parent as
+ * data ({code, text}) and the process exits. The steps, and why in this order:
+ *   wait for the parent (id maps written, cgroup joined) → become root of the user namespace
+ *   → join namespaces given by path → a new cgroup namespace (now rooted at our cgroup)
+ *   → hostname → rootfs and mounts (host paths still visible) → prestart/createRuntime hooks
+ *   (parent) → createContainer hooks (here) → pivot_root → sysctls, masked and read-only paths
+ *   → terminal → keyring, rlimits, oom score, cwd → seccomp (before dropping CAP_SYS_ADMIN
+ *   unless no_new_privs) → user and capabilities → report ready → wait for start
+ *   → startContainer hooks → seccomp (with no_new_privs) → execve. */
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/cgroup.h"
+#include "runtime/console.h"
+#include "runtime/creds.h"
+#include "runtime/hooks.h"
+#include "runtime/launch.h"
+#include "runtime/rootfs.h"
+#include "runtime/seccomp.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "util/fs.h"
+#include "util/path.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+_noreturn_ static void fail(struct launch *l, const struct hk_error *err)
+{
+    sync_send_error(l->sync_child, err);
+    _exit(1);
+}
+
+static const char *env_get(char *const *env, const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
+            return env[i] + n + 1;
+    return NULL;
+}
+
+/* Like execvp's search, but in the container's PATH, so errors can be reported before start
+ * (runc: `exec: "x": executable file not found in $PATH`). */
+static int find_executable(const char *name, char *const *env, char **ret, struct hk_error *err)
+{
+    struct stat st;
+    if (strchr(name, '/')) {
+        if (stat(name, &st) < 0)
+            return hk_error_errno(err, -errno, "exec: \"%s\"", name);
+        if (!S_ISREG(st.st_mode) || access(name, X_OK) < 0)
+            return hk_error_set(err, -EACCES, "exec: \"%s\": permission denied", name);
+        *ret = xstrdup(name);
+        return 0;
+    }
+    const char *path = env_get(env, "PATH");
+    _cleanup_free_ char *copy = xstrdup(path ? path : DEFAULT_PATH);
+    char *save = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+        _cleanup_free_ char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+            *ret = TAKE_PTR(cand);
+            return 0;
+        }
+    }
+    return hk_error_set(err, -ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+/* HOME from the container's /etc/passwd when the config does not set it (as runc). */
+static char **env_with_home(const struct oci_process *p)
+{
+    if (env_get(p->env, "HOME"))
+        return p->env;
+    const char *home = "/";
+    _cleanup_free_ char *text = NULL;
+    char line_home[4096] = "";
+    if (read_file("/etc/passwd", 1 << 20, &text, NULL, NULL) == 0) {
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            char *f[7] = {0};
+            char *s = line;
+            for (int i = 0; i < 7 && s; i++) {
+                f[i] = s;
+                s = strchr(s, ':');
+                if (s)
+                    *s++ = '\0';
+            }
+            if (f[2] && f[5] && (uid_t)strtoul(f[2], NULL, 10) == p->user.uid && f[5][0]) {
+                snprintf(line_home, sizeof(line_home), "%s", f[5]);
+                home = line_home;
+                break;
+            }
+        }
+    }
+    size_t n = strv_length(p->env);
+    char **env = xcalloc(n + 2, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        env[i] = p->env[i];
+    env[n] = xasprintf("HOME=%s", home);
+    return env;
+}
+
+static int join_namespaces(struct launch *l, struct hk_error *err)
+{
+    /* The user namespace first: it owns the others. */
+    static const enum oci_ns_type order[] = {OCI_NS_USER, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_NETWORK,
+                                             OCI_NS_CGROUP, OCI_NS_TIME, OCI_NS_MOUNT};
+    for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+        int fd = l->ns_fds[order[i]];
+        if (fd < 0)
+            continue;
+        if (setns(fd, oci_ns_clone_flag(order[i])) < 0)
+            return hk_error_errno(err, -errno, "join %s namespace '%s'", oci_ns_name(order[i]),
+                                  spec_namespace(l->spec, order[i])->path);
+        close(fd);
+        l->ns_fds[order[i]] = -1;
+    }
+    return 0;
+}
+
+/* With a joined user namespace, the new namespaces are made here so that it owns them; a
+ * new pid namespace then needs one more fork (the parent learns the init's pid). */
+static int enter_new_namespaces(struct launch *l, struct hk_error *err)
+{
+    if (l->ns_fds[OCI_NS_USER] < 0 || !l->new_ns)
+        return join_namespaces(l, err);
+    int r = join_namespaces(l, err);
+    if (r < 0)
+        return r;
+    if (unshare((int)l->new_ns) < 0)
+        return hk_error_errno(err, -errno, "unshare new namespaces");
+    if (l->new_ns & CLONE_NEWPID) {
+        pid_t pid = fork();
+        if (pid < 0)
+            return hk_error_errno(err, -errno, "fork into the pid namespace");
+        if (pid > 0) {
+            sync_send(l->sync_child, SYNC_CHILD_PID, pid, NULL, -1);
+            _exit(0);
+        }
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+    }
+    return 0;
+}
+
+/* The runtime's fd of the rootfs belongs to its mount namespace, which open_tree() refuses;
+ * reopen it in ours. Done before becoming root of a new user namespace: until then we are
+ * still the host's root for permission checks on the bundle's path. */
+static int reopen_rootfs(struct launch *l, struct hk_error *err)
+{
+    int fd = open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hk_error_errno(err, -errno, "open rootfs '%s'", l->rootfs);
+    close(l->rootfs_fd);
+    l->rootfs_fd = fd;
+    return 0;
+}
+
+static int setup_identity(struct launch *l, struct hk_error *err)
+{
+    bool mnt_joined = l->ns_fds[OCI_NS_MOUNT] >= 0;
+    if (!mnt_joined && reopen_rootfs(l, err) < 0)
+        return err->code;
+    if (l->new_userns) {
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+            return hk_error_errno(err, -errno, "become root in the user namespace "
+                                               "(is uid/gid 0 mapped?)");
+    }
+    int r = enter_new_namespaces(l, err);
+    if (r == 0 && mnt_joined)
+        r = reopen_rootfs(l, err);
+    if (r < 0)
+        return r;
+    if (l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+        return hk_error_errno(err, -errno, "unshare the cgroup namespace");
+    if (setsid() < 0)
+        return hk_error_errno(err, -errno, "setsid");
+    const struct oci_spec *s = l->spec;
+    if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+        return hk_error_errno(err, -errno, "hostname '%s'", s->hostname);
+    if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+        return hk_error_errno(err, -errno, "domainname '%s'", s->domainname);
+    return 0;
+}
+
+static int setup_rootfs(struct launch *l, struct hk_error *err)
+{
+    const struct oci_spec *s = l->spec;
+    _cleanup_close_ int rootfd = -1;
+    int r = rootfs_prepare(s, l->rootfs_fd, &rootfd, err);
+    if (r == 0)
+        r = rootfs_mount_all(s, rootfd, l->bundle, l->cg, l->new_userns, err);
+    if (r < 0)
+        return r;
+    /* The working directory exists before we drop privileges (created like runc does). */
+    _cleanup_close_ int cwd = -1;
+    r = mkdir_p_in_root(rootfd, s->process->cwd, 0755, &cwd, err);
+    if (r < 0)
+        return hk_error_prefix(err, r, "process.cwd");
+    struct sync_msg m;
+    r = sync_send(l->sync_child, SYNC_HOOKS, 0, NULL, -1);
+    if (r == 0)
+        r = sync_expect(l->sync_child, SYNC_HOOKS_DONE, &m, NULL, err);
+    if (r < 0)
+        return r;
+    const struct oci_hooks *h = &s->hooks;
+    if (h->n[OCI_HOOK_CREATE_CONTAINER]) {
+        _cleanup_free_ char *state = xstrdup(m.text);
+        r = hooks_run(h->list[OCI_HOOK_CREATE_CONTAINER], h->n[OCI_HOOK_CREATE_CONTAINER],
+                      OCI_HOOK_CREATE_CONTAINER, state, err);
+        if (r < 0)
+            return r;
+    }
+    r = rootfs_pivot(rootfd, l->opts->no_pivot, err);
+    if (r == 0)
+        r = rootfs_finalize(s, err);
+    return r;
+}
+
+static int setup_terminal(struct launch *l, struct hk_error *err)
+{
+    if (!l->spec->process->terminal)
+        return 0;
+    _cleanup_close_ int master = -1, slave = -1;
+    int r = console_create(l->spec->process, &master, &slave, err);
+    if (r < 0)
+        return r;
+    r = sync_send(l->sync_child, SYNC_CONSOLE, 0, NULL, master);
+    if (r < 0)
+        return hk_error_errno(err, r, "send the pty to the runtime");
+    return console_attach_slave(slave, err);
+}
+
+/* cwd after pivot_root: it must be inside the container (CVE-2024-21626: a cwd reached
+ * through a leaked fd is outside the root, and getcwd says "(unreachable)"). */
+static int enter_cwd(const char *cwd, struct hk_error *err)
+{
+    if (chdir(cwd) < 0)
+        return hk_error_errno(err, -errno, "process.cwd '%s'", cwd);
+    char buf[4096];
+    if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+        return hk_error_set(err, -EPERM, "process.cwd '%s' is outside the container", cwd);
+    return 0;
+}
+
+static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_error *err)
+{
+    const struct oci_process *p = l->spec->process;
+    if (!l->opts->no_new_keyring &&
+        syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+        return hk_error_errno(err, -errno, "create a session keyring");
+    int r = creds_set_rlimits(p, err);
+    if (r == 0)
+        r = creds_set_oom_score_adj(p, err);
+    if (r == 0)
+        r = enter_cwd(p->cwd, err);
+    if (r < 0)
+        return r;
+    umask(p->user.has_umask ? p->user.umask : 022);
+    *ret_seccomp_done = false;
+    if (l->seccomp && !p->no_new_privileges) {
+        int listener = -1;
+        r = seccomp_install(l->seccomp, &listener, err);
+        if (r < 0)
+            return r;
+        if (listener >= 0) {
+            struct sync_msg m;
+            r = sync_send(l->sync_child, SYNC_SECCOMP_FD, 0, NULL, listener);
+            close(listener);
+            if (r == 0)
+                r = sync_expect(l->sync_child, SYNC_SECCOMP_DONE, &m, NULL, err);
+            if (r < 0)
+                return r;
+        }
+        *ret_seccomp_done = true;
+    }
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return hk_error_errno(err, -errno, "process.noNewPrivileges");
+    bool setgroups_ok = true;
+    if (l->new_userns) {
+        char buf[16] = "";
+        setgroups_ok = read_str_at(AT_FDCWD, "/proc/self/setgroups", buf, sizeof(buf)) < 0 ||
+                       strcmp(buf, "deny") != 0;
+    }
+    return creds_apply(p, setgroups_ok, err);
+}
+
+/* Block until `start` connects to the exec socket; the accepted connection stays open (close
+ * on exec) so start learns the outcome: EOF means execve happened, a message is an error. */
+static int wait_for_start(struct launch *l, int *ret_conn)
+{
+    int c;
+    do
+        c = accept4(l->exec_sock, NULL, NULL, SOCK_CLOEXEC);
+    while (c < 0 && errno == EINTR);
+    if (c < 0)
+        return -errno;
+    close(l->exec_sock);
+    *ret_conn = c;
+    return 0;
+}
+
+_noreturn_ void init_main(struct launch *l)
+{
+    struct hk_error err = {0};
+    struct sync_msg m;
+    /* Until ready, die with the runtime; and keep /proc/<pid>/exe (the host binary) out of
+     * reach of other container processes (CVE-2019-5736). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_DUMPABLE, 0);
+    /* A foreground run blocks the signals it forwards; the container starts with none. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    close(l->sync_parent);
+    /* The state directory's flock belongs to the runtime's open file: drop our copy. */
+    close(l->state_fd);
+    if (sync_expect(l->sync_child, SYNC_GO, &m, NULL, &err) < 0)
+        _exit(1);
+    const struct oci_process *p = l->spec->process;
+    bool seccomp_done = false;
+    _cleanup_free_ char *exe = NULL;
+    if (setup_identity(l, &err) < 0 || setup_rootfs(l, &err) < 0 ||
+        setup_terminal(l, &err) < 0)
+        fail(l, &err);
+    char **env = env_with_home(p);
+    if (find_executable(p->args[0], env, &exe, &err) < 0 ||
+        setup_process(l, &seccomp_done, &err) < 0)
+        fail(l, &err);
+    /* Only stdio and the preserved fds may cross into the container (CVE-2024-21626): mark
+     * everything else close-on-exec. */
+    syscall(SYS_close_range, 3 + l->opts->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+    prctl(PR_SET_PDEATHSIG, 0);
+    if (sync_send(l->sync_child, SYNC_READY, 0, NULL, -1) < 0)
+        _exit(1);
+    close(l->sync_child);
+    int conn = -1;
+    if (wait_for_start(l, &conn) < 0)
+        _exit(1);
+    const struct oci_hooks *h = &l->spec->hooks;
+    if (h->n[OCI_HOOK_START_CONTAINER]) {
+        char buf[512];
+        snprintf(buf, sizeof(buf), "{\"ociVersion\":\"%s\",\"id\":\"%s\",\"status\":\"running\","
+                                   "\"pid\":%d}", OCI_VERSION, l->id, (int)getpid());
+        if (hooks_run(h->list[OCI_HOOK_START_CONTAINER], h->n[OCI_HOOK_START_CONTAINER],
+                      OCI_HOOK_START_CONTAINER, buf, &err) < 0) {
+            sync_send_error(conn, &err);
+            _exit(1);
+        }
+    }
+    if (l->seccomp && !seccomp_done) {
+        int listener = -1;
+        if (seccomp_install(l->seccomp, &listener, &err) < 0) {
+            sync_send_error(conn, &err);
+            _exit(1);
+        }
+        if (listener >= 0)
+            sync_send(conn, SYNC_SECCOMP_FD, 0, NULL, listener);
+    }
+    execve(exe, p->args, env);
+    hk_error_errno(&err, -errno, "exec \"%s\"", exe);
+    sync_send_error(conn, &err);
+    _exit(127);
+}

@@ -1,0 +1,419 @@
+#include "runtime/rootfs.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "runtime/cgroup.h"
+#include "runtime/devices.h"
+#include "runtime/mount-options.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/path.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+static unsigned long propagation_of(const char *name)
+{
+    static const struct {
+        const char *name;
+        unsigned long flags;
+    } table[] = {
+        {"private", MS_PRIVATE},    {"rprivate", MS_PRIVATE | MS_REC},
+        {"shared", MS_SHARED},      {"rshared", MS_SHARED | MS_REC},
+        {"slave", MS_SLAVE},        {"rslave", MS_SLAVE | MS_REC},
+        {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+    };
+    for (size_t i = 0; name && i < ELEMENTSOF(table); i++)
+        if (strcmp(name, table[i].name) == 0)
+            return table[i].flags;
+    return 0;
+}
+
+int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, struct hk_error *err)
+{
+    unsigned long prop = propagation_of(s->linux_.rootfs_propagation);
+    /* Nothing we mount may propagate back to the host: slave by default, as runc. */
+    if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
+        return hk_error_errno(err, -errno, "make / %s", prop ? s->linux_.rootfs_propagation
+                                                              : "rslave");
+    /* Bind the rootfs onto itself through the fd the runtime opened: no path lookup here, so
+     * a root mapped to an unprivileged uid needs no search permission on the bundle's path. */
+    int tree = open_tree(rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                                            AT_EMPTY_PATH);
+    if (tree < 0)
+        return hk_error_errno(err, -errno, "bind the rootfs");
+    if (move_mount(tree, "", rootfs_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+        0) {
+        close(tree);
+        return hk_error_errno(err, -errno, "mount the rootfs onto itself");
+    }
+    /* pivot_root refuses a new root whose mount is shared. */
+    struct mount_attr a = {.propagation = MS_PRIVATE};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
+        close(tree);
+        return hk_error_errno(err, -errno, "make the rootfs mount private");
+    }
+    *ret_rootfd = tree; /* now the root of the attached mount */
+    return 0;
+}
+
+/* Map MS_* flags to MOUNT_ATTR_* for mount_setattr(). */
+static uint64_t ms_to_attr(unsigned long f)
+{
+    uint64_t a = 0;
+    if (f & MS_RDONLY)
+        a |= MOUNT_ATTR_RDONLY;
+    if (f & MS_NOSUID)
+        a |= MOUNT_ATTR_NOSUID;
+    if (f & MS_NODEV)
+        a |= MOUNT_ATTR_NODEV;
+    if (f & MS_NOEXEC)
+        a |= MOUNT_ATTR_NOEXEC;
+    if (f & MS_NODIRATIME)
+        a |= MOUNT_ATTR_NODIRATIME;
+    if (f & MS_NOSYMFOLLOW)
+        a |= MOUNT_ATTR_NOSYMFOLLOW;
+    if (f & MS_NOATIME)
+        a |= MOUNT_ATTR_NOATIME;
+    else if (f & MS_STRICTATIME)
+        a |= MOUNT_ATTR_STRICTATIME;
+    else if (f & MS_RELATIME)
+        a |= MOUNT_ATTR_RELATIME;
+    return a;
+}
+
+static int setattr(int fd, unsigned flags, uint64_t set, uint64_t clr, uint64_t prop)
+{
+    struct mount_attr a = {.attr_set = set, .attr_clr = clr, .propagation = prop};
+    if (set & MOUNT_ATTR__ATIME)
+        a.attr_clr |= MOUNT_ATTR__ATIME;
+    if (!set && !clr && !prop)
+        return 0;
+    return mount_setattr(fd, "", AT_EMPTY_PATH | flags, &a, sizeof(a)) < 0 ? -errno : 0;
+}
+
+/* The destination inside the rootfs: a directory, or a file when the source is one. Mounts
+ * of procfs and sysfs, and any mount on /dev, refuse a symlink on the way (CVE-2019-16884
+ * family; an image's /dev is untrusted). */
+static int open_destination(int rootfd, const struct oci_mount *m, bool want_file,
+                            int *ret_fd, struct hk_error *err)
+{
+    _cleanup_free_ char *clean = path_clean(m->destination);
+    bool strict = (m->type && (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0)) ||
+                  strcmp(clean, "/dev") == 0;
+    if (strict) {
+        int fd = open_in_root(rootfd, m->destination, O_PATH, 0, RESOLVE_NO_SYMLINKS);
+        if (fd == -ELOOP)
+            return hk_error_set(err, -ELOOP, "'%s' is a symlink in the rootfs: refusing to mount "
+                                             "%s there",
+                                m->destination, m->type ? m->type : "a filesystem");
+        if (fd >= 0) {
+            struct stat st;
+            if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) {
+                close(fd);
+                return hk_error_set(err, -ENOTDIR, "'%s' in the rootfs is not a directory",
+                                    m->destination);
+            }
+            *ret_fd = fd;
+            return 0;
+        }
+    }
+    if (want_file)
+        return touch_in_root(rootfd, m->destination, 0644, ret_fd, err);
+    return mkdir_p_in_root(rootfd, m->destination, 0755, ret_fd, err);
+}
+
+static int mount_bind(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
+                      const char *bundle, struct hk_error *err)
+{
+    if (!m->source)
+        return hk_error_set(err, -EINVAL, "a bind mount needs a source");
+    _cleanup_free_ char *src = m->source[0] == '/' ? xstrdup(m->source)
+                                                   : xasprintf("%s/%s", bundle, m->source);
+    _cleanup_close_ int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                            (o->rec ? AT_RECURSIVE : 0));
+    if (tree < 0)
+        return hk_error_errno(err, -errno, "source '%s'", src);
+    struct stat st;
+    if (fstat(tree, &st) < 0)
+        return hk_error_errno(err, -errno, "stat '%s'", src);
+    if (o->idmap)
+        return hk_error_set(err, -EOPNOTSUPP, "idmapped mounts are not supported yet");
+    /* ro, nosuid, ... apply to the top mount; rro and friends to the whole tree. */
+    int r = setattr(tree, 0, ms_to_attr(o->flags), ms_to_attr(o->clear & MS_BIND_REMOUNT_MASK),
+                    0);
+    if (r == 0)
+        r = setattr(tree, AT_RECURSIVE, o->attr_set, o->attr_clr, 0);
+    if (r < 0)
+        return hk_error_errno(err, r, "set mount attributes");
+    _cleanup_close_ int dst = -1;
+    r = open_destination(rootfd, m, !S_ISDIR(st.st_mode), &dst, err);
+    if (r < 0)
+        return r;
+    if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return hk_error_errno(err, -errno, "bind '%s'", src);
+    return 0;
+}
+
+/* A filesystem mount (proc, tmpfs, devpts, ...) onto the resolved destination. */
+static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
+                    bool in_userns, struct hk_error *err)
+{
+    _cleanup_close_ int dst = -1;
+    int r = open_destination(rootfd, m, false, &dst, err);
+    if (r < 0)
+        return r;
+    char target[64];
+    fd_path(dst, target, sizeof(target));
+    unsigned long flags = o->flags & ~(unsigned long)MS_REMOUNT;
+    if (mount(m->source ? m->source : m->type, target, m->type, flags, o->data) < 0) {
+        int e = errno;
+        /* sysfs needs a network namespace owned by the user namespace; runc binds the host's
+         * /sys read-only instead. */
+        if (e == EPERM && in_userns && strcmp(m->type, "sysfs") == 0) {
+            _cleanup_close_ int tree = open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE |
+                                                                       OPEN_TREE_CLOEXEC |
+                                                                       AT_RECURSIVE);
+            if (tree >= 0 &&
+                setattr(tree, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                        0, 0) == 0 &&
+                move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) ==
+                    0)
+                return 0;
+        }
+        return hk_error_errno(err, -e, "mount %s", m->type);
+    }
+    return 0;
+}
+
+/* Propagation and recursive attributes, applied to what now sits at the destination. */
+static int mount_post(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
+                      struct hk_error *err)
+{
+    if (!o->propagation && !o->attr_set && !o->attr_clr)
+        return 0;
+    _cleanup_close_ int fd = open_in_root(rootfd, m->destination, O_PATH, 0, 0);
+    if (fd < 0)
+        return hk_error_errno(err, fd, "reopen");
+    int r = setattr(fd, AT_RECURSIVE, o->attr_set, o->attr_clr, 0);
+    if (r == 0 && o->propagation)
+        r = setattr(fd, (o->propagation & MS_REC) ? AT_RECURSIVE : 0, 0, 0,
+                    o->propagation & ~(unsigned long)MS_REC);
+    if (r < 0)
+        return hk_error_errno(err, r, "set propagation/attributes");
+    return 0;
+}
+
+static int mount_one(int rootfd, const struct oci_mount *m, const char *bundle,
+                     const struct cgroup_manager *cg, bool in_userns, struct hk_error *err)
+{
+    struct mount_opts o;
+    mount_opts_parse(m->options, &o);
+    int r;
+    bool is_bind = o.bind || (m->type && strcmp(m->type, "bind") == 0);
+    if (is_bind) {
+        r = mount_bind(rootfd, m, &o, bundle, err);
+    } else if (!m->type) {
+        r = hk_error_set(err, -EINVAL, "no type, and not a bind mount");
+    } else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
+        r = cg ? cgroup_mount_in(cg, rootfd, m->destination, o.flags, err)
+               : hk_error_set(err, -EINVAL, "no cgroup to mount");
+    } else {
+        r = mount_fs(rootfd, m, &o, in_userns, err);
+    }
+    if (r == 0)
+        r = mount_post(rootfd, m, &o, err);
+    mount_opts_done(&o);
+    return r;
+}
+
+/* /dev gets the default devices when config.json mounts a fresh filesystem there. */
+static bool dev_is_fresh(const struct oci_spec *s)
+{
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const struct oci_mount *m = &s->mounts[i];
+        _cleanup_free_ char *d = path_clean(m->destination);
+        if (strcmp(d, "/dev") == 0)
+            return m->type && strcmp(m->type, "bind") != 0 && !strv_contains(m->options, "bind") &&
+                   !strv_contains(m->options, "rbind");
+    }
+    return false;
+}
+
+int rootfs_mount_all(const struct oci_spec *s, int rootfd, const char *bundle,
+                     const struct cgroup_manager *cg, bool in_userns, struct hk_error *err)
+{
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        int r = mount_one(rootfd, &s->mounts[i], bundle, cg, in_userns, err);
+        if (r < 0)
+            return hk_error_prefix(err, r, "mounts[%zu] ('%s')", i, s->mounts[i].destination);
+    }
+    return devices_create(s, rootfd, dev_is_fresh(s), in_userns, err);
+}
+
+int rootfs_pivot(int rootfd, bool no_pivot, struct hk_error *err)
+{
+    if (fchdir(rootfd) < 0)
+        return hk_error_errno(err, -errno, "chdir to the rootfs");
+    if (no_pivot) {
+        if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+            return hk_error_errno(err, -errno, "move the rootfs to /");
+        if (chroot(".") < 0)
+            return hk_error_errno(err, -errno, "chroot");
+    } else {
+        /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it
+         * leaves only the container's tree (no temporary directory needed). */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+            return hk_error_errno(err, -errno, "pivot_root");
+        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+            return hk_error_errno(err, -errno, "make the old root a slave");
+        if (umount2(".", MNT_DETACH) < 0)
+            return hk_error_errno(err, -errno, "detach the old root");
+    }
+    if (chdir("/") < 0)
+        return hk_error_errno(err, -errno, "chdir /");
+    return 0;
+}
+
+/* Write linux.sysctl through a procfs we mount ourselves (detached, never in the tree): an
+ * image cannot redirect those writes (CVE-2019-16884, CVE-2025-52881). */
+static int apply_sysctls(const struct oci_spec *s, struct hk_error *err)
+{
+    if (!s->linux_.n_sysctl)
+        return 0;
+    _cleanup_close_ int fsfd = fsopen("proc", FSOPEN_CLOEXEC);
+    if (fsfd < 0)
+        return hk_error_errno(err, -errno, "linux.sysctl: fsopen proc");
+    if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return hk_error_errno(err, -errno, "linux.sysctl: create procfs");
+    _cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
+                                                              MOUNT_ATTR_NODEV |
+                                                              MOUNT_ATTR_NOEXEC);
+    if (mfd < 0)
+        return hk_error_errno(err, -errno, "linux.sysctl: mount procfs");
+    for (size_t i = 0; i < s->linux_.n_sysctl; i++) {
+        const struct oci_kv *kv = &s->linux_.sysctl[i];
+        _cleanup_free_ char *rel = xasprintf("sys/%s", kv->key);
+        for (char *p = rel + 4; *p; p++)
+            if (*p == '.')
+                *p = '/';
+        _cleanup_close_ int fd = open_in_root(mfd, rel, O_WRONLY, 0, RESOLVE_NO_SYMLINKS);
+        struct statfs sf;
+        if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC))
+            return hk_error_set(err, -EXDEV, "linux.sysctl.%s: not a procfs file", kv->key);
+        ssize_t n = fd < 0 ? fd : write(fd, kv->value, strlen(kv->value));
+        if (n < 0)
+            return hk_error_errno(err, fd < 0 ? fd : -errno, "linux.sysctl.%s", kv->key);
+    }
+    return 0;
+}
+
+/* /dev/null as the container has it, checked to be the real 1:3 character device before we
+ * bind it over anything (CVE-2025-31133: a symlinked /dev/null). */
+static int open_dev_null(struct hk_error *err)
+{
+    _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int fd = open_in_root(root, "/dev/null", O_PATH, 0, RESOLVE_NO_SYMLINKS);
+    if (fd < 0)
+        return hk_error_errno(err, fd, "maskedPaths: open /dev/null");
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        close(fd);
+        return hk_error_set(err, -EPERM, "maskedPaths: /dev/null is not the null device");
+    }
+    return fd;
+}
+
+static int mask_path(int root, int *null_fd, const char *path, struct hk_error *err)
+{
+    _cleanup_close_ int fd = open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, 0);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return hk_error_errno(err, fd, "'%s'", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return hk_error_errno(err, -errno, "stat '%s'", path);
+    _cleanup_close_ int tree = -1;
+    if (S_ISDIR(st.st_mode)) {
+        _cleanup_close_ int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+        if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+            fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+            return hk_error_errno(err, -errno, "tmpfs for '%s'", path);
+        tree = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    } else {
+        if (*null_fd < 0) {
+            *null_fd = open_dev_null(err);
+            if (*null_fd < 0)
+                return *null_fd;
+        }
+        tree = open_tree(*null_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    }
+    if (tree < 0 ||
+        move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return hk_error_errno(err, -errno, "mask '%s'", path);
+    return 0;
+}
+
+static int readonly_path(int root, const char *path, struct hk_error *err)
+{
+    _cleanup_close_ int fd = open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, 0);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return hk_error_errno(err, fd, "'%s'", path);
+    _cleanup_close_ int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                    AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0)
+        return hk_error_errno(err, -errno, "bind '%s'", path);
+    int r = setattr(tree, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                            MOUNT_ATTR_NOEXEC,
+                    0, 0);
+    if (r < 0)
+        return hk_error_errno(err, r, "make '%s' read-only", path);
+    if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return hk_error_errno(err, -errno, "mount '%s' read-only", path);
+    return 0;
+}
+
+int rootfs_finalize(const struct oci_spec *s, struct hk_error *err)
+{
+    int r = apply_sysctls(s, err);
+    if (r < 0)
+        return r;
+    _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_close_ int null_fd = -1;
+    for (size_t i = 0; s->linux_.masked_paths && s->linux_.masked_paths[i]; i++) {
+        r = mask_path(root, &null_fd, s->linux_.masked_paths[i], err);
+        if (r < 0)
+            return hk_error_prefix(err, r, "linux.maskedPaths[%zu]", i);
+    }
+    for (size_t i = 0; s->linux_.readonly_paths && s->linux_.readonly_paths[i]; i++) {
+        r = readonly_path(root, s->linux_.readonly_paths[i], err);
+        if (r < 0)
+            return hk_error_prefix(err, r, "linux.readonlyPaths[%zu]", i);
+    }
+    if (s->root_readonly) {
+        r = setattr(root, 0, MOUNT_ATTR_RDONLY, 0, 0);
+        if (r < 0)
+            return hk_error_errno(err, r, "root.readonly: remount / read-only");
+    }
+    unsigned long prop = propagation_of(s->linux_.rootfs_propagation);
+    if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+        return hk_error_errno(err, -errno, "linux.rootfsPropagation: %s",
+                              s->linux_.rootfs_propagation);
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* rootfs.h — the container's mount table: the rootfs, config.json's mounts, pivot_root, and
+ * the masked and read-only paths. Runs in the container's new mount namespace.
+ *
+ * Every destination is resolved inside the rootfs (util/path.h) and mounted through the fd
+ * that resolution returned, so a symlink in the image — or one raced in — can never send a
+ * mount onto the host (CVE-2021-30465 and kin). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "oci/spec.h"
+#include "util/error.h"
+
+struct cgroup_manager;
+
+/* Make the mount tree private to this namespace (or as linux.rootfsPropagation says) and
+ * turn the rootfs (an fd the runtime opened) into a mount point; returns an fd of that
+ * mount's root. */
+int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, struct hk_error *err);
+
+/* Perform config.json's mounts in order, then create /dev's devices and links. */
+int rootfs_mount_all(const struct oci_spec *s, int rootfd, const char *bundle,
+                     const struct cgroup_manager *cg, bool in_userns, struct hk_error *err);
+
+/* Enter the rootfs: pivot_root and detach the old root (or, with no_pivot, MS_MOVE and
+ * chroot). Afterwards "/" is the container's root and cwd is "/". */
+int rootfs_pivot(int rootfd, bool no_pivot, struct hk_error *err);
+
+/* After the pivot: sysctls (through a fresh procfs), masked and read-only paths, a read-only
+ * root, and the final propagation of "/". */
+int rootfs_finalize(const struct oci_spec *s, struct hk_error *err);
