@@ -2,6 +2,7 @@
  * docker's output: a live line per layer on a terminal, plain lines otherwise. */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@ struct view {
     struct line *lines;
     size_t n;
     size_t drawn; /* lines on screen (tty) */
+    int width;    /* terminal columns: longer lines would wrap and break the redraw */
     struct timespec last;
 };
 
@@ -38,17 +40,20 @@ static const char *state_text(enum progress_state s)
     return (unsigned)s < ELEMENTSOF(t) ? t[s] : "Waiting";
 }
 
-static void format_line(const struct line *l, char *buf, size_t size)
+/* "id: state", or for a download "id: Downloading [====>   ]  1.2MB/3.4MB" with a bar that
+ * leaves room for the rest in width columns. */
+static void format_line(const struct line *l, int width, char *buf, size_t size)
 {
     if (l->state != PROGRESS_DOWNLOADING || l->total == 0) {
         snprintf(buf, size, "%s: %s", l->id, state_text(l->state));
         return;
     }
     char bar[51], a[16], b[16];
-    size_t fill = (size_t)(l->done * 50 / l->total);
-    for (size_t i = 0; i < 50; i++)
+    size_t w = width - 52 > 50 ? 50 : width - 52 < 10 ? 10 : (size_t)(width - 52);
+    size_t fill = (size_t)(l->done * w / l->total);
+    for (size_t i = 0; i < w; i++)
         bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-    bar[50] = '\0';
+    bar[w] = '\0';
     snprintf(buf, size, "%s: Downloading [%s]  %s/%s", l->id, bar, human_size(l->done, a, 16),
              human_size(l->total, b, 16));
 }
@@ -64,12 +69,15 @@ static void redraw(struct view *v, bool force)
     v->last = now;
     if (v->drawn)
         printf("\033[%zuA", v->drawn);
+    v->drawn = 0;
     for (size_t i = 0; i < v->n; i++) {
         char buf[160];
-        format_line(&v->lines[i], buf, sizeof(buf));
-        printf("\033[2K%s\n", buf);
+        if (!v->lines[i].id[0])
+            continue; /* not reported yet */
+        format_line(&v->lines[i], v->width, buf, sizeof(buf));
+        printf("\033[2K%.*s\n", v->width - 1, buf);
+        v->drawn++;
     }
-    v->drawn = v->n;
     fflush(stdout);
 }
 
@@ -170,6 +178,9 @@ int cmd_pull(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     struct view v = {.quiet = a.quiet, .tty = isatty(STDOUT_FILENO)};
+    struct winsize ws;
+    v.width =
+        v.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
     struct progress pr = {on_layer, &v};
     a.o.progress = &pr;
     a.o.on_manifest = on_manifest;
