@@ -1,19 +1,273 @@
-/* image.c — image commands: pull, images, image, rmi, tag, load, save, import, login, logout. */
-#include "cli/cli.h"
+/* image.c — `hako image ...` and the single-purpose image commands: inspect, rmi, tag,
+ * build-busybox, mount/unmount. (pull: pull.c; images: image-list.c; load/save/import:
+ * image-io.c; login/logout: login.c.) */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
 
-static int not_yet(const char *name)
+#include "cli/cli.h"
+#include "cli/image-common.h"
+#include "image/busybox.h"
+#include "image/image.h"
+#include "image/reference.h"
+#include "util/fs.h"
+
+/* Docker's Config keys that are always present in `docker image inspect`. */
+static json_t *docker_config(json_t *config)
 {
-    cli_error("%s: not implemented yet", name);
-    return 125;
+    json_t *c = json_deep_copy(json_object_get(config, "config"));
+    if (!json_is_object(c)) {
+        json_decref(c);
+        c = json_object();
+    }
+    static const char *const strs[] = {"Hostname", "Domainname", "User", "WorkingDir"};
+    for (size_t i = 0; i < ELEMENTSOF(strs); i++)
+        if (!json_object_get(c, strs[i]))
+            json_object_set_new(c, strs[i], json_string(""));
+    static const char *const bools[] = {"AttachStdin", "AttachStdout", "AttachStderr",
+                                        "Tty",         "OpenStdin",    "StdinOnce"};
+    for (size_t i = 0; i < ELEMENTSOF(bools); i++)
+        if (!json_object_get(c, bools[i]))
+            json_object_set_new(c, bools[i], json_false());
+    static const char *const nulls[] = {"Env", "Cmd", "Entrypoint", "Volumes", "OnBuild", "Labels"};
+    for (size_t i = 0; i < ELEMENTSOF(nulls); i++)
+        if (!json_object_get(c, nulls[i]))
+            json_object_set_new(c, nulls[i], json_null());
+    return c;
 }
 
-int cmd_pull(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_images(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_image(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_rmi(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_tag(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_load(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_save(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_import(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_login(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
-int cmd_logout(int argc, char **argv) { (void)argc; return not_yet(argv[0]); }
+static json_t *familiar_list(json_t *refs)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(refs, i, v)
+    {
+        char *f = cli_familiar(json_string_value(v));
+        json_array_append_new(out, json_string(f));
+        free(f);
+    }
+    return out;
+}
+
+static json_t *graph_driver(const struct image *img)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < img->n_layers; i++)
+        len += strlen(img->layer_dirs[i]) + 1;
+    char *lower = xcalloc(1, len);
+    for (size_t i = img->n_layers; i-- > 0;) {
+        strcat(lower, img->layer_dirs[i]);
+        if (i > 0)
+            strcat(lower, ":");
+    }
+    json_t *g = json_pack("{s:{s:s}, s:s}", "Data", "LowerDir", lower, "Name", "overlay");
+    free(lower);
+    return g;
+}
+
+static json_t *inspect_json(const struct image *img)
+{
+    json_t *cfg = img->config;
+    const char *s;
+    json_t *j =
+        json_pack("{s:s, s:o, s:o, s:s, s:s}", "Id", img->id, "RepoTags", familiar_list(img->tags),
+                  "RepoDigests", familiar_list(json_object_get(img->record, "repo_digests")),
+                  "Parent", "", "Comment", "");
+    s = json_string_value(json_object_get(cfg, "comment"));
+    if (s)
+        json_object_set_new(j, "Comment", json_string(s));
+    s = json_string_value(json_object_get(cfg, "created"));
+    json_object_set_new(j, "Created", json_string(s ? s : ""));
+    s = json_string_value(json_object_get(cfg, "author"));
+    json_object_set_new(j, "DockerVersion", json_string(""));
+    json_object_set_new(j, "Author", json_string(s ? s : ""));
+    json_object_set_new(j, "Config", docker_config(cfg));
+    s = json_string_value(json_object_get(cfg, "architecture"));
+    json_object_set_new(j, "Architecture", json_string(s ? s : ""));
+    if ((s = json_string_value(json_object_get(cfg, "variant"))))
+        json_object_set_new(j, "Variant", json_string(s));
+    s = json_string_value(json_object_get(cfg, "os"));
+    json_object_set_new(j, "Os", json_string(s ? s : ""));
+    json_object_set(j, "Size", json_object_get(img->record, "size"));
+    json_object_set_new(j, "GraphDriver", graph_driver(img));
+    json_t *diff_ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+    json_object_set_new(
+        j, "RootFS",
+        json_pack("{s:s, s:O}", "Type", "layers", "Layers", diff_ids ? diff_ids : json_array()));
+    json_object_set_new(j, "Metadata", json_pack("{s:s}", "LastTagTime", "0001-01-01T00:00:00Z"));
+    return j;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        fprintf(c == 'h' ? stdout : stderr, "Usage: hako image inspect IMAGE [IMAGE...]\n");
+        return c == 'h' ? 0 : 125;
+    }
+    if (optind >= argc) {
+        cli_error("image inspect: requires at least 1 argument");
+        return 125;
+    }
+    struct store *s = NULL;
+    int rc = cli_store_open(&s);
+    if (rc)
+        return rc;
+    json_t *out = json_array();
+    for (int i = optind; i < argc; i++) {
+        struct hk_error err = {0};
+        struct image *img = NULL;
+        if (image_lookup(s, argv[i], &img, &err) < 0) {
+            rc = cli_fail(&err, 125);
+            continue;
+        }
+        json_array_append_new(out, inspect_json(img));
+        image_free(img);
+    }
+    char *text = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+    puts(text);
+    free(text);
+    json_decref(out);
+    store_free(s);
+    return rc;
+}
+
+int cmd_rmi(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    bool force = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+        if (c == 'f') {
+            force = true;
+            continue;
+        }
+        fprintf(c == 'h' ? stdout : stderr, "Usage: hako rmi [-f] IMAGE [IMAGE...]\n");
+        return c == 'h' ? 0 : 125;
+    }
+    if (optind >= argc) {
+        cli_error("rmi: requires at least 1 argument");
+        return 125;
+    }
+    struct store *s = NULL;
+    int rc = cli_store_open(&s);
+    if (rc)
+        return rc;
+    for (int i = optind; i < argc; i++) {
+        struct hk_error err = {0};
+        struct image_removal res = {0};
+        if (image_remove(s, argv[i], force, &res, &err) < 0) {
+            rc = cli_fail(&err, 125);
+            continue;
+        }
+        size_t k;
+        json_t *t;
+        json_array_foreach(res.untagged, k, t)
+        {
+            char *f = cli_familiar(json_string_value(t));
+            printf("Untagged: %s\n", f);
+            free(f);
+        }
+        if (res.deleted)
+            printf("Deleted: %s\n", res.deleted);
+        image_removal_clear(&res);
+    }
+    store_free(s);
+    return rc;
+}
+
+int cmd_tag(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        printf("Usage: hako tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n");
+        return 0;
+    }
+    if (argc != 3) {
+        cli_error("tag: requires exactly 2 arguments: SOURCE_IMAGE TARGET_IMAGE");
+        return 125;
+    }
+    struct store *s = NULL;
+    int rc = cli_store_open(&s);
+    if (rc)
+        return rc;
+    struct hk_error err = {0};
+    if (image_tag(s, argv[1], argv[2], &err) < 0)
+        rc = cli_fail(&err, 125);
+    store_free(s);
+    return rc;
+}
+
+static int cmd_build_busybox(int argc, char **argv)
+{
+    static const struct option opts[] = {{"busybox", required_argument, NULL, 'b'},
+                                         {"tag", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *busybox = BUSYBOX_BINARY, *tag = "busybox:latest";
+    int c;
+    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+        if (c == 'b')
+            busybox = optarg;
+        else if (c == 't')
+            tag = optarg;
+        else {
+            fprintf(c == 'h' ? stdout : stderr,
+                    "Usage: hako image build-busybox [--busybox PATH] [--tag NAME]\n\n"
+                    "Make the busybox:latest image offline from Debian's busybox-static.\n");
+            return c == 'h' ? 0 : 125;
+        }
+    }
+    struct hk_error err = {0};
+    struct image_ref ref = {0};
+    if (ref_parse(tag, &ref, &err) < 0)
+        return cli_fail(&err, 125);
+    _cleanup_free_ char *full = ref_string(&ref);
+    ref_clear(&ref);
+    struct store *s = NULL;
+    int rc = cli_store_open(&s);
+    if (rc)
+        return rc;
+    char id[DIGEST_STR_SIZE];
+    bool existed = false;
+    if (image_build_busybox(s, busybox, full, &existed, id, &err) < 0)
+        rc = cli_fail(&err, 125);
+    else
+        printf("%s\n", id);
+    store_free(s);
+    return rc;
+}
+
+static const struct cli_command image_commands[] = {
+    {"build-busybox", cmd_build_busybox, "Make busybox:latest from busybox-static, offline"},
+    {"import", cmd_import, "Import a rootfs tarball as an image"},
+    {"inspect", cmd_inspect, "Show images as JSON"},
+    {"load", cmd_load, "Load images from a docker-archive or oci-archive"},
+    {"ls", cmd_images, "List images"},
+    {"mount", cmd_image_mount, "Mount an image's root filesystem for a container directory"},
+    {"pull", cmd_pull, "Pull an image from a registry"},
+    {"rm", cmd_rmi, "Remove images"},
+    {"save", cmd_save, "Save images to a docker-archive"},
+    {"tag", cmd_tag, "Tag an image"},
+    {"unmount", cmd_image_unmount, "Unmount a container directory's root filesystem"},
+};
+
+int cmd_image(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "Usage: hako image COMMAND\n\nManage images\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(image_commands); i++)
+            fprintf(f, "  %-14s %s\n", image_commands[i].name, image_commands[i].summary);
+        return argc < 2 ? 125 : 0;
+    }
+    for (size_t i = 0; i < ELEMENTSOF(image_commands); i++)
+        if (strcmp(image_commands[i].name, argv[1]) == 0) {
+            optind = 0;
+            return image_commands[i].run(argc - 1, argv + 1);
+        }
+    cli_error("'%s' is not a hako image command. See 'hako image --help'", argv[1]);
+    return 125;
+}

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Pull the same multi-layer image from a local registry (Debian's docker-registry on
+# 127.0.0.1) with hako, with `skopeo copy` into an OCI directory, and with skopeo + `umoci
+# unpack` (the pulled-and-unpacked figure), side by side in one hyperfine run, and print the
+# ratios. Each run starts from an empty store (--prepare). Not a test: numbers only.
+#
+#   bench/pull.sh                 # layers: busybox rootfs, /usr/lib/python3.11, /usr/share/doc, perl
+#   BENCH_DIRS="/usr/include" bench/pull.sh
+#   HAKO=build/hako RUNS=10 bench/pull.sh
+set -eu
+cd "$(dirname "$0")/.."
+HAKO=${HAKO:-build/hako}
+RUNS=${RUNS:-5}
+[ "$(id -u)" -eq 0 ] || { echo "bench/pull.sh: run as root (hako unpacks with owners)" >&2; exit 1; }
+for t in docker-registry skopeo umoci hyperfine; do
+  command -v $t >/dev/null || { echo "bench/pull.sh: $t is missing (scripts/deps.sh --bench)" >&2; exit 1; }
+done
+
+T=$(mktemp -d /var/tmp/hako-bench.XXXXXX)
+REG_PID=
+cleanup() {
+  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$T/registry.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $T/registry
+http:
+  addr: 127.0.0.1:$PORT
+YML
+docker-registry serve "$T/registry.yml" >"$T/registry.log" 2>&1 &
+REG_PID=$!
+until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2)" 2>/dev/null; do
+  sleep 0.05
+done
+
+# the image: a busybox root filesystem plus a few large, file-rich directories, one layer each
+mkdir -p "$T/bb/bin" "$T/bb/etc"
+cp /bin/busybox "$T/bb/bin/busybox"
+for a in $(/bin/busybox --list); do ln -sf busybox "$T/bb/bin/$a"; done
+DIRS=${BENCH_DIRS:-"/usr/lib/python3.11 /usr/share/doc /usr/lib/x86_64-linux-gnu/perl"}
+echo "building the image: $T/bb $DIRS" >&2
+/usr/bin/python3 bench/make-image.py "$T/oci-src" bench "$T/bb" $DIRS
+REF=127.0.0.1:$PORT/bench/img:latest
+skopeo copy -q --dest-tls-verify=false "oci:$T/oci-src:bench" "docker://$REF"
+du -sh "$T/registry" | awk '{print "compressed in the registry: " $1}' >&2
+
+hyperfine --runs "$RUNS" --warmup 1 --export-json "$T/result.json" \
+  --prepare "rm -rf $T/hako-root" \
+  -n "hako pull" "$HAKO --root $T/hako-root pull -q $REF" \
+  --prepare "rm -rf $T/oci" \
+  -n "skopeo copy" "skopeo copy -q --src-tls-verify=false docker://$REF oci:$T/oci:bench" \
+  --prepare "rm -rf $T/oci $T/bundle" \
+  -n "skopeo copy + umoci unpack" \
+  "skopeo copy -q --src-tls-verify=false docker://$REF oci:$T/oci:bench && umoci unpack --image $T/oci:bench $T/bundle >/dev/null"
+
+/usr/bin/python3 - "$T/result.json" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+h = r["hako pull"]
+print()
+print("hako pull (download + verify + unpack):  %.3f s" % h)
+for k in ("skopeo copy", "skopeo copy + umoci unpack"):
+    print("%-40s %.3f s   hako is %.2fx %s" % (k + ":", r[k], r[k] / h,
+          "faster" if r[k] >= h else "(slower)"))
+PY

@@ -1,0 +1,192 @@
+/* image-io.c — `hako load [-i FILE] [-q]`, `hako save [-o FILE] IMAGE...`,
+ * `hako import FILE|- [REFERENCE]`. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/image-common.h"
+#include "image/archive-io.h"
+#include "image/reference.h"
+#include "util/fs.h"
+
+static int open_input(const char *path, int *ret_fd)
+{
+    if (!path || strcmp(path, "-") == 0) {
+        *ret_fd = STDIN_FILENO;
+        return 0;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        cli_error("open '%s': %m", path);
+        return 125;
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+int cmd_load(int argc, char **argv)
+{
+    static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *input = NULL;
+    bool quiet = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
+        if (c == 'i')
+            input = optarg;
+        else if (c == 'q')
+            quiet = true;
+        else {
+            fprintf(c == 'h' ? stdout : stderr,
+                    "Usage: hako load [-q] [-i FILE]\n\n"
+                    "Load images from a docker-archive or oci-archive (stdin by default)\n");
+            return c == 'h' ? 0 : 125;
+        }
+    }
+    if (optind != argc || (!input && isatty(STDIN_FILENO))) {
+        cli_error("load: give the archive with -i FILE or on stdin");
+        return 125;
+    }
+    int fd = -1, rc = open_input(input, &fd);
+    struct store *s = NULL;
+    if (rc || (rc = cli_store_open(&s)))
+        return rc;
+    struct hk_error err = {0};
+    json_t *loaded = NULL;
+    if (image_load(s, fd, &loaded, &err) < 0)
+        rc = cli_fail(&err, 125);
+    size_t i;
+    json_t *l;
+    json_array_foreach(loaded, i, l)
+    {
+        const char *name = json_string_value(json_object_get(l, "name"));
+        _cleanup_free_ char *fam = name ? cli_familiar(name) : NULL;
+        if (quiet)
+            continue;
+        if (fam)
+            printf("Loaded image: %s\n", fam);
+        else
+            printf("Loaded image ID: %s\n", json_string_value(json_object_get(l, "id")));
+    }
+    json_decref(loaded);
+    store_free(s);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    return rc;
+}
+
+/* Save into path atomically: a temporary file next to it, renamed when complete. */
+static int save_to(struct store *s, char **names, size_t n, const char *path)
+{
+    struct hk_error err = {0};
+    if (!path) {
+        if (image_save(s, names, n, STDOUT_FILENO, &err) < 0)
+            return cli_fail(&err, 125);
+        return 0;
+    }
+    _cleanup_free_ char *tmp = xasprintf("%s.tmp-XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        cli_error("save: create '%s': %m", tmp);
+        return 125;
+    }
+    int r = image_save(s, names, n, fd, &err);
+    if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0))
+        r = hk_error_errno(&err, -errno, "save: write '%s'", path);
+    close(fd);
+    if (r < 0) {
+        unlink(tmp);
+        return cli_fail(&err, 125);
+    }
+    return 0;
+}
+
+int cmd_save(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *output = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        if (c == 'o') {
+            output = optarg;
+            continue;
+        }
+        fprintf(c == 'h' ? stdout : stderr,
+                "Usage: hako save [-o FILE] IMAGE [IMAGE...]\n\n"
+                "Save images to a docker-archive (also an OCI layout)\n");
+        return c == 'h' ? 0 : 125;
+    }
+    if (optind >= argc) {
+        cli_error("save: requires at least 1 argument");
+        return 125;
+    }
+    if (!output && isatty(STDOUT_FILENO)) {
+        cli_error("save: refusing to write an archive to a terminal: use -o FILE");
+        return 125;
+    }
+    struct store *s = NULL;
+    int rc = cli_store_open(&s);
+    if (rc)
+        return rc;
+    rc = save_to(s, argv + optind, (size_t)(argc - optind), output);
+    store_free(s);
+    return rc;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    static const struct option opts[] = {{"message", required_argument, NULL, 'm'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *message = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+        if (c == 'm') {
+            message = optarg;
+            continue;
+        }
+        fprintf(c == 'h' ? stdout : stderr,
+                "Usage: hako import [-m MESSAGE] FILE|- "
+                "[REPOSITORY[:TAG]]\n\nImport a root filesystem tarball as an image\n");
+        return c == 'h' ? 0 : 125;
+    }
+    if (argc - optind < 1 || argc - optind > 2) {
+        cli_error("import: requires 1 or 2 arguments: FILE|- [REPOSITORY[:TAG]]");
+        return 125;
+    }
+    struct hk_error err = {0};
+    _cleanup_free_ char *tag = NULL;
+    if (optind + 1 < argc) {
+        struct image_ref ref = {0};
+        if (ref_parse(argv[optind + 1], &ref, &err) < 0)
+            return cli_fail(&err, 125);
+        tag = ref.digest ? NULL : ref_string(&ref);
+        ref_clear(&ref);
+        if (!tag) {
+            cli_error("import: '%s' is not a tag", argv[optind + 1]);
+            return 125;
+        }
+    }
+    int fd = -1, rc = open_input(argv[optind], &fd);
+    struct store *s = NULL;
+    if (rc || (rc = cli_store_open(&s)))
+        return rc;
+    _cleanup_free_ char *comment = xasprintf("Imported from %s", argv[optind]);
+    char id[DIGEST_STR_SIZE];
+    if (image_import(s, fd, tag, message ? message : comment, id, &err) < 0)
+        rc = cli_fail(&err, 125);
+    else
+        printf("%s\n", id);
+    store_free(s);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    return rc;
+}
