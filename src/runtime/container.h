@@ -28,6 +28,16 @@ struct create_opts {
 int container_create(const struct runtime *rt, const char *id, const struct create_opts *o,
                      struct hk_error *err);
 
+/* What create leaves to a caller that stays the container's parent (the engine's monitor):
+ * the init's pid (our child: waitpid() it) and, with keep_console and a terminal, the pty
+ * master (-1 otherwise), which the caller owns. */
+struct create_result {
+    int pid;
+    int console_master;
+};
+int container_create_ex(const struct runtime *rt, const char *id, const struct create_opts *o,
+                        struct create_result *ret, struct hk_error *err);
+
 /* Let the created container's init exec the user program; runs the poststart hooks. */
 int container_start(const struct runtime *rt, const char *id, struct hk_error *err);
 
@@ -48,3 +58,26 @@ int container_delete(const struct runtime *rt, const char *id, bool force, struc
 
 /* Every container's state JSON, as an array (new reference). */
 int container_list(const struct runtime *rt, json_t **ret, struct hk_error *err);
+
+struct oci_process;
+
+struct exec_opts {
+    const char *console_socket;
+    const char *pid_file;
+    bool detach;       /* return once the process runs (its pid in ret->pid) */
+    int preserve_fds;
+    bool keep_console; /* with a terminal, no socket and detach: hand the master back */
+};
+
+struct exec_result {
+    int pid;            /* host pid of the new process */
+    int console_master; /* keep_console only; -1 otherwise */
+    int exit_code;      /* foreground: the process's status (128+N for signal N) */
+};
+
+/* Run process p in the running container: the new process joins every namespace of the
+ * container's init and its cgroup, gets p's capabilities, rlimits, user, no_new_privs and the
+ * container's seccomp profile, and execs in the container's root. In the foreground (not
+ * detach) we relay its terminal or stdio, forward signals and return its exit status. */
+int container_exec(const struct runtime *rt, const char *id, const struct oci_process *p,
+                   const struct exec_opts *o, struct exec_result *ret, struct hk_error *err);

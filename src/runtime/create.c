@@ -353,6 +353,8 @@ void launch_done(struct launch *l)
         close(l->state_fd);
     if (l->rootfs_fd >= 0)
         close(l->rootfs_fd);
+    if (l->console_master >= 0)
+        close(l->console_master);
     seccomp_program_free(l->seccomp);
     cgroup_manager_free(l->cg);
     spec_free(l->spec);
@@ -442,8 +444,8 @@ void launch_init(struct launch *l, const struct runtime *rt, const char *id,
         l->ns_fds[t] = -1;
 }
 
-int container_create(const struct runtime *rt, const char *id, const struct create_opts *o,
-                     struct hk_error *err)
+int container_create_ex(const struct runtime *rt, const char *id, const struct create_opts *o,
+                        struct create_result *ret, struct hk_error *err)
 {
     int r = state_check_id(id, err);
     if (r < 0)
@@ -453,6 +455,17 @@ int container_create(const struct runtime *rt, const char *id, const struct crea
     struct launch l;
     launch_init(&l, rt, id, o);
     r = launch_run(&l, err);
+    if (r == 0 && ret) {
+        ret->pid = l.pid;
+        ret->console_master = l.console_master;
+        l.console_master = -1;
+    }
     launch_done(&l);
     return r;
+}
+
+int container_create(const struct runtime *rt, const char *id, const struct create_opts *o,
+                     struct hk_error *err)
+{
+    return container_create_ex(rt, id, o, NULL, err);
 }
