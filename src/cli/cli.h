@@ -10,6 +10,13 @@
 #include "util/error.h"
 
 int runtime_main(int argc, char **argv);
+
+/* argv as main() got it, for re-executing ourselves (util/selfexe.h). */
+extern char **cli_orig_argv;
+
+/* Before a command that starts processes inside a container: make sure we run from a sealed
+ * copy of our binary (CVE-2019-5736). May re-exec; returns when no (more) re-exec is needed. */
+void cli_protect_binary(void);
 int engine_main(int argc, char **argv);
 
 /* Global options of the engine front door, set before a command runs. */

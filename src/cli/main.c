@@ -6,8 +6,11 @@
 
 #include "cli/cli.h"
 
+char **cli_orig_argv;
+
 int main(int argc, char **argv)
 {
+    cli_orig_argv = argv;
     const char *name = argc > 0 ? argv[0] : "hako";
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;

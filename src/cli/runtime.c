@@ -150,12 +150,23 @@ static int parse_create_opts(int argc, char **argv, const char *cmd, struct crea
     return rt_need_id(argc, argv, 0, cmd);
 }
 
+/* The init runs our binary until it execs through hako-dmz, guarded by being non-dumpable;
+ * a container that may ptrace (host root with CAP_SYS_PTRACE) gets a sealed copy instead. */
+static void protect_binary_for(const char *bundle)
+{
+    struct oci_spec *s = NULL;
+    if (spec_load(bundle, &s, NULL) == 0 && spec_process_can_ptrace(s, s->process))
+        cli_protect_binary();
+    spec_free(s);
+}
+
 static int cmd_create(int argc, char **argv)
 {
     struct create_opts o;
     int r = parse_create_opts(argc, argv, "create", &o, NULL);
     if (r)
         return r < 0 ? 0 : r;
+    protect_binary_for(o.bundle);
     struct hk_error err = {0};
     if (container_create(&rt_opts, argv[optind], &o, &err) < 0)
         return rt_fail(&err);
@@ -169,6 +180,7 @@ static int cmd_run(int argc, char **argv)
     int r = parse_create_opts(argc, argv, "run", &o, &detach);
     if (r)
         return r < 0 ? 0 : r;
+    protect_binary_for(o.bundle);
     struct hk_error err = {0};
     int code = 0;
     if (container_run(&rt_opts, argv[optind], &o, detach, &code, &err) < 0)

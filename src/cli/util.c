@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "util/selfexe.h"
 
 const char *cli_prog = "hako";
 
@@ -20,4 +21,10 @@ int cli_fail(const struct hk_error *err, int exit_code)
 {
     cli_error("%s", hk_error_msg(err));
     return exit_code;
+}
+
+void cli_protect_binary(void)
+{
+    bool protected_;
+    selfexe_ensure_sealed(cli_orig_argv, &protected_);
 }

@@ -76,6 +76,13 @@ const struct oci_namespace *spec_namespace(const struct oci_spec *s, enum oci_ns
     return NULL;
 }
 
+bool spec_process_can_ptrace(const struct oci_spec *s, const struct oci_process *p)
+{
+    if (spec_namespace(s, OCI_NS_USER))
+        return false;
+    return !p || !p->has_caps || (p->caps.bounding & (UINT64_C(1) << 19 /* CAP_SYS_PTRACE */));
+}
+
 static int parse_idmaps(const struct parse_ctx *ctx, const json_t *obj, const char *parent,
                         const char *key, struct oci_idmap **ret, size_t *ret_n,
                         struct hk_error *err)

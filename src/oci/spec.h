@@ -180,6 +180,11 @@ int spec_parse_process(const struct parse_ctx *ctx, const json_t *obj, const cha
                        struct oci_process **ret, struct hk_error *err);
 struct oci_process *process_free(struct oci_process *p);
 
+/* Whether process p of this container, once running, could reach the runtime's own binary
+ * through /proc/<pid>/exe of a setup process (CVE-2019-5736): it is the host's root (no user
+ * namespace) and may hold CAP_SYS_PTRACE, which overrides the non-dumpable guard. */
+bool spec_process_can_ptrace(const struct oci_spec *s, const struct oci_process *p);
+
 /* The namespace of that type in the spec, or NULL. */
 const struct oci_namespace *spec_namespace(const struct oci_spec *s, enum oci_ns_type type);
 

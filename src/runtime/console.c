@@ -18,8 +18,8 @@
 #include "runtime/sync.h"
 #include "util/path.h"
 
-int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
-                   struct hk_error *err)
+int console_open_pty(const struct oci_process *p, int *ret_master, int *ret_slave,
+                     struct hk_error *err)
 {
     _cleanup_close_ int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0 && errno == ENOENT)
@@ -39,8 +39,15 @@ int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
         if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
             return hk_error_errno(err, -errno, "process.consoleSize: set window size");
     }
-    /* /dev/console: an empty file bind-mounted from the slave. The image's /dev is
-     * untrusted: a symlink anywhere on the path is refused (CVE-2025-52565). */
+    *ret_master = TAKE_FD(master);
+    *ret_slave = TAKE_FD(slave);
+    return 0;
+}
+
+/* /dev/console: an empty file bind-mounted from the slave. The image's /dev is untrusted: a
+ * symlink anywhere on the path is refused (CVE-2025-52565). */
+static int bind_dev_console(int slave, struct hk_error *err)
+{
     _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     _cleanup_close_ int dst = open_in_root(root, "/dev/console", O_PATH, 0, RESOLVE_NO_SYMLINKS);
     if (dst == -ENOENT) {
@@ -65,6 +72,18 @@ int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
         return hk_error_errno(err, -errno, "/dev/console: open_tree of the pty");
     if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         return hk_error_errno(err, -errno, "/dev/console: bind the pty");
+    return 0;
+}
+
+int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
+                   struct hk_error *err)
+{
+    _cleanup_close_ int master = -1, slave = -1;
+    int r = console_open_pty(p, &master, &slave, err);
+    if (r == 0)
+        r = bind_dev_console(slave, err);
+    if (r < 0)
+        return r;
     *ret_master = TAKE_FD(master);
     *ret_slave = TAKE_FD(slave);
     return 0;

@@ -9,6 +9,10 @@
 #include "oci/spec.h"
 #include "util/error.h"
 
+/* In the container: open a pty in its devpts and apply process.consoleSize (exec). */
+int console_open_pty(const struct oci_process *p, int *ret_master, int *ret_slave,
+                     struct hk_error *err);
+
 /* In the container (after pivot_root): open /dev/pts/ptmx, unlock, open the slave, apply
  * process.consoleSize, and bind the slave over /dev/console (by fd, refusing a symlinked
  * /dev/console). Returns both ends. */

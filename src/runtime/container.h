@@ -75,6 +75,13 @@ struct exec_result {
     int exit_code;      /* foreground: the process's status (128+N for signal N) */
 };
 
+/* A copy of the container's process (from its config) for exec to start from, and whether a
+ * process like p could ptrace its way to the runtime's binary (spec_process_can_ptrace). */
+int container_process(const struct runtime *rt, const char *id, struct oci_process **ret,
+                      struct hk_error *err);
+bool container_process_can_ptrace(const struct runtime *rt, const char *id,
+                                  const struct oci_process *p);
+
 /* Run process p in the running container: the new process joins every namespace of the
  * container's init and its cgroup, gets p's capabilities, rlimits, user, no_new_privs and the
  * container's seccomp profile, and execs in the container's root. In the foreground (not

@@ -20,6 +20,7 @@
 
 #include "runtime/cgroup.h"
 #include "runtime/console.h"
+#include "runtime/dmz.h"
 #include "runtime/hooks.h"
 #include "runtime/launch.h"
 #include "runtime/seccomp.h"
@@ -355,6 +356,8 @@ void launch_done(struct launch *l)
         close(l->rootfs_fd);
     if (l->console_master >= 0)
         close(l->console_master);
+    if (l->dmz_fd >= 0)
+        close(l->dmz_fd);
     seccomp_program_free(l->seccomp);
     cgroup_manager_free(l->cg);
     spec_free(l->spec);
@@ -392,6 +395,8 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     log_debug("create: state and cgroup made");
     if (r == 0)
         r = make_exec_socket(l, err);
+    if (r == 0)
+        l->dmz_fd = dmz_open(NULL); /* -1: exec directly (no dmz on this architecture) */
     if (r < 0)
         return r;
     int sp[2];
@@ -439,7 +444,7 @@ void launch_init(struct launch *l, const struct runtime *rt, const char *id,
     l->id = id;
     l->opts = o;
     l->state_fd = l->sync_parent = l->sync_child = l->exec_sock = l->console_master = -1;
-    l->rootfs_fd = -1;
+    l->rootfs_fd = l->dmz_fd = -1;
     for (int t = 0; t < OCI_NS_COUNT; t++)
         l->ns_fds[t] = -1;
 }

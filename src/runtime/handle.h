@@ -19,3 +19,8 @@ int handle_open(const struct runtime *rt, const char *id, struct handle *h,
                 struct hk_error *err);
 /* Release the lock and everything handle_open took. */
 void handle_close(struct handle *h);
+
+struct oci_spec;
+/* The config.json saved at create (hooks, exec and listeners use it), or NULL when it cannot
+ * be read (err says why when given). */
+struct oci_spec *handle_saved_spec(const struct handle *h, struct hk_error *err);

@@ -26,8 +26,10 @@
 #include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/creds.h"
+#include "runtime/dmz.h"
 #include "runtime/hooks.h"
 #include "runtime/launch.h"
+#include "runtime/program.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
@@ -36,81 +38,10 @@
 #include "util/log.h"
 #include "util/path.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 _noreturn_ static void fail(struct launch *l, const struct hk_error *err)
 {
     sync_send_error(l->sync_child, err);
     _exit(1);
-}
-
-static const char *env_get(char *const *env, const char *key)
-{
-    size_t n = strlen(key);
-    for (size_t i = 0; env && env[i]; i++)
-        if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
-            return env[i] + n + 1;
-    return NULL;
-}
-
-/* Like execvp's search, but in the container's PATH, so errors can be reported before start
- * (runc: `exec: "x": executable file not found in $PATH`). */
-static int find_executable(const char *name, char *const *env, char **ret, struct hk_error *err)
-{
-    struct stat st;
-    if (strchr(name, '/')) {
-        if (stat(name, &st) < 0)
-            return hk_error_errno(err, -errno, "exec: \"%s\"", name);
-        if (!S_ISREG(st.st_mode) || access(name, X_OK) < 0)
-            return hk_error_set(err, -EACCES, "exec: \"%s\": permission denied", name);
-        *ret = xstrdup(name);
-        return 0;
-    }
-    const char *path = env_get(env, "PATH");
-    _cleanup_free_ char *copy = xstrdup(path ? path : DEFAULT_PATH);
-    char *save = NULL;
-    for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-        _cleanup_free_ char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
-            *ret = TAKE_PTR(cand);
-            return 0;
-        }
-    }
-    return hk_error_set(err, -ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
-}
-
-/* HOME from the container's /etc/passwd when the config does not set it (as runc). */
-static char **env_with_home(const struct oci_process *p)
-{
-    if (env_get(p->env, "HOME"))
-        return p->env;
-    const char *home = "/";
-    _cleanup_free_ char *text = NULL;
-    char line_home[4096] = "";
-    if (read_file("/etc/passwd", 1 << 20, &text, NULL, NULL) == 0) {
-        char *save = NULL;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            char *f[7] = {0};
-            char *s = line;
-            for (int i = 0; i < 7 && s; i++) {
-                f[i] = s;
-                s = strchr(s, ':');
-                if (s)
-                    *s++ = '\0';
-            }
-            if (f[2] && f[5] && (uid_t)strtoul(f[2], NULL, 10) == p->user.uid && f[5][0]) {
-                snprintf(line_home, sizeof(line_home), "%s", f[5]);
-                home = line_home;
-                break;
-            }
-        }
-    }
-    size_t n = strv_length(p->env);
-    char **env = xcalloc(n + 2, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        env[i] = p->env[i];
-    env[n] = xasprintf("HOME=%s", home);
-    return env;
 }
 
 static int join_namespaces(struct launch *l, struct hk_error *err)
@@ -244,58 +175,12 @@ static int setup_terminal(struct launch *l, struct hk_error *err)
     return console_attach_slave(slave, err);
 }
 
-/* cwd after pivot_root: it must be inside the container (CVE-2024-21626: a cwd reached
- * through a leaked fd is outside the root, and getcwd says "(unreachable)"). */
-static int enter_cwd(const char *cwd, struct hk_error *err)
-{
-    if (chdir(cwd) < 0)
-        return hk_error_errno(err, -errno, "process.cwd '%s'", cwd);
-    char buf[4096];
-    if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
-        return hk_error_set(err, -EPERM, "process.cwd '%s' is outside the container", cwd);
-    return 0;
-}
-
 static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_error *err)
 {
-    const struct oci_process *p = l->spec->process;
     if (!l->opts->no_new_keyring &&
         syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
         return hk_error_errno(err, -errno, "create a session keyring");
-    int r = creds_set_rlimits(p, err);
-    if (r == 0)
-        r = creds_set_oom_score_adj(p, err);
-    if (r == 0)
-        r = enter_cwd(p->cwd, err);
-    if (r < 0)
-        return r;
-    umask(p->user.has_umask ? p->user.umask : 022);
-    *ret_seccomp_done = false;
-    if (l->seccomp && !p->no_new_privileges) {
-        int listener = -1;
-        r = seccomp_install(l->seccomp, &listener, err);
-        if (r < 0)
-            return r;
-        if (listener >= 0) {
-            struct sync_msg m;
-            r = sync_send(l->sync_child, SYNC_SECCOMP_FD, 0, NULL, listener);
-            close(listener);
-            if (r == 0)
-                r = sync_expect(l->sync_child, SYNC_SECCOMP_DONE, &m, NULL, err);
-            if (r < 0)
-                return r;
-        }
-        *ret_seccomp_done = true;
-    }
-    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return hk_error_errno(err, -errno, "process.noNewPrivileges");
-    bool setgroups_ok = true;
-    if (l->new_userns) {
-        char buf[16] = "";
-        setgroups_ok = read_str_at(AT_FDCWD, "/proc/self/setgroups", buf, sizeof(buf)) < 0 ||
-                       strcmp(buf, "deny") != 0;
-    }
-    return creds_apply(p, setgroups_ok, err);
+    return program_setup(l->spec->process, l->seccomp, l->sync_child, ret_seccomp_done, err);
 }
 
 /* Block until `start` connects to the exec socket; the accepted connection stays open (close
@@ -338,8 +223,8 @@ _noreturn_ void init_main(struct launch *l)
         setup_terminal(l, &err) < 0)
         fail(l, &err);
     log_debug("init: rootfs done");
-    char **env = env_with_home(p);
-    if (find_executable(p->args[0], env, &exe, &err) < 0 ||
+    char **env = program_env(p);
+    if (program_find(p->args[0], env, &exe, &err) < 0 ||
         setup_process(l, &seccomp_done, &err) < 0)
         fail(l, &err);
     /* Only stdio and the preserved fds may cross into the container (CVE-2024-21626): mark
@@ -372,8 +257,8 @@ _noreturn_ void init_main(struct launch *l)
         if (listener >= 0)
             sync_send(conn, SYNC_SECCOMP_FD, 0, NULL, listener);
     }
-    execve(exe, p->args, env);
-    hk_error_errno(&err, -errno, "exec \"%s\"", exe);
+    int e = dmz_exec(l->dmz_fd, exe, p->args, env);
+    hk_error_errno(&err, e, "exec \"%s\"", exe);
     sync_send_error(conn, &err);
     _exit(127);
 }

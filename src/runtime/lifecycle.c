@@ -58,15 +58,14 @@ int handle_open(const struct runtime *rt, const char *id, struct handle *h,
     return 0;
 }
 
-/* The config saved at create (for hooks), or NULL when it cannot be read. */
-static struct oci_spec *saved_spec(int dirfd)
+struct oci_spec *handle_saved_spec(const struct handle *h, struct hk_error *err)
 {
     _cleanup_free_ char *text = NULL;
     size_t len;
     struct oci_spec *s = NULL;
-    if (read_file_at(dirfd, "config.json", SPEC_MAX_BYTES, &text, &len, NULL) < 0)
+    if (read_file_at(h->dirfd, "config.json", SPEC_MAX_BYTES, &text, &len, err) < 0)
         return NULL;
-    if (spec_parse(text, len, "config.json", &s, NULL) < 0)
+    if (spec_parse(text, len, "config.json", &s, err) < 0)
         return NULL;
     return s;
 }
@@ -74,7 +73,7 @@ static struct oci_spec *saved_spec(int dirfd)
 static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
                            enum container_status status)
 {
-    struct oci_spec *s = saved_spec(h->dirfd);
+    struct oci_spec *s = handle_saved_spec(h, NULL);
     if (!s)
         return;
     if (s->hooks.n[kind]) {
@@ -92,7 +91,7 @@ static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
  * that fails. */
 static int forward_listener(const struct handle *h, int fd, struct hk_error *err)
 {
-    struct oci_spec *sp = saved_spec(h->dirfd);
+    struct oci_spec *sp = handle_saved_spec(h, NULL);
     struct seccomp_program *prog = NULL;
     int r = sp ? seccomp_prepare(sp->linux_.seccomp, &sp->ctx, &prog, err)
                : hk_error_set(err, -EIO, "read the container's config.json");

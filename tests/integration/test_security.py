@@ -157,3 +157,26 @@ def test_runtime_binary_not_reachable_through_proc_exe(rt, bundle):
     assert "OPENED" not in p.stdout.split("\n")[0], p.stdout + p.stderr
     after = hashlib.sha256(open(binary, "rb").read()).hexdigest()
     assert before == after
+
+
+@pytest.mark.parametrize("how", ["run", "exec"])
+def test_shebang_proc_self_exe_never_runs_the_runtime(rt, bundle, how):
+    # CVE-2019-5736: "#!/proc/self/exe" makes the kernel load whatever binary the process had
+    # when it exec'd the container's program. hako execs through hako-dmz from a sealed memfd,
+    # so that binary is dmz (which, given nothing to run, exits 127), never hako itself.
+    binary = os.path.realpath(RUNTIME)
+    before = hashlib.sha256(open(binary, "rb").read()).hexdigest()
+    evil = bundle.rootfs / "evil"
+    evil.write_text("#!/proc/self/exe\n")
+    evil.chmod(0o755)
+    if how == "run":
+        bundle.set_args("/evil")
+        p = rt.run("shebang", bundle)
+    else:
+        bundle.set_args("sleep", "60")
+        rt.run("shebang", bundle, "-d").check_returncode()
+        p = rt("exec", "shebang", "/evil")
+        rt.ok("delete", "--force", "shebang")
+    assert p.returncode == 127, (p.returncode, p.stdout, p.stderr)
+    assert "hako" not in p.stdout and "not a hako command" not in p.stderr
+    assert hashlib.sha256(open(binary, "rb").read()).hexdigest() == before
