@@ -114,41 +114,6 @@ static bool passes(const json_t *rec, char **filters, size_t n)
     return true;
 }
 
-/* "table {{...}}": rows rendered, split on tabs, aligned, under a header rendered from
- * header; a bare template prints rows as rendered. */
-static int print_formatted(const char *format, json_t *rows, const json_t *header)
-{
-    bool table = strncmp(format, "table", 5) == 0;
-    _cleanup_free_ char *tmpl = format_unescape(table ? format + 5 + (format[5] == ' ') : format);
-    struct hk_error err = {0};
-    if (!table) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(rows, i, v) if (format_row(tmpl, v, &err) < 0) return cli_fail(&err,
-                                                                                          125);
-        return 0;
-    }
-    struct table *t = NULL;
-    for (size_t i = 0; i <= json_array_size(rows); i++) {
-        char *s = NULL;
-        if (template_render(tmpl, i == 0 ? header : json_array_get(rows, i - 1), &s, &err) < 0) {
-            table_free(t);
-            return cli_fail(&err, 125);
-        }
-        const char *cells[32] = {0};
-        size_t n = 0;
-        for (char *p = s, *c; n < 32 && (c = strsep(&p, "\t"));)
-            cells[n++] = c;
-        if (!t)
-            t = table_new(n ? n : 1);
-        table_add(t, cells);
-        free(s);
-    }
-    table_print(stdout, t);
-    table_free(t);
-    return 0;
-}
-
 struct ps_flags {
     bool all, quiet, no_trunc;
     const char *format;
@@ -243,7 +208,7 @@ int cmd_ps(int argc, char **argv)
                           ? f.format
                           : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
                             "{{.Status}}\t{{.Ports}}\t{{.Names}}";
-    return print_formatted(fmt, rows, header);
+    return format_print(fmt, rows, header);
 }
 
 int cmd_inspect(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "engine/template.h"
 #include "util/fs.h"
 
@@ -88,3 +89,39 @@ int format_row(const char *tmpl, const json_t *row, struct hk_error *err)
     free(s);
     return 0;
 }
+
+/* "table {{...}}": rows rendered, split on tabs, aligned, under a header rendered from
+ * header; a bare template prints rows as rendered. */
+int format_print(const char *format, const json_t *rows, const json_t *header)
+{
+    bool table = strncmp(format, "table", 5) == 0;
+    _cleanup_free_ char *tmpl = format_unescape(table ? format + 5 + (format[5] == ' ') : format);
+    struct hk_error err = {0};
+    if (!table) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(rows, i, v) if (format_row(tmpl, v, &err) < 0) return cli_fail(&err,
+                                                                                          125);
+        return 0;
+    }
+    struct table *t = NULL;
+    for (size_t i = 0; i <= json_array_size(rows); i++) {
+        char *s = NULL;
+        if (template_render(tmpl, i == 0 ? header : json_array_get(rows, i - 1), &s, &err) < 0) {
+            table_free(t);
+            return cli_fail(&err, 125);
+        }
+        const char *cells[32] = {0};
+        size_t n = 0;
+        for (char *p = s, *c; n < 32 && (c = strsep(&p, "\t"));)
+            cells[n++] = c;
+        if (!t)
+            t = table_new(n ? n : 1);
+        table_add(t, cells);
+        free(s);
+    }
+    table_print(stdout, t);
+    table_free(t);
+    return 0;
+}
+

@@ -21,3 +21,7 @@ struct table *table_free(struct table *t);
 char *format_unescape(const char *fmt);
 /* Render the template over row and print it with a newline. */
 int format_row(const char *tmpl, const json_t *row, struct hk_error *err);
+/* Print rows (an array of objects) by format: "table TEMPLATE" renders each row, splits it
+ * on tabs and aligns the columns under the header (header rendered by the same template);
+ * a bare TEMPLATE prints each row as rendered. Returns 0 or the exit status. */
+int format_print(const char *format, const json_t *rows, const json_t *header);

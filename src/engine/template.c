@@ -101,9 +101,10 @@ static size_t words(char *s, char **w, size_t max)
     return n;
 }
 
-static int action(struct out *o, char *act, const json_t *data, struct hk_error *err)
+static int action(struct out *o, const char *text, const json_t *data, struct hk_error *err)
 {
     char *w[4];
+    _cleanup_free_ char *act = xstrdup(text);
     size_t n = words(act, w, 4);
     if (n == 1 && w[0][0] == '.') {
         put_value(o, lookup(data, w[0], strlen(w[0])), false);
@@ -141,7 +142,7 @@ static int action(struct out *o, char *act, const json_t *data, struct hk_error 
                   false);
         return 0;
     }
-    return hk_error_set(err, -EINVAL, "template: unsupported action \"{{%s}}\"", act);
+    return hk_error_set(err, -EINVAL, "template: unsupported action \"{{%s}}\"", text);
 }
 
 int template_render(const char *tmpl, const json_t *data, char **ret, struct hk_error *err)

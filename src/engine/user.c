@@ -149,9 +149,11 @@ int user_resolve_text(const char *spec, const char *passwd, const char *group,
         } else {
             u.gid = (gid_t)id;
         }
-    } else {
-        member_groups(group, name, &u);
     }
+    /* the primary group first, as docker lists it (`id` prints groups=1000) */
+    add_gid(&u, u.gid);
+    if (!gspec || !*gspec)
+        member_groups(group, name, &u);
     *ret = u;
     return 0;
 }
