@@ -8,7 +8,7 @@ libcurl4-openssl-dev libssl-dev libseccomp-dev libcap-dev libcmocka-dev"
 TEST="python3 python3-pytest busybox-static containerd skopeo umoci docker-registry
 apache2-utils iproute2 tmux crun runc podman containernetworking-plugins zstd python3-cryptography"
 VM="qemu-system-x86 linux-image-amd64"
-BENCH="hyperfine"
+BENCH="hyperfine docker.io"
 
 want="$BUILD $TEST"
 case "${1:-}" in

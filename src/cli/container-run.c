@@ -307,12 +307,10 @@ static bool may_ptrace(const json_t *hc)
 }
 
 /* The image in the store, pulled first when missing (progress on stderr, as docker run). */
-static int ensure_image(struct store *s, const char *name)
+static int ensure_image(struct store *s, const char *name, struct image **ret)
 {
-    struct image *img = NULL;
     struct hk_error err = {0};
-    int r = image_lookup(s, name, &img, &err);
-    image_free(img);
+    int r = image_lookup(s, name, ret, &err);
     if (r != -ENOENT)
         return r < 0 ? cli_fail(&err, 125) : 0;
     fprintf(stderr, "Unable to find image '%s' locally\n", name);
@@ -327,7 +325,10 @@ static int ensure_image(struct store *s, const char *name)
     fflush(stdout);
     dup2(saved, 1);
     close(saved);
-    return r ? 125 : 0;
+    if (r)
+        return 125;
+    hk_error_clear(&err);
+    return image_lookup(s, name, ret, &err) < 0 ? cli_fail(&err, 125) : 0;
 }
 
 /* Create the container of f (image argv[optind]); *ret_id. Returns 0 or the exit status. */
@@ -337,16 +338,18 @@ static int do_create(struct engine *e, struct run_flags *f, const char *image, c
     int rc = cli_store_open(&s);
     if (rc)
         return rc;
-    rc = ensure_image(s, image);
+    struct image *img = NULL;
+    rc = ensure_image(s, image, &img);
     if (rc) {
         store_free(s);
         return rc;
     }
-    struct create_request req = {.image = image, .name = f->name, .config = f->config,
-                                 .host_config = f->host_config};
+    struct create_request req = {.image = image, .img = img, .name = f->name,
+                                 .config = f->config, .host_config = f->host_config};
     _cleanup_json_ json_t *warnings = json_array();
     struct hk_error err = {0};
     int r = engine_create(e, s, &req, ret_id, warnings, &err);
+    image_free(img);
     store_free(s);
     size_t i;
     json_t *w;

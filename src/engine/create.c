@@ -200,7 +200,7 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
         return r;
     _cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2));
     _cleanup_free_ char *path = xasprintf("%s/config.json", rec->dir);
-    return write_file_atomic(path, text, strlen(text), 0600, err);
+    return write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 /* The record's docker-shaped fields. */
@@ -274,10 +274,14 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
         r = names_check(req->name, err);
     if (r < 0)
         return r;
-    struct image *img = NULL;
-    r = image_lookup(s, req->image, &img, err);
-    if (r < 0)
-        return r;
+    struct image *owned = NULL;
+    const struct image *img = req->img;
+    if (!img) {
+        r = image_lookup(s, req->image, &owned, err);
+        if (r < 0)
+            return r;
+        img = owned;
+    }
     char id[NAMES_ID_LEN + 1];
     r = names_new_id(id, err);
     _cleanup_free_ char *name = req->name ? xstrdup(req->name[0] == '/' ? req->name + 1 : req->name)
@@ -298,7 +302,7 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
         }
     }
     record_free(rec);
-    image_free(img);
+    image_free(owned);
     if (r < 0)
         return r;
     *ret_id = xstrdup(id);

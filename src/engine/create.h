@@ -8,8 +8,11 @@
 #include "image/store.h"
 #include "util/error.h"
 
+struct image;
+
 struct create_request {
     const char *image; /* as the user wrote it (in the store: the caller pulled it) */
+    const struct image *img; /* the image, when the caller looked it up already (or NULL) */
     const char *name;  /* NULL: generated */
     /* docker's Config from the flags: Entrypoint (absent: the image's; [] or [""]: none),
      * Cmd (absent: the image's unless Entrypoint is given), Env (added to the image's), User,

@@ -121,11 +121,21 @@ int record_open(const struct engine *e, const char *id, bool lock, struct record
     return 0;
 }
 
-int record_save(const struct record *r, struct hk_error *err)
+/* Status changes are written without fsync (readers see the old record or the new one): one
+ * lost to a power cut is re-derived, as a record whose monitor is gone says exited. The record
+ * a create makes is synced (record_create), so the container itself survives the crash (a
+ * --rm one excepted: it is removed at its exit anyway). */
+static int save(const struct record *r, bool sync, struct hk_error *err)
 {
     _cleanup_free_ char *text = json_dumps(r->j, JSON_INDENT(2));
     _cleanup_free_ char *path = xasprintf("%s/" RECORD_FILE, r->dir);
-    return write_file_atomic(path, text, strlen(text), 0600, err);
+    return sync ? write_file_atomic(path, text, strlen(text), 0600, err)
+                : write_file_replace(path, text, strlen(text), 0600, err);
+}
+
+int record_save(const struct record *r, struct hk_error *err)
+{
+    return save(r, false, err);
 }
 
 int record_names_lock(const struct engine *e, int *ret_fd, struct hk_error *err)
@@ -254,8 +264,11 @@ int record_create(const struct engine *e, json_t *j, struct record **ret, struct
         if (rec->dirfd < 0 || flock(rec->dirfd, LOCK_EX) < 0)
             r = hk_error_errno(err, -errno, "open '%s'", rec->dir);
     }
+    /* a --rm container is gone after its exit anyway: no need to wait for the disk */
     if (r == 0)
-        r = record_save(rec, err);
+        r = save(rec, !json_is_true(json_object_get(json_object_get(j, "HostConfig"),
+                                                    "AutoRemove")),
+                 err);
     if (r < 0) {
         rm_rf(rec->dir);
         record_free(rec);

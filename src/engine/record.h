@@ -65,7 +65,7 @@ char *record_find_name(const struct engine *e, const char *name);
 
 /* Make a new container directory and its record j (which has "Id" and "Name"): fails with
  * -EEXIST ("Conflict. The container name ... is already in use") when the name is taken.
- * Returns the record locked. */
+ * The record is fsync'ed unless HostConfig.AutoRemove. Returns the record locked. */
 int record_create(const struct engine *e, json_t *j, struct record **ret, struct hk_error *err);
 
 /* Whether the record's monitor (Hako.MonitorPid, checked against its start time) runs. */

@@ -226,3 +226,22 @@ def test_exec_in_a_running_container(engine):
     engine.ok("stop", "-t", "1", "web")
     p = engine("exec", "web", "true")
     assert p.returncode == 125 and "is not running" in p.stderr
+
+
+def test_seccomp_cache_is_checked(engine):
+    """The runtime caches compiled seccomp programs; a cache file that does not match its
+    profile byte for byte is never used (recompiled and replaced)."""
+    def mode():
+        return engine.ok("run", "--rm", "busybox", "grep", "Seccomp:",
+                         "/proc/self/status").stdout.split()[-1]
+    assert mode() == "2"
+    cache = engine.runroot / "runtime" / ".seccomp-cache"
+    [f] = list(cache.iterdir())
+    good = f.read_bytes()
+    assert good.startswith(b"HKSCMP1\0") and b"SCMP_ACT_ERRNO" in good
+    f.write_bytes(good[:64] + b"X" + good[65:])  # a profile text that no longer matches
+    assert mode() == "2"
+    assert f.read_bytes() == good
+    # a blocked syscall stays blocked with the cached program
+    p = engine("run", "--rm", "busybox", "sh", "-c", "mkdir /m && mount -t tmpfs t /m")
+    assert p.returncode != 0
