@@ -278,6 +278,36 @@ int record_create(const struct engine *e, json_t *j, struct record **ret, struct
     return 0;
 }
 
+struct holder {
+    const char *image;
+    char *who;
+};
+
+static int match_image(json_t *j, void *ud)
+{
+    struct holder *h = ud;
+    const char *img = json_string_value(json_object_get(j, "Image"));
+    if (!img || strcmp(img, h->image) != 0)
+        return 0;
+    h->who = xasprintf("container %.12s", json_string_value(json_object_get(j, "Id")) ?: "?");
+    return 1;
+}
+
+int record_image_holders(const char *image_id, void *ud, char **ret_holder)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/containers", (const char *)ud);
+    struct engine e = {.containers = dir};
+    struct holder h = {.image = image_id};
+    each_record(&e, match_image, &h, NULL);
+    if (!h.who)
+        return 0;
+    if (ret_holder)
+        *ret_holder = h.who;
+    else
+        free(h.who);
+    return 1;
+}
+
 static int collect(json_t *j, void *ud)
 {
     json_array_append(ud, j);

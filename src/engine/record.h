@@ -68,6 +68,11 @@ char *record_find_name(const struct engine *e, const char *name);
  * The record is fsync'ed unless HostConfig.AutoRemove. Returns the record locked. */
 int record_create(const struct engine *e, json_t *j, struct record **ret, struct hk_error *err);
 
+/* The image store's holders check (store_set_holders, ud: the engine root as a string): > 0
+ * when a container, in any state, was made from image_id; *ret_holder names one
+ * ("container 3f2a1b9c0d8e"). So `rmi` refuses an image a container uses. */
+int record_image_holders(const char *image_id, void *ud, char **ret_holder);
+
 /* Whether the record's monitor (Hako.MonitorPid, checked against its start time) runs. */
 bool record_monitor_alive(const json_t *j);
 

@@ -215,3 +215,14 @@ def test_names_rename_filters_labels(engine):
     assert "(Paused)" in engine.ok("ps", "--filter", "status=paused").stdout
     engine.ok("unpause", "uno")
     assert engine.inspect("uno")["State"]["Status"] == "running"
+
+
+def test_rmi_refuses_an_image_a_container_uses(engine):
+    cid = engine.ok("create", "--name", "keep", "busybox").stdout.strip()
+    p = engine("rmi", "busybox")
+    assert p.returncode == 125
+    assert f"container {cid[:12]} is using it" in p.stderr
+    # forced: only untagged; the container still starts from its layers
+    engine.ok("rmi", "-f", "busybox")
+    assert engine.ok("start", "-a", "keep").returncode == 0
+    engine.ok("rm", "keep")
