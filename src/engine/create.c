@@ -2,6 +2,7 @@
 #include "engine/create.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "runtime/state.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/path.h"
 
 #define MIN_MEMORY (6 << 20)
 
@@ -97,6 +99,31 @@ json_t *create_merge_config(const json_t *image_config, const json_t *flags)
     return c;
 }
 
+/* --cpuset-cpus: "0-1,3" with every CPU online here (docker's check; the kernel would only say
+ * ERANGE). */
+static int check_cpuset(const char *set, long ncpu, struct hk_error *err)
+{
+    for (const char *p = set; *p;) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p)
+            return hk_error_set(err, -EINVAL, "Invalid value %s for cpuset cpus", set);
+        if (*end == '-') {
+            p = end + 1;
+            b = strtol(p, &end, 10);
+            if (end == p || b < a)
+                return hk_error_set(err, -EINVAL, "Invalid value %s for cpuset cpus", set);
+        }
+        if (a < 0 || (ncpu > 0 && b >= ncpu))
+            return hk_error_set(err, -EINVAL, "Requested CPUs are not available - requested %s, "
+                                              "available: 0-%ld", set, ncpu - 1);
+        if (*end && *end != ',')
+            return hk_error_set(err, -EINVAL, "Invalid value %s for cpuset cpus", set);
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 static int check_host_config(const json_t *hc, struct hk_error *err)
 {
     json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
@@ -109,6 +136,14 @@ static int check_host_config(const json_t *hc, struct hk_error *err)
     if (swap > 0 && swap < mem)
         return hk_error_set(err, -EINVAL, "Minimum memoryswap limit should be larger than "
                                           "memory limit, see usage");
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    json_int_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
+    if (ncpu > 0 && nano > ncpu * 1000000000LL)
+        return hk_error_set(err, -EINVAL, "Range of CPUs is from 0.01 to %ld.00, as there are "
+                                          "only %ld CPUs available", ncpu, ncpu);
+    int r = check_cpuset(jstr(hc, "CpusetCpus"), ncpu, err);
+    if (r < 0)
+        return r;
     const char *rp = jstr(json_object_get(hc, "RestartPolicy"), "Name");
     if (json_is_true(json_object_get(hc, "AutoRemove")) && rp[0] && strcmp(rp, "no") != 0)
         return hk_error_set(err, -EINVAL, "Conflicting options: --restart and --rm");
@@ -117,7 +152,7 @@ static int check_host_config(const json_t *hc, struct hk_error *err)
     json_array_foreach(json_object_get(hc, "Binds"), i, v)
     {
         struct volume vol = {0};
-        int r = opt_parse_volume(json_string_value(v), &vol, err);
+        r = opt_parse_volume(json_string_value(v), &vol, err);
         struct stat st;
         if (r == 0 && stat(vol.host, &st) < 0)
             r = hk_error_set(err, -ENOENT, "invalid mount config for type \"bind\": bind source "
@@ -166,6 +201,77 @@ static int seccomp_for(const json_t *hc, char **ret, struct hk_error *err)
     return 0;
 }
 
+/* The host id that container id 0 maps to in maps (UidMaps/GidMaps), or -1. */
+static long mapped_root(const json_t *maps)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(maps, i, m) if (json_integer_value(json_object_get(m, "ContainerID")) == 0)
+        return (long)json_integer_value(json_object_get(m, "HostID"));
+    return -1;
+}
+
+/* With a user namespace, the container's root is an unprivileged user on the host, and the
+ * runtime opens bind-mount sources as that user: the /etc files then live in
+ * <runroot>/userns/<id>/ (the runroot made traversable, 0711, for it; the store under --root
+ * stays closed), owned by it, as is the container's root directory. The image's files stay
+ * owned by the host's root: they show as nobody inside (no idmapped rootfs yet). *ret_dir:
+ * where the /etc files go (allocated). */
+static int userns_prepare(const struct engine *e, const json_t *hc, struct record *rec,
+                          char **ret_dir, struct hk_error *err)
+{
+    long uid = mapped_root(json_object_get(hc, "UidMaps"));
+    long gid = mapped_root(json_object_get(hc, "GidMaps"));
+    if (uid < 0 && gid < 0) {
+        *ret_dir = xstrdup(rec->dir);
+        return 0;
+    }
+    _cleanup_free_ char *top = xasprintf("%s/userns", e->runroot);
+    _cleanup_free_ char *dir = xasprintf("%s/%s", top, rec->id);
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rec->dir);
+    if (mkdir_p(dir, 0711) < 0 || chmod(e->runroot, 0711) < 0 || chmod(top, 0711) < 0 ||
+        chmod(dir, 0755) < 0 || lchown(dir, (uid_t)uid, (gid_t)gid) < 0 ||
+        lchown(rootfs, (uid_t)uid, (gid_t)gid) < 0)
+        return hk_error_errno(err, -errno, "--uidmap: prepare '%s'", dir);
+    *ret_dir = TAKE_PTR(dir);
+    return 0;
+}
+
+/* The runtime creates missing mount destinations as the container's root, which, mapped to an
+ * unprivileged host user, may not write into the image's directories: make them now, inside
+ * the rootfs (resolved in it: an image's symlinks stay inside). */
+static int userns_mount_targets(int rootfd, const json_t *spec, struct hk_error *err)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(spec, "mounts"), i, m)
+    {
+        const char *dest = jstr(m, "destination"), *src = jstr(m, "source");
+        struct stat st;
+        bool file = strcmp(jstr(m, "type"), "bind") == 0 && stat(src, &st) == 0 &&
+                    !S_ISDIR(st.st_mode);
+        int fd = -1;
+        int r = file ? touch_in_root(rootfd, dest, 0644, &fd, err)
+                     : mkdir_p_in_root(rootfd, dest, 0755, &fd, err);
+        if (fd >= 0)
+            close(fd);
+        if (r < 0)
+            return hk_error_prefix(err, r, "--uidmap: mount point '%s'", dest);
+    }
+    return 0;
+}
+
+/* Point the record's /etc file paths at dir. */
+static void etc_paths(json_t *j, const char *dir)
+{
+    static const char *const keys[][2] = {
+        {"HostnamePath", "hostname"}, {"HostsPath", "hosts"}, {"ResolvConfPath", "resolv.conf"}};
+    for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, keys[i][1]);
+        json_object_set_new(j, keys[i][0], json_string(p));
+    }
+}
+
 /* The part of create that fills the container's directory: rootfs, user, /etc, config.json. */
 static int make_bundle(const struct engine *e, struct store *s, const struct image *img,
                        struct record *rec, json_t *warnings, struct hk_error *err)
@@ -180,22 +286,31 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     struct user_ids user = {0};
     if (rootfd < 0)
         return hk_error_errno(err, -errno, "open '%s'", rootfs);
+    _cleanup_free_ char *etc = NULL;
     r = user_resolve(rootfd, jstr(cfg, "User"), &user, err);
     if (r == 0)
-        r = etc_write(rec->dir, jstr(cfg, "Hostname"),
-                      strcmp(jstr(hc, "NetworkMode"), "host") == 0, err);
+        r = userns_prepare(e, hc, rec, &etc, err);
+    if (r == 0)
+        r = etc_write(etc, jstr(cfg, "Hostname"), strcmp(jstr(hc, "NetworkMode"), "host") == 0,
+                      err);
+    if (r == 0 && strcmp(etc, rec->dir) != 0) {
+        etc_paths(rec->j, etc);
+        r = record_save(rec, err);
+    }
     if (r == 0 && json_is_true(json_object_get(hc, "Init")))
         r = embedded_init_path(e->root, &init, err);
     if (r == 0)
         r = seccomp_for(hc, &seccomp, err);
     _cleanup_json_ json_t *spec = NULL;
     if (r == 0) {
-        struct specgen in = {.id = rec->id, .config = cfg, .host_config = hc, .dir = rec->dir,
+        struct specgen in = {.id = rec->id, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE)};
         r = specgen_build(&in, &spec, warnings, err);
     }
     user_ids_clear(&user);
+    if (r == 0 && strcmp(etc, rec->dir) != 0)
+        r = userns_mount_targets(rootfd, spec, err);
     if (r < 0)
         return r;
     _cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2));

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/fs.h"
 
@@ -51,6 +53,14 @@ char *etc_hosts(const char *host_text, bool host_network)
 static int put(const char *dir, const char *name, const char *text, struct hk_error *err)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+    struct stat st;
+    /* in a user namespace's directory (create.c), owned by the container's root */
+    if (stat(dir, &st) == 0 && st.st_uid != 0) {
+        int r = write_file_replace(path, text, strlen(text), 0644, err);
+        return r < 0 || lchown(path, st.st_uid, st.st_gid) == 0
+                   ? r
+                   : hk_error_errno(err, -errno, "chown '%s'", path);
+    }
     /* made again by each create: no fsync */
     return write_file_replace(path, text, strlen(text), 0644, err);
 }

@@ -1,6 +1,7 @@
 /* lifecycle.c — start, stop, kill, rm, wait, pause, rename. */
 #include "engine/lifecycle.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,15 +43,19 @@ static int open_fresh(const struct engine *e, const char *id, struct record **re
 /* Mount the root filesystem again when it is gone (a reboot): same upper dir, same changes. */
 static int ensure_rootfs(struct store *s, const struct record *rec, struct hk_error *err)
 {
-    _cleanup_free_ char *cfg = xasprintf("%s/rootfs/etc", rec->dir);
-    struct stat st;
-    if (!s || stat(cfg, &st) == 0)
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rec->dir);
+    _cleanup_free_ char *copy = xasprintf("%s/rootfs.copy", rec->dir);
+    struct statx stx;
+    bool mounted = statx(AT_FDCWD, rootfs, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+                   (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                   (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+    if (!s || mounted || path_exists(copy))
         return 0;
     struct image *img = NULL;
     int r = image_lookup(s, json_string_value(json_object_get(rec->j, "Image")), &img, err);
-    _cleanup_free_ char *rootfs = NULL;
+    _cleanup_free_ char *mounted_at = NULL;
     if (r == 0)
-        r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, &rootfs, err);
+        r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, &mounted_at, err);
     image_free(img);
     return r == -EBUSY ? 0 : r;
 }
@@ -222,6 +227,8 @@ int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *e
     r = image_rootfs_unmount(dir, err);
     if (r < 0)
         return hk_error_prefix(err, r, "remove container %.12s", id);
+    _cleanup_free_ char *userns = xasprintf("%s/userns/%s", e->runroot, id);
+    rm_rf(userns);
     r = rm_rf(dir);
     return r < 0 ? hk_error_errno(err, r, "remove '%s'", dir) : 0;
 }

@@ -226,3 +226,26 @@ def test_rmi_refuses_an_image_a_container_uses(engine):
     engine.ok("rmi", "-f", "busybox")
     assert engine.ok("start", "-a", "keep").returncode == 0
     engine.ok("rm", "keep")
+
+
+def test_records_survive_a_reboot(engine):
+    """A reboot, simulated: the monitor and the container die, the runroot (tmpfs) is wiped and
+    the root filesystem unmounted. ps shows the container exited; start mounts its root again
+    with its changes and runs it."""
+    import shutil
+    cid = engine.ok("run", "-d", "--name", "boot", "busybox", "sh", "-c",
+                    "cat /mark 2>/dev/null; echo here > /mark; sleep 100").stdout.strip()
+    info = engine.inspect(cid)
+    os.kill(info["Hako"]["Monitor"]["Pid"], signal.SIGKILL)
+    os.kill(info["State"]["Pid"], signal.SIGKILL)
+    wait_for(lambda: not Path(f"/proc/{info['State']['Pid']}").exists(), what="init gone")
+    for d in Path("/sys/fs/cgroup").glob(f"*/hako/{cid}"):
+        d.rmdir()
+    subprocess.run(["umount", str(engine.root / "containers" / cid / "rootfs")], check=True)
+    shutil.rmtree(engine.runroot)
+    assert "Exited" in engine.ok("ps", "-a", "--filter", "name=boot").stdout
+    engine.ok("start", "boot")
+    wait_for(lambda: "here\n" in engine.ok("logs", "boot").stdout, what="second run")
+    assert engine.ok("logs", "boot").stdout == "here\n"  # printed by the second run
+    assert engine.inspect("boot")["State"]["Running"]
+    engine.ok("rm", "-f", "boot")

@@ -245,3 +245,30 @@ def test_seccomp_cache_is_checked(engine):
     # a blocked syscall stays blocked with the cached program
     p = engine("run", "--rm", "busybox", "sh", "-c", "mkdir /m && mount -t tmpfs t /m")
     assert p.returncode != 0
+
+
+def test_user_namespace(engine):
+    """--uidmap/--gidmap: root inside is an unprivileged user outside. The runtime opens
+    bind-mount sources as that user, so its /etc files live under the runroot (traversable);
+    here the runroot is a directory of /run (tmp_path's parents are closed to others)."""
+    import shutil
+    import tempfile
+    from conftest import Engine
+    e = Engine(engine.root.parent)
+    e.runroot = Path(tempfile.mkdtemp(prefix="hako-userns-", dir="/run"))
+    try:
+        p = e.ok("run", "--rm", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536",
+                 "busybox", "sh", "-c", "id -u; cat /proc/self/uid_map; touch /y && echo ok; "
+                 "stat -c %u /bin")
+        lines = p.stdout.split("\n")
+        assert lines[0] == "0" and lines[1].split() == ["0", "100000", "65536"]
+        assert lines[2] == "ok" and lines[3] == "65534"  # the image's files: unmapped, nobody
+        cid = e.ok("run", "-d", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536",
+                   "busybox", "sleep", "100").stdout.strip()
+        pid = e.inspect(cid)["State"]["Pid"]
+        assert os.stat(f"/proc/{pid}").st_uid == 100000  # seen from the host
+        e.ok("rm", "-f", cid)
+        assert not (e.runroot / "userns" / cid).exists()
+    finally:
+        e.cleanup()
+        shutil.rmtree(e.runroot, ignore_errors=True)
