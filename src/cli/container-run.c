@@ -111,6 +111,22 @@ static int flag_error(struct run_flags *f, const char *flag, const char *value,
                            hk_error_msg(err));
 }
 
+/* --cpu-shares, --pids-limit, --stop-timeout: plain integers. */
+static int int_flag(struct run_flags *f, int c, const char *arg)
+{
+    char *end;
+    long long n = strtoll(arg, &end, 10);
+    const char *flag = c == 'c' ? "-c, --cpu-shares" : c == OPT_PIDS ? "--pids-limit"
+                                                                      : "--stop-timeout";
+    if (!*arg || *end)
+        return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: not an integer",
+                               arg, flag);
+    json_object_set_new(c == OPT_STOP_TIMEOUT ? f->config : f->host_config,
+                        c == 'c' ? "CpuShares" : c == OPT_PIDS ? "PidsLimit" : "StopTimeout",
+                        json_integer(n));
+    return 0;
+}
+
 /* Flags whose values need parsing; returns 0 or the exit status. */
 static int value_flag(struct run_flags *f, int c, const char *arg)
 {
@@ -134,19 +150,8 @@ static int value_flag(struct run_flags *f, int c, const char *arg)
         return 0;
     case 'c':
     case OPT_PIDS:
-    case OPT_STOP_TIMEOUT: {
-        char *end;
-        long long n = strtoll(arg, &end, 10);
-        if (!*arg || *end)
-            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: not an "
-                                           "integer", arg,
-                                   c == 'c' ? "-c, --cpu-shares"
-                                   : c == OPT_PIDS ? "--pids-limit" : "--stop-timeout");
-        json_object_set_new(c == OPT_STOP_TIMEOUT ? cfg : hc,
-                            c == 'c' ? "CpuShares" : c == OPT_PIDS ? "PidsLimit" : "StopTimeout",
-                            json_integer(n));
-        return 0;
-    }
+    case OPT_STOP_TIMEOUT:
+        return int_flag(f, c, arg);
     case OPT_ULIMIT:
         if (opt_parse_ulimit(arg, &j, &err) < 0)
             return flag_error(f, "--ulimit", arg, &err);
