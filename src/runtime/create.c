@@ -22,6 +22,7 @@
 #include "runtime/console.h"
 #include "runtime/dmz.h"
 #include "runtime/hooks.h"
+#include "runtime/rootfs.h"
 #include "runtime/launch.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
@@ -358,6 +359,8 @@ void launch_done(struct launch *l)
         close(l->console_master);
     if (l->dmz_fd >= 0)
         close(l->dmz_fd);
+    if (l->spec)
+        rootfs_binds_free(l->mount_fds, l->spec->n_mounts);
     seccomp_program_free(l->seccomp);
     cgroup_manager_free(l->cg);
     spec_free(l->spec);
@@ -393,6 +396,8 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     if (r == 0)
         r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
     log_debug("create: state and cgroup made");
+    if (r == 0)
+        r = rootfs_prepare_binds(l->spec, l->bundle, &l->mount_fds, err);
     if (r == 0)
         r = make_exec_socket(l, err);
     if (r == 0)

@@ -132,7 +132,7 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
     _cleanup_close_ int rootfd = -1;
     int r = rootfs_prepare(s, l->rootfs_fd, &rootfd, err);
     if (r == 0)
-        r = rootfs_mount_all(s, rootfd, l->bundle, l->cg, l->new_userns, err);
+        r = rootfs_mount_all(s, rootfd, l->mount_fds, l->cg, l->new_userns, err);
     if (r < 0)
         return r;
     /* The working directory exists before we drop privileges (created like runc does). */
