@@ -3,9 +3,9 @@
 #
 # Builds the test-v2 guest's initramfs (busybox-static, scripts/vm/init.sh as /init, and the
 # kernel modules that stage 1 needs to reach the host root: virtio-pci, 9p, overlay, with
-# their dependencies in load order) and prints its path. The archive is named for a hash of
-# everything that goes into it, so a rerun with nothing changed reuses it; older archives in
-# CACHE_DIR are removed.
+# their dependencies in load order, uncompressed) and prints its path. The archive is named for
+# a hash of everything that goes into it and of this script, so a rerun with nothing changed
+# reuses it; older archives in CACHE_DIR are removed.
 set -eu
 
 kver=${1:?usage: initramfs.sh KERNEL_VERSION CACHE_DIR}
@@ -30,11 +30,16 @@ for m in $modules; do
 done
 kos=$(echo "$deps" | awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
 for ko in $kos; do
-    case "$ko" in *.ko) ;; *) die "$ko: compressed modules are not supported (busybox insmod)" ;; esac
+    case "$ko" in
+        *.ko) ;;
+        *.ko.xz) command -v xz >/dev/null || die "$ko is xz-compressed and xz is missing" ;;
+        *.ko.zst) command -v zstd >/dev/null || die "$ko is zstd-compressed and zstd is missing" ;;
+        *) die "$ko: unknown module compression" ;;
+    esac
 done
 
 # shellcheck disable=SC2086
-hash=$( { echo "$kver"; echo "$kos"; cat "$here/init.sh" "$busybox" $kos; } | sha256sum | cut -c1-16)
+hash=$( { echo "$kver"; echo "$kos"; cat "$0" "$here/init.sh" "$busybox" $kos; } | sha256sum | cut -c1-16)
 out="$cache/initramfs-$kver-$hash.cpio.gz"
 if [ -f "$out" ]; then
     echo "$out"
@@ -48,12 +53,16 @@ mkdir -p "$root/bin"
 cp "$busybox" "$root/bin/busybox"
 cp "$here/init.sh" "$root/init"
 chmod 0755 "$root/init"
+# Modules go in uncompressed, whatever the kernel package ships: busybox insmod reads plain .ko.
 for ko in $kos; do
     mkdir -p "$root$(dirname "$ko")"
-    cp "$ko" "$root$ko"
+    case "$ko" in
+        *.ko) cp "$ko" "$root$ko" ;;
+        *.ko.xz) xz -dc "$ko" >"$root${ko%.xz}" ;;
+        *.ko.zst) zstd -qdc "$ko" >"$root${ko%.zst}" ;;
+    esac
+    echo "${ko%.ko*}.ko" >>"$root/modules.order"
 done
-# shellcheck disable=SC2086  # one path a line
-printf '%s\n' $kos >"$root/modules.order"
 
 rm -f "$cache"/initramfs-*.cpio.gz
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) |
