@@ -4,7 +4,10 @@ ASAN_BUILD ?= build-asan
 PYTEST = /usr/bin/python3 -m pytest
 HAKO_ROOT ?= /var/lib/hako
 # test-v2: which integration tests run inside the pure cgroup v2 VM (pytest arguments).
-V2_DEFAULT_TESTS = tests/integration/test_cgroups.py tests/integration/test_exec.py
+V2_DEFAULT_TESTS = tests/integration/test_cgroups.py tests/integration/test_exec.py \
+	tests/integration/test_runtime_basic.py tests/integration/test_runtime_config.py \
+	tests/integration/test_runtime_errors.py tests/integration/test_security.py \
+	tests/integration/test_seccomp.py
 V2_TESTS ?= $(or $(wildcard $(V2_DEFAULT_TESTS)),tests/integration/test_cli.py)
 V2_CMD = env HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs -p no:cacheprovider $(V2_TESTS)
 

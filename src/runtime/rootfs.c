@@ -41,13 +41,61 @@ static unsigned long propagation_of(const char *name)
     return 0;
 }
 
+static int mount_id_of(int fd, uint64_t *ret)
+{
+    struct statx stx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+        return -errno;
+    *ret = stx.stx_mnt_id;
+    return 0;
+}
+
+/* An O_PATH fd of the root of the mount that holds fd's directory: climb ".." while the
+ * mount stays the same. */
+static int mount_root_of(int fd)
+{
+    uint64_t id = 0, pid = 0;
+    int r = mount_id_of(fd, &id);
+    if (r < 0)
+        return r;
+    int cur = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    while (cur >= 0) {
+        int parent = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct stat a, b;
+        if (parent < 0 || mount_id_of(parent, &pid) < 0 || pid != id ||
+            (fstat(cur, &a) == 0 && fstat(parent, &b) == 0 && a.st_ino == b.st_ino &&
+             a.st_dev == b.st_dev)) {
+            if (parent >= 0)
+                close(parent);
+            return cur;
+        }
+        close(cur);
+        cur = parent;
+    }
+    return -errno;
+}
+
 int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, struct hk_error *err)
 {
     unsigned long prop = propagation_of(s->linux_.rootfs_propagation);
-    /* Nothing we mount may propagate back to the host: slave by default, as runc. */
-    if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
-        return hk_error_errno(err, -errno, "make / %s", prop ? s->linux_.rootfs_propagation
-                                                              : "rslave");
+    bool shared = prop & MS_SHARED;
+    /* Nothing we mount may propagate back to the host: slave by default, as runc; asked for
+     * shared, the container's mounts are meant to reach the host (bidirectional mounts). */
+    if (!shared && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return hk_error_errno(err, -errno, "make / rslave");
+    if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+        return hk_error_errno(err, -errno, "linux.rootfsPropagation: make / %s",
+                              s->linux_.rootfs_propagation);
+    if (shared) {
+        /* ...but not the rootfs' own bind: the mount that holds it becomes private
+         * (runc's rootfsParentMountPrivate). */
+        _cleanup_close_ int holder = mount_root_of(rootfs_fd);
+        char path[64];
+        if (holder < 0 || mount(NULL, fd_path(holder, path, sizeof(path)), NULL, MS_PRIVATE,
+                                NULL) < 0)
+            return hk_error_errno(err, holder < 0 ? holder : -errno,
+                                  "make the mount holding the rootfs private");
+    }
     /* Bind the rootfs onto itself through the fd the runtime opened: no path lookup here, so
      * a root mapped to an unprivileged uid needs no search permission on the bundle's path. */
     int tree = open_tree(rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |

@@ -225,6 +225,12 @@ def test_rootfs_propagation(rt, bundle):
     bundle.config["linux"]["rootfsPropagation"] = "private"
     out = rt.run("propprivate", bundle).stdout
     assert "shared:" not in out and "master:" not in out
+    # rshared: the container's "/" is shared, yet its rootfs bind never shows on the host
+    # (the autouse leak check would see it)
+    bundle.config["linux"]["rootfsPropagation"] = "rshared"
+    p = rt.run("propshared", bundle)
+    assert p.returncode == 0, p.stderr
+    assert "shared:" in p.stdout
 
 
 def test_console_socket_receives_the_pty(rt, bundle, tmp_path):
@@ -372,6 +378,8 @@ def test_idmapped_bind_mount(rt, bundle, tmp_path, own_mappings):
     bundle.config["mounts"] += [m, plain]
     bundle.sh("stat -c '%u %g' /vol/f /plain/f")
     p = rt.run("idmap", bundle)
+    if "does the filesystem support it" in p.stderr and os.uname().release < "6.3":
+        pytest.skip("tmpfs supports idmapped mounts from Linux 6.3")
     assert p.returncode == 0, p.stderr
     assert p.stdout.split("\n")[:2] == ["0 0", "65534 65534"]
     assert os.stat(vol / "f").st_uid == 0            # nothing changed on disk
