@@ -31,7 +31,7 @@ int main(int argc, char **argv)
     if (strcmp(what, "finit_module") == 0)
         return report((int)syscall(SYS_finit_module, 0, "", 0));
     if (strcmp(what, "mount") == 0)
-        return report(mount("none", "/mnt", "tmpfs", 0, NULL));
+        return report(mount("none", "/tmp", "tmpfs", 0, NULL));
     if (strcmp(what, "unshare-user-mount") == 0) {
         /* a new user namespace, then a mount over the container's own /etc from it */
         if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
