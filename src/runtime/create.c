@@ -4,6 +4,7 @@
  * On any failure everything made so far is undone — the init is killed, the cgroup and the
  * state directory removed — so a failed create leaves nothing behind. */
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -189,6 +190,31 @@ static char *state_json_now(struct launch *l, const char *status)
     return json_dump_compact(j);
 }
 
+/* When talking to the init failed, it may have failed first: prefer its own report, if one
+ * is already waiting (never block: a healthy init is waiting for us). */
+static int prefer_child_error(struct launch *l, int r, struct hk_error *err)
+{
+    struct pollfd p = {.fd = l->sync_parent, .events = POLLIN};
+    struct sync_msg m;
+    if (poll(&p, 1, 0) == 1 && sync_recv(l->sync_parent, &m, NULL) == 0 && m.type == SYNC_ERROR)
+        return hk_error_set(err, m.code ? m.code : -EIO, "%s", m.text);
+    return r;
+}
+
+/* Make the cgroup (unless made before the clone) and move the init into it. */
+static int place_in_cgroup(struct launch *l, struct hk_error *err)
+{
+    if (cgroup_clone_fd(l->cg) >= 0)
+        return 0; /* cloned into it */
+    int r = cgroup_realize(l->cg, err);
+    if (r == 0)
+        r = cgroup_enter(l->cg, l->pid, err);
+    return r;
+}
+
+/* Let the init go: id maps first; then the cgroup, which (on v1 and hybrid hosts, with 10
+ * hierarchies to make) the runtime builds while the init sets up its mounts — the init waits
+ * for SYNC_CGROUP only where it needs it (see init.c). */
 static int release_child(struct launch *l, struct hk_error *err)
 {
     if (l->new_userns && l->ns_fds[OCI_NS_USER] < 0) {
@@ -199,14 +225,17 @@ static int release_child(struct launch *l, struct hk_error *err)
         if (r < 0)
             return r;
     }
-    if (cgroup_clone_fd(l->cg) < 0) {
-        int r = cgroup_enter(l->cg, l->pid, err);
-        if (r < 0)
-            return r;
-    }
-    return sync_send(l->sync_parent, SYNC_GO, 0, NULL, -1) < 0
-               ? hk_error_set(err, -EPIPE, "the container process exited during setup")
-               : 0;
+    /* A joined user namespace with a new pid namespace forks the real init after GO: it must
+     * inherit the cgroup, so place the first process before. */
+    bool early = l->ns_fds[OCI_NS_USER] >= 0;
+    int r = early ? place_in_cgroup(l, err) : 0;
+    if (r == 0 && sync_send(l->sync_parent, SYNC_GO, 0, NULL, -1) < 0)
+        r = hk_error_set(err, -EPIPE, "the container process exited during setup");
+    if (r == 0 && !early)
+        r = place_in_cgroup(l, err);
+    if (r == 0 && sync_send(l->sync_parent, SYNC_CGROUP, 0, NULL, -1) < 0)
+        r = hk_error_set(err, -EPIPE, "the container process exited during setup");
+    return r < 0 ? prefer_child_error(l, r, err) : 0;
 }
 
 static int run_create_hooks(struct launch *l, int conn, struct hk_error *err)
@@ -394,7 +423,10 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     if (r == 0)
         r = make_state_dir(l, rootfd, err);
     if (r == 0)
-        r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
+        r = cgroup_plan_for_spec(l->id, l->spec, &l->cg, err);
+    /* Pure v2 clones the init straight into its cgroup: it must exist first. */
+    if (r == 0 && cgroup_manager_layout(l->cg) == CGROUP_LAYOUT_V2)
+        r = cgroup_realize(l->cg, err);
     log_debug("create: state and cgroup made");
     if (r == 0)
         r = rootfs_prepare_binds(l->spec, l->bundle, &l->mount_fds, err);

@@ -309,8 +309,18 @@ static int mount_post(int rootfd, const struct oci_mount *m, const struct mount_
     return 0;
 }
 
+static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
+                        struct cgroup_access *cga, struct hk_error *err)
+{
+    const struct cgroup_manager *cg = NULL;
+    int r = cga->get(cga, &cg, err);
+    if (r < 0)
+        return r;
+    return cgroup_mount_in(cg, rootfd, m->destination, o->flags, err);
+}
+
 static int mount_one(int rootfd, const struct oci_mount *m, int prepared,
-                     const struct cgroup_manager *cg, bool in_userns, struct hk_error *err)
+                     struct cgroup_access *cg, bool in_userns, struct hk_error *err)
 {
     struct mount_opts o;
     mount_opts_parse(m->options, &o);
@@ -320,8 +330,7 @@ static int mount_one(int rootfd, const struct oci_mount *m, int prepared,
     } else if (!m->type) {
         r = hk_error_set(err, -EINVAL, "no type, and not a bind mount");
     } else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
-        r = cg ? cgroup_mount_in(cg, rootfd, m->destination, o.flags, err)
-               : hk_error_set(err, -EINVAL, "no cgroup to mount");
+        r = mount_cgroup(rootfd, m, &o, cg, err);
     } else {
         r = mount_fs(rootfd, m, &o, in_userns, err);
     }
@@ -345,7 +354,7 @@ static bool dev_is_fresh(const struct oci_spec *s)
 }
 
 int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
-                     const struct cgroup_manager *cg, bool in_userns, struct hk_error *err)
+                     struct cgroup_access *cg, bool in_userns, struct hk_error *err)
 {
     for (size_t i = 0; i < s->n_mounts; i++) {
         int r = mount_one(rootfd, &s->mounts[i], binds[i], cg, in_userns, err);
