@@ -23,6 +23,7 @@
 #include "runtime/console.h"
 #include "runtime/dmz.h"
 #include "runtime/hooks.h"
+#include "runtime/idmap.h"
 #include "runtime/rootfs.h"
 #include "runtime/launch.h"
 #include "runtime/seccomp.h"
@@ -98,19 +99,11 @@ static int plan_namespaces(struct launch *l, struct hk_error *err)
 static int write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n,
                      struct hk_error *err)
 {
-    char buf[340 * 36 + 1];
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
-                                m[i].host_id, m[i].size);
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-    int r = write_str(path, buf);
+    int r = idmap_write(pid, file, m, n);
     if (r < 0)
-        return hk_error_errno(err, r, "linux.%s: write %s", strcmp(file, "uid_map") == 0
-                                                                ? "uidMappings"
-                                                                : "gidMappings",
-                              path);
+        return hk_error_errno(err, r, "linux.%s: write /proc/%d/%s",
+                              strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings",
+                              (int)pid, file);
     return 0;
 }
 

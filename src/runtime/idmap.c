@@ -12,7 +12,7 @@
 
 #include "util/fs.h"
 
-static int write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n)
+int idmap_write(pid_t pid, const char *file, const struct oci_idmap *m, size_t n)
 {
     char buf[340 * 36 + 1];
     size_t len = 0;
@@ -51,8 +51,8 @@ int idmap_userns_fd(const struct oci_idmap *uid, size_t n_uid, const struct oci_
     char c = 'n';
     if (r == 0 && (read(ready[0], &c, 1) != 1 || c != 'y'))
         r = hk_error_set(err, -EPERM, "cannot create a user namespace for the idmap");
-    if (r == 0 && ((r = write_map(pid, "uid_map", uid, n_uid)) < 0 ||
-                   (r = write_map(pid, "gid_map", gid, n_gid)) < 0))
+    if (r == 0 && ((r = idmap_write(pid, "uid_map", uid, n_uid)) < 0 ||
+                   (r = idmap_write(pid, "gid_map", gid, n_gid)) < 0))
         hk_error_errno(err, r, "write the idmap's id mappings");
     if (r == 0) {
         char path[64];

@@ -6,9 +6,13 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "oci/spec.h"
 #include "util/error.h"
+
+/* Write /proc/<pid>/<file> ("uid_map" or "gid_map") from the mappings. */
+int idmap_write(pid_t pid, const char *file, const struct oci_idmap *m, size_t n);
 
 /* A user namespace with these mappings (made by a short-lived helper process). */
 int idmap_userns_fd(const struct oci_idmap *uid, size_t n_uid, const struct oci_idmap *gid,
