@@ -3,6 +3,13 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 PYTEST = /usr/bin/python3 -m pytest
 HAKO_ROOT ?= /var/lib/hako
+# test-v2: which integration tests run inside the pure cgroup v2 VM (pytest arguments).
+V2_DEFAULT_TESTS = tests/integration/test_cgroups.py tests/integration/test_exec.py \
+	tests/integration/test_runtime_basic.py tests/integration/test_runtime_config.py \
+	tests/integration/test_runtime_errors.py tests/integration/test_security.py \
+	tests/integration/test_seccomp.py
+V2_TESTS ?= $(or $(wildcard $(V2_DEFAULT_TESTS)),tests/integration/test_cli.py)
+V2_CMD = env HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs -p no:cacheprovider $(V2_TESTS)
 
 .PHONY: all deps build test unit integration asan demo bench format clean test-v2
 
@@ -27,6 +34,11 @@ integration: build
 test: deps build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 	HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs tests/integration
+	@scripts/vm/run.sh --if-usable --cache $(BUILD)/vm -- $(V2_CMD)
+
+# The cgroup and exec integration tests on pure cgroup v2, in a VM (scripts/vm/run.sh).
+test-v2: build
+	@scripts/vm/run.sh --cache $(BUILD)/vm -- $(V2_CMD)
 
 $(ASAN_BUILD)/build.ninja:
 	@scripts/deps.sh --build

@@ -5,10 +5,10 @@ set -eu
 
 BUILD="build-essential meson ninja-build pkg-config libjansson-dev libarchive-dev
 libcurl4-openssl-dev libssl-dev libseccomp-dev libcap-dev libcmocka-dev"
-TEST="python3 python3-pytest busybox-static containerd skopeo umoci docker-registry
-apache2-utils iproute2 tmux crun runc podman containernetworking-plugins zstd python3-cryptography"
-VM="qemu-system-x86 linux-image-amd64"
-BENCH="hyperfine docker.io"
+TEST="python3 python3-pytest busybox-static containerd skopeo docker-registry apache2-utils
+iproute2 procps tmux zstd python3-cryptography podman"
+VM="qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils"
+BENCH="hyperfine crun runc umoci docker.io"
 
 want="$BUILD $TEST"
 case "${1:-}" in

@@ -16,6 +16,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/control.h"
 #include "util/fs.h"
+#include "util/proc.h"
 #include "util/json.h"
 
 /* A size as runc reads it (docker's RAMInBytes): "1048576", "512k", "1.5g", "64MiB", "-1". */
@@ -189,38 +190,14 @@ int rt_cmd_resume(int argc, char **argv)
 /* The output of `ps ARGS` (default -ef), run without a shell. */
 static int run_ps(char **args, size_t n, char **ret, struct hk_error *err)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return hk_error_errno(err, -errno, "pipe");
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return hk_error_errno(err, -errno, "fork");
-    }
-    if (pid == 0) {
-        char *argv[n + 3];
-        argv[0] = "ps";
-        if (n == 0)
-            argv[1] = "-ef";
-        for (size_t i = 0; i < n; i++)
-            argv[1 + i] = args[i];
-        argv[n ? n + 1 : 2] = NULL;
-        dup2(p[1], STDOUT_FILENO);
-        execvp("ps", argv);
-        _exit(127);
-    }
-    close(p[1]);
-    _cleanup_free_ char *path = xasprintf("/proc/self/fd/%d", p[0]);
-    int r = read_file(path, 16 << 20, ret, NULL, err);
-    close(p[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-        free(*ret);
-        return hk_error_set(err, -EIO, "ps exited with status %d", WEXITSTATUS(status));
-    }
-    return r;
+    char *argv[n + 3];
+    argv[0] = "ps";
+    if (n == 0)
+        argv[1] = "-ef";
+    for (size_t i = 0; i < n; i++)
+        argv[1 + i] = args[i];
+    argv[n ? n + 1 : 2] = NULL;
+    return proc_run_capture(argv, 16 << 20, ret, err);
 }
 
 /* Print the header and the lines of a ps table whose PID column is one of pids. */

@@ -19,6 +19,7 @@ int rt_need_id(int argc, char **argv, int extra, const char *cmd);
 /* Parse the options of a command that takes only an id (and --help, which prints
  * "Usage: hako-runtime <usage>" and returns -1); 0 when argv[optind] is the id. */
 int rt_cmd_exec(int argc, char **argv);
+int rt_cmd_seccomp_default(int argc, char **argv);
 int rt_only_id(int argc, char **argv, const char *cmd, const char *usage);
 /* "TERM", "SIGKILL", "9", "RTMIN+3" → the signal number. */
 int rt_parse_signal(const char *s, int *ret);

@@ -6,6 +6,7 @@
 
 #include "cli/runtime-cmds.h"
 #include "oci/spec.h"
+#include "runtime/seccomp.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -182,4 +183,14 @@ int rt_cmd_exec(int argc, char **argv)
     if (r < 0)
         return rt_fail(&err);
     return f.o.detach ? 0 : res.exit_code;
+}
+
+/* `seccomp-default`: Docker's default profile as an OCI linux.seccomp object, to start a
+ * custom profile from (and what `hako run` applies by default). */
+int rt_cmd_seccomp_default(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fputs(seccomp_default_profile_json(), stdout);
+    return 0;
 }

@@ -4,6 +4,7 @@
 
 const struct cli_command rt_extra_commands[] = {
     {"exec", rt_cmd_exec, "run a new process in the container"},
+    {"seccomp-default", rt_cmd_seccomp_default, "print Docker's default seccomp profile"},
     {"update", rt_cmd_update, "update the container's resource limits"},
     {"pause", rt_cmd_pause, "freeze every process of the container"},
     {"resume", rt_cmd_resume, "thaw a paused container"},

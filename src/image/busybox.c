@@ -16,6 +16,7 @@
 #include "image/manifest.h"
 #include "image/tarball.h"
 #include "util/fs.h"
+#include "util/proc.h"
 
 #define BUSYBOX_MAX (64u << 20)
 #define APPLETS_MAX (256u << 10)
@@ -27,36 +28,12 @@ static const char group[] = "root:x:0:\nnobody:x:65534:\n";
 /* Run `busybox --list-full` and return its output (allocated). */
 static int list_applets(const char *busybox, char **ret, struct hk_error *err)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return hk_error_errno(err, -errno, "pipe");
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return hk_error_errno(err, -errno, "fork");
-    }
-    if (pid == 0) {
-        dup2(p[1], STDOUT_FILENO);
-        execl(busybox, "busybox", "--list-full", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t cap = APPLETS_MAX, len = 0;
-    _cleanup_free_ char *out = xcalloc(1, cap + 1);
-    ssize_t n;
-    while ((n = read(p[0], out + len, cap - len)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || (len += (size_t)n) == cap)
-            break;
-    }
-    close(p[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0 || len == cap)
-        return hk_error_set(err, -EIO, "'%s --list-full' failed (is it busybox-static?)", busybox);
+    char *const argv[] = {(char *)busybox, "--list-full", NULL};
+    _cleanup_free_ char *out = NULL;
+    int r = proc_run_capture(argv, APPLETS_MAX, &out, err);
+    if (r < 0 || !out[0])
+        return hk_error_set(err, r < 0 ? r : -EIO,
+                            "'%s --list-full' failed (is it busybox-static?)", busybox);
     *ret = TAKE_PTR(out);
     return 0;
 }

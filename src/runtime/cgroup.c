@@ -39,6 +39,7 @@ struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m)
     }
     free(m->links);
     free(m->extra_devices);
+    resources_free(m->pending);
     free(m->path);
     if (m->clone_fd >= 0)
         close(m->clone_fd);
@@ -219,7 +220,6 @@ static int make_dirs(struct cgroup_manager *m, const struct oci_resources *res,
     int r = 0;
     for (size_t i = 0; i < m->n_hiers && r == 0; i++) {
         struct cgroup_hier *h = &m->hiers[i];
-        h->dir = xasprintf("%s%s", h->mount, m->path);
         for (int tries = 0; tries < 10; tries++) {
             hk_error_clear(err);
             r = hier_mkdir(m->path, h, err);
@@ -240,20 +240,21 @@ static int make_dirs(struct cgroup_manager *m, const struct oci_resources *res,
     return r;
 }
 
-static int create(const char *id, const char *cgroups_path, const json_t *resources,
-                  const struct parse_ctx *ctx, const struct oci_device *devices, size_t n_devices,
-                  struct cgroup_manager **ret, struct hk_error *err)
+/* Everything short of touching cgroupfs: parse and check the resources, detect the layout,
+ * resolve the path; the manager then knows every directory it will make. */
+static int plan(const char *id, const char *cgroups_path, const json_t *resources,
+                const struct parse_ctx *ctx, const struct oci_device *devices, size_t n_devices,
+                struct cgroup_manager **ret, struct hk_error *err)
 {
     static const struct parse_ctx no_ctx = {.file = "config.json"};
-    struct oci_resources *res = NULL;
     struct cgroup_manager *m = manager_new();
-    int r = resources_parse(ctx ? ctx : &no_ctx, resources, "linux.resources", &res, err);
+    int r = resources_parse(ctx ? ctx : &no_ctx, resources, "linux.resources", &m->pending, err);
     if (r == 0)
         r = cgroup_detect(m, err);
     if (r == 0)
         r = cgroup_path_resolve(id, cgroups_path, &m->path, err);
     if (r == 0)
-        r = check_supported(m, res, ctx ? ctx : &no_ctx, "linux.resources", err);
+        r = check_supported(m, m->pending, ctx ? ctx : &no_ctx, "linux.resources", err);
     for (size_t i = 0; r == 0 && i < n_devices; i++) {
         if (devices[i].type == 'p')
             continue;
@@ -262,15 +263,46 @@ static int create(const char *id, const char *cgroups_path, const json_t *resour
         m->extra_devices[m->n_extra_devices++] = (struct res_device_rule){
             true, devices[i].type == 'b' ? 'b' : 'c', devices[i].major, devices[i].minor, "rwm"};
     }
-    if (r == 0)
-        r = make_dirs(m, res, err);
-    resources_free(res);
+    for (size_t i = 0; r == 0 && i < m->n_hiers; i++)
+        m->hiers[i].dir = xasprintf("%s%s", m->hiers[i].mount, m->path);
     if (r < 0) {
         cgroup_manager_free(m);
         return hk_error_prefix(err, r, "cgroup");
     }
     *ret = m;
     return 0;
+}
+
+int cgroup_realize(struct cgroup_manager *m, struct hk_error *err)
+{
+    if (!m->pending)
+        return 0;
+    int r = make_dirs(m, m->pending, err);
+    if (r < 0)
+        return hk_error_prefix(err, r, "cgroup");
+    m->pending = resources_free(m->pending);
+    return 0;
+}
+
+static int create(const char *id, const char *cgroups_path, const json_t *resources,
+                  const struct parse_ctx *ctx, const struct oci_device *devices, size_t n_devices,
+                  struct cgroup_manager **ret, struct hk_error *err)
+{
+    struct cgroup_manager *m = NULL;
+    int r = plan(id, cgroups_path, resources, ctx, devices, n_devices, &m, err);
+    if (r == 0 && (r = cgroup_realize(m, err)) < 0)
+        m = cgroup_manager_free(m);
+    if (r == 0)
+        *ret = m;
+    return r;
+}
+
+int cgroup_plan_for_spec(const char *id, const struct oci_spec *spec,
+                         struct cgroup_manager **ret, struct hk_error *err)
+{
+    const struct oci_linux *l = &spec->linux_;
+    return plan(id, l->cgroups_path, l->resources, &spec->ctx, l->devices, l->n_devices, ret,
+                err);
 }
 
 int cgroup_create(const char *id, const char *cgroups_path, const json_t *resources,

@@ -40,6 +40,14 @@ int cgroup_create_for_spec(const char *id, const struct oci_spec *spec,
                            struct cgroup_manager **ret, struct hk_error *err);
 
 /* The cgroup path ("/hako/<id>"), the same in every hierarchy; and the host's layout. */
+/* cgroup_create_for_spec in two steps, so the runtime can make the cgroup while the init
+ * sets up its mounts: plan checks everything and fixes every path without touching
+ * cgroupfs (the manager can already serve cgroup_mount_in); realize makes the directories
+ * and applies the limits (on failure it removes what it made). */
+int cgroup_plan_for_spec(const char *id, const struct oci_spec *spec,
+                         struct cgroup_manager **ret, struct hk_error *err);
+int cgroup_realize(struct cgroup_manager *m, struct hk_error *err);
+
 const char *cgroup_path(const struct cgroup_manager *m);
 enum cgroup_layout cgroup_manager_layout(const struct cgroup_manager *m);
 

@@ -4,6 +4,7 @@
  * On any failure everything made so far is undone — the init is killed, the cgroup and the
  * state directory removed — so a failed create leaves nothing behind. */
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +23,8 @@
 #include "runtime/console.h"
 #include "runtime/dmz.h"
 #include "runtime/hooks.h"
+#include "runtime/idmap.h"
+#include "runtime/rootfs.h"
 #include "runtime/launch.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
@@ -96,19 +99,11 @@ static int plan_namespaces(struct launch *l, struct hk_error *err)
 static int write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n,
                      struct hk_error *err)
 {
-    char buf[340 * 36 + 1];
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
-                                m[i].host_id, m[i].size);
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-    int r = write_str(path, buf);
+    int r = idmap_write(pid, file, m, n);
     if (r < 0)
-        return hk_error_errno(err, r, "linux.%s: write %s", strcmp(file, "uid_map") == 0
-                                                                ? "uidMappings"
-                                                                : "gidMappings",
-                              path);
+        return hk_error_errno(err, r, "linux.%s: write /proc/%d/%s",
+                              strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings",
+                              (int)pid, file);
     return 0;
 }
 
@@ -188,6 +183,31 @@ static char *state_json_now(struct launch *l, const char *status)
     return json_dump_compact(j);
 }
 
+/* When talking to the init failed, it may have failed first: prefer its own report, if one
+ * is already waiting (never block: a healthy init is waiting for us). */
+static int prefer_child_error(struct launch *l, int r, struct hk_error *err)
+{
+    struct pollfd p = {.fd = l->sync_parent, .events = POLLIN};
+    struct sync_msg m;
+    if (poll(&p, 1, 0) == 1 && sync_recv(l->sync_parent, &m, NULL) == 0 && m.type == SYNC_ERROR)
+        return hk_error_set(err, m.code ? m.code : -EIO, "%s", m.text);
+    return r;
+}
+
+/* Make the cgroup (unless made before the clone) and move the init into it. */
+static int place_in_cgroup(struct launch *l, struct hk_error *err)
+{
+    if (cgroup_clone_fd(l->cg) >= 0)
+        return 0; /* cloned into it */
+    int r = cgroup_realize(l->cg, err);
+    if (r == 0)
+        r = cgroup_enter(l->cg, l->pid, err);
+    return r;
+}
+
+/* Let the init go: id maps first; then the cgroup, which (on v1 and hybrid hosts, with 10
+ * hierarchies to make) the runtime builds while the init sets up its mounts — the init waits
+ * for SYNC_CGROUP only where it needs it (see init.c). */
 static int release_child(struct launch *l, struct hk_error *err)
 {
     if (l->new_userns && l->ns_fds[OCI_NS_USER] < 0) {
@@ -198,14 +218,17 @@ static int release_child(struct launch *l, struct hk_error *err)
         if (r < 0)
             return r;
     }
-    if (cgroup_clone_fd(l->cg) < 0) {
-        int r = cgroup_enter(l->cg, l->pid, err);
-        if (r < 0)
-            return r;
-    }
-    return sync_send(l->sync_parent, SYNC_GO, 0, NULL, -1) < 0
-               ? hk_error_set(err, -EPIPE, "the container process exited during setup")
-               : 0;
+    /* A joined user namespace with a new pid namespace forks the real init after GO: it must
+     * inherit the cgroup, so place the first process before. */
+    bool early = l->ns_fds[OCI_NS_USER] >= 0;
+    int r = early ? place_in_cgroup(l, err) : 0;
+    if (r == 0 && sync_send(l->sync_parent, SYNC_GO, 0, NULL, -1) < 0)
+        r = hk_error_set(err, -EPIPE, "the container process exited during setup");
+    if (r == 0 && !early)
+        r = place_in_cgroup(l, err);
+    if (r == 0 && sync_send(l->sync_parent, SYNC_CGROUP, 0, NULL, -1) < 0)
+        r = hk_error_set(err, -EPIPE, "the container process exited during setup");
+    return r < 0 ? prefer_child_error(l, r, err) : 0;
 }
 
 static int run_create_hooks(struct launch *l, int conn, struct hk_error *err)
@@ -358,6 +381,8 @@ void launch_done(struct launch *l)
         close(l->console_master);
     if (l->dmz_fd >= 0)
         close(l->dmz_fd);
+    if (l->spec)
+        rootfs_binds_free(l->mount_fds, l->spec->n_mounts);
     seccomp_program_free(l->seccomp);
     cgroup_manager_free(l->cg);
     spec_free(l->spec);
@@ -394,8 +419,13 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     if (r == 0)
         r = make_state_dir(l, rootfd, err);
     if (r == 0)
-        r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
+        r = cgroup_plan_for_spec(l->id, l->spec, &l->cg, err);
+    /* Pure v2 clones the init straight into its cgroup: it must exist first. */
+    if (r == 0 && cgroup_manager_layout(l->cg) == CGROUP_LAYOUT_V2)
+        r = cgroup_realize(l->cg, err);
     log_debug("create: state and cgroup made");
+    if (r == 0)
+        r = rootfs_prepare_binds(l->spec, l->bundle, &l->mount_fds, err);
     if (r == 0)
         r = make_exec_socket(l, err);
     if (r == 0)

@@ -120,6 +120,13 @@ _noreturn_ static void exec_child(struct exec_ctx *x)
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (sync_expect(fd, SYNC_GO, &m, NULL, &err) < 0)
         _exit(1);
+    /* The cgroup namespace last, once we are in the container's cgroup: a clone into a
+     * cgroup outside the cloner's cgroup namespace is refused (ENOENT), so the helper stayed
+     * in ours, and joining before the move would root our view at the wrong cgroup. */
+    if ((x->ns_flags & CLONE_NEWCGROUP) && setns(x->pidfd, CLONE_NEWCGROUP) < 0) {
+        hk_error_errno(&err, -errno, "join the container's cgroup namespace");
+        child_fail(fd, &err);
+    }
     const struct oci_process *p = x->p;
     if (p->terminal) {
         _cleanup_close_ int master = -1, slave = -1;
@@ -150,7 +157,7 @@ _noreturn_ static void exec_helper(struct exec_ctx *x)
     close(x->sync[0]);
     x->sync[0] = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (setns(x->pidfd, x->ns_flags) < 0) {
+    if (setns(x->pidfd, x->ns_flags & ~CLONE_NEWCGROUP) < 0) {
         hk_error_errno(&err, -errno, "join the container's namespaces");
         child_fail(x->sync[1], &err);
     }

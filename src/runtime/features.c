@@ -12,11 +12,11 @@ json_t *runtime_features_json(void)
 {
     static const char *const mount_options[] = {
         "async",   "atime",      "bind",     "defaults",    "dev",         "diratime",
-        "dirsync", "exec",       "iversion", "lazytime",    "loud",        "mand",
+        "dirsync", "exec",       "idmap",    "iversion",    "lazytime",    "loud",   "mand",
         "noatime", "nodev",      "nodiratime", "noexec",    "noiversion",  "nolazytime",
         "nomand",  "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
         "ratime",  "rbind",      "rdev",     "rdiratime",   "relatime",    "remount",
-        "rexec",   "rnoatime",   "rnodev",   "rnodiratime", "rnoexec",     "rnorelatime",
+        "rexec",   "ridmap",     "rnoatime", "rnodev",      "rnodiratime", "rnoexec", "rnorelatime",
         "rnostrictatime", "rnosuid", "rnosymfollow", "ro",  "rprivate",    "rrelatime",
         "rro",     "rrw",        "rshared",  "rslave",      "rstrictatime", "rsuid",
         "rsymfollow", "runbindable", "rw",   "shared",      "silent",      "slave",
@@ -58,7 +58,7 @@ json_t *runtime_features_json(void)
         "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
         "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", "archs", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
         "SCMP_ARCH_X32", "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt",
-        "enabled", 0, "mountExtensions", "idmap", "enabled", 0, "annotations",
+        "enabled", 0, "mountExtensions", "idmap", "enabled", 1, "annotations",
         "org.opencontainers.runc.checkpoint.enabled", "false", "io.github.seccomp.libseccomp.version",
         libver);
 }

@@ -2,9 +2,10 @@
  *
  * Setup is a list of steps carried out in order; the first failure is sent to the parent as
  * data ({code, text}) and the process exits. The steps, and why in this order:
- *   wait for the parent (id maps written, cgroup joined) → become root of the user namespace
- *   → join namespaces given by path → a new cgroup namespace (now rooted at our cgroup)
- *   → hostname → rootfs and mounts (host paths still visible) → prestart/createRuntime hooks
+ *   wait for the parent (id maps written) → become root of the user namespace → join
+ *   namespaces given by path → hostname → rootfs and mounts (host paths still visible; the
+ *   runtime makes our cgroup meanwhile, and we wait for it — then a new cgroup namespace
+ *   rooted there — at the first cgroup mount, or after the mounts) → prestart/createRuntime hooks
  *   (parent) → createContainer hooks (here) → pivot_root → sysctls, masked and read-only paths
  *   → terminal → keyring, rlimits, oom score, cwd → seccomp (before dropping CAP_SYS_ADMIN
  *   unless no_new_privs) → user and capabilities → report ready → wait for start
@@ -114,8 +115,6 @@ static int setup_identity(struct launch *l, struct hk_error *err)
         r = reopen_rootfs(l, err);
     if (r < 0)
         return r;
-    if (l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-        return hk_error_errno(err, -errno, "unshare the cgroup namespace");
     if (setsid() < 0)
         return hk_error_errno(err, -errno, "setsid");
     const struct oci_spec *s = l->spec;
@@ -126,13 +125,43 @@ static int setup_identity(struct launch *l, struct hk_error *err)
     return 0;
 }
 
+struct init_cgroup {
+    struct cgroup_access base;
+    struct launch *l;
+    bool placed;
+};
+
+/* Wait (once) until the runtime has put us into our cgroup; then the new cgroup namespace,
+ * rooted there. */
+static int init_cgroup_get(struct cgroup_access *a, const struct cgroup_manager **ret,
+                           struct hk_error *err)
+{
+    struct init_cgroup *c = (struct init_cgroup *)a;
+    struct launch *l = c->l;
+    if (!c->placed) {
+        struct sync_msg m;
+        int r = sync_expect(l->sync_child, SYNC_CGROUP, &m, NULL, err);
+        if (r < 0)
+            return r;
+        if (l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+            return hk_error_errno(err, -errno, "unshare the cgroup namespace");
+        c->placed = true;
+    }
+    if (ret)
+        *ret = l->cg;
+    return 0;
+}
+
 static int setup_rootfs(struct launch *l, struct hk_error *err)
 {
     const struct oci_spec *s = l->spec;
     _cleanup_close_ int rootfd = -1;
+    struct init_cgroup cg = {.base = {.get = init_cgroup_get}, .l = l};
     int r = rootfs_prepare(s, l->rootfs_fd, &rootfd, err);
     if (r == 0)
-        r = rootfs_mount_all(s, rootfd, l->bundle, l->cg, l->new_userns, err);
+        r = rootfs_mount_all(s, rootfd, l->mount_fds, &cg.base, l->new_userns, err);
+    if (r == 0)
+        r = init_cgroup_get(&cg.base, NULL, err); /* in our cgroup before any hook runs */
     if (r < 0)
         return r;
     /* The working directory exists before we drop privileges (created like runc does). */

@@ -30,7 +30,8 @@ struct launch {
     int exec_sock;               /* listening socket start connects to (child keeps it) */
     pid_t pid;                   /* the init, as the parent sees it */
     int console_master;          /* kept when opts->keep_console */
-    int dmz_fd;                  /* sealed hako-dmz the init execs through (-1: none) */
+    int dmz_fd;
+    int *mount_fds;              /* per mount: its prepared bind tree, or -1 */                  /* sealed hako-dmz the init execs through (-1: none) */
 };
 
 /* Set up *l for one create (all fds -1), run it, and release what it holds. launch_run

@@ -14,6 +14,7 @@
 
 #include "runtime/cgroup.h"
 #include "runtime/devices.h"
+#include "runtime/idmap.h"
 #include "runtime/mount-options.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -40,13 +41,61 @@ static unsigned long propagation_of(const char *name)
     return 0;
 }
 
+static int mount_id_of(int fd, uint64_t *ret)
+{
+    struct statx stx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+        return -errno;
+    *ret = stx.stx_mnt_id;
+    return 0;
+}
+
+/* An O_PATH fd of the root of the mount that holds fd's directory: climb ".." while the
+ * mount stays the same. */
+static int mount_root_of(int fd)
+{
+    uint64_t id = 0, pid = 0;
+    int r = mount_id_of(fd, &id);
+    if (r < 0)
+        return r;
+    int cur = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    while (cur >= 0) {
+        int parent = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct stat a, b;
+        if (parent < 0 || mount_id_of(parent, &pid) < 0 || pid != id ||
+            (fstat(cur, &a) == 0 && fstat(parent, &b) == 0 && a.st_ino == b.st_ino &&
+             a.st_dev == b.st_dev)) {
+            if (parent >= 0)
+                close(parent);
+            return cur;
+        }
+        close(cur);
+        cur = parent;
+    }
+    return -errno;
+}
+
 int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, struct hk_error *err)
 {
     unsigned long prop = propagation_of(s->linux_.rootfs_propagation);
-    /* Nothing we mount may propagate back to the host: slave by default, as runc. */
-    if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
-        return hk_error_errno(err, -errno, "make / %s", prop ? s->linux_.rootfs_propagation
-                                                              : "rslave");
+    bool shared = prop & MS_SHARED;
+    /* Nothing we mount may propagate back to the host: slave by default, as runc; asked for
+     * shared, the container's mounts are meant to reach the host (bidirectional mounts). */
+    if (!shared && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return hk_error_errno(err, -errno, "make / rslave");
+    if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+        return hk_error_errno(err, -errno, "linux.rootfsPropagation: make / %s",
+                              s->linux_.rootfs_propagation);
+    if (shared) {
+        /* ...but not the rootfs' own bind: the mount that holds it becomes private
+         * (runc's rootfsParentMountPrivate). */
+        _cleanup_close_ int holder = mount_root_of(rootfs_fd);
+        char path[64];
+        if (holder < 0 || mount(NULL, fd_path(holder, path, sizeof(path)), NULL, MS_PRIVATE,
+                                NULL) < 0)
+            return hk_error_errno(err, holder < 0 ? holder : -errno,
+                                  "make the mount holding the rootfs private");
+    }
     /* Bind the rootfs onto itself through the fd the runtime opened: no path lookup here, so
      * a root mapped to an unprivileged uid needs no search permission on the bundle's path. */
     int tree = open_tree(rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
@@ -134,8 +183,15 @@ static int open_destination(int rootfd, const struct oci_mount *m, bool want_fil
     return mkdir_p_in_root(rootfd, m->destination, 0755, ret_fd, err);
 }
 
-static int mount_bind(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
-                      const char *bundle, struct hk_error *err)
+static bool is_bind(const struct oci_mount *m, const struct mount_opts *o)
+{
+    return o->bind || (m->type && strcmp(m->type, "bind") == 0);
+}
+
+/* A detached clone of the bind mount's source, idmapped if asked, with its attributes set. */
+static int prepare_bind(const struct oci_spec *s, const struct oci_mount *m,
+                        const struct mount_opts *o, const char *bundle, int *ret_fd,
+                        struct hk_error *err)
 {
     if (!m->source)
         return hk_error_set(err, -EINVAL, "a bind mount needs a source");
@@ -145,24 +201,61 @@ static int mount_bind(int rootfd, const struct oci_mount *m, const struct mount_
                                                             (o->rec ? AT_RECURSIVE : 0));
     if (tree < 0)
         return hk_error_errno(err, -errno, "source '%s'", src);
-    struct stat st;
-    if (fstat(tree, &st) < 0)
-        return hk_error_errno(err, -errno, "stat '%s'", src);
-    if (o->idmap)
-        return hk_error_set(err, -EOPNOTSUPP, "idmapped mounts are not supported yet");
+    int r = o->idmap ? idmap_apply(s, m, tree, o->rec, err) : 0;
+    if (r < 0)
+        return hk_error_prefix(err, r, "idmap '%s'", src);
     /* ro, nosuid, ... apply to the top mount; rro and friends to the whole tree. */
-    int r = setattr(tree, 0, ms_to_attr(o->flags), ms_to_attr(o->clear & MS_BIND_REMOUNT_MASK),
-                    0);
+    r = setattr(tree, 0, ms_to_attr(o->flags), ms_to_attr(o->clear & MS_BIND_REMOUNT_MASK), 0);
     if (r == 0)
         r = setattr(tree, AT_RECURSIVE, o->attr_set, o->attr_clr, 0);
     if (r < 0)
-        return hk_error_errno(err, r, "set mount attributes");
+        return hk_error_errno(err, r, "set mount attributes of '%s'", src);
+    *ret_fd = TAKE_FD(tree);
+    return 0;
+}
+
+int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret_fds,
+                         struct hk_error *err)
+{
+    int *fds = xcalloc(s->n_mounts ? s->n_mounts : 1, sizeof(int));
+    for (size_t i = 0; i < s->n_mounts; i++)
+        fds[i] = -1;
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        struct mount_opts o;
+        mount_opts_parse(s->mounts[i].options, &o);
+        int r = is_bind(&s->mounts[i], &o) ? prepare_bind(s, &s->mounts[i], &o, bundle, &fds[i],
+                                                          err)
+                                           : 0;
+        mount_opts_done(&o);
+        if (r < 0) {
+            rootfs_binds_free(fds, s->n_mounts);
+            return hk_error_prefix(err, r, "mounts[%zu] ('%s')", i, s->mounts[i].destination);
+        }
+    }
+    *ret_fds = fds;
+    return 0;
+}
+
+void rootfs_binds_free(int *fds, size_t n)
+{
+    for (size_t i = 0; fds && i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(fds);
+}
+
+/* Attach the tree the runtime prepared at the destination, resolved inside the rootfs. */
+static int mount_bind(int rootfd, const struct oci_mount *m, int tree, struct hk_error *err)
+{
+    struct stat st;
+    if (tree < 0 || fstat(tree, &st) < 0)
+        return hk_error_set(err, -EBADF, "no prepared source for the bind mount");
     _cleanup_close_ int dst = -1;
-    r = open_destination(rootfd, m, !S_ISDIR(st.st_mode), &dst, err);
+    int r = open_destination(rootfd, m, !S_ISDIR(st.st_mode), &dst, err);
     if (r < 0)
         return r;
     if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-        return hk_error_errno(err, -errno, "bind '%s'", src);
+        return hk_error_errno(err, -errno, "bind '%s'", m->source);
     return 0;
 }
 
@@ -216,20 +309,28 @@ static int mount_post(int rootfd, const struct oci_mount *m, const struct mount_
     return 0;
 }
 
-static int mount_one(int rootfd, const struct oci_mount *m, const char *bundle,
-                     const struct cgroup_manager *cg, bool in_userns, struct hk_error *err)
+static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
+                        struct cgroup_access *cga, struct hk_error *err)
+{
+    const struct cgroup_manager *cg = NULL;
+    int r = cga->get(cga, &cg, err);
+    if (r < 0)
+        return r;
+    return cgroup_mount_in(cg, rootfd, m->destination, o->flags, err);
+}
+
+static int mount_one(int rootfd, const struct oci_mount *m, int prepared,
+                     struct cgroup_access *cg, bool in_userns, struct hk_error *err)
 {
     struct mount_opts o;
     mount_opts_parse(m->options, &o);
     int r;
-    bool is_bind = o.bind || (m->type && strcmp(m->type, "bind") == 0);
-    if (is_bind) {
-        r = mount_bind(rootfd, m, &o, bundle, err);
+    if (is_bind(m, &o)) {
+        r = mount_bind(rootfd, m, prepared, err);
     } else if (!m->type) {
         r = hk_error_set(err, -EINVAL, "no type, and not a bind mount");
     } else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
-        r = cg ? cgroup_mount_in(cg, rootfd, m->destination, o.flags, err)
-               : hk_error_set(err, -EINVAL, "no cgroup to mount");
+        r = mount_cgroup(rootfd, m, &o, cg, err);
     } else {
         r = mount_fs(rootfd, m, &o, in_userns, err);
     }
@@ -252,11 +353,11 @@ static bool dev_is_fresh(const struct oci_spec *s)
     return false;
 }
 
-int rootfs_mount_all(const struct oci_spec *s, int rootfd, const char *bundle,
-                     const struct cgroup_manager *cg, bool in_userns, struct hk_error *err)
+int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
+                     struct cgroup_access *cg, bool in_userns, struct hk_error *err)
 {
     for (size_t i = 0; i < s->n_mounts; i++) {
-        int r = mount_one(rootfd, &s->mounts[i], bundle, cg, in_userns, err);
+        int r = mount_one(rootfd, &s->mounts[i], binds[i], cg, in_userns, err);
         if (r < 0)
             return hk_error_prefix(err, r, "mounts[%zu] ('%s')", i, s->mounts[i].destination);
     }

@@ -18,9 +18,24 @@ struct cgroup_manager;
  * mount's root. */
 int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, struct hk_error *err);
 
-/* Perform config.json's mounts in order, then create /dev's devices and links. */
-int rootfs_mount_all(const struct oci_spec *s, int rootfd, const char *bundle,
-                     const struct cgroup_manager *cg, bool in_userns, struct hk_error *err);
+/* In the runtime, before the clone: for every bind mount, a detached clone of its source
+ * with its attributes (and idmap) applied. The runtime can reach host paths a user
+ * namespace's root cannot, and only it may set attributes on host-owned mounts. *ret_fds has
+ * one entry per mount (-1 for the others). */
+int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret_fds,
+                         struct hk_error *err);
+void rootfs_binds_free(int *fds, size_t n);
+
+/* How the init reaches its cgroup: the runtime may still be making it while the mounts go
+ * on, so get() waits for it (and enters the cgroup namespace) the first time it is needed. */
+struct cgroup_access {
+    int (*get)(struct cgroup_access *a, const struct cgroup_manager **ret, struct hk_error *err);
+};
+
+/* Perform config.json's mounts in order (binds from the prepared trees), then create /dev's
+ * devices and links. */
+int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
+                     struct cgroup_access *cg, bool in_userns, struct hk_error *err);
 
 /* Enter the rootfs: pivot_root and detach the old root (or, with no_pivot, MS_MOVE and
  * chroot). Afterwards "/" is the container's root and cwd is "/". */

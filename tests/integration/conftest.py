@@ -235,6 +235,16 @@ def bundle(tmp_path, busybox_rootfs):
     return Bundle(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def probe(tmp_path_factory):
+    """tests/integration/helpers/probe.c, built static (path of the binary)."""
+    out = tmp_path_factory.mktemp("probe") / "probe"
+    src = Path(__file__).parent / "helpers" / "probe.c"
+    p = run(["cc", "-static", "-O1", "-o", out, src])
+    assert p.returncode == 0, p.stderr
+    return out
+
+
 # --- the engine (`hako run` and friends) --------------------------------------------------------
 
 class Engine:

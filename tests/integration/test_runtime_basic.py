@@ -199,3 +199,30 @@ def test_single_dash_long_flags_like_runc(rt, bundle):
     p = run([RUNTIME, "-root", rt.root, "run", "-bundle", bundle, "dash"])
     rt.ids.add("dash")
     assert p.returncode == 5
+
+
+def test_run_foreground_terminal_is_relayed(rt, bundle):
+    import pty
+    bundle.config["process"]["terminal"] = True
+    bundle.set_args("sh")
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([str(RUNTIME), "--root", str(rt.root), "run", "--bundle",
+                              str(bundle), "fgtty"], stdin=slave, stdout=slave, stderr=slave)
+        rt.ids.add("fgtty")
+        os.close(slave)
+        slave = -1
+        os.write(master, b"tty; echo answer-$((40+2)); exit 3\n")
+        out = b""
+        deadline = time.time() + 10
+        while time.time() < deadline and b"answer-42" not in out:
+            try:
+                out += os.read(master, 1024)
+            except OSError:
+                break
+        assert p.wait(timeout=10) == 3
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+    assert b"/dev/pts/0" in out and b"answer-42" in out

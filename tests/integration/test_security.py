@@ -1,6 +1,7 @@
 """Container escapes that hit runc, crun and youki, performed against hako-runtime: each must
 fail, and the host must be unchanged (see shared/SECURITY.md)."""
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -180,3 +181,30 @@ def test_shebang_proc_self_exe_never_runs_the_runtime(rt, bundle, how):
     assert p.returncode == 127, (p.returncode, p.stdout, p.stderr)
     assert "hako" not in p.stdout and "not a hako command" not in p.stderr
     assert hashlib.sha256(open(binary, "rb").read()).hexdigest() == before
+
+
+def test_no_module_loading_and_no_mount_even_through_a_new_user_namespace(rt, bundle, probe):
+    shutil.copy(probe, bundle.rootfs / "probe")
+    bundle.sh("for w in init_module finit_module mount unshare-user-mount; do"
+              " echo $w $(/probe $w); done; ls /etc | wc -l; grep -c ' /etc ' /proc/1/mountinfo; true")
+    p = rt.run("probe", bundle)
+    assert p.returncode == 0, p.stderr
+    res = dict(l.split() for l in p.stdout.splitlines()[:4])
+    # EPERM (no CAP_SYS_MODULE), or ENOSYS on a kernel built without module support
+    assert res["init_module"] in ("EPERM", "ENOSYS") and res["finit_module"] in ("EPERM", "ENOSYS")
+    assert res["mount"] == "EPERM"
+    # without a seccomp profile a process may make a user namespace and mount in its own new
+    # mount namespace — but that gives it no power over the container's mounts:
+    assert res["unshare-user-mount"] in ("ok", "EPERM", "EINVAL")
+    assert int(p.stdout.splitlines()[4]) > 0      # /etc still has its files
+    assert p.stdout.splitlines()[5] == "0"        # and nothing is mounted over it
+
+
+def test_seccomp_default_profile_blocks_user_namespaces(rt, bundle, probe):
+    # with Docker's default profile (hako run's default), even the user namespace is refused
+    shutil.copy(probe, bundle.rootfs / "probe")
+    bundle.config["linux"]["seccomp"] = json.loads(
+        run([RUNTIME.parent / "hako", "runtime", "seccomp-default"], check=True).stdout)
+    bundle.sh("/probe unshare-user")
+    p = rt.run("seccompuserns", bundle)
+    assert p.stdout.strip() == "EPERM", p.stdout + p.stderr
