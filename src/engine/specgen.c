@@ -2,11 +2,16 @@
 #include "engine/specgen.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "engine/options.h"
 #include "oci/spec.h"
@@ -124,17 +129,33 @@ static int cap_number(const char *name)
     return oci_cap_from_name(buf);
 }
 
+/* The capabilities hako itself may hand out: its own bounding set (as Podman's --privileged).
+ * A host without CAP_SYS_RESOURCE in it cannot give a container that one either. */
+static unsigned long long host_bounding(void)
+{
+    unsigned long long set = 0;
+    for (int c = 0; c <= oci_cap_last() && c < 64; c++)
+        if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+            set |= 1ULL << c;
+    return set;
+}
+
 static int apply_cap_list(const json_t *list, bool add, unsigned long long *caps,
                           struct hk_error *err)
 {
     size_t i;
     json_t *v;
-    unsigned long long all = (oci_cap_last() >= 63) ? ~0ULL : (1ULL << (oci_cap_last() + 1)) - 1;
+    unsigned long long all = host_bounding();
     json_array_foreach(list, i, v)
     {
         int c = cap_number(json_string_value(v));
         if (c == -EINVAL)
             return hk_error_set(err, -EINVAL, "invalid capability: \"%s\"", json_string_value(v));
+        if (add && c >= 0 && !(all & (1ULL << c)))
+            return hk_error_set(err, -EPERM,
+                                "--cap-add %s: this host's capability bounding set does not "
+                                "hold it, so no container here can have it",
+                                json_string_value(v));
         unsigned long long bit = c == -1 ? all : 1ULL << c;
         *caps = add ? *caps | bit : *caps & ~bit;
     }
@@ -158,9 +179,9 @@ static json_t *caps_json(unsigned long long caps)
 
 static int build_caps(const json_t *hc, json_t *process, struct hk_error *err)
 {
-    unsigned long long caps = specgen_default_caps();
+    unsigned long long caps = specgen_default_caps() & host_bounding();
     if (cfg_bool(hc, "Privileged"))
-        caps = ~0ULL;
+        caps = host_bounding();
     /* docker applies drops first, then adds (so --cap-drop ALL --cap-add X keeps X) */
     int r = apply_cap_list(json_object_get(hc, "CapDrop"), false, &caps, err);
     if (r == 0)
@@ -410,6 +431,41 @@ static json_t *build_resources(const json_t *hc)
     return res;
 }
 
+/* --privileged: every device node of the host's /dev, as docker gives them (its pts, shm and
+ * mqueue are the container's own; symlinks are not devices). */
+static void add_host_devices(json_t *out, int dirfd, const char *dir, int depth)
+{
+    DIR *d = fdopendir(dirfd);
+    if (!d) {
+        close(dirfd);
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d));) {
+        struct stat st;
+        if (e->d_name[0] == '.' || fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, e->d_name);
+        if (S_ISDIR(st.st_mode)) {
+            bool own = strcmp(path, "/dev/pts") == 0 || strcmp(path, "/dev/shm") == 0 ||
+                       strcmp(path, "/dev/mqueue") == 0;
+            int sub = own || depth >= 3 ? -1
+                                        : openat(dirfd, e->d_name,
+                                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                add_host_devices(out, sub, path, depth + 1);
+        } else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) &&
+                   strcmp(path, "/dev/console") != 0 && strcmp(path, "/dev/ptmx") != 0) {
+            json_array_append_new(out, json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", path,
+                                                 "type", S_ISCHR(st.st_mode) ? "c" : "b", "major",
+                                                 (json_int_t)major(st.st_rdev), "minor",
+                                                 (json_int_t)minor(st.st_rdev), "fileMode",
+                                                 (int)(st.st_mode & 07777), "uid", (int)st.st_uid,
+                                                 "gid", (int)st.st_gid));
+        }
+    }
+    closedir(d);
+}
+
 static json_t *build_linux(const struct specgen *in, struct hk_error *err)
 {
     const json_t *hc = in->host_config;
@@ -437,7 +493,13 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
             json_object_set_new(lx, keys[k][0], out);
         }
     }
-    if (!priv) {
+    if (priv) {
+        json_t *devs = json_array();
+        int fd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+            add_host_devices(devs, fd, "/dev", 0);
+        json_object_set_new(lx, "devices", devs);
+    } else {
         json_object_set_new(lx, "maskedPaths", strv_json(masked_paths, ELEMENTSOF(masked_paths)));
         json_object_set_new(lx, "readonlyPaths",
                             strv_json(readonly_paths, ELEMENTSOF(readonly_paths)));
