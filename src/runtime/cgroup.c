@@ -334,6 +334,54 @@ int cgroup_clone_fd(const struct cgroup_manager *m)
     return m->clone_fd;
 }
 
+int cgroup_entry_open(const struct cgroup_manager *m, struct cgroup_entry *e,
+                      struct hk_error *err)
+{
+    *e = (struct cgroup_entry){.clone_fd = -1};
+    for (size_t i = 0; i < m->n_hiers; i++) {
+        const struct cgroup_hier *h = &m->hiers[i];
+        if (h->v2) {
+            e->clone_fd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (e->clone_fd < 0)
+                goto fail;
+            continue;
+        }
+        if (e->n_tasks == CGROUP_ENTRY_MAX) {
+            cgroup_entry_close(e);
+            return hk_error_set(err, -E2BIG, "cgroup: more than %d v1 hierarchies",
+                                CGROUP_ENTRY_MAX);
+        }
+        _cleanup_free_ char *tasks = xasprintf("%s/tasks", h->dir);
+        int fd = open(tasks, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            goto fail;
+        e->dirs[e->n_tasks] = h->dir;
+        e->tasks[e->n_tasks++] = fd;
+    }
+    return 0;
+fail:;
+    int r = -errno;
+    cgroup_entry_close(e);
+    return hk_error_errno(err, r, "cgroup: open %s", m->path);
+}
+
+int cgroup_entry_self(struct cgroup_entry *e, struct hk_error *err)
+{
+    for (size_t i = 0; i < e->n_tasks; i++)
+        if (write(e->tasks[i], "0", 1) != 1)
+            return hk_error_errno(err, -errno, "cgroup: join %s", e->dirs[i]);
+    return 0;
+}
+
+void cgroup_entry_close(struct cgroup_entry *e)
+{
+    if (e->clone_fd >= 0)
+        close(e->clone_fd);
+    for (size_t i = 0; i < e->n_tasks; i++)
+        close(e->tasks[i]);
+    *e = (struct cgroup_entry){.clone_fd = -1};
+}
+
 const char *cgroup_path(const struct cgroup_manager *m)
 {
     return m->path;

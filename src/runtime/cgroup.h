@@ -60,6 +60,28 @@ int cgroup_enter(struct cgroup_manager *m, pid_t pid, struct hk_error *err);
  * that can hold every controller (v1, hybrid). Owned by the manager. */
 int cgroup_clone_fd(const struct cgroup_manager *m);
 
+/* How a new process (the init, an exec'd process) gets into the container's cgroup without
+ * the kernel's global threadgroup lock, whose every writer waits for an RCU grace period
+ * (8–30 ms here) — the largest single cost of a start on a v1 or hybrid host:
+ *   - the parent opens the entry (after cgroup_realize) and clone3()s the child with
+ *     CLONE_INTO_CGROUP into clone_fd (the v2 directory: pure v2, or a hybrid's cgroup2);
+ *   - the child, still single-threaded, calls cgroup_entry_self(): it writes "0" into each
+ *     v1 hierarchy's `tasks`, which moves only the calling thread and so skips that lock
+ *     (Linux ≥ 6.0; older kernels take it and are only slower). The fds were opened by the
+ *     host's root, which is what cgroup v1 checks, so this works in a user namespace too.
+ * Both close their copies with cgroup_entry_close(). */
+#define CGROUP_ENTRY_MAX 16
+struct cgroup_entry {
+    int clone_fd;                     /* -1: none */
+    int tasks[CGROUP_ENTRY_MAX];      /* v1 hierarchies' tasks files, opened O_WRONLY */
+    const char *dirs[CGROUP_ENTRY_MAX]; /* their directories, for errors (the manager's) */
+    size_t n_tasks;
+};
+int cgroup_entry_open(const struct cgroup_manager *m, struct cgroup_entry *e,
+                      struct hk_error *err);
+int cgroup_entry_self(struct cgroup_entry *e, struct hk_error *err);
+void cgroup_entry_close(struct cgroup_entry *e);
+
 /* Record in state.json, and the way back (for start/kill/delete/update in later commands). */
 json_t *cgroup_to_json(const struct cgroup_manager *m);
 int cgroup_from_json(const json_t *j, struct cgroup_manager **ret, struct hk_error *err);

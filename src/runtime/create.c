@@ -154,15 +154,15 @@ static int spawn_init(struct launch *l, struct hk_error *err)
         .flags = user_joined ? 0 : l->new_ns,
         .exit_signal = SIGCHLD,
     };
-    int cgfd = cgroup_clone_fd(l->cg);
-    if (cgfd >= 0) {
+    if (l->cg_entry.clone_fd >= 0) {
         args.flags |= CLONE_INTO_CGROUP;
-        args.cgroup = (uint64_t)cgfd;
+        args.cgroup = (uint64_t)l->cg_entry.clone_fd;
     }
     long pid = syscall(SYS_clone3, &args, sizeof(args));
     if (pid == 0)
         init_main(l);
     int e = errno;
+    cgroup_entry_close(&l->cg_entry);
     if (saved_pid >= 0)
         setns(saved_pid, CLONE_NEWPID);
     if (saved_time >= 0)
@@ -194,20 +194,7 @@ static int prefer_child_error(struct launch *l, int r, struct hk_error *err)
     return r;
 }
 
-/* Make the cgroup (unless made before the clone) and move the init into it. */
-static int place_in_cgroup(struct launch *l, struct hk_error *err)
-{
-    if (cgroup_clone_fd(l->cg) >= 0)
-        return 0; /* cloned into it */
-    int r = cgroup_realize(l->cg, err);
-    if (r == 0)
-        r = cgroup_enter(l->cg, l->pid, err);
-    return r;
-}
-
-/* Let the init go: id maps first; then the cgroup, which (on v1 and hybrid hosts, with 10
- * hierarchies to make) the runtime builds while the init sets up its mounts — the init waits
- * for SYNC_CGROUP only where it needs it (see init.c). */
+/* Let the init go once its id maps are written (it is in its cgroup already). */
 static int release_child(struct launch *l, struct hk_error *err)
 {
     if (l->new_userns && l->ns_fds[OCI_NS_USER] < 0) {
@@ -218,17 +205,10 @@ static int release_child(struct launch *l, struct hk_error *err)
         if (r < 0)
             return r;
     }
-    /* A joined user namespace with a new pid namespace forks the real init after GO: it must
-     * inherit the cgroup, so place the first process before. */
-    bool early = l->ns_fds[OCI_NS_USER] >= 0;
-    int r = early ? place_in_cgroup(l, err) : 0;
-    if (r == 0 && sync_send(l->sync_parent, SYNC_GO, 0, NULL, -1) < 0)
-        r = hk_error_set(err, -EPIPE, "the container process exited during setup");
-    if (r == 0 && !early)
-        r = place_in_cgroup(l, err);
-    if (r == 0 && sync_send(l->sync_parent, SYNC_CGROUP, 0, NULL, -1) < 0)
-        r = hk_error_set(err, -EPIPE, "the container process exited during setup");
-    return r < 0 ? prefer_child_error(l, r, err) : 0;
+    if (sync_send(l->sync_parent, SYNC_GO, 0, NULL, -1) < 0)
+        return prefer_child_error(
+            l, hk_error_set(err, -EPIPE, "the container process exited during setup"), err);
+    return 0;
 }
 
 static int run_create_hooks(struct launch *l, int conn, struct hk_error *err)
@@ -384,6 +364,7 @@ void launch_done(struct launch *l)
     if (l->spec)
         rootfs_binds_free(l->mount_fds, l->spec->n_mounts);
     seccomp_program_free(l->seccomp);
+    cgroup_entry_close(&l->cg_entry);
     cgroup_manager_free(l->cg);
     spec_free(l->spec);
     free(l->bundle);
@@ -420,9 +401,11 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
         r = make_state_dir(l, rootfd, err);
     if (r == 0)
         r = cgroup_plan_for_spec(l->id, l->spec, &l->cg, err);
-    /* Pure v2 clones the init straight into its cgroup: it must exist first. */
-    if (r == 0 && cgroup_manager_layout(l->cg) == CGROUP_LAYOUT_V2)
+    /* The init enters its cgroup as it starts (cgroup.h, struct cgroup_entry). */
+    if (r == 0)
         r = cgroup_realize(l->cg, err);
+    if (r == 0)
+        r = cgroup_entry_open(l->cg, &l->cg_entry, err);
     log_debug("create: state and cgroup made");
     if (r == 0)
         r = rootfs_prepare_binds(l->spec, l->bundle, &l->mount_fds, err);
@@ -478,6 +461,7 @@ void launch_init(struct launch *l, const struct runtime *rt, const char *id,
     l->opts = o;
     l->state_fd = l->sync_parent = l->sync_child = l->exec_sock = l->console_master = -1;
     l->rootfs_fd = l->dmz_fd = -1;
+    l->cg_entry = (struct cgroup_entry){.clone_fd = -1};
     for (int t = 0; t < OCI_NS_COUNT; t++)
         l->ns_fds[t] = -1;
 }

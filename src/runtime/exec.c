@@ -36,6 +36,7 @@ struct exec_ctx {
     struct oci_spec *spec;
     struct seccomp_program *seccomp;
     struct cgroup_manager *cg;
+    struct cgroup_entry cg_entry; /* the new process joins the cgroup through it */
     char *state_json;
     int pidfd;       /* the container's init */
     int ns_flags;    /* CLONE_NEW* of the namespaces to join */
@@ -49,6 +50,7 @@ static void exec_ctx_done(struct exec_ctx *x)
 {
     spec_free(x->spec);
     seccomp_program_free(x->seccomp);
+    cgroup_entry_close(&x->cg_entry);
     cgroup_manager_free(x->cg);
     free(x->state_json);
     for (int i = 0; i < 2; i++)
@@ -111,15 +113,15 @@ _noreturn_ static void child_fail(int fd, const struct hk_error *err)
 _noreturn_ static void exec_child(struct exec_ctx *x)
 {
     struct hk_error err = {0};
-    struct sync_msg m;
     int fd = x->sync[1];
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_DUMPABLE, 0); /* keep /proc/<pid>/exe out of reach (CVE-2019-5736) */
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (sync_expect(fd, SYNC_GO, &m, NULL, &err) < 0)
-        _exit(1);
+    if (cgroup_entry_self(&x->cg_entry, &err) < 0)
+        child_fail(fd, &err);
+    cgroup_entry_close(&x->cg_entry);
     /* The cgroup namespace last, once we are in the container's cgroup: a clone into a
      * cgroup outside the cloner's cgroup namespace is refused (ENOENT), so the helper stayed
      * in ours, and joining before the move would root our view at the wrong cgroup. */
@@ -163,10 +165,9 @@ _noreturn_ static void exec_helper(struct exec_ctx *x)
     }
     /* With CLONE_PARENT the exit signal is the helper's own (SIGCHLD): clone3 wants 0. */
     struct clone_args args = {.flags = CLONE_PARENT};
-    int cgfd = x->cg ? cgroup_clone_fd(x->cg) : -1;
-    if (cgfd >= 0) {
+    if (x->cg_entry.clone_fd >= 0) {
         args.flags |= CLONE_INTO_CGROUP;
-        args.cgroup = (uint64_t)cgfd;
+        args.cgroup = (uint64_t)x->cg_entry.clone_fd;
     }
     long pid = syscall(SYS_clone3, &args, sizeof(args));
     if (pid == 0)
@@ -182,6 +183,9 @@ _noreturn_ static void exec_helper(struct exec_ctx *x)
 /* Start the process; returns once it exec'd (or failed, with the reason). */
 static int exec_spawn(struct exec_ctx *x, struct hk_error *err)
 {
+    int r = x->cg ? cgroup_entry_open(x->cg, &x->cg_entry, err) : 0;
+    if (r < 0)
+        return r;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->sync) < 0)
         return hk_error_errno(err, -errno, "socketpair");
     pid_t helper = fork();
@@ -189,18 +193,15 @@ static int exec_spawn(struct exec_ctx *x, struct hk_error *err)
         return hk_error_errno(err, -errno, "fork");
     if (helper == 0)
         exec_helper(x);
+    cgroup_entry_close(&x->cg_entry);
     close(x->sync[1]);
     x->sync[1] = -1;
     struct sync_msg m;
-    int r = sync_expect(x->sync[0], SYNC_CHILD_PID, &m, NULL, err);
+    r = sync_expect(x->sync[0], SYNC_CHILD_PID, &m, NULL, err);
     waitpid(helper, NULL, 0);
     if (r < 0)
         return r;
     x->pid = m.code;
-    if (x->cg && cgroup_clone_fd(x->cg) < 0 && (r = cgroup_enter(x->cg, x->pid, err)) < 0)
-        return r;
-    if (sync_send(x->sync[0], SYNC_GO, 0, NULL, -1) < 0)
-        return hk_error_set(err, -EPIPE, "the new process exited during setup");
     for (;;) {
         int fd = -1;
         r = sync_recv(x->sync[0], &m, &fd);
@@ -264,6 +265,7 @@ int container_exec(const struct runtime *rt, const char *id, const struct oci_pr
                    const struct exec_opts *o, struct exec_result *ret, struct hk_error *err)
 {
     struct exec_ctx x = {.p = p, .o = o, .pidfd = -1, .sync = {-1, -1}, .master = -1,
+                         .cg_entry = {.clone_fd = -1},
                          .dmz_fd = -1};
     *ret = (struct exec_result){.pid = -1, .console_master = -1};
     if (p->terminal && o->detach && !o->console_socket && !o->keep_console)

@@ -131,18 +131,13 @@ struct init_cgroup {
     bool placed;
 };
 
-/* Wait (once) until the runtime has put us into our cgroup; then the new cgroup namespace,
- * rooted there. */
+/* The new cgroup namespace (once), rooted at the cgroup the init joined as it started. */
 static int init_cgroup_get(struct cgroup_access *a, const struct cgroup_manager **ret,
                            struct hk_error *err)
 {
     struct init_cgroup *c = (struct init_cgroup *)a;
     struct launch *l = c->l;
     if (!c->placed) {
-        struct sync_msg m;
-        int r = sync_expect(l->sync_child, SYNC_CGROUP, &m, NULL, err);
-        if (r < 0)
-            return r;
         if (l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
             return hk_error_errno(err, -errno, "unshare the cgroup namespace");
         c->placed = true;
@@ -242,6 +237,11 @@ _noreturn_ void init_main(struct launch *l)
     close(l->sync_parent);
     /* The state directory's flock belongs to the runtime's open file: drop our copy. */
     close(l->state_fd);
+    /* Into the cgroup first: everything from here on (and every child) is accounted there. */
+    if (cgroup_entry_self(&l->cg_entry, &err) < 0)
+        fail(l, &err);
+    cgroup_entry_close(&l->cg_entry);
+    log_debug("init: in the cgroup");
     if (sync_expect(l->sync_child, SYNC_GO, &m, NULL, &err) < 0)
         _exit(1);
     const struct oci_process *p = l->spec->process;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "oci/spec.h"
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
 
 struct cgroup_manager;
@@ -21,6 +22,7 @@ struct launch {
     int rootfs_fd; /* O_PATH, opened before the clone */
     int state_fd; /* the container's state directory (locked) */
     struct cgroup_manager *cg;
+    struct cgroup_entry cg_entry; /* opened before the clone; the init joins through it */
     struct seccomp_program *seccomp;
     int ns_fds[OCI_NS_COUNT]; /* namespaces to join (-1: none) */
     unsigned long new_ns;     /* CLONE_NEW* flags the init gets (cgroup and time excluded) */
@@ -30,8 +32,8 @@ struct launch {
     int exec_sock;               /* listening socket start connects to (child keeps it) */
     pid_t pid;                   /* the init, as the parent sees it */
     int console_master;          /* kept when opts->keep_console */
-    int dmz_fd;
-    int *mount_fds;              /* per mount: its prepared bind tree, or -1 */                  /* sealed hako-dmz the init execs through (-1: none) */
+    int dmz_fd;                  /* sealed hako-dmz the init execs through (-1: none) */
+    int *mount_fds;              /* per mount: its prepared bind tree, or -1 */
 };
 
 /* Set up *l for one create (all fds -1), run it, and release what it holds. launch_run

@@ -12,7 +12,6 @@
 
 enum sync_type {
     SYNC_GO = 1,          /* parent → child: id maps written: go on */
-    SYNC_CGROUP,          /* parent → child: you are in your cgroup now */
     SYNC_HOOKS,           /* child → parent: run prestart + createRuntime hooks now */
     SYNC_HOOKS_DONE,      /* parent → child */
     SYNC_CONSOLE,         /* child → parent: pty master attached */
