@@ -41,7 +41,7 @@ int cmd_image_mount(int argc, char **argv)
     struct image *img = NULL;
     char *rootfs = NULL;
     if (image_lookup(s, argv[optind], &img, &err) < 0 ||
-        image_rootfs_mount(s, img, argv[optind + 1], driver, &rootfs, &err) < 0)
+        image_rootfs_mount(s, img, argv[optind + 1], driver, false, &rootfs, &err) < 0)
         rc = cli_fail(&err, 125);
     else
         printf("%s\n", rootfs);

@@ -279,7 +279,9 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     const json_t *cfg = json_object_get(rec->j, "Config");
     const json_t *hc = json_object_get(rec->j, "HostConfig");
     _cleanup_free_ char *rootfs = NULL, *init = NULL, *seccomp = NULL;
-    int r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, &rootfs, err);
+    /* A --rm container's upper layer never needs to reach the disk. */
+    bool ephemeral = json_is_true(json_object_get(hc, "AutoRemove"));
+    int r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, ephemeral, &rootfs, err);
     if (r < 0)
         return r;
     _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

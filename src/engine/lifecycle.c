@@ -55,7 +55,7 @@ static int ensure_rootfs(struct store *s, const struct record *rec, struct hk_er
     int r = image_lookup(s, json_string_value(json_object_get(rec->j, "Image")), &img, err);
     _cleanup_free_ char *mounted_at = NULL;
     if (r == 0)
-        r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, &mounted_at, err);
+        r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, false, &mounted_at, err);
     image_free(img);
     return r == -EBUSY ? 0 : r;
 }

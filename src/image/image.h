@@ -95,12 +95,15 @@ int image_records(struct store *s, json_t **ret, struct hk_error *err);
 enum rootfs_driver { ROOTFS_AUTO, ROOTFS_OVERLAY, ROOTFS_COPY };
 
 /* Make container_dir/rootfs the image's root filesystem: an overlay mount (lowerdir = the
- * image's layer directories, top first; upperdir/workdir = container_dir/upper, /work), or,
+ * image's layer directories, top first; upperdir/workdir = container_dir/upper, /work;
+ * ephemeral: overlayfs's "volatile", no sync of the upper layer ever — for a container that
+ * will not outlive its run, whose unmount then costs 0.2 ms instead of 1–10), or,
  * when overlayfs is unavailable (or driver is ROOTFS_COPY), a private copy of the layers with
  * whiteouts applied. container_dir is created when missing. *ret_rootfs (allocated) is the
  * path. Calling it again on a mounted container_dir is an error (-EBUSY). */
 int image_rootfs_mount(struct store *s, const struct image *img, const char *container_dir,
-                       enum rootfs_driver driver, char **ret_rootfs, struct hk_error *err);
+                       enum rootfs_driver driver, bool ephemeral, char **ret_rootfs,
+                       struct hk_error *err);
 /* Unmount (or, for a copy, remove) container_dir/rootfs and remove upper/ and work/. Missing
  * pieces are fine: it can be called to clean up after a crash. */
 int image_rootfs_unmount(const char *container_dir, struct hk_error *err);

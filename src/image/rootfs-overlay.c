@@ -57,7 +57,7 @@ static int set_lowers(int fsfd, char *const *layers, size_t n, struct hk_error *
 }
 
 int rootfs_overlay_mount(char *const *layers, size_t n, const char *upper, const char *work,
-                         const char *target, struct hk_error *err)
+                         bool isvolatile, const char *target, struct hk_error *err)
 {
     if (n == 0)
         return hk_error_set(err, -EINVAL, "overlay: an image without layers");
@@ -72,6 +72,9 @@ int rootfs_overlay_mount(char *const *layers, size_t n, const char *upper, const
         return with_log(fsfd, -errno, "upperdir", err);
     if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
         return with_log(fsfd, -errno, "workdir", err);
+    /* Best effort: kernels before 5.10 do not know it and simply sync. */
+    if (isvolatile)
+        (void)fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
     if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return with_log(fsfd, -errno, "create", err);
     _cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);

@@ -32,14 +32,15 @@ static bool overlay_unavailable(int r)
     return r == -ENODEV || r == -EINVAL || r == -EOPNOTSUPP || r == -ENOSYS || r == -EPERM;
 }
 
-static int mount_overlay(const struct image *img, const char *dir, const char *rootfs,
-                         struct hk_error *err)
+static int mount_overlay(const struct image *img, const char *dir, bool ephemeral,
+                         const char *rootfs, struct hk_error *err)
 {
     _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
     _cleanup_free_ char *work = xasprintf("%s/work", dir);
     if ((mkdir(upper, 0755) < 0 && errno != EEXIST) || (mkdir(work, 0700) < 0 && errno != EEXIST))
         return hk_error_errno(err, -errno, "create '%s/upper' and work", dir);
-    return rootfs_overlay_mount(img->layer_dirs, img->n_layers, upper, work, rootfs, err);
+    return rootfs_overlay_mount(img->layer_dirs, img->n_layers, upper, work, ephemeral, rootfs,
+                                err);
 }
 
 static int do_copy(const struct image *img, const char *dir, const char *rootfs,
@@ -53,7 +54,8 @@ static int do_copy(const struct image *img, const char *dir, const char *rootfs,
 }
 
 int image_rootfs_mount(struct store *s, const struct image *img, const char *container_dir,
-                       enum rootfs_driver driver, char **ret_rootfs, struct hk_error *err)
+                       enum rootfs_driver driver, bool ephemeral, char **ret_rootfs,
+                       struct hk_error *err)
 {
     (void)s;
     for (size_t i = 0; i < img->n_layers; i++)
@@ -72,7 +74,7 @@ int image_rootfs_mount(struct store *s, const struct image *img, const char *con
     r = -EOPNOTSUPP;
     if (driver != ROOTFS_COPY) {
         struct hk_error oerr = {0};
-        r = mount_overlay(img, container_dir, rootfs, &oerr);
+        r = mount_overlay(img, container_dir, ephemeral, rootfs, &oerr);
         if (r < 0 && (driver == ROOTFS_OVERLAY || !overlay_unavailable(r))) {
             if (err)
                 *err = oerr;

@@ -2,13 +2,14 @@
  * directories (one backend each, see image_rootfs_mount in image.h for the contract). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/error.h"
 
 /* overlayfs: lower = layers (given bottom first; mounted top first), upper/work private. */
 int rootfs_overlay_mount(char *const *layers, size_t n, const char *upper, const char *work,
-                         const char *target, struct hk_error *err);
+                         bool isvolatile, const char *target, struct hk_error *err);
 
 /* A private copy: each layer copied over the previous ones into target, applying overlayfs
  * whiteouts (0:0 devices delete, trusted.overlay.opaque=y directories hide what was below). */
