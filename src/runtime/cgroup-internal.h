@@ -92,7 +92,7 @@ struct cgroup_manager {
     int clone_fd; /* pure v2: the container's directory, for CLONE_INTO_CGROUP */
     struct res_device_rule *extra_devices; /* linux.devices nodes, allowed rwm */
     size_t n_extra_devices;
-    struct oci_resources *pending; /* planned, not yet made (cgroup_plan_for_spec) */
+    struct oci_resources *pending; /* planned, not yet made (between plan and realize) */
 };
 
 /* --- layout (cgroup-layout.c) ------------------------------------------------------------ */

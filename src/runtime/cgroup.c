@@ -273,7 +273,7 @@ static int plan(const char *id, const char *cgroups_path, const json_t *resource
     return 0;
 }
 
-int cgroup_realize(struct cgroup_manager *m, struct hk_error *err)
+static int realize(struct cgroup_manager *m, struct hk_error *err)
 {
     if (!m->pending)
         return 0;
@@ -290,19 +290,11 @@ static int create(const char *id, const char *cgroups_path, const json_t *resour
 {
     struct cgroup_manager *m = NULL;
     int r = plan(id, cgroups_path, resources, ctx, devices, n_devices, &m, err);
-    if (r == 0 && (r = cgroup_realize(m, err)) < 0)
+    if (r == 0 && (r = realize(m, err)) < 0)
         m = cgroup_manager_free(m);
     if (r == 0)
         *ret = m;
     return r;
-}
-
-int cgroup_plan_for_spec(const char *id, const struct oci_spec *spec,
-                         struct cgroup_manager **ret, struct hk_error *err)
-{
-    const struct oci_linux *l = &spec->linux_;
-    return plan(id, l->cgroups_path, l->resources, &spec->ctx, l->devices, l->n_devices, ret,
-                err);
 }
 
 int cgroup_create(const char *id, const char *cgroups_path, const json_t *resources,

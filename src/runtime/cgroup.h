@@ -40,13 +40,6 @@ int cgroup_create_for_spec(const char *id, const struct oci_spec *spec,
                            struct cgroup_manager **ret, struct hk_error *err);
 
 /* The cgroup path ("/hako/<id>"), the same in every hierarchy; and the host's layout. */
-/* cgroup_create_for_spec in two steps, so the runtime can make the cgroup while the init
- * sets up its mounts: plan checks everything and fixes every path without touching
- * cgroupfs (the manager can already serve cgroup_mount_in); realize makes the directories
- * and applies the limits (on failure it removes what it made). */
-int cgroup_plan_for_spec(const char *id, const struct oci_spec *spec,
-                         struct cgroup_manager **ret, struct hk_error *err);
-int cgroup_realize(struct cgroup_manager *m, struct hk_error *err);
 
 const char *cgroup_path(const struct cgroup_manager *m);
 enum cgroup_layout cgroup_manager_layout(const struct cgroup_manager *m);
@@ -63,7 +56,7 @@ int cgroup_clone_fd(const struct cgroup_manager *m);
 /* How a new process (the init, an exec'd process) gets into the container's cgroup without
  * the kernel's global threadgroup lock, whose every writer waits for an RCU grace period
  * (8–30 ms here) — the largest single cost of a start on a v1 or hybrid host:
- *   - the parent opens the entry (after cgroup_realize) and clone3()s the child with
+ *   - the parent opens the entry (after cgroup_create_for_spec) and clone3()s the child with
  *     CLONE_INTO_CGROUP into clone_fd (the v2 directory: pure v2, or a hybrid's cgroup2);
  *   - the child, still single-threaded, calls cgroup_entry_self(): it writes "0" into each
  *     v1 hierarchy's `tasks`, which moves only the calling thread and so skips that lock

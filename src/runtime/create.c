@@ -400,10 +400,8 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     if (r == 0)
         r = make_state_dir(l, rootfd, err);
     if (r == 0)
-        r = cgroup_plan_for_spec(l->id, l->spec, &l->cg, err);
+        r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
     /* The init enters its cgroup as it starts (cgroup.h, struct cgroup_entry). */
-    if (r == 0)
-        r = cgroup_realize(l->cg, err);
     if (r == 0)
         r = cgroup_entry_open(l->cg, &l->cg_entry, err);
     log_debug("create: state and cgroup made");
