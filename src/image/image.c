@@ -93,7 +93,7 @@ static int fill_image(struct store *s, json_t *records, const char *id, struct i
     json_t *rec = json_object_get(json_object_get(records, "images"), id);
     _cleanup_free_ char *text = NULL;
     size_t len = 0;
-    int r = store_read_blob(s, id, STORE_JSON_MAX, &text, &len, err);
+    int r = store_read_blob_trusted(s, id, STORE_JSON_MAX, &text, &len, err);
     if (r < 0)
         return hk_error_prefix(err, r, "image %s: config", id);
     json_error_t jerr;
