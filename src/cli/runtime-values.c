@@ -32,16 +32,18 @@ int rt_parse_signal(const char *s, int *ret)
         }
     }
     if (strncasecmp(s, "RTMIN+", 6) == 0 || strncasecmp(s, "RTMAX-", 6) == 0) {
+        /* k is bounded before any arithmetic: "RTMIN+2147483647" must not overflow an int. */
         long k = strtol(s + 6, &end, 10);
-        int sig = toupper(s[3]) == 'I' ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
-        if (!*end && k >= 0 && sig >= SIGRTMIN && sig <= SIGRTMAX) {
-            *ret = sig;
-            return 0;
-        }
+        if (end == s + 6 || *end || k < 0 || k > SIGRTMAX - SIGRTMIN)
+            return -EINVAL;
+        *ret = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
+        return 0;
     }
     return -EINVAL;
 }
 
+/* Sizes at or above 2^63 are refused: converting such a double to int64_t is undefined (and
+ * (double)INT64_MAX rounds up to exactly 2^63, so a "> INT64_MAX" test lets it through). */
 int rt_parse_size(const char *s, int64_t *ret)
 {
     if (strcmp(s, "-1") == 0) {
@@ -67,7 +69,7 @@ int rt_parse_size(const char *s, int64_t *ret)
         if (tolower((unsigned char)*end) == 'b')
             end++;
     }
-    if (*end || v * mult > (double)INT64_MAX)
+    if (*end || !(v * mult < 0x1p63))
         return -EINVAL;
     *ret = (int64_t)(v * mult);
     return 0;
@@ -84,6 +86,8 @@ int rt_parse_i64(const char *s, int64_t *ret)
     return 0;
 }
 
+/* strtod also reads "nan" and "inf": NaN fails every comparison, so the checks below are
+ * written to refuse it, and the total is range-checked before it is converted to long. */
 int rt_parse_duration_ms(const char *s, long *ret)
 {
     static const struct {
@@ -96,7 +100,7 @@ int rt_parse_duration_ms(const char *s, long *ret)
     while (*s) {
         char *end;
         double v = strtod(s, &end);
-        if (end == s || v < 0)
+        if (end == s || !(v >= 0))
             return -EINVAL;
         size_t best = ELEMENTSOF(units), len = 0;
         for (size_t i = 0; i < ELEMENTSOF(units); i++) {
@@ -109,7 +113,7 @@ int rt_parse_duration_ms(const char *s, long *ret)
         total += v * units[best].ms;
         s = end + len;
     }
-    if (total < 1 || total > 86400e3)
+    if (!(total >= 1 && total <= 86400e3))
         return -ERANGE;
     *ret = (long)total;
     return 0;
