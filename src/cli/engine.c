@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/container.h"
 #include "util/log.h"
 
 struct engine_opts engine_opts = {
@@ -13,16 +14,35 @@ struct engine_opts engine_opts = {
 };
 
 static const struct cli_command commands[] = {
+    {"attach", cmd_attach, "Attach to a running container's input and output"},
+    {"create", cmd_create, "Create a new container"},
+    {"exec", cmd_exec, "Run a command in a running container"},
     {"images", cmd_images, "List images"},
     {"image", cmd_image, "Manage images (inspect, ls, rm, build-busybox)"},
     {"import", cmd_import, "Import a rootfs tarball as an image"},
+    {"inspect", cmd_inspect, "Show containers in detail (with what the kernel sees)"},
+    {"kill", cmd_kill, "Send a signal to containers"},
     {"load", cmd_load, "Load images from a docker-archive or oci-archive"},
     {"login", cmd_login, "Log in to a registry"},
     {"logout", cmd_logout, "Log out from a registry"},
+    {"logs", cmd_logs, "Show a container's output"},
+    {"pause", cmd_pause, "Freeze every process of containers"},
+    {"ps", cmd_ps, "List containers"},
     {"pull", cmd_pull, "Pull an image from a registry"},
+    {"rename", cmd_rename, "Rename a container"},
+    {"restart", cmd_restart, "Restart containers"},
+    {"rm", cmd_rm, "Remove containers"},
     {"rmi", cmd_rmi, "Remove images"},
+    {"run", cmd_run, "Create and run a new container"},
     {"save", cmd_save, "Save images to a docker-archive"},
+    {"start", cmd_start, "Start containers"},
+    {"stats", cmd_stats, "Show containers' resource usage"},
+    {"stop", cmd_stop, "Stop containers"},
     {"tag", cmd_tag, "Tag an image"},
+    {"top", cmd_top, "Show a container's processes (host and container pids)"},
+    {"unpause", cmd_unpause, "Thaw the processes of containers"},
+    {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
+    {"monitor-exit", cmd_monitor_exit, NULL},
 };
 
 static void usage(FILE *f)
@@ -37,7 +57,8 @@ static void usage(FILE *f)
                "  -h, --help        this help\n\n"
                "Commands:\n");
     for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary) /* hidden: internal commands */
+            fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "  %-10s %s\n", "runtime", "The OCI runtime (same as hako-runtime)");
 }
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "engine/record.h"
 #include "image/reference.h"
 #include "util/fs.h"
 
@@ -15,6 +16,8 @@ int cli_store_open(struct store **ret)
     struct hk_error err = {0};
     if (store_open(engine_opts.root, ret, &err) < 0)
         return cli_fail(&err, 125);
+    /* rmi refuses an image that a container uses (engine/record.h) */
+    store_set_holders(*ret, record_image_holders, (void *)engine_opts.root);
     return 0;
 }
 

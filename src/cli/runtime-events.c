@@ -42,14 +42,15 @@ static int emit_stats(struct cgroup_manager *cg, const char *id, struct hk_error
     return r;
 }
 
-/* One line per new OOM kill since *last. */
-static void emit_ooms(struct cgroup_manager *cg, const char *id, unsigned long *last)
+/* One line per new OOM kill since *last; false when the counter has not moved yet. */
+static bool emit_ooms(struct cgroup_manager *cg, const char *id, unsigned long *last)
 {
     unsigned long now = 0;
-    if (cgroup_oom_count(cg, &now, NULL) < 0)
-        return;
+    if (cgroup_oom_count(cg, &now, NULL) < 0 || now <= *last)
+        return false;
     for (; *last < now; (*last)++)
         emit("oom", id, NULL);
+    return true;
 }
 
 /* Stream until the init exits: stats every interval_ms, OOM lines as the kernel reports. */
@@ -61,10 +62,15 @@ static int stream(struct container_watch *w, const char *id, long interval_ms,
     if (cgroup_oom_event_fd(w->cg, &oomfd, NULL) == 0)
         (void)cgroup_oom_count(w->cg, &last, NULL);
     long next = now_ms() + interval_ms;
+    /* v1's eventfd fires when the cgroup goes under OOM, which can be before the kernel has
+     * counted the kill: look at the counter again for a while after each notification. */
+    long recheck_until = 0;
     int r = 0;
     for (;;) {
         struct pollfd p[2] = {{.fd = w->pidfd, .events = POLLIN}, {.fd = oomfd, .events = POLLIN}};
         long wait = next - now_ms();
+        if (recheck_until && wait > 20)
+            wait = 20;
         int n = poll(p, oomfd >= 0 ? 2 : 1, wait < 0 ? 0 : (int)wait);
         if (n < 0 && errno != EINTR) {
             r = hk_error_errno(err, -errno, "poll");
@@ -74,8 +80,10 @@ static int stream(struct container_watch *w, const char *id, long interval_ms,
             char buf[4096];
             while (read(oomfd, buf, sizeof(buf)) > 0)
                 ;
-            emit_ooms(w->cg, id, &last);
+            recheck_until = now_ms() + 1000;
         }
+        if (recheck_until && (emit_ooms(w->cg, id, &last) || now_ms() >= recheck_until))
+            recheck_until = 0;
         if (n > 0 && (p[0].revents & (POLLIN | POLLHUP)))
             break; /* the container's init exited */
         if (now_ms() >= next) {
@@ -84,8 +92,10 @@ static int stream(struct container_watch *w, const char *id, long interval_ms,
             next += interval_ms;
         }
     }
-    if (oomfd >= 0)
+    if (oomfd >= 0) {
+        (void)emit_ooms(w->cg, id, &last); /* a kill that took the init with it */
         close(oomfd);
+    }
     return r;
 }
 

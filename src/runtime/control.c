@@ -111,6 +111,18 @@ int container_watch_open(const struct runtime *rt, const char *id, struct contai
     return 0;
 }
 
+int container_cgroup(const struct runtime *rt, const char *id, struct cgroup_manager **ret,
+                     struct hk_error *err)
+{
+    struct handle h;
+    unsigned all = ST(STATUS_CREATING) | ST(STATUS_CREATED) | ST(STATUS_RUNNING) |
+                   ST(STATUS_PAUSED) | ST(STATUS_STOPPED);
+    int r = open_with_cgroup(rt, id, all, "read the cgroup of", &h, ret, err);
+    if (r == 0)
+        handle_close(&h);
+    return r;
+}
+
 void container_watch_close(struct container_watch *w)
 {
     w->cg = cgroup_manager_free(w->cg);

@@ -36,3 +36,9 @@ struct container_watch {
 int container_watch_open(const struct runtime *rt, const char *id, struct container_watch *ret,
                          struct hk_error *err);
 void container_watch_close(struct container_watch *w);
+
+/* The container's cgroup manager, whatever its status: a stopped container keeps its cgroup
+ * until delete, so its counters (OOM kills, peak memory) can still be read, as the engine
+ * does when it records an exit. The caller frees *ret. */
+int container_cgroup(const struct runtime *rt, const char *id, struct cgroup_manager **ret,
+                     struct hk_error *err);

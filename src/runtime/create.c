@@ -411,8 +411,11 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     log_debug("create: spec loaded");
     if (r == 0)
         r = plan_namespaces(l, err);
-    if (r == 0 && l->spec->linux_.seccomp)
-        r = seccomp_prepare(l->spec->linux_.seccomp, &l->spec->ctx, &l->seccomp, err);
+    if (r == 0 && l->spec->linux_.seccomp) {
+        _cleanup_free_ char *cache = xasprintf("%s/.seccomp-cache", l->rt->state_root);
+        r = seccomp_prepare_cached(l->spec->linux_.seccomp, &l->spec->ctx, cache, &l->seccomp,
+                                   err);
+    }
     if (r == 0)
         r = make_state_dir(l, rootfd, err);
     if (r == 0)

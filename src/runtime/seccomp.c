@@ -553,3 +553,89 @@ struct seccomp_program *seccomp_program_free(struct seccomp_program *p)
     free(p);
     return NULL;
 }
+
+/* --- the compiled-program cache ---------------------------------------------------------- */
+
+/* A cache file: this header, the profile's canonical text (compared byte for byte on use, so a
+ * name collision can only miss), then the instructions. */
+struct cache_header {
+    char magic[8];
+    uint32_t text_len, flags, n_insns, reserved;
+};
+#define CACHE_MAGIC "HKSCMP1"
+
+/* The profile as compared: compact, keys sorted, plus what else shapes the program (the
+ * libseccomp version and the kernel API level it detected). */
+static char *cache_text(const json_t *seccomp)
+{
+    const struct scmp_version *v = seccomp_version();
+    _cleanup_free_ char *j = json_dumps(seccomp, JSON_COMPACT | JSON_SORT_KEYS);
+    return xasprintf("%u.%u.%u/%u/%s", v->major, v->minor, v->micro, seccomp_api_get(),
+                     j ? j : "");
+}
+
+static char *cache_path(const char *dir, const char *text)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a: a file name, not a check */
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return xasprintf("%s/%016llx", dir, (unsigned long long)h);
+}
+
+static struct seccomp_program *cache_read(const char *path, const char *text)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len, tlen = strlen(text);
+    if (read_file(path, 16u << 20, &buf, &len, NULL) < 0 || len < sizeof(struct cache_header))
+        return NULL;
+    struct cache_header h;
+    memcpy(&h, buf, sizeof(h));
+    size_t want = sizeof(h) + h.text_len + (size_t)h.n_insns * sizeof(struct sock_filter);
+    if (memcmp(h.magic, CACHE_MAGIC, 8) != 0 || h.text_len != tlen || len != want ||
+        h.n_insns == 0 || h.n_insns > BPF_MAXINSNS || memcmp(buf + sizeof(h), text, tlen) != 0)
+        return NULL;
+    struct seccomp_program *p = xcalloc(1, sizeof(*p));
+    p->insns = xcalloc(h.n_insns, sizeof(struct sock_filter));
+    memcpy(p->insns, buf + sizeof(h) + tlen, (size_t)h.n_insns * sizeof(struct sock_filter));
+    p->n_insns = (unsigned short)h.n_insns;
+    p->flags = h.flags;
+    return p;
+}
+
+static void cache_write(const char *dir, const char *path, const char *text,
+                        const struct seccomp_program *p)
+{
+    size_t tlen = strlen(text), ilen = (size_t)p->n_insns * sizeof(struct sock_filter);
+    struct cache_header h = {.text_len = (uint32_t)tlen, .flags = p->flags,
+                             .n_insns = p->n_insns};
+    memcpy(h.magic, CACHE_MAGIC, 8);
+    _cleanup_free_ char *buf = xcalloc(1, sizeof(h) + tlen + ilen);
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), text, tlen);
+    memcpy(buf + sizeof(h) + tlen, p->insns, ilen);
+    if (mkdir_p(dir, 0700) == 0)
+        write_file_replace(path, buf, sizeof(h) + tlen + ilen, 0600, NULL);
+}
+
+int seccomp_prepare_cached(const json_t *seccomp, const struct parse_ctx *ctx,
+                           const char *cache_dir, struct seccomp_program **ret,
+                           struct hk_error *err)
+{
+    /* a notify profile's program comes with an agent: compile it each time */
+    if (!cache_dir || !json_is_object(seccomp) || json_object_get(seccomp, "listenerPath"))
+        return seccomp_prepare(seccomp, ctx, ret, err);
+    _cleanup_free_ char *text = cache_text(seccomp);
+    _cleanup_free_ char *path = cache_path(cache_dir, text);
+    struct seccomp_program *p = cache_read(path, text);
+    if (p) {
+        *ret = p;
+        return 0;
+    }
+    int r = seccomp_prepare(seccomp, ctx, &p, err);
+    if (r < 0)
+        return r;
+    if (p && !p->notify)
+        cache_write(cache_dir, path, text, p);
+    *ret = p;
+    return 0;
+}

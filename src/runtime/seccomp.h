@@ -30,6 +30,14 @@ struct seccomp_program;
 int seccomp_prepare(const json_t *seccomp, const struct parse_ctx *ctx,
                     struct seccomp_program **ret, struct hk_error *err);
 
+/* seccomp_prepare with a cache in cache_dir (NULL: none), made when missing: a profile compiled
+ * once (libseccomp takes ~8 ms for Docker's) is stored there and read back by later creates.
+ * Each file holds the profile's canonical text, compared byte for byte before use, and the
+ * libseccomp version is part of it. Profiles with a notify listener are not cached. */
+int seccomp_prepare_cached(const json_t *seccomp, const struct parse_ctx *ctx,
+                           const char *cache_dir, struct seccomp_program **ret,
+                           struct hk_error *err);
+
 /* Load the filter into the calling process with seccomp(2). The caller must already have
  * no_new_privs set or hold CAP_SYS_ADMIN in its user namespace (else -EACCES). Allocates
  * nothing and touches no file, so it is safe in the container child right before execve.

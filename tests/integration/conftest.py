@@ -243,3 +243,60 @@ def probe(tmp_path_factory):
     p = run(["cc", "-static", "-O1", "-o", out, src])
     assert p.returncode == 0, p.stderr
     return out
+
+
+# --- the engine (`hako run` and friends) --------------------------------------------------------
+
+class Engine:
+    """`hako` with its own --root/--runroot and the offline busybox image; removes every
+    container at teardown and checks that no monitor of ours is left running."""
+
+    def __init__(self, tmp_path: Path):
+        self.root = tmp_path / "root"
+        self.runroot = tmp_path / "run"
+
+    def argv(self, *args):
+        return [HAKO, "--root", self.root, "--runroot", self.runroot, *args]
+
+    def __call__(self, *args, **kw):
+        return run(self.argv(*args), **kw)
+
+    def ok(self, *args, **kw):
+        p = self(*args, **kw)
+        assert p.returncode == 0, f"hako {args} exited {p.returncode}: {p.stderr}"
+        return p
+
+    def inspect(self, name):
+        return json.loads(self.ok("inspect", name).stdout)[0]
+
+    def monitors(self):
+        """Processes whose command line names our root (monitors, monitor-exit)."""
+        found = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    if str(self.root).encode() in (d / "cmdline").read_bytes():
+                        found.append(int(d.name))
+                except OSError:
+                    pass
+        return found
+
+    def cleanup(self):
+        p = self("ps", "-aq", "--no-trunc")
+        for cid in p.stdout.split():
+            self("rm", "-f", cid)
+        deadline = time.time() + 5
+        while self.monitors() and time.time() < deadline:
+            time.sleep(0.05)
+        left = self.monitors()
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert not left, f"monitor processes left behind: {left}"
+
+
+@pytest.fixture
+def engine(tmp_path):
+    e = Engine(tmp_path)
+    e.ok("image", "build-busybox")
+    yield e
+    e.cleanup()

@@ -152,7 +152,7 @@ static int teardown(void **state)
 }
 
 static const char *resources_json =
-    "{\"memory\": {\"limit\": 524288, \"swap\": 524288},"
+    "{\"memory\": {\"limit\": 8388608, \"swap\": 8388608},"
     " \"cpu\": {\"shares\": 512, \"quota\": 50000, \"period\": 100000, \"cpus\": \"0\"},"
     " \"pids\": {\"limit\": 5},"
     " \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 4194304}],"
@@ -172,7 +172,7 @@ static void test_create_and_limits(void **state)
     for (size_t i = 0; i < mgr->n_hiers; i++)
         assert_true(path_exists(mgr->hiers[i].dir));
     bool v2 = cgroup_manager_layout(mgr) == CGROUP_LAYOUT_V2;
-    expect_file(CG_MEMORY, v2 ? "memory.max" : "memory.limit_in_bytes", "524288");
+    expect_file(CG_MEMORY, v2 ? "memory.max" : "memory.limit_in_bytes", "8388608");
     expect_file(CG_PIDS, "pids.max", "5");
     expect_file(CG_CPUSET, "cpuset.cpus", "0");
     if (!v2) {
@@ -206,7 +206,7 @@ static int child_true(void)
 static void test_enter_and_run(void **state)
 {
     (void)state;
-    /* A 512 KiB memory limit still runs a program; the device rules hold. */
+    /* An 8 MiB memory limit still runs a program; the device rules hold. */
     int status = run_in_cgroup(child_true);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
@@ -282,7 +282,7 @@ static void test_freeze_stats_update(void **state)
     assert_int_equal(cgroup_stats(mgr, &stats, &err), 0);
     json_t *limit = json_object_get(json_object_get(json_object_get(stats, "memory"), "usage"),
                                     "limit");
-    assert_int_equal(json_integer_value(limit), 524288);
+    assert_int_equal(json_integer_value(limit), 8388608);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(stats, "pids"),
                                                         "current")),
                      1);

@@ -1,0 +1,278 @@
+/* container-life.c — stop, restart, kill, rm, wait, pause, unpause, rename; and the helpers
+ * every container command uses. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/container.h"
+#include "engine/lifecycle.h"
+#include "engine/options.h"
+
+int cli_engine_open(struct engine **ret)
+{
+    struct hk_error err = {0};
+    if (engine_open(engine_opts.root, engine_opts.runroot, ret, &err) < 0)
+        return cli_fail(&err, 125);
+    return 0;
+}
+
+int cli_resolve(const struct engine *e, const char *ref, char **ret_id)
+{
+    struct hk_error err = {0};
+    if (record_resolve(e, ref, ret_id, &err) < 0) {
+        fprintf(stderr, "Error: %s\n", hk_error_msg(&err));
+        return 125;
+    }
+    return 0;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "hako: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nSee 'hako %s --help'.\n", cmd);
+    return 125;
+}
+
+int cli_unknown_flag(const char *cmd, int argc, char **argv)
+{
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    if (optopt > 0 && optopt < 128 && arg[0] == '-' && arg[1] != '-')
+        return cli_usage_error(cmd, "unknown shorthand flag: '%c' in %s", optopt, arg);
+    if (optopt)
+        return cli_usage_error(cmd, "flag needs an argument: %s", arg);
+    return cli_usage_error(cmd, "unknown flag: %s", arg);
+}
+
+/* Parse "-t N"/"--time N" style integer flags. */
+static int parse_int(const char *cmd, const char *flag, const char *s, int *ret)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end)
+        return cli_usage_error(cmd, "invalid argument \"%s\" for \"%s\" flag: not an integer", s,
+                               flag);
+    *ret = (int)v;
+    return 0;
+}
+
+typedef int (*each_fn)(struct engine *e, const char *id, const char *ref, void *ud);
+
+/* Run fn for each container named in argv[optind..]; print the reference on success, as
+ * docker does; an error for one goes on with the rest and makes the exit status 125. */
+static int for_each(int argc, char **argv, const char *cmd, each_fn fn, void *ud, bool print)
+{
+    if (optind >= argc)
+        return cli_usage_error(cmd, "\"hako %s\" requires at least 1 argument.", cmd);
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc)
+        return rc;
+    for (int i = optind; i < argc; i++) {
+        _cleanup_free_ char *id = NULL;
+        if (cli_resolve(e, argv[i], &id)) {
+            rc = 125;
+            continue;
+        }
+        int r = fn(e, id, argv[i], ud);
+        if (r)
+            rc = r;
+        else if (print)
+            printf("%s\n", argv[i]);
+    }
+    engine_free(e);
+    return rc;
+}
+
+static int fail(const struct hk_error *err)
+{
+    fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(err));
+    return 125;
+}
+
+static int do_stop(struct engine *e, const char *id, const char *ref, void *ud)
+{
+    (void)ref;
+    struct hk_error err = {0};
+    return engine_stop(e, id, *(int *)ud, &err) < 0 ? fail(&err) : 0;
+}
+
+static int do_restart(struct engine *e, const char *id, const char *ref, void *ud)
+{
+    int rc = do_stop(e, id, ref, ud);
+    struct hk_error err = {0};
+    if (rc == 0 && engine_start(e, NULL, id, NULL, &err) < 0)
+        return fail(&err);
+    return rc;
+}
+
+static int stop_like(int argc, char **argv, const char *cmd, each_fn fn)
+{
+    static const struct option opts[] = {
+        {"time", required_argument, NULL, 't'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    int timeout = -1, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+t:s:", opts, NULL)) != -1) {
+        if (c == 't') {
+            int r = parse_int(cmd, "-t, --time", optarg, &timeout);
+            if (r)
+                return r;
+        } else if (c == 'h') {
+            printf("Usage: hako %s [-t SECONDS] CONTAINER [CONTAINER...]\n", cmd);
+            return 0;
+        } else if (c != 's') {
+            return cli_unknown_flag(cmd, argc, argv);
+        }
+    }
+    return for_each(argc, argv, cmd, fn, &timeout, true);
+}
+
+int cmd_stop(int argc, char **argv)
+{
+    return stop_like(argc, argv, "stop", do_stop);
+}
+
+int cmd_restart(int argc, char **argv)
+{
+    return stop_like(argc, argv, "restart", do_restart);
+}
+
+static int do_kill(struct engine *e, const char *id, const char *ref, void *ud)
+{
+    (void)ref;
+    struct hk_error err = {0};
+    return engine_kill(e, id, *(int *)ud, &err) < 0 ? fail(&err) : 0;
+}
+
+int cmd_kill(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"signal", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int sig = 9, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+        struct hk_error err = {0};
+        if (c == 's') {
+            if (opt_parse_signal(optarg, &sig, &err) < 0)
+                return cli_usage_error("kill", "%s", hk_error_msg(&err));
+        } else if (c == 'h') {
+            printf("Usage: hako kill [-s SIGNAL] CONTAINER [CONTAINER...]\n");
+            return 0;
+        } else {
+            return cli_unknown_flag("kill", argc, argv);
+        }
+    }
+    return for_each(argc, argv, "kill", do_kill, &sig, true);
+}
+
+static int do_rm(struct engine *e, const char *id, const char *ref, void *ud)
+{
+    (void)ref;
+    struct hk_error err = {0};
+    return engine_remove(e, id, *(bool *)ud, &err) < 0 ? fail(&err) : 0;
+}
+
+int cmd_rm(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'}, {"volumes", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0},
+    };
+    bool force = false;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+fv", opts, NULL)) != -1) {
+        if (c == 'f')
+            force = true;
+        else if (c == 'h') {
+            printf("Usage: hako rm [-f] [-v] CONTAINER [CONTAINER...]\n");
+            return 0;
+        } else if (c != 'v')
+            return cli_unknown_flag("rm", argc, argv);
+    }
+    return for_each(argc, argv, "rm", do_rm, &force, true);
+}
+
+static int do_wait(struct engine *e, const char *id, const char *ref, void *ud)
+{
+    (void)ref;
+    (void)ud;
+    int code = 0;
+    struct hk_error err = {0};
+    if (engine_wait(e, id, &code, &err) < 0)
+        return fail(&err);
+    printf("%d\n", code);
+    fflush(stdout);
+    return 0;
+}
+
+static int no_flags(int argc, char **argv, const char *cmd, const char *usage)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c == 'h') {
+            printf("Usage: hako %s %s\n", cmd, usage);
+            return -1;
+        }
+        return cli_unknown_flag(cmd, argc, argv);
+    }
+    return 0;
+}
+
+int cmd_wait(int argc, char **argv)
+{
+    int r = no_flags(argc, argv, "wait", "CONTAINER [CONTAINER...]");
+    return r ? (r < 0 ? 0 : r) : for_each(argc, argv, "wait", do_wait, NULL, false);
+}
+
+static int do_pause(struct engine *e, const char *id, const char *ref, void *ud)
+{
+    (void)ref;
+    struct hk_error err = {0};
+    return engine_pause(e, id, *(bool *)ud, &err) < 0 ? fail(&err) : 0;
+}
+
+int cmd_pause(int argc, char **argv)
+{
+    bool on = true;
+    int r = no_flags(argc, argv, "pause", "CONTAINER [CONTAINER...]");
+    return r ? (r < 0 ? 0 : r) : for_each(argc, argv, "pause", do_pause, &on, true);
+}
+
+int cmd_unpause(int argc, char **argv)
+{
+    bool on = false;
+    int r = no_flags(argc, argv, "unpause", "CONTAINER [CONTAINER...]");
+    return r ? (r < 0 ? 0 : r) : for_each(argc, argv, "unpause", do_pause, &on, true);
+}
+
+int cmd_rename(int argc, char **argv)
+{
+    int r = no_flags(argc, argv, "rename", "CONTAINER NEW_NAME");
+    if (r)
+        return r < 0 ? 0 : r;
+    if (argc - optind != 2)
+        return cli_usage_error("rename", "\"hako rename\" requires exactly 2 arguments.");
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    _cleanup_free_ char *id = NULL;
+    if (rc == 0)
+        rc = cli_resolve(e, argv[optind], &id);
+    struct hk_error err = {0};
+    if (rc == 0 && engine_rename(e, id, argv[optind + 1], &err) < 0)
+        rc = fail(&err);
+    engine_free(e);
+    return rc;
+}

@@ -1,0 +1,492 @@
+/* container-run.c — `hako run`, `hako create`, `hako start`: docker's flags into Config and
+ * HostConfig, the image pulled when missing, the container created and started with its
+ * monitor, and (unless -d) attached until it exits. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/container.h"
+#include "cli/image-common.h"
+#include "engine/create.h"
+#include "engine/lifecycle.h"
+#include "engine/monitor.h"
+#include "engine/options.h"
+#include "engine/restart.h"
+#include "image/image.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+struct run_flags {
+    bool detach, interactive, tty, rm;
+    const char *name;
+    json_t *config, *host_config;
+    const char *cmd; /* "run" or "create" */
+};
+
+enum {
+    OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_MEMORY_SWAP, OPT_CPUS,
+    OPT_CPUSET, OPT_PIDS, OPT_ULIMIT, OPT_READ_ONLY, OPT_TMPFS, OPT_INIT, OPT_CAP_ADD,
+    OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT, OPT_USERNS, OPT_UIDMAP, OPT_GIDMAP,
+    OPT_NETWORK, OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP,
+};
+
+static const struct option run_options[] = {
+    {"detach", no_argument, NULL, 'd'},         {"interactive", no_argument, NULL, 'i'},
+    {"tty", no_argument, NULL, 't'},            {"rm", no_argument, NULL, OPT_RM},
+    {"name", required_argument, NULL, OPT_NAME}, {"env", required_argument, NULL, 'e'},
+    {"env-file", required_argument, NULL, OPT_ENV_FILE},
+    {"workdir", required_argument, NULL, 'w'},  {"user", required_argument, NULL, 'u'},
+    {"hostname", required_argument, NULL, 'h'},
+    {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+    {"memory", required_argument, NULL, 'm'},
+    {"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP},
+    {"cpus", required_argument, NULL, OPT_CPUS}, {"cpu-shares", required_argument, NULL, 'c'},
+    {"cpuset-cpus", required_argument, NULL, OPT_CPUSET},
+    {"pids-limit", required_argument, NULL, OPT_PIDS},
+    {"ulimit", required_argument, NULL, OPT_ULIMIT}, {"read-only", no_argument, NULL, OPT_READ_ONLY},
+    {"volume", required_argument, NULL, 'v'},   {"tmpfs", required_argument, NULL, OPT_TMPFS},
+    {"init", no_argument, NULL, OPT_INIT},      {"cap-add", required_argument, NULL, OPT_CAP_ADD},
+    {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+    {"privileged", no_argument, NULL, OPT_PRIVILEGED},
+    {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
+    {"userns", required_argument, NULL, OPT_USERNS},
+    {"uidmap", required_argument, NULL, OPT_UIDMAP}, {"gidmap", required_argument, NULL, OPT_GIDMAP},
+    {"network", required_argument, NULL, OPT_NETWORK}, {"net", required_argument, NULL, OPT_NETWORK},
+    {"restart", required_argument, NULL, OPT_RESTART},
+    {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"label", required_argument, NULL, 'l'},    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static void run_usage(const char *cmd)
+{
+    printf("Usage: hako %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+           "%s a new container\n\n"
+           "Options:\n"
+           "  -d, --detach              Run in the background and print the container ID\n"
+           "  -i, --interactive         Keep STDIN open\n"
+           "  -t, --tty                 Allocate a terminal\n"
+           "      --rm                  Remove the container when it exits\n"
+           "      --name NAME           Name the container\n"
+           "  -e, --env K=V             Set environment variables (--env-file FILE)\n"
+           "  -w, --workdir DIR         Working directory inside the container\n"
+           "  -u, --user USER[:GROUP]   User (name or id) from the image's /etc/passwd\n"
+           "  -h, --hostname NAME       Container host name\n"
+           "      --entrypoint CMD      Override the image's entrypoint\n"
+           "  -m, --memory BYTES        Memory limit (16m, 1g); --memory-swap BYTES\n"
+           "      --cpus N              CPUs (1.5); --cpu-shares N; --cpuset-cpus 0-1\n"
+           "      --pids-limit N        Maximum number of processes\n"
+           "      --ulimit NAME=S[:H]   Resource limits (nofile=1024:2048)\n"
+           "      --read-only           Read-only root filesystem; --tmpfs /PATH[:OPTS]\n"
+           "  -v, --volume H:C[:ro]     Bind mount a host path\n"
+           "      --init                Run a tiny init as PID 1 (signals, zombies)\n"
+           "      --cap-add/--cap-drop  Capabilities; --privileged: all of them\n"
+           "      --security-opt OPT    no-new-privileges, seccomp=unconfined|FILE\n"
+           "      --uidmap/--gidmap C:H:N  User namespace mappings (--userns host)\n"
+           "      --network MODE        default (own namespace, loopback), none, host\n"
+           "      --restart POLICY      no, on-failure[:N], always, unless-stopped\n"
+           "      --stop-signal SIG     --stop-timeout N\n"
+           "  -l, --label K=V           Set metadata\n",
+           cmd, strcmp(cmd, "run") == 0 ? "Create and run" : "Create");
+}
+
+static void strv_add(json_t *o, const char *key, const char *v)
+{
+    json_t *a = json_object_get(o, key);
+    if (!a) {
+        a = json_array();
+        json_object_set_new(o, key, a);
+    }
+    json_array_append_new(a, json_string(v));
+}
+
+static int flag_error(struct run_flags *f, const char *flag, const char *value,
+                      const struct hk_error *err)
+{
+    return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: %s", value, flag,
+                           hk_error_msg(err));
+}
+
+/* --cpu-shares, --pids-limit, --stop-timeout: plain integers. */
+static int int_flag(struct run_flags *f, int c, const char *arg)
+{
+    char *end;
+    long long n = strtoll(arg, &end, 10);
+    const char *flag = c == 'c' ? "-c, --cpu-shares" : c == OPT_PIDS ? "--pids-limit"
+                                                                      : "--stop-timeout";
+    if (!*arg || *end)
+        return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: not an integer",
+                               arg, flag);
+    json_object_set_new(c == OPT_STOP_TIMEOUT ? f->config : f->host_config,
+                        c == 'c' ? "CpuShares" : c == OPT_PIDS ? "PidsLimit" : "StopTimeout",
+                        json_integer(n));
+    return 0;
+}
+
+/* Flags whose values need parsing; returns 0 or the exit status. */
+static int value_flag(struct run_flags *f, int c, const char *arg)
+{
+    json_t *cfg = f->config, *hc = f->host_config;
+    struct hk_error err = {0};
+    int64_t v;
+    json_t *j = NULL;
+    switch (c) {
+    case 'm':
+    case OPT_MEMORY_SWAP:
+        if (c == OPT_MEMORY_SWAP && strcmp(arg, "-1") == 0)
+            v = -1;
+        else if (opt_parse_bytes(arg, &v, &err) < 0)
+            return flag_error(f, c == 'm' ? "-m, --memory" : "--memory-swap", arg, &err);
+        json_object_set_new(hc, c == 'm' ? "Memory" : "MemorySwap", json_integer(v));
+        return 0;
+    case OPT_CPUS:
+        if (opt_parse_cpus(arg, &v, &err) < 0)
+            return flag_error(f, "--cpus", arg, &err);
+        json_object_set_new(hc, "NanoCpus", json_integer(v));
+        return 0;
+    case 'c':
+    case OPT_PIDS:
+    case OPT_STOP_TIMEOUT:
+        return int_flag(f, c, arg);
+    case OPT_ULIMIT:
+        if (opt_parse_ulimit(arg, &j, &err) < 0)
+            return flag_error(f, "--ulimit", arg, &err);
+        if (!json_object_get(hc, "Ulimits"))
+            json_object_set_new(hc, "Ulimits", json_array());
+        json_array_append_new(json_object_get(hc, "Ulimits"), j);
+        return 0;
+    case OPT_UIDMAP:
+    case OPT_GIDMAP:
+        if (opt_parse_idmap(arg, &j, &err) < 0)
+            return flag_error(f, c == OPT_UIDMAP ? "--uidmap" : "--gidmap", arg, &err);
+        if (!json_object_get(hc, c == OPT_UIDMAP ? "UidMaps" : "GidMaps"))
+            json_object_set_new(hc, c == OPT_UIDMAP ? "UidMaps" : "GidMaps", json_array());
+        json_array_append_new(json_object_get(hc, c == OPT_UIDMAP ? "UidMaps" : "GidMaps"), j);
+        return 0;
+    case OPT_RESTART:
+        if (restart_parse(arg, &j, &err) < 0)
+            return flag_error(f, "--restart", arg, &err);
+        json_object_set_new(hc, "RestartPolicy", j);
+        return 0;
+    case OPT_STOP_SIGNAL: {
+        int sig;
+        if (opt_parse_signal(arg, &sig, &err) < 0)
+            return flag_error(f, "--stop-signal", arg, &err);
+        json_object_set_new(cfg, "StopSignal", json_string(arg));
+        return 0;
+    }
+    case OPT_TMPFS:
+        if (!json_object_get(hc, "Tmpfs"))
+            json_object_set_new(hc, "Tmpfs", json_object());
+        if (opt_parse_tmpfs(arg, json_object_get(hc, "Tmpfs"), &err) < 0)
+            return flag_error(f, "--tmpfs", arg, &err);
+        return 0;
+    case 'v': {
+        struct volume vol = {0};
+        if (opt_parse_volume(arg, &vol, &err) < 0)
+            return flag_error(f, "-v, --volume", arg, &err);
+        volume_clear(&vol);
+        strv_add(hc, "Binds", arg);
+        return 0;
+    }
+    case OPT_ENV_FILE:
+        if (!json_object_get(cfg, "Env"))
+            json_object_set_new(cfg, "Env", json_array());
+        if (opt_read_env_file(arg, json_object_get(cfg, "Env"), &err) < 0)
+            return cli_usage_error(f->cmd, "%s", hk_error_msg(&err));
+        return 0;
+    }
+    return -1;
+}
+
+static int simple_flag(struct run_flags *f, int c, const char *arg)
+{
+    json_t *cfg = f->config, *hc = f->host_config;
+    switch (c) {
+    case 'd': f->detach = true; break;
+    case 'i': f->interactive = true; break;
+    case 't': f->tty = true; break;
+    case OPT_RM: f->rm = true; break;
+    case OPT_NAME: f->name = arg; break;
+    case 'e':
+        if (strchr(arg, '='))
+            strv_add(cfg, "Env", arg);
+        else if (getenv(arg)) {
+            _cleanup_free_ char *kv = xasprintf("%s=%s", arg, getenv(arg));
+            strv_add(cfg, "Env", kv);
+        }
+        break;
+    case 'w': json_object_set_new(cfg, "WorkingDir", json_string(arg)); break;
+    case 'u': json_object_set_new(cfg, "User", json_string(arg)); break;
+    case 'h': json_object_set_new(cfg, "Hostname", json_string(arg)); break;
+    case OPT_ENTRYPOINT:
+        json_object_set_new(cfg, "Entrypoint", json_pack("[s]", arg));
+        break;
+    case OPT_CPUSET: json_object_set_new(hc, "CpusetCpus", json_string(arg)); break;
+    case OPT_READ_ONLY: json_object_set_new(hc, "ReadonlyRootfs", json_true()); break;
+    case OPT_INIT: json_object_set_new(hc, "Init", json_true()); break;
+    case OPT_CAP_ADD: strv_add(hc, "CapAdd", arg); break;
+    case OPT_CAP_DROP: strv_add(hc, "CapDrop", arg); break;
+    case OPT_PRIVILEGED: json_object_set_new(hc, "Privileged", json_true()); break;
+    case OPT_SECURITY_OPT: strv_add(hc, "SecurityOpt", arg); break;
+    case OPT_USERNS:
+        if (strcmp(arg, "host") != 0 && arg[0])
+            return cli_usage_error(f->cmd, "--userns: '%s': only \"host\" is supported (use "
+                                           "--uidmap/--gidmap for a user namespace)", arg);
+        break;
+    case OPT_NETWORK:
+        if (strcmp(arg, "none") && strcmp(arg, "host") && strcmp(arg, "default") &&
+            strcmp(arg, "bridge"))
+            return cli_usage_error(f->cmd, "network %s not found", arg);
+        json_object_set_new(hc, "NetworkMode", json_string(strcmp(arg, "bridge") == 0 ? "default"
+                                                                                       : arg));
+        break;
+    case 'l': {
+        const char *eq = strchr(arg, '=');
+        _cleanup_free_ char *k = eq ? strndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
+        if (!json_object_get(cfg, "Labels"))
+            json_object_set_new(cfg, "Labels", json_object());
+        json_object_set_new(json_object_get(cfg, "Labels"), k, json_string(eq ? eq + 1 : ""));
+        break;
+    }
+    default:
+        return value_flag(f, c, arg);
+    }
+    return 0;
+}
+
+/* Parse run/create flags; argv[optind] is then the image. Returns 0 or the exit status (-1 for
+ * --help: exit 0). */
+static int parse_run_flags(int argc, char **argv, struct run_flags *f)
+{
+    f->config = json_object();
+    f->host_config = json_pack("{s:s,s:{s:s,s:i}}", "NetworkMode", "default", "RestartPolicy",
+                               "Name", "no", "MaximumRetryCount", 0);
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:c:v:l:", run_options, NULL)) != -1) {
+        if (c == '?')
+            return cli_unknown_flag(f->cmd, argc, argv);
+        if (c == OPT_HELP) {
+            run_usage(f->cmd);
+            return -1;
+        }
+        int r = simple_flag(f, c, optarg);
+        if (r)
+            return r;
+    }
+    if (optind >= argc)
+        return cli_usage_error(f->cmd, "\"hako %s\" requires at least 1 argument.", f->cmd);
+    json_object_set_new(f->config, "Tty", json_boolean(f->tty));
+    json_object_set_new(f->config, "OpenStdin", json_boolean(f->interactive));
+    json_object_set_new(f->config, "StdinOnce", json_boolean(f->interactive && !f->detach));
+    json_object_set_new(f->host_config, "AutoRemove", json_boolean(f->rm));
+    if (argc - optind > 1) {
+        json_t *cmd = json_array();
+        for (int i = optind + 1; i < argc; i++)
+            json_array_append_new(cmd, json_string(argv[i]));
+        json_object_set_new(f->config, "Cmd", cmd);
+    }
+    return 0;
+}
+
+/* Whether the container may hold CAP_SYS_PTRACE (then run from a sealed copy of hako, see
+ * util/selfexe.h: its processes could otherwise reach our binary). */
+static bool may_ptrace(const json_t *hc)
+{
+    if (json_is_true(json_object_get(hc, "Privileged")))
+        return true;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(hc, "CapAdd"), i, v)
+    {
+        const char *s = json_string_value(v);
+        if (s && (strcasecmp(s, "ALL") == 0 || strcasestr(s, "SYS_PTRACE")))
+            return true;
+    }
+    return false;
+}
+
+/* The image in the store, pulled first when missing (progress on stderr, as docker run). */
+static int ensure_image(struct store *s, const char *name, struct image **ret)
+{
+    struct hk_error err = {0};
+    int r = image_lookup(s, name, ret, &err);
+    if (r != -ENOENT)
+        return r < 0 ? cli_fail(&err, 125) : 0;
+    fprintf(stderr, "Unable to find image '%s' locally\n", name);
+    fflush(stdout);
+    int saved = dup(1);
+    dup2(2, 1);
+    char *pull_argv[] = {"pull", (char *)name, NULL};
+    int prev = optind;
+    optind = 0;
+    r = cmd_pull(2, pull_argv);
+    optind = prev;
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    if (r)
+        return 125;
+    hk_error_clear(&err);
+    return image_lookup(s, name, ret, &err) < 0 ? cli_fail(&err, 125) : 0;
+}
+
+/* Create the container of f (image argv[optind]); *ret_id. Returns 0 or the exit status. */
+static int do_create(struct engine *e, struct run_flags *f, const char *image, char **ret_id)
+{
+    struct store *s = NULL;
+    int rc = cli_store_open(&s);
+    if (rc)
+        return rc;
+    struct image *img = NULL;
+    rc = ensure_image(s, image, &img);
+    if (rc) {
+        store_free(s);
+        return rc;
+    }
+    struct create_request req = {.image = image, .img = img, .name = f->name,
+                                 .config = f->config, .host_config = f->host_config};
+    _cleanup_json_ json_t *warnings = json_array();
+    struct hk_error err = {0};
+    int r = engine_create(e, s, &req, ret_id, warnings, &err);
+    image_free(img);
+    store_free(s);
+    size_t i;
+    json_t *w;
+    json_array_foreach(warnings, i, w)
+        fprintf(stderr, "WARNING: %s\n", json_string_value(w));
+    return r < 0 ? cli_fail(&err, 125) : 0;
+}
+
+/* docker's exit status for a start that failed: 127 not found, 126 not executable, else 125. */
+static int start_failure(const struct hk_error *err)
+{
+    return cli_fail(err, err->code == -ENOENT ? 127 : err->code == -EACCES ? 126 : 125);
+}
+
+static int run_or_create(int argc, char **argv, const char *cmd)
+{
+    struct run_flags f = {.cmd = cmd};
+    int rc = parse_run_flags(argc, argv, &f);
+    if (rc == 0 && may_ptrace(f.host_config))
+        cli_protect_binary(); /* may re-exec: nothing was done yet */
+    struct engine *e = NULL;
+    _cleanup_free_ char *id = NULL;
+    if (rc == 0)
+        rc = cli_engine_open(&e);
+    if (rc == 0)
+        rc = do_create(e, &f, argv[optind], &id);
+    if (rc == 0 && strcmp(cmd, "create") == 0) {
+        printf("%s\n", id);
+    } else if (rc == 0) {
+        struct hk_error err = {0};
+        int conn = -1;
+        int r = engine_start(e, NULL, id, f.detach ? NULL : &conn, &err);
+        if (r < 0) {
+            rc = start_failure(&err);
+            if (f.rm)
+                engine_remove(e, id, true, NULL);
+        } else if (f.detach) {
+            printf("%s\n", id);
+        } else {
+            r = cli_attach_relay(e, id, conn, f.tty, f.interactive, &rc);
+            if (r < 0)
+                rc = 125;
+        }
+    }
+    json_decref(f.config);
+    json_decref(f.host_config);
+    engine_free(e);
+    return rc < 0 ? 0 : rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    return run_or_create(argc, argv, "run");
+}
+
+int cmd_create(int argc, char **argv)
+{
+    return run_or_create(argc, argv, "create");
+}
+
+static int start_one(struct engine *e, const char *ref, bool attach, bool with_stdin)
+{
+    _cleanup_free_ char *id = NULL;
+    int rc = cli_resolve(e, ref, &id);
+    if (rc)
+        return rc;
+    struct store *s = NULL;
+    struct hk_error err = {0};
+    store_open(engine_opts.root, &s, NULL); /* only to mount the rootfs again after a reboot */
+    int conn = -1;
+    int r = engine_start(e, s, id, attach ? &conn : NULL, &err);
+    store_free(s);
+    if (r < 0)
+        return start_failure(&err);
+    if (!attach || conn < 0) {
+        printf("%s\n", ref);
+        return 0;
+    }
+    struct record *rec = NULL;
+    bool tty = false;
+    if (record_open(e, id, false, &rec, NULL) == 0)
+        tty = json_is_true(json_object_get(json_object_get(rec->j, "Config"), "Tty"));
+    record_free(rec);
+    int code = 0;
+    r = cli_attach_relay(e, id, conn, tty, with_stdin, &code);
+    return r < 0 ? 125 : code;
+}
+
+int cmd_start(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"attach", no_argument, NULL, 'a'}, {"interactive", no_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'H'},   {NULL, 0, NULL, 0},
+    };
+    bool attach = false, interactive = false;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+ai", opts, NULL)) != -1) {
+        if (c == 'a')
+            attach = true;
+        else if (c == 'i')
+            interactive = attach = true;
+        else if (c == 'H') {
+            printf("Usage: hako start [-a] [-i] CONTAINER [CONTAINER...]\n");
+            return 0;
+        } else
+            return cli_unknown_flag("start", argc, argv);
+    }
+    if (optind >= argc)
+        return cli_usage_error("start", "\"hako start\" requires at least 1 argument.");
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    for (int i = optind; rc == 0 && i < argc; i++)
+        rc = start_one(e, argv[i], attach, interactive);
+    engine_free(e);
+    return rc;
+}
+
+/* Hidden: hako-monitor execs `hako monitor-exit ID STATUS CLIENTS` once the init exited. */
+int cmd_monitor_exit(int argc, char **argv)
+{
+    if (argc != 4)
+        return 125;
+    struct engine *e = NULL;
+    if (engine_open(engine_opts.root, engine_opts.runroot, &e, NULL) < 0)
+        return 125;
+    int clients[64];
+    size_t n = 0;
+    for (char *p = argv[3], *save = NULL, *t; n < 64 && (t = strtok_r(p, ",", &save)); p = NULL)
+        if (strcmp(t, "-") != 0)
+            clients[n++] = atoi(t);
+    int rc = monitor_exit(e, argv[1], atoi(argv[2]), clients, n);
+    engine_free(e);
+    return rc;
+}

@@ -1,0 +1,278 @@
+/* container-stats.c — `hako stats [--no-stream] [--format F] [-a] [CONTAINER...]` and
+ * `hako top CONTAINER` (host PID beside container PID for every process). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/container-table.h"
+#include "cli/container.h"
+#include "engine/lifecycle.h"
+#include "engine/stats.h"
+#include "runtime/control.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+struct target {
+    char *id, *name;
+    int pid;
+    struct stats_sample prev, cur;
+    bool ok;
+};
+
+static int collect_targets(const struct engine *e, char **refs, int n, bool all,
+                           struct target **ret, size_t *ret_n)
+{
+    _cleanup_json_ json_t *recs = NULL;
+    struct hk_error err = {0};
+    if (record_list(e, &recs, &err) < 0)
+        return cli_fail(&err, 125);
+    struct target *t = xcalloc(json_array_size(recs) + 1, sizeof(*t));
+    size_t k = 0;
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        char *id = NULL;
+        if (cli_resolve(e, refs[i], &id)) {
+            rc = 125;
+            continue;
+        }
+        t[k++].id = id;
+    }
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
+        const char *id = json_string_value(json_object_get(rec, "Id"));
+        const char *st = json_string_value(json_object_get(json_object_get(rec, "State"),
+                                                           "Status"));
+        bool listed = false;
+        for (size_t j = 0; j < k; j++)
+            listed |= t[j].id && strcmp(t[j].id, id) == 0;
+        if (n == 0 && (all || engine_status_live(st)))
+            t[k++].id = xstrdup(id);
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(t[j].id, id) == 0 && !t[j].name) {
+                const char *nm = json_string_value(json_object_get(rec, "Name"));
+                t[j].name = xstrdup(nm && nm[0] == '/' ? nm + 1 : nm ? nm : "");
+                t[j].pid = (int)json_integer_value(json_object_get(json_object_get(rec, "State"),
+                                                                   "Pid"));
+            }
+        (void)listed;
+    }
+    *ret = t;
+    *ret_n = k;
+    return rc;
+}
+
+static void sample_all(const struct engine *e, struct target *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        t[i].prev = t[i].cur;
+        t[i].ok = t[i].pid > 0 && stats_sample(e, t[i].id, t[i].pid, &t[i].cur, NULL) == 0;
+    }
+}
+
+static json_t *stats_row(const struct target *t)
+{
+    char cpu[32] = "--", memp[32] = "--", mem[64] = "-- / --", net[64] = "--", blk[64] = "--";
+    char a[32], b[32], pids[32] = "--";
+    if (t->ok) {
+        const struct stats_sample *s = &t->cur;
+        snprintf(cpu, sizeof(cpu), "%.2f%%", stats_cpu_percent(&t->prev, s));
+        snprintf(memp, sizeof(memp), "%.2f%%", stats_mem_percent(s));
+        snprintf(mem, sizeof(mem), "%s / %s", stats_binary_size(s->mem_usage, a, sizeof(a)),
+                 stats_binary_size(s->mem_limit, b, sizeof(b)));
+        snprintf(net, sizeof(net), "%s / %s", stats_decimal_size(s->net_rx, a, sizeof(a)),
+                 stats_decimal_size(s->net_tx, b, sizeof(b)));
+        snprintf(blk, sizeof(blk), "%s / %s", stats_decimal_size(s->blk_read, a, sizeof(a)),
+                 stats_decimal_size(s->blk_write, b, sizeof(b)));
+        snprintf(pids, sizeof(pids), "%llu", (unsigned long long)s->pids);
+    }
+    char id[13];
+    snprintf(id, sizeof(id), "%.12s", t->id);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Container", id, "Name",
+                     t->name ? t->name : "", "CPUPerc", cpu, "MemUsage", mem, "MemPerc", memp,
+                     "NetIO", net, "BlockIO", blk, "PIDs", pids);
+}
+
+static int print_stats(const char *format, const struct target *t, size_t n)
+{
+    _cleanup_json_ json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, stats_row(&t[i]));
+    if (format && strcmp(format, "json") == 0) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r)
+        {
+            _cleanup_free_ char *s = json_dumps(r, JSON_COMPACT);
+            printf("%s\n", s);
+        }
+        return 0;
+    }
+    _cleanup_json_ json_t *header = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", "CONTAINER ID", "Container", "CONTAINER",
+        "Name", "NAME", "CPUPerc", "CPU %", "MemUsage", "MEM USAGE / LIMIT", "MemPerc", "MEM %",
+        "NetIO", "NET I/O", "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
+    const char *fmt = format && strcmp(format, "table") != 0
+                          ? format
+                          : "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t"
+                            "{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
+    return format_print(fmt, rows, header);
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"no-stream", no_argument, NULL, 'n'}, {"format", required_argument, NULL, 'f'},
+        {"all", no_argument, NULL, 'a'},       {"no-trunc", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+    };
+    bool no_stream = false, all = false;
+    const char *format = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+        if (c == 'n')
+            no_stream = true;
+        else if (c == 'f')
+            format = optarg;
+        else if (c == 'a')
+            all = true;
+        else if (c == 'h') {
+            printf("Usage: hako stats [--no-stream] [--format table|json|TEMPLATE] [-a] "
+                   "[CONTAINER...]\n");
+            return 0;
+        } else if (c != 'N')
+            return cli_unknown_flag("stats", argc, argv);
+    }
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    struct target *t = NULL;
+    size_t n = 0;
+    if (rc == 0)
+        rc = collect_targets(e, argv + optind, argc - optind, all, &t, &n);
+    bool tty = isatty(STDOUT_FILENO);
+    sample_all(e, t, n);
+    for (int round = 0; rc == 0; round++) {
+        usleep(no_stream ? 200 * 1000 : 1000 * 1000);
+        sample_all(e, t, n);
+        if (tty && !no_stream)
+            printf("\033[2J\033[H");
+        rc = print_stats(format, t, n);
+        fflush(stdout);
+        if (no_stream)
+            break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].id);
+        free(t[i].name);
+    }
+    free(t);
+    engine_free(e);
+    return rc;
+}
+
+/* One process of the container: its pids on the host and inside, parent inside, user, CPU
+ * time and command line. */
+static json_t *top_row(int pid, const pid_t *pids, size_t n)
+{
+    _cleanup_free_ char *spath = xasprintf("/proc/%d/status", pid);
+    _cleanup_free_ char *status = NULL, *cmd = NULL, *stat = NULL;
+    size_t len = 0;
+    if (read_file(spath, 1 << 16, &status, &len, NULL) < 0)
+        return NULL;
+    long cpid = pid, ppid = 0, uid = 0;
+    char *l;
+    if ((l = strstr(status, "\nNSpid:")))
+        for (char *p = l + 7, *end;; p = end) {
+            long v = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            cpid = v;
+        }
+    if ((l = strstr(status, "\nPPid:")))
+        ppid = strtol(l + 6, NULL, 10);
+    if ((l = strstr(status, "\nUid:")))
+        uid = strtol(l + 5, NULL, 10);
+    long cppid = 0; /* the parent's pid inside, when the parent is in the container */
+    for (size_t i = 0; i < n; i++)
+        if (pids[i] == ppid) {
+            json_t *pr = top_row((int)ppid, NULL, 0);
+            cppid = pr ? (long)json_integer_value(json_object_get(pr, "PID")) : 0;
+            json_decref(pr);
+        }
+    _cleanup_free_ char *cpath = xasprintf("/proc/%d/cmdline", pid);
+    if (read_file(cpath, 1 << 16, &cmd, &len, NULL) == 0)
+        for (size_t i = 0; i + 1 < len; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+    _cleanup_free_ char *tpath = xasprintf("/proc/%d/stat", pid);
+    unsigned long long ticks = 0;
+    if (read_file(tpath, 1 << 16, &stat, &len, NULL) == 0 && strrchr(stat, ')')) {
+        unsigned long long ut = 0, st = 0;
+        sscanf(strrchr(stat, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+               &ut, &st);
+        ticks = ut + st;
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    unsigned long long secs = ticks / (unsigned long long)(hz > 0 ? hz : 100);
+    char time[32];
+    snprintf(time, sizeof(time), "%02llu:%02llu:%02llu", secs / 3600, secs / 60 % 60, secs % 60);
+    return json_pack("{s:i,s:i,s:i,s:i,s:s,s:s}", "HostPID", pid, "PID", (int)cpid, "PPID",
+                     (int)cppid, "UID", (int)uid, "TIME", time, "CMD", cmd ? cmd : "");
+}
+
+int cmd_top(int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c != 'h')
+            return cli_unknown_flag("top", argc, argv);
+        printf("Usage: hako top CONTAINER\n");
+        return 0;
+    }
+    if (argc - optind < 1)
+        return cli_usage_error("top", "\"hako top\" requires at least 1 argument.");
+    struct engine *e = NULL;
+    _cleanup_free_ char *id = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc == 0)
+        rc = cli_resolve(e, argv[optind], &id);
+    pid_t *pids = NULL;
+    size_t n = 0;
+    struct hk_error err = {0};
+    if (rc == 0 && container_pids(&e->rt, id, &pids, &n, &err) < 0) {
+        fprintf(stderr, "Error response from daemon: container %s is not running\n", id);
+        rc = 125;
+    }
+    struct table *t = table_new(6);
+    static const char *const head[] = {"HOST PID", "PID", "PPID", "UID", "TIME", "CMD"};
+    table_add(t, head);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *r = top_row(pids[i], pids, n);
+        if (!r)
+            continue;
+        char cells[4][16];
+        const char *keys[] = {"HostPID", "PID", "PPID", "UID"};
+        for (int k = 0; k < 4; k++)
+            snprintf(cells[k], sizeof(cells[k]), "%lld",
+                     (long long)json_integer_value(json_object_get(r, keys[k])));
+        const char *row[] = {cells[0], cells[1], cells[2], cells[3],
+                             json_string_value(json_object_get(r, "TIME")),
+                             json_string_value(json_object_get(r, "CMD"))};
+        table_add(t, row);
+        json_decref(r);
+    }
+    if (rc == 0)
+        table_print(stdout, t);
+    table_free(t);
+    free(pids);
+    engine_free(e);
+    return rc;
+}

@@ -1,0 +1,484 @@
+/* create.c — a container from an image and flags: record, rootfs, /etc files, config.json. */
+#include "engine/create.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/embedded.h"
+#include "engine/etc.h"
+#include "engine/lifecycle.h"
+#include "engine/names.h"
+#include "engine/options.h"
+#include "engine/specgen.h"
+#include "engine/user.h"
+#include "image/image.h"
+#include "runtime/seccomp.h"
+#include "runtime/state.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/path.h"
+
+#define MIN_MEMORY (6 << 20)
+
+#if defined(__x86_64__)
+#define OCI_ARCH_NAME "amd64"
+#define OCI_SCMP_ARCH "SCMP_ARCH_X86_64"
+#elif defined(__aarch64__)
+#define OCI_ARCH_NAME "arm64"
+#define OCI_SCMP_ARCH "SCMP_ARCH_AARCH64"
+#else
+#define OCI_ARCH_NAME "unknown"
+#define OCI_SCMP_ARCH "unknown"
+#endif
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* env: KEY=VALUE strings; later entries replace earlier ones with the same key. */
+static void env_merge(json_t *env, const json_t *add)
+{
+    size_t i, k;
+    json_t *v, *w;
+    json_array_foreach(add, i, v)
+    {
+        const char *s = json_string_value(v);
+        if (!s)
+            continue;
+        const char *eq = strchr(s, '=');
+        size_t n = eq ? (size_t)(eq - s) : strlen(s);
+        bool replaced = false;
+        json_array_foreach(env, k, w)
+        {
+            const char *t = json_string_value(w);
+            if (t && strncmp(t, s, n) == 0 && (t[n] == '=' || t[n] == '\0')) {
+                json_array_set(env, k, v);
+                replaced = true;
+                break;
+            }
+        }
+        if (!replaced)
+            json_array_append(env, v);
+    }
+}
+
+json_t *create_merge_config(const json_t *image_config, const json_t *flags)
+{
+    json_t *c = json_deep_copy(flags);
+    json_t *env = json_array();
+    env_merge(env, json_object_get(image_config, "Env"));
+    env_merge(env, json_object_get(flags, "Env"));
+    json_object_set_new(c, "Env", env);
+    json_t *ep = json_object_get(flags, "Entrypoint");
+    if (!ep) {
+        json_t *iep = json_object_get(image_config, "Entrypoint");
+        json_object_set_new(c, "Entrypoint", iep ? json_deep_copy(iep) : json_null());
+    } else if (json_array_size(ep) == 0 ||
+               (json_array_size(ep) == 1 && json_string_length(json_array_get(ep, 0)) == 0)) {
+        json_object_set_new(c, "Entrypoint", json_null()); /* --entrypoint "" */
+    }
+    json_t *cmd = json_object_get(flags, "Cmd");
+    if (!json_array_size(cmd)) {
+        json_t *icmd = json_object_get(image_config, "Cmd");
+        json_object_set_new(c, "Cmd", !ep && icmd ? json_deep_copy(icmd) : json_null());
+    }
+    static const char *const inherit[] = {"WorkingDir", "User", "StopSignal"};
+    for (size_t i = 0; i < ELEMENTSOF(inherit); i++)
+        if (!jstr(flags, inherit[i])[0] && jstr(image_config, inherit[i])[0])
+            json_object_set_new(c, inherit[i], json_string(jstr(image_config, inherit[i])));
+    json_t *labels = json_object();
+    json_object_update(labels, json_object_get(image_config, "Labels"));
+    json_object_update(labels, json_object_get(flags, "Labels"));
+    json_object_set_new(c, "Labels", labels);
+    return c;
+}
+
+/* --cpuset-cpus: "0-1,3" with every CPU online here (docker's check; the kernel would only say
+ * ERANGE). */
+static int check_cpuset(const char *set, long ncpu, struct hk_error *err)
+{
+    for (const char *p = set; *p;) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p)
+            return hk_error_set(err, -EINVAL, "Invalid value %s for cpuset cpus", set);
+        if (*end == '-') {
+            p = end + 1;
+            b = strtol(p, &end, 10);
+            if (end == p || b < a)
+                return hk_error_set(err, -EINVAL, "Invalid value %s for cpuset cpus", set);
+        }
+        if (a < 0 || (ncpu > 0 && b >= ncpu))
+            return hk_error_set(err, -EINVAL, "Requested CPUs are not available - requested %s, "
+                                              "available: 0-%ld", set, ncpu - 1);
+        if (*end && *end != ',')
+            return hk_error_set(err, -EINVAL, "Invalid value %s for cpuset cpus", set);
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+static int check_host_config(const json_t *hc, struct hk_error *err)
+{
+    json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
+    json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
+    if (mem > 0 && mem < MIN_MEMORY)
+        return hk_error_set(err, -EINVAL, "Minimum memory limit allowed is 6MB");
+    if (swap > 0 && mem <= 0)
+        return hk_error_set(err, -EINVAL, "You should always set the Memory limit when using "
+                                          "Memoryswap limit, see usage");
+    if (swap > 0 && swap < mem)
+        return hk_error_set(err, -EINVAL, "Minimum memoryswap limit should be larger than "
+                                          "memory limit, see usage");
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    json_int_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
+    if (ncpu > 0 && nano > ncpu * 1000000000LL)
+        return hk_error_set(err, -EINVAL, "Range of CPUs is from 0.01 to %ld.00, as there are "
+                                          "only %ld CPUs available", ncpu, ncpu);
+    int r = check_cpuset(jstr(hc, "CpusetCpus"), ncpu, err);
+    if (r < 0)
+        return r;
+    const char *rp = jstr(json_object_get(hc, "RestartPolicy"), "Name");
+    if (json_is_true(json_object_get(hc, "AutoRemove")) && rp[0] && strcmp(rp, "no") != 0)
+        return hk_error_set(err, -EINVAL, "Conflicting options: --restart and --rm");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(hc, "Binds"), i, v)
+    {
+        struct volume vol = {0};
+        r = opt_parse_volume(json_string_value(v), &vol, err);
+        struct stat st;
+        if (r == 0 && stat(vol.host, &st) < 0)
+            r = hk_error_set(err, -ENOENT, "invalid mount config for type \"bind\": bind source "
+                                           "path does not exist: %s", vol.host);
+        volume_clear(&vol);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static bool have_cap(cap_value_t c)
+{
+    cap_t caps = cap_get_proc();
+    cap_flag_value_t v = CAP_CLEAR;
+    if (caps)
+        cap_get_flag(caps, c, CAP_EFFECTIVE, &v);
+    cap_free(caps);
+    return v == CAP_SET;
+}
+
+/* The seccomp profile text for the spec: NULL for unconfined (or privileged). */
+static int seccomp_for(const json_t *hc, char **ret, struct hk_error *err)
+{
+    *ret = NULL;
+    if (json_is_true(json_object_get(hc, "Privileged")))
+        return 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
+    {
+        const char *s = json_string_value(v);
+        if (!s || (strncmp(s, "seccomp=", 8) != 0 && strncmp(s, "seccomp:", 8) != 0))
+            continue;
+        if (strcmp(s + 8, "unconfined") == 0)
+            return 0;
+        json_t *p = NULL;
+        int r = create_seccomp_from_file(s + 8, &p, err);
+        if (r < 0)
+            return hk_error_prefix(err, r, "--security-opt %s", s);
+        *ret = json_dumps(p, JSON_COMPACT);
+        json_decref(p);
+        return 0;
+    }
+    *ret = xstrdup(seccomp_default_profile_json());
+    return 0;
+}
+
+/* The host id that container id 0 maps to in maps (UidMaps/GidMaps), or -1. */
+static long mapped_root(const json_t *maps)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(maps, i, m) if (json_integer_value(json_object_get(m, "ContainerID")) == 0)
+        return (long)json_integer_value(json_object_get(m, "HostID"));
+    return -1;
+}
+
+/* With a user namespace, the container's root is an unprivileged user on the host, and the
+ * runtime opens bind-mount sources as that user: the /etc files then live in
+ * <runroot>/userns/<id>/ (the runroot made traversable, 0711, for it; the store under --root
+ * stays closed), owned by it, as is the container's root directory. The image's files stay
+ * owned by the host's root: they show as nobody inside (no idmapped rootfs yet). *ret_dir:
+ * where the /etc files go (allocated). */
+static int userns_prepare(const struct engine *e, const json_t *hc, struct record *rec,
+                          char **ret_dir, struct hk_error *err)
+{
+    long uid = mapped_root(json_object_get(hc, "UidMaps"));
+    long gid = mapped_root(json_object_get(hc, "GidMaps"));
+    if (uid < 0 && gid < 0) {
+        *ret_dir = xstrdup(rec->dir);
+        return 0;
+    }
+    _cleanup_free_ char *top = xasprintf("%s/userns", e->runroot);
+    _cleanup_free_ char *dir = xasprintf("%s/%s", top, rec->id);
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rec->dir);
+    if (mkdir_p(dir, 0711) < 0 || chmod(e->runroot, 0711) < 0 || chmod(top, 0711) < 0 ||
+        chmod(dir, 0755) < 0 || lchown(dir, (uid_t)uid, (gid_t)gid) < 0 ||
+        lchown(rootfs, (uid_t)uid, (gid_t)gid) < 0)
+        return hk_error_errno(err, -errno, "--uidmap: prepare '%s'", dir);
+    *ret_dir = TAKE_PTR(dir);
+    return 0;
+}
+
+/* The runtime creates missing mount destinations as the container's root, which, mapped to an
+ * unprivileged host user, may not write into the image's directories: make them now, inside
+ * the rootfs (resolved in it: an image's symlinks stay inside). */
+static int userns_mount_targets(int rootfd, const json_t *spec, struct hk_error *err)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(spec, "mounts"), i, m)
+    {
+        const char *dest = jstr(m, "destination"), *src = jstr(m, "source");
+        struct stat st;
+        bool file = strcmp(jstr(m, "type"), "bind") == 0 && stat(src, &st) == 0 &&
+                    !S_ISDIR(st.st_mode);
+        int fd = -1;
+        int r = file ? touch_in_root(rootfd, dest, 0644, &fd, err)
+                     : mkdir_p_in_root(rootfd, dest, 0755, &fd, err);
+        if (fd >= 0)
+            close(fd);
+        if (r < 0)
+            return hk_error_prefix(err, r, "--uidmap: mount point '%s'", dest);
+    }
+    return 0;
+}
+
+/* Point the record's /etc file paths at dir. */
+static void etc_paths(json_t *j, const char *dir)
+{
+    static const char *const keys[][2] = {
+        {"HostnamePath", "hostname"}, {"HostsPath", "hosts"}, {"ResolvConfPath", "resolv.conf"}};
+    for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, keys[i][1]);
+        json_object_set_new(j, keys[i][0], json_string(p));
+    }
+}
+
+/* The part of create that fills the container's directory: rootfs, user, /etc, config.json. */
+static int make_bundle(const struct engine *e, struct store *s, const struct image *img,
+                       struct record *rec, json_t *warnings, struct hk_error *err)
+{
+    const json_t *cfg = json_object_get(rec->j, "Config");
+    const json_t *hc = json_object_get(rec->j, "HostConfig");
+    _cleanup_free_ char *rootfs = NULL, *init = NULL, *seccomp = NULL;
+    int r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, &rootfs, err);
+    if (r < 0)
+        return r;
+    _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct user_ids user = {0};
+    if (rootfd < 0)
+        return hk_error_errno(err, -errno, "open '%s'", rootfs);
+    _cleanup_free_ char *etc = NULL;
+    r = user_resolve(rootfd, jstr(cfg, "User"), &user, err);
+    if (r == 0)
+        r = userns_prepare(e, hc, rec, &etc, err);
+    if (r == 0)
+        r = etc_write(etc, jstr(cfg, "Hostname"), strcmp(jstr(hc, "NetworkMode"), "host") == 0,
+                      err);
+    if (r == 0 && strcmp(etc, rec->dir) != 0) {
+        etc_paths(rec->j, etc);
+        r = record_save(rec, err);
+    }
+    if (r == 0 && json_is_true(json_object_get(hc, "Init")))
+        r = embedded_init_path(e->root, &init, err);
+    if (r == 0)
+        r = seccomp_for(hc, &seccomp, err);
+    _cleanup_json_ json_t *spec = NULL;
+    if (r == 0) {
+        struct specgen in = {.id = rec->id, .config = cfg, .host_config = hc, .dir = etc,
+                             .user = &user, .init_path = init, .seccomp = seccomp,
+                             .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE)};
+        r = specgen_build(&in, &spec, warnings, err);
+    }
+    user_ids_clear(&user);
+    if (r == 0 && strcmp(etc, rec->dir) != 0)
+        r = userns_mount_targets(rootfd, spec, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2));
+    _cleanup_free_ char *path = xasprintf("%s/config.json", rec->dir);
+    return write_file_replace(path, text, strlen(text), 0600, err);
+}
+
+/* The record's docker-shaped fields. */
+static json_t *new_record(const char *id, const char *name, const struct image *img,
+                          const struct create_request *req, json_t *config, const char *dir)
+{
+    char now[64];
+    json_t *args = specgen_args(config, false);
+    json_t *path = json_incref(json_array_get(args, 0));
+    json_array_remove(args, 0);
+    _cleanup_free_ char *n = xasprintf("/%s", name);
+    _cleanup_free_ char *log = xasprintf("%s/%s-json.log", dir, id);
+    _cleanup_free_ char *hn = xasprintf("%s/hostname", dir);
+    _cleanup_free_ char *hosts = xasprintf("%s/hosts", dir);
+    _cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", dir);
+    json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:O,s:O}", "Id", id,
+                          "Created", rfc3339_now(now, sizeof(now)), "Path",
+                          path ? path : json_string(""), "Args", args, "Image", img->id, "Name",
+                          n, "RestartCount", 0, "Driver", "overlay", "LogPath", log,
+                          "HostnamePath", hn, "HostsPath", hosts, "ResolvConfPath", resolv,
+                          "Config", config, "HostConfig", req->host_config);
+    json_object_set_new(json_object_get(j, "Config"), "Image", json_string(req->image));
+    json_object_set_new(j, "Hako", json_pack("{s:s,s:i,s:b}", "ImageRef", req->image,
+                                             "MonitorPid", 0, "ManualStop", false));
+    record_set_status(j, "created");
+    json_t *st = json_object_get(j, "State");
+    json_object_set_new(st, "Pid", json_integer(0));
+    json_object_set_new(st, "ExitCode", json_integer(0));
+    json_object_set_new(st, "OOMKilled", json_false());
+    json_object_set_new(st, "Error", json_string(""));
+    json_object_set_new(st, "StartedAt", json_string("0001-01-01T00:00:00Z"));
+    json_object_set_new(st, "FinishedAt", json_string("0001-01-01T00:00:00Z"));
+    return j;
+}
+
+/* A generated name not in use (the names lock is taken by record_create: a race with another
+ * create picking the same name is caught there and retried). */
+static char *pick_name(const struct engine *e)
+{
+    for (int i = 0;; i++) {
+        char *n = names_generate(0);
+        char *other = record_find_name(e, n);
+        if (!other || i > 50) {
+            free(other);
+            return n;
+        }
+        free(other);
+        free(n);
+    }
+}
+
+static json_t *flags_config(const struct create_request *req, const char *id)
+{
+    json_t *flags = json_deep_copy(req->config);
+    if (!jstr(flags, "Hostname")[0]) {
+        char host[256] = "";
+        if (strcmp(jstr(req->host_config, "NetworkMode"), "host") == 0)
+            gethostname(host, sizeof(host) - 1);
+        else
+            snprintf(host, sizeof(host), "%.12s", id);
+        json_object_set_new(flags, "Hostname", json_string(host));
+    }
+    return flags;
+}
+
+int engine_create(const struct engine *e, struct store *s, const struct create_request *req,
+                  char **ret_id, json_t *warnings, struct hk_error *err)
+{
+    int r = check_host_config(req->host_config, err);
+    if (r == 0 && req->name)
+        r = names_check(req->name, err);
+    if (r < 0)
+        return r;
+    struct image *owned = NULL;
+    const struct image *img = req->img;
+    if (!img) {
+        r = image_lookup(s, req->image, &owned, err);
+        if (r < 0)
+            return r;
+        img = owned;
+    }
+    char id[NAMES_ID_LEN + 1];
+    r = names_new_id(id, err);
+    _cleanup_free_ char *name = req->name ? xstrdup(req->name[0] == '/' ? req->name + 1 : req->name)
+                                          : pick_name(e);
+    _cleanup_json_ json_t *flags = flags_config(req, id);
+    _cleanup_json_ json_t *config =
+        create_merge_config(json_object_get(img->config, "config"), flags);
+    _cleanup_free_ char *dir = engine_dir(e, id);
+    _cleanup_json_ json_t *j = new_record(id, name, img, req, config, dir);
+    struct record *rec = NULL;
+    if (r == 0)
+        r = record_create(e, j, &rec, err);
+    if (r == 0) {
+        r = make_bundle(e, s, img, rec, warnings, err);
+        if (r < 0) {
+            image_rootfs_unmount(rec->dir, NULL);
+            rm_rf(rec->dir);
+        }
+    }
+    record_free(rec);
+    image_free(owned);
+    if (r < 0)
+        return r;
+    *ret_id = xstrdup(id);
+    return 0;
+}
+
+/* Docker's profile format: "archMap" picks the architectures, and rules carry "includes" /
+ * "excludes" conditions on capabilities, architectures and kernel versions. A rule is kept
+ * when it has no condition on capabilities outside Docker's default set. */
+static bool rule_applies(const json_t *rule)
+{
+    const json_t *inc = json_object_get(rule, "includes");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(inc, "caps"), i, v)
+    {
+        const char *c = json_string_value(v);
+        cap_value_t cv;
+        if (!c || cap_from_name(c, &cv) < 0 || !(specgen_default_caps() & (1ULL << cv)))
+            return false;
+    }
+    json_array_foreach(json_object_get(inc, "arches"), i, v)
+        if (strcmp(json_string_value(v) ?: "", OCI_ARCH_NAME) == 0)
+            return true;
+    return !json_array_size(json_object_get(inc, "arches"));
+}
+
+int create_seccomp_from_file(const char *path, json_t **ret, struct hk_error *err)
+{
+    json_t *p = NULL;
+    int r = json_load_file_text(path, 1 << 20, &p, NULL, err);
+    if (r < 0)
+        return r;
+    json_t *archmap = json_object_get(p, "archMap");
+    if (!archmap) {
+        *ret = p;
+        return 0;
+    }
+    json_t *arches = json_array(), *syscalls = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(archmap, i, v)
+    {
+        if (strcmp(jstr(v, "architecture"), OCI_SCMP_ARCH) != 0)
+            continue;
+        json_array_append(arches, json_object_get(v, "architecture"));
+        json_array_extend(arches, json_object_get(v, "subArchitectures"));
+    }
+    json_array_foreach(json_object_get(p, "syscalls"), i, v)
+    {
+        if (!rule_applies(v))
+            continue;
+        json_t *rule = json_deep_copy(v);
+        json_object_del(rule, "includes");
+        json_object_del(rule, "excludes");
+        json_object_del(rule, "comment");
+        json_array_append_new(syscalls, rule);
+    }
+    json_object_del(p, "archMap");
+    json_object_set_new(p, "architectures", arches);
+    json_object_set_new(p, "syscalls", syscalls);
+    *ret = p;
+    return 0;
+}

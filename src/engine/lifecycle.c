@@ -1,0 +1,311 @@
+/* lifecycle.c — start, stop, kill, rm, wait, pause, rename. */
+#include "engine/lifecycle.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/monitor.h"
+#include "engine/names.h"
+#include "engine/options.h"
+#include "image/image.h"
+#include "runtime/control.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+bool engine_status_live(const char *status)
+{
+    return strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
+           strcmp(status, "restarting") == 0;
+}
+
+static void sleep_ms(long ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000}, NULL);
+}
+
+/* Open and lock the record, repairing it when its monitor died. */
+static int open_fresh(const struct engine *e, const char *id, struct record **ret,
+                      struct hk_error *err)
+{
+    int r = record_open(e, id, true, ret, err);
+    if (r == 0)
+        record_refresh(e, *ret);
+    return r;
+}
+
+/* Mount the root filesystem again when it is gone (a reboot): same upper dir, same changes. */
+static int ensure_rootfs(struct store *s, const struct record *rec, struct hk_error *err)
+{
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rec->dir);
+    _cleanup_free_ char *copy = xasprintf("%s/rootfs.copy", rec->dir);
+    struct statx stx;
+    bool mounted = statx(AT_FDCWD, rootfs, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+                   (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                   (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+    if (!s || mounted || path_exists(copy))
+        return 0;
+    struct image *img = NULL;
+    int r = image_lookup(s, json_string_value(json_object_get(rec->j, "Image")), &img, err);
+    _cleanup_free_ char *mounted_at = NULL;
+    if (r == 0)
+        r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, &mounted_at, err);
+    image_free(img);
+    return r == -EBUSY ? 0 : r;
+}
+
+int engine_start(const struct engine *e, struct store *s, const char *id, int *ret_conn,
+                 struct hk_error *err)
+{
+    if (ret_conn)
+        *ret_conn = -1;
+    struct record *rec = NULL;
+    int r = open_fresh(e, id, &rec, err);
+    if (r < 0)
+        return r;
+    const char *st = record_status(rec->j);
+    bool live = engine_status_live(st);
+    if (!live)
+        r = ensure_rootfs(s, rec, err);
+    record_free(rec);
+    if (live || r < 0)
+        return r;
+    return monitor_start(e, id, ret_conn, NULL, err);
+}
+
+int engine_wait_stopped(const struct engine *e, const char *id, long timeout_ms)
+{
+    for (long waited = 0;; waited += 10) {
+        struct record *rec = NULL;
+        if (record_open(e, id, false, &rec, NULL) < 0)
+            return 0; /* removed (--rm) */
+        bool live = engine_status_live(record_status(rec->j)) && record_monitor_alive(rec->j);
+        record_free(rec);
+        if (!live)
+            return 0;
+        if (timeout_ms >= 0 && waited >= timeout_ms)
+            return -ETIMEDOUT;
+        sleep_ms(10);
+    }
+}
+
+/* Mark a stop by the user (no restart), under the lock; returns whether it was live. */
+static int mark_stopping(const struct engine *e, const char *id, bool *ret_live, bool *ret_paused,
+                         json_t **ret_config, struct hk_error *err)
+{
+    struct record *rec = NULL;
+    int r = open_fresh(e, id, &rec, err);
+    if (r < 0)
+        return r;
+    const char *st = record_status(rec->j);
+    *ret_live = engine_status_live(st);
+    *ret_paused = strcmp(st, "paused") == 0;
+    if (*ret_live) {
+        json_object_set_new(json_object_get(rec->j, "Hako"), "ManualStop", json_true());
+        r = record_save(rec, err);
+    }
+    if (ret_config)
+        *ret_config = json_incref(json_object_get(rec->j, "Config"));
+    record_free(rec);
+    return r;
+}
+
+int engine_stop(const struct engine *e, const char *id, int timeout, struct hk_error *err)
+{
+    bool live, paused;
+    _cleanup_json_ json_t *cfg = NULL;
+    int r = mark_stopping(e, id, &live, &paused, &cfg, err);
+    if (r < 0 || !live)
+        return r;
+    int sig = SIGTERM;
+    const char *ss = json_string_value(json_object_get(cfg, "StopSignal"));
+    if (ss && opt_parse_signal(ss, &sig, NULL) < 0)
+        sig = SIGTERM;
+    if (timeout < 0) {
+        json_t *t = json_object_get(cfg, "StopTimeout");
+        timeout = json_is_integer(t) ? (int)json_integer_value(t) : 10;
+    }
+    if (paused)
+        container_resume(&e->rt, id, NULL);
+    container_kill(&e->rt, id, sig, false, NULL);
+    if (engine_wait_stopped(e, id, timeout * 1000L) == 0)
+        return 0;
+    container_kill(&e->rt, id, SIGKILL, true, NULL);
+    if (engine_wait_stopped(e, id, 30000) < 0)
+        return hk_error_set(err, -ETIMEDOUT, "container %.12s did not stop after SIGKILL", id);
+    return 0;
+}
+
+int engine_kill(const struct engine *e, const char *id, int sig, struct hk_error *err)
+{
+    struct record *rec = NULL;
+    int r = open_fresh(e, id, &rec, err);
+    if (r < 0)
+        return r;
+    const char *st = record_status(rec->j);
+    if (strcmp(st, "running") != 0 && strcmp(st, "paused") != 0) {
+        r = hk_error_set(err, -EINVAL, "Cannot kill container: %.12s: container %s is not "
+                                       "running", id, id);
+    } else {
+        if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+            json_object_set_new(json_object_get(rec->j, "Hako"), "ManualStop", json_true());
+            record_save(rec, NULL);
+        }
+        r = container_kill(&e->rt, id, sig, false, err);
+        if (r < 0)
+            hk_error_prefix(err, r, "Cannot kill container: %.12s", id);
+    }
+    record_free(rec);
+    return r;
+}
+
+/* Wait for the monitor (pid, start-time checked) to end; SIGKILL it after timeout_ms. */
+static void wait_monitor_gone(const struct engine *e, const char *id, long timeout_ms)
+{
+    struct record *rec = NULL;
+    if (record_open(e, id, false, &rec, NULL) < 0)
+        return;
+    json_int_t pid = json_integer_value(json_object_get(json_object_get(rec->j, "Hako"),
+                                                        "MonitorPid"));
+    bool alive = record_monitor_alive(rec->j);
+    record_free(rec);
+    if (!alive || pid <= 0)
+        return;
+    int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (fd < 0)
+        return;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, (int)timeout_ms) == 0) {
+        syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+        poll(&p, 1, 5000);
+    }
+    close(fd);
+}
+
+int engine_remove(const struct engine *e, const char *id, bool force, struct hk_error *err)
+{
+    bool live, paused;
+    struct record *rec = NULL;
+    int r = open_fresh(e, id, &rec, err);
+    if (r < 0)
+        return r;
+    live = engine_status_live(record_status(rec->j));
+    record_free(rec);
+    if (live && !force)
+        return hk_error_set(err, -EBUSY, "You cannot remove a running container %s. Stop the "
+                                         "container before attempting removal or force remove",
+                            id);
+    if (live) {
+        r = mark_stopping(e, id, &live, &paused, NULL, err);
+        if (r < 0)
+            return r;
+        if (paused)
+            container_resume(&e->rt, id, NULL);
+        container_kill(&e->rt, id, SIGKILL, true, NULL);
+    }
+    wait_monitor_gone(e, id, 10000);
+    return engine_remove_dir(e, id, err);
+}
+
+int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err)
+{
+    _cleanup_close_ int lock = -1;
+    int r = record_names_lock(e, &lock, err);
+    if (r < 0)
+        return r;
+    struct hk_error derr = {0};
+    if (container_delete(&e->rt, id, true, &derr) < 0 && derr.code != -ENOENT)
+        return hk_error_prefix(err, derr.code, "remove container %.12s: %s", id,
+                               hk_error_msg(&derr));
+    _cleanup_free_ char *dir = engine_dir(e, id);
+    r = image_rootfs_unmount(dir, err);
+    if (r < 0)
+        return hk_error_prefix(err, r, "remove container %.12s", id);
+    _cleanup_free_ char *userns = xasprintf("%s/userns/%s", e->runroot, id);
+    rm_rf(userns);
+    r = rm_rf(dir);
+    return r < 0 ? hk_error_errno(err, r, "remove '%s'", dir) : 0;
+}
+
+int engine_wait(const struct engine *e, const char *id, int *ret_code, struct hk_error *err)
+{
+    int code = 0;
+    for (;;) {
+        struct record *rec = NULL;
+        if (record_open(e, id, false, &rec, NULL) < 0)
+            break; /* removed after its exit (--rm) */
+        if (!engine_status_live(record_status(rec->j)) || !record_monitor_alive(rec->j)) {
+            record_free(rec);
+            rec = NULL;
+            int r = open_fresh(e, id, &rec, err);
+            if (r < 0)
+                return r;
+            code = (int)json_integer_value(json_object_get(json_object_get(rec->j, "State"),
+                                                           "ExitCode"));
+            record_free(rec);
+            break;
+        }
+        code = (int)json_integer_value(json_object_get(json_object_get(rec->j, "State"),
+                                                       "ExitCode"));
+        record_free(rec);
+        sleep_ms(20);
+    }
+    *ret_code = code;
+    return 0;
+}
+
+int engine_pause(const struct engine *e, const char *id, bool pause, struct hk_error *err)
+{
+    struct record *rec = NULL;
+    int r = open_fresh(e, id, &rec, err);
+    if (r < 0)
+        return r;
+    const char *st = record_status(rec->j);
+    if (pause && strcmp(st, "running") != 0)
+        r = hk_error_set(err, -EINVAL, "Container %s is not running", id);
+    else if (!pause && strcmp(st, "paused") != 0)
+        r = hk_error_set(err, -EINVAL, "Container %s is not paused", id);
+    else
+        r = pause ? container_pause(&e->rt, id, err) : container_resume(&e->rt, id, err);
+    if (r == 0) {
+        record_set_status(rec->j, pause ? "paused" : "running");
+        r = record_save(rec, err);
+    }
+    record_free(rec);
+    return r;
+}
+
+int engine_rename(const struct engine *e, const char *id, const char *name,
+                  struct hk_error *err)
+{
+    int r = names_check(name, err);
+    if (r < 0)
+        return r;
+    const char *n = name[0] == '/' ? name + 1 : name;
+    _cleanup_close_ int lock = -1;
+    r = record_names_lock(e, &lock, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *other = record_find_name(e, n);
+    if (other && strcmp(other, id) != 0)
+        return hk_error_set(err, -EEXIST,
+                            "Error when allocating new name: Conflict. The container name "
+                            "\"/%s\" is already in use by container \"%s\". You have to remove "
+                            "(or rename) that container to be able to reuse that name.",
+                            n, other);
+    struct record *rec = NULL;
+    r = record_open(e, id, true, &rec, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *full = xasprintf("/%s", n);
+    json_object_set_new(rec->j, "Name", json_string(full));
+    r = record_save(rec, err);
+    record_free(rec);
+    return r;
+}

@@ -1,0 +1,45 @@
+/* lifecycle.h — start, stop, kill, rm, wait, pause, rename of engine containers. Each takes a
+ * full ID (record_resolve first). Errors carry docker's words. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "engine/record.h"
+#include "image/store.h"
+#include "util/error.h"
+
+/* Start a created or exited container through a new monitor (monitor_start). A running one
+ * is left alone (0, *ret_conn -1). The root filesystem is mounted again when it is not (after
+ * a reboot), which needs the store s. */
+int engine_start(const struct engine *e, struct store *s, const char *id, int *ret_conn,
+                 struct hk_error *err);
+
+/* Send the stop signal (Config.StopSignal, SIGTERM by default), wait timeout seconds (< 0:
+ * Config.StopTimeout, else 10), then SIGKILL; return once the exit is recorded. The restart
+ * policy does not restart it. A container that is not running is fine. */
+int engine_stop(const struct engine *e, const char *id, int timeout, struct hk_error *err);
+
+/* Send sig to the container's init. -EINVAL "container ... is not running" otherwise. */
+int engine_kill(const struct engine *e, const char *id, int sig, struct hk_error *err);
+
+/* Remove a container: with force a running one is killed first, without it that is -EBUSY. */
+int engine_remove(const struct engine *e, const char *id, bool force, struct hk_error *err);
+
+/* Remove what is left of a stopped container: runtime state, rootfs, its directory. */
+int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err);
+
+/* Block until the container is not running; *ret_code: its exit code. */
+int engine_wait(const struct engine *e, const char *id, int *ret_code, struct hk_error *err);
+
+/* Wait (at most timeout_ms) until the record says the container is not running. */
+int engine_wait_stopped(const struct engine *e, const char *id, long timeout_ms);
+
+/* Freeze or thaw every process of a running container. */
+int engine_pause(const struct engine *e, const char *id, bool pause, struct hk_error *err);
+
+/* Give the container a new name (unique). */
+int engine_rename(const struct engine *e, const char *id, const char *name,
+                  struct hk_error *err);
+
+/* Whether a status is one with a monitor ("running", "paused", "restarting"). */
+bool engine_status_live(const char *status);

@@ -1,0 +1,304 @@
+/* options.c — parsing docker's flag values. */
+#include "engine/options.h"
+
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "util/fs.h"
+#include "util/json.h"
+
+int opt_parse_bytes(const char *s, int64_t *ret, struct hk_error *err)
+{
+    char *end;
+    if (!s[0] || !(isdigit((unsigned char)s[0])))
+        return hk_error_set(err, -EINVAL, "invalid size: '%s'", s);
+    double v = strtod(s, &end);
+    if (*end == ' ')
+        end++;
+    static const char units[] = "kmgtp";
+    double mult = 1;
+    const char *u = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+    if (u) {
+        for (const char *k = units; k <= u; k++)
+            mult *= 1024;
+        end++;
+        if (*end == 'i' || *end == 'I')
+            end++;
+    }
+    if (*end == 'b' || *end == 'B')
+        end++;
+    if (*end || v * mult > (double)INT64_MAX)
+        return hk_error_set(err, -EINVAL, "invalid size: '%s'", s);
+    *ret = (int64_t)(v * mult);
+    return 0;
+}
+
+int opt_parse_cpus(const char *s, int64_t *ret, struct hk_error *err)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!s[0] || *end || v < 0 || v > 1e6 || v != v)
+        return hk_error_set(err, -EINVAL, "failed to parse %s as a rational number", s);
+    *ret = (int64_t)(v * 1e9 + 0.5);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int resource;
+} rlimits[] = {
+    {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+    {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
+    {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},       {"nofile", RLIMIT_NOFILE},
+    {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+    {"as", RLIMIT_AS},
+};
+
+int opt_rlimit_resource(const char *name)
+{
+    for (size_t i = 0; i < ELEMENTSOF(rlimits); i++)
+        if (strcmp(rlimits[i].name, name) == 0)
+            return rlimits[i].resource;
+    return -EINVAL;
+}
+
+static bool parse_limit(const char *s, int64_t *ret)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < -1)
+        return false;
+    *ret = v;
+    return true;
+}
+
+int opt_parse_ulimit(const char *s, json_t **ret, struct hk_error *err)
+{
+    const char *eq = strchr(s, '=');
+    if (!eq)
+        return hk_error_set(err, -EINVAL, "invalid ulimit argument: %s", s);
+    _cleanup_free_ char *name = strndup(s, (size_t)(eq - s));
+    if (opt_rlimit_resource(name) < 0)
+        return hk_error_set(err, -EINVAL, "invalid ulimit type: %s", name);
+    _cleanup_free_ char *vals = xstrdup(eq + 1);
+    char *colon = strchr(vals, ':');
+    if (colon)
+        *colon = '\0';
+    int64_t soft, hard;
+    if (!parse_limit(vals, &soft) || !parse_limit(colon ? colon + 1 : vals, &hard))
+        return hk_error_set(err, -EINVAL, "invalid ulimit argument: %s", s);
+    if (soft != -1 && (hard == -1 ? false : soft > hard))
+        return hk_error_set(err, -EINVAL,
+                            "ulimit soft limit must be less than or equal to hard limit: %lld > "
+                            "%lld",
+                            (long long)soft, (long long)hard);
+    *ret = json_pack("{s:s,s:I,s:I}", "Name", name, "Soft", (json_int_t)soft, "Hard",
+                     (json_int_t)hard);
+    return 0;
+}
+
+void volume_clear(struct volume *v)
+{
+    free(v->host);
+    free(v->ctr);
+    *v = (struct volume){0};
+}
+
+int opt_parse_volume(const char *s, struct volume *ret, struct hk_error *err)
+{
+    _cleanup_free_ char *copy = xstrdup(s);
+    char *parts[4] = {0};
+    size_t n = 0;
+    for (char *p = copy, *save = NULL, *t; n < 4 && (t = strtok_r(p, ":", &save)); p = NULL)
+        parts[n++] = t;
+    if (n < 2 || n > 3 || strchr(s, ':') == s)
+        return hk_error_set(err, -EINVAL, "invalid volume specification: '%s'", s);
+    if (parts[0][0] != '/')
+        return hk_error_set(err, -EINVAL,
+                            "invalid volume specification: '%s': named volumes are not "
+                            "supported, the source must be an absolute host path",
+                            s);
+    if (parts[1][0] != '/')
+        return hk_error_set(err, -EINVAL,
+                            "invalid volume specification: '%s': mount path must be absolute", s);
+    bool ro = false;
+    if (n == 3) {
+        for (char *o = parts[2], *save = NULL, *t; (t = strtok_r(o, ",", &save)); o = NULL) {
+            if (strcmp(t, "ro") == 0)
+                ro = true;
+            else if (strcmp(t, "rw") == 0)
+                ro = false;
+            else if (strcmp(t, "z") && strcmp(t, "Z") && strcmp(t, "rprivate") &&
+                     strcmp(t, "private") && strcmp(t, "rshared") && strcmp(t, "rslave"))
+                return hk_error_set(err, -EINVAL, "invalid mode: %s", t);
+        }
+    }
+    ret->host = xstrdup(parts[0]);
+    ret->ctr = xstrdup(parts[1]);
+    ret->ro = ro;
+    return 0;
+}
+
+int opt_parse_tmpfs(const char *s, json_t *tmpfs, struct hk_error *err)
+{
+    const char *colon = strchr(s, ':');
+    _cleanup_free_ char *path = colon ? strndup(s, (size_t)(colon - s)) : xstrdup(s);
+    if (path[0] != '/')
+        return hk_error_set(err, -EINVAL, "invalid mount path for tmpfs: '%s': must be absolute",
+                            path);
+    json_object_set_new(tmpfs, path, json_string(colon ? colon + 1 : ""));
+    return 0;
+}
+
+static const char *const signames[] = {
+    [SIGHUP] = "HUP",   [SIGINT] = "INT",       [SIGQUIT] = "QUIT", [SIGILL] = "ILL",
+    [SIGTRAP] = "TRAP", [SIGABRT] = "ABRT",     [SIGBUS] = "BUS",   [SIGFPE] = "FPE",
+    [SIGKILL] = "KILL", [SIGUSR1] = "USR1",     [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2",
+    [SIGPIPE] = "PIPE", [SIGALRM] = "ALRM",     [SIGTERM] = "TERM", [SIGSTKFLT] = "STKFLT",
+    [SIGCHLD] = "CHLD", [SIGCONT] = "CONT",     [SIGSTOP] = "STOP", [SIGTSTP] = "TSTP",
+    [SIGTTIN] = "TTIN", [SIGTTOU] = "TTOU",     [SIGURG] = "URG",   [SIGXCPU] = "XCPU",
+    [SIGXFSZ] = "XFSZ", [SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF", [SIGWINCH] = "WINCH",
+    [SIGIO] = "IO",     [SIGPWR] = "PWR",       [SIGSYS] = "SYS",
+};
+
+const char *opt_signal_name(int sig)
+{
+    static char buf[16];
+    if (sig <= 0 || (size_t)sig >= ELEMENTSOF(signames) || !signames[sig])
+        return NULL;
+    snprintf(buf, sizeof(buf), "SIG%s", signames[sig]);
+    return buf;
+}
+
+int opt_parse_signal(const char *s, int *ret, struct hk_error *err)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (s[0] && !*end) {
+        if (n <= 0 || n > SIGRTMAX)
+            return hk_error_set(err, -EINVAL, "invalid signal: %s", s);
+        *ret = (int)n;
+        return 0;
+    }
+    const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+    for (size_t i = 1; i < ELEMENTSOF(signames); i++)
+        if (signames[i] && strcasecmp(signames[i], name) == 0) {
+            *ret = (int)i;
+            return 0;
+        }
+    return hk_error_set(err, -EINVAL, "invalid signal: %s", s);
+}
+
+int opt_read_env_file(const char *path, json_t *env, struct hk_error *err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    int r = read_file(path, 1 << 20, &text, &len, err);
+    if (r < 0)
+        return hk_error_prefix(err, r, "--env-file");
+    for (char *save = NULL, *p = text, *line; (line = strtok_r(p, "\n", &save)); p = NULL) {
+        while (isspace((unsigned char)*line))
+            line++;
+        size_t l = strlen(line);
+        while (l && isspace((unsigned char)line[l - 1]))
+            line[--l] = '\0';
+        if (!*line || *line == '#')
+            continue;
+        if (strchr(line, '=')) {
+            json_array_append_new(env, json_string(line));
+        } else if (getenv(line)) {
+            _cleanup_free_ char *kv = xasprintf("%s=%s", line, getenv(line));
+            json_array_append_new(env, json_string(kv));
+        }
+    }
+    return 0;
+}
+
+int opt_parse_idmap(const char *s, json_t **ret, struct hk_error *err)
+{
+    unsigned long c, h, n;
+    char tail;
+    if (sscanf(s, "%lu:%lu:%lu%c", &c, &h, &n, &tail) != 3 || n == 0 || c > UINT32_MAX ||
+        h > UINT32_MAX || n > UINT32_MAX)
+        return hk_error_set(err, -EINVAL, "invalid id mapping '%s': expected CTR:HOST:SIZE", s);
+    *ret = json_pack("{s:I,s:I,s:I}", "ContainerID", (json_int_t)c, "HostID", (json_int_t)h,
+                     "Size", (json_int_t)n);
+    return 0;
+}
+
+/* "1h30m15s", "10m", "2.5s" as nanoseconds; false when s is not a duration. */
+static bool parse_duration(const char *s, int64_t *ret)
+{
+    double total = 0;
+    const char *p = s;
+    if (!*p)
+        return false;
+    while (*p) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p)
+            return false;
+        double unit;
+        if (strncmp(end, "ms", 2) == 0) {
+            unit = 1e6;
+            end += 2;
+        } else if (*end == 'h' || *end == 'm' || *end == 's') {
+            unit = *end == 'h' ? 3600e9 : *end == 'm' ? 60e9 : 1e9;
+            end++;
+        } else {
+            return false;
+        }
+        total += v * unit;
+        p = end;
+    }
+    *ret = (int64_t)total;
+    return true;
+}
+
+int opt_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct hk_error *err)
+{
+    int64_t d;
+    if (parse_duration(s, &d)) {
+        *ret_ns = now_ns - d;
+        return 0;
+    }
+    char *end;
+    double v = strtod(s, &end);
+    if (s[0] && !*end) {
+        *ret_ns = (int64_t)(v * 1e9);
+        return 0;
+    }
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p) {
+        memset(&tm, 0, sizeof(tm));
+        p = strptime(s, "%Y-%m-%d", &tm);
+    }
+    if (!p)
+        return hk_error_set(err, -EINVAL, "invalid time '%s': expected RFC 3339, a unix time or a "
+                                          "duration like 10m", s);
+    int64_t ns = 0;
+    if (*p == '.') {
+        double frac = strtod(p, &end);
+        ns = (int64_t)(frac * 1e9);
+        p = end;
+    }
+    int64_t t = (int64_t)timegm(&tm);
+    if (*p == '+' || *p == '-') {
+        int hh = 0, mm = 0;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+            return hk_error_set(err, -EINVAL, "invalid time '%s'", s);
+        t += (*p == '+' ? -1 : 1) * (hh * 3600 + mm * 60);
+    } else if (*p && *p != 'Z' && *p != 'z') {
+        return hk_error_set(err, -EINVAL, "invalid time '%s'", s);
+    }
+    *ret_ns = t * 1000000000LL + ns;
+    return 0;
+}

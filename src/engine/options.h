@@ -1,0 +1,48 @@
+/* options.h — the values of docker's run flags, parsed as docker parses them. Pure functions:
+ * each error message names the value and what was expected. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* "16m", "1g", "512k", "1.5GiB", "100" (bytes): binary multiples, as docker's RAMInBytes. */
+int opt_parse_bytes(const char *s, int64_t *ret, struct hk_error *err);
+
+/* "1.5" CPUs as nano-CPUs (1500000000). */
+int opt_parse_cpus(const char *s, int64_t *ret, struct hk_error *err);
+
+/* "nofile=1024[:2048]" (-1 is unlimited) as {"Name": "nofile", "Soft": 1024, "Hard": 2048}. */
+int opt_parse_ulimit(const char *s, json_t **ret, struct hk_error *err);
+/* RLIMIT_* of a docker ulimit name ("nofile"), or -EINVAL. */
+int opt_rlimit_resource(const char *name);
+
+/* "HOST:CTR[:ro|rw]" with an absolute HOST (bind mounts; named volumes are not supported). */
+struct volume {
+    char *host, *ctr;
+    bool ro;
+};
+int opt_parse_volume(const char *s, struct volume *ret, struct hk_error *err);
+void volume_clear(struct volume *v);
+
+/* "/path[:opts]": adds "/path": "opts" to the Tmpfs object. */
+int opt_parse_tmpfs(const char *s, json_t *tmpfs, struct hk_error *err);
+
+/* "SIGTERM", "TERM", "term", "15" → 15. */
+int opt_parse_signal(const char *s, int *ret, struct hk_error *err);
+/* "SIGTERM" for 15 (static), or NULL. */
+const char *opt_signal_name(int sig);
+
+/* KEY=VALUE lines of an --env-file (blank lines and # comments skipped; a bare KEY takes the
+ * value from our environment, or is dropped) appended to env. */
+int opt_read_env_file(const char *path, json_t *env, struct hk_error *err);
+
+/* "CTR:HOST:SIZE" (--uidmap/--gidmap) as {"ContainerID", "HostID", "Size"}. */
+int opt_parse_idmap(const char *s, json_t **ret, struct hk_error *err);
+
+/* logs --since/--until: RFC 3339 ("2024-01-02T03:04:05Z", "2024-01-02"), a unix time
+ * ("1700000000[.5]") or a duration before now ("10m", "1h30m", "45s"). Nanoseconds since the
+ * epoch. */
+int opt_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct hk_error *err);
