@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/options.h"
 #include "util/macro.h"
 
 int rt_parse_signal(const char *s, int *ret)
@@ -42,37 +43,14 @@ int rt_parse_signal(const char *s, int *ret)
     return -EINVAL;
 }
 
-/* Sizes at or above 2^63 are refused: converting such a double to int64_t is undefined (and
- * (double)INT64_MAX rounds up to exactly 2^63, so a "> INT64_MAX" test lets it through). */
+/* docker's RAMInBytes is the engine's opt_parse_bytes; runc also takes "-1" (unlimited). */
 int rt_parse_size(const char *s, int64_t *ret)
 {
     if (strcmp(s, "-1") == 0) {
         *ret = -1;
         return 0;
     }
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0 || !isdigit((unsigned char)s[0]))
-        return -EINVAL;
-    static const char units[] = "kmgtp";
-    double mult = 1;
-    if (*end) {
-        const char *u = strchr(units, tolower((unsigned char)*end));
-        if (!u)
-            return -EINVAL;
-        for (const char *k = units; k <= u; k++)
-            mult *= 1024;
-        end++;
-        if (tolower((unsigned char)*end) == 'i')
-            end++;
-        if (tolower((unsigned char)*end) == 'b')
-            end++;
-    }
-    if (*end || !(v * mult < 0x1p63))
-        return -EINVAL;
-    *ret = (int64_t)(v * mult);
-    return 0;
+    return opt_parse_bytes(s, ret, NULL);
 }
 
 int rt_parse_i64(const char *s, int64_t *ret)
