@@ -101,19 +101,28 @@ static bool is_hex64(const char *s)
     return true;
 }
 
+/* Whether name's first component is a registry (docker's splitDockerDomain): it has a '.', a
+ * ':' or an upper-case letter, or is "localhost", and a '/' follows it. */
+static bool starts_with_domain(const char *name)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash)
+        return false;
+    size_t n = (size_t)(slash - name);
+    if (memchr(name, '.', n) || memchr(name, ':', n) ||
+        (n == 9 && strncmp(name, "localhost", 9) == 0))
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (isupper((unsigned char)name[i]))
+            return true;
+    return false;
+}
+
 /* Split "name" into domain and path the way docker's splitDockerDomain does. */
 static void split_domain(const char *name, char **ret_domain, char **ret_path)
 {
     const char *slash = strchr(name, '/');
-    bool has_domain = false;
-    if (slash) {
-        size_t n = (size_t)(slash - name);
-        has_domain = memchr(name, '.', n) || memchr(name, ':', n) ||
-                     (n == 9 && strncmp(name, "localhost", 9) == 0);
-        for (size_t i = 0; i < n && !has_domain; i++)
-            has_domain = isupper((unsigned char)name[i]);
-    }
-    if (!has_domain) {
+    if (!starts_with_domain(name)) {
         *ret_domain = xstrdup(REF_DEFAULT_DOMAIN);
         *ret_path = slash ? xstrdup(name) : xasprintf("library/%s", name);
         return;
@@ -256,8 +265,9 @@ char *ref_familiar_name(const char *name)
     const char *rest = skip_prefix(name, REF_DEFAULT_DOMAIN "/library/");
     if (rest && !strchr(rest, '/'))
         return xstrdup(rest);
+    /* "docker.io/a.b/c" stays whole: "a.b/c" would name the registry a.b. */
     rest = skip_prefix(name, REF_DEFAULT_DOMAIN "/");
-    return xstrdup(rest ? rest : name);
+    return xstrdup(rest && !starts_with_domain(rest) ? rest : name);
 }
 
 const char *ref_api_host(const struct image_ref *r)
