@@ -183,7 +183,7 @@ struct container_state *state_free(struct container_state *st)
 
 json_t *state_to_oci_json(const struct container_state *st, enum container_status status)
 {
-    json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s?,s:s,s:s}", "ociVersion", OCI_VERSION, "id",
+    json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s?,s:s?,s:s}", "ociVersion", OCI_VERSION, "id",
                           st->id, "status", status_name(status), "pid",
                           (json_int_t)(status == STATUS_STOPPED ? 0 : st->pid), "bundle",
                           st->bundle, "rootfs", st->rootfs, "created", st->created, "owner",
