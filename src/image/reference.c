@@ -201,11 +201,6 @@ int ref_parse(const char *s, struct image_ref *ret, struct hk_error *err)
         return r;
     if (!*name)
         return hk_error_set(err, -EINVAL, "invalid reference format '%.300s': empty name", s);
-    if (strlen(name) > REF_NAME_MAX)
-        return hk_error_set(err, -EINVAL,
-                            "invalid reference format '%.300s': repository name longer than %d "
-                            "characters",
-                            s, REF_NAME_MAX);
     if (is_hex64(name))
         return hk_error_set(err, -EINVAL,
                             "invalid repository name (%s): cannot specify 64-byte hexadecimal "
@@ -213,6 +208,13 @@ int ref_parse(const char *s, struct image_ref *ret, struct hk_error *err)
                             name);
     _cleanup_free_ char *domain = NULL, *path = NULL;
     split_domain(name, &domain, &path);
+    /* As docker, the limit is on the normalized name ("docker.io/library/x"), which is what
+     * ref_string() prints and a later ref_parse() reads. */
+    if (strlen(domain) + 1 + strlen(path) > REF_NAME_MAX)
+        return hk_error_set(err, -EINVAL,
+                            "invalid reference format '%.300s': repository name longer than %d "
+                            "characters",
+                            s, REF_NAME_MAX);
     if (!domain_ok(domain, strlen(domain)))
         return hk_error_set(err, -EINVAL, "invalid reference format '%.300s': bad registry '%s'", s,
                             domain);
