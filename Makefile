@@ -1,6 +1,7 @@
-# A thin front door to meson. `make`, `make test`, `make demo`, `make asan`, `make bench`.
+# A thin front door to meson. `make`, `make test`, `make demo`, `make asan`, `make fuzz`, `make bench`.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 PYTEST = /usr/bin/python3 -m pytest
 HAKO_ROOT ?= /var/lib/hako
 # test-v2: which integration tests run inside the pure cgroup v2 VM (pytest arguments).
@@ -11,7 +12,7 @@ V2_DEFAULT_TESTS = tests/integration/test_cgroups.py tests/integration/test_exec
 V2_TESTS ?= $(or $(wildcard $(V2_DEFAULT_TESTS)),tests/integration/test_cli.py)
 V2_CMD = env HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs -p no:cacheprovider $(V2_TESTS)
 
-.PHONY: all deps build test unit integration asan demo bench format clean test-v2
+.PHONY: all deps build test unit integration asan fuzz demo bench format clean test-v2
 
 all: build
 
@@ -51,6 +52,20 @@ asan: deps $(ASAN_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		HAKO_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) -q -rs tests/integration
 
+# Coverage-guided fuzzing of the parsers (tests/fuzz/README.md): clang, ASan + UBSan, each
+# target for FUZZ_SECONDS; FUZZ_TARGETS picks some. Findings land in $(FUZZ_BUILD)/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+
+$(FUZZ_BUILD)/build.ninja:
+	@scripts/deps.sh --fuzz
+	CC=clang-14 meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dwerror=false >/dev/null
+
+fuzz: $(FUZZ_BUILD)/build.ninja
+	@ninja -C $(FUZZ_BUILD) $(foreach t,$(FUZZ_TARGETS),tests/fuzz/fuzz-$(t)) >/dev/null
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 demo: deps build
 	$(BUILD)/hako --root $(HAKO_ROOT) image build-busybox >/dev/null
 	$(BUILD)/hako --root $(HAKO_ROOT) run -it busybox /bin/sh
@@ -63,4 +78,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/unit/*.c')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

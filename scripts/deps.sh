@@ -9,13 +9,15 @@ TEST="python3 python3-pytest busybox-static containerd skopeo docker-registry ap
 iproute2 procps tmux zstd python3-cryptography podman"
 VM="qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils"
 BENCH="hyperfine crun runc umoci docker.io"
+FUZZ="clang-14 libclang-rt-14-dev"
 
 want="$BUILD $TEST"
 case "${1:-}" in
   --build) want="$BUILD" ;;
   --vm) want="$VM" ;;
+  --fuzz) want="$BUILD $FUZZ" ;;
   --bench) want="$BUILD $TEST $BENCH" ;;
-  --all) want="$BUILD $TEST $VM $BENCH" ;;
+  --all) want="$BUILD $TEST $VM $BENCH $FUZZ" ;;
 esac
 
 missing=""

@@ -1,6 +1,5 @@
 /* runtime-cgroup.c — runc's commands that act on a live container's cgroup: update, pause,
  * resume, ps and events, with runc's flags and output. */
-#include <ctype.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -18,49 +17,6 @@
 #include "util/fs.h"
 #include "util/proc.h"
 #include "util/json.h"
-
-/* A size as runc reads it (docker's RAMInBytes): "1048576", "512k", "1.5g", "64MiB", "-1". */
-static int parse_size(const char *s, int64_t *ret)
-{
-    if (strcmp(s, "-1") == 0) {
-        *ret = -1;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0 || !isdigit((unsigned char)s[0]))
-        return -EINVAL;
-    static const char units[] = "kmgtp";
-    double mult = 1;
-    if (*end) {
-        const char *u = strchr(units, tolower((unsigned char)*end));
-        if (!u)
-            return -EINVAL;
-        for (const char *k = units; k <= u; k++)
-            mult *= 1024;
-        end++;
-        if (tolower((unsigned char)*end) == 'i')
-            end++;
-        if (tolower((unsigned char)*end) == 'b')
-            end++;
-    }
-    if (*end || v * mult > (double)INT64_MAX)
-        return -EINVAL;
-    *ret = (int64_t)(v * mult);
-    return 0;
-}
-
-static int parse_i64(const char *s, int64_t *ret)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end)
-        return -EINVAL;
-    *ret = v;
-    return 0;
-}
 
 /* The update flags: name, JSON section and key, and whether the value is a size. */
 static const struct update_flag {
@@ -93,7 +49,7 @@ static int set_flag(json_t *res, const struct update_flag *f, const char *value)
     if (f->string)
         return json_object_set_new(section, f->key, json_string(value));
     int64_t v;
-    if ((f->size ? parse_size(value, &v) : parse_i64(value, &v)) < 0)
+    if ((f->size ? rt_parse_size(value, &v) : rt_parse_i64(value, &v)) < 0)
         return rt_usage_error("update", "--%s: '%s' is not a %s", f->name, value,
                               f->size ? "size" : "number");
     return json_object_set_new(section, f->key, json_integer(v));

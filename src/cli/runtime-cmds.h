@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "cli/cli.h"
+#include "cli/runtime-values.h"
 #include "runtime/container.h"
 #include "runtime/features.h"
 
@@ -21,8 +22,6 @@ int rt_need_id(int argc, char **argv, int extra, const char *cmd);
 int rt_cmd_exec(int argc, char **argv);
 int rt_cmd_seccomp_default(int argc, char **argv);
 int rt_only_id(int argc, char **argv, const char *cmd, const char *usage);
-/* "TERM", "SIGKILL", "9", "RTMIN+3" → the signal number. */
-int rt_parse_signal(const char *s, int *ret);
 
 /* The cgroup commands (cli/runtime-cgroup.c, cli/runtime-events.c). */
 int rt_cmd_update(int argc, char **argv);

@@ -15,38 +15,6 @@
 #include "util/fs.h"
 #include "util/json.h"
 
-/* A Go duration as runc's --interval takes it ("5s", "250ms", "1m30s", "1.5s") in ms. */
-static int parse_duration_ms(const char *s, long *ret)
-{
-    static const struct {
-        const char *unit;
-        double ms;
-    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}};
-    double total = 0;
-    if (!*s)
-        return -EINVAL;
-    while (*s) {
-        char *end;
-        double v = strtod(s, &end);
-        if (end == s || v < 0)
-            return -EINVAL;
-        size_t best = ELEMENTSOF(units), len = 0;
-        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
-            size_t l = strlen(units[i].unit);
-            if (strncmp(end, units[i].unit, l) == 0 && l > len)
-                best = i, len = l;
-        }
-        if (best == ELEMENTSOF(units))
-            return -EINVAL;
-        total += v * units[best].ms;
-        s = end + len;
-    }
-    if (total < 1 || total > 86400e3)
-        return -ERANGE;
-    *ret = (long)total;
-    return 0;
-}
-
 static void emit(const char *type, const char *id, json_t *data)
 {
     json_t *e = json_pack("{s:s, s:s}", "type", type, "id", id);
@@ -144,7 +112,7 @@ int rt_cmd_events(int argc, char **argv)
         if (c == 's') {
             once = true;
         } else if (c == 'i') {
-            if (parse_duration_ms(optarg, &interval) < 0)
+            if (rt_parse_duration_ms(optarg, &interval) < 0)
                 return rt_usage_error("events", "--interval: '%s' is not a duration like 5s",
                                       optarg);
         } else if (c == 'h') {

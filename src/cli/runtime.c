@@ -1,13 +1,11 @@
 /* runtime.c — the `hako-runtime` front door: runc's command line, so containerd, CRI-O and
  * Podman can drive hako. Flags are accepted with one or two dashes, as runc's parser does. */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <seccomp.h>
 
 #include "cli/cli.h"
@@ -226,36 +224,6 @@ static int cmd_state(int argc, char **argv)
     json_decref(j);
     puts(text);
     return 0;
-}
-
-int rt_parse_signal(const char *s, int *ret)
-{
-    char *end;
-    long n = strtol(s, &end, 10);
-    if (*s && !*end) {
-        if (n <= 0 || n >= NSIG)
-            return -EINVAL;
-        *ret = (int)n;
-        return 0;
-    }
-    if (strncasecmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (int i = 1; i < NSIG; i++) {
-        const char *name = sigabbrev_np(i);
-        if (name && strcasecmp(name, s) == 0) {
-            *ret = i;
-            return 0;
-        }
-    }
-    if (strncasecmp(s, "RTMIN+", 6) == 0 || strncasecmp(s, "RTMAX-", 6) == 0) {
-        long k = strtol(s + 6, &end, 10);
-        int sig = toupper(s[3]) == 'I' ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
-        if (!*end && k >= 0 && sig >= SIGRTMIN && sig <= SIGRTMAX) {
-            *ret = sig;
-            return 0;
-        }
-    }
-    return -EINVAL;
 }
 
 static int cmd_kill(int argc, char **argv)

@@ -13,6 +13,17 @@
 #include "util/fs.h"
 #include "util/json.h"
 
+/* v as an int64_t when it is one: converting a double that is NaN, infinite or outside
+ * [-2^63, 2^63) is undefined, and (double)INT64_MAX rounds up to 2^63, so a
+ * "> INT64_MAX" test lets 2^63 itself through. */
+static bool double_to_i64(double v, int64_t *ret)
+{
+    if (!(v >= -0x1p63 && v < 0x1p63))
+        return false;
+    *ret = (int64_t)v;
+    return true;
+}
+
 int opt_parse_bytes(const char *s, int64_t *ret, struct hk_error *err)
 {
     char *end;
@@ -33,9 +44,8 @@ int opt_parse_bytes(const char *s, int64_t *ret, struct hk_error *err)
     }
     if (*end == 'b' || *end == 'B')
         end++;
-    if (*end || v * mult > (double)INT64_MAX)
+    if (*end || !double_to_i64(v * mult, ret))
         return hk_error_set(err, -EINVAL, "invalid size: '%s'", s);
-    *ret = (int64_t)(v * mult);
     return 0;
 }
 
@@ -153,7 +163,9 @@ int opt_parse_tmpfs(const char *s, json_t *tmpfs, struct hk_error *err)
     if (path[0] != '/')
         return hk_error_set(err, -EINVAL, "invalid mount path for tmpfs: '%s': must be absolute",
                             path);
-    json_object_set_new(tmpfs, path, json_string(colon ? colon + 1 : ""));
+    /* jansson refuses keys and strings that are not UTF-8: the mount would vanish unseen. */
+    if (json_object_set_new(tmpfs, path, json_string(colon ? colon + 1 : "")) < 0)
+        return hk_error_set(err, -EINVAL, "invalid tmpfs '%s': not UTF-8", s);
     return 0;
 }
 
@@ -233,7 +245,7 @@ int opt_parse_idmap(const char *s, json_t **ret, struct hk_error *err)
     return 0;
 }
 
-/* "1h30m15s", "10m", "2.5s" as nanoseconds; false when s is not a duration. */
+/* "1h30m15s", "10m", "2.5s" as nanoseconds; false when s is not a duration or does not fit. */
 static bool parse_duration(const char *s, int64_t *ret)
 {
     double total = 0;
@@ -258,21 +270,23 @@ static bool parse_duration(const char *s, int64_t *ret)
         total += v * unit;
         p = end;
     }
-    *ret = (int64_t)total;
-    return true;
+    return double_to_i64(total, ret);
 }
 
 int opt_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct hk_error *err)
 {
-    int64_t d;
+    int64_t d, ns;
     if (parse_duration(s, &d)) {
-        *ret_ns = now_ns - d;
+        if (__builtin_sub_overflow(now_ns, d, &ns))
+            return hk_error_set(err, -ERANGE, "invalid time '%s': out of range", s);
+        *ret_ns = ns;
         return 0;
     }
     char *end;
     double v = strtod(s, &end);
     if (s[0] && !*end) {
-        *ret_ns = (int64_t)(v * 1e9);
+        if (!double_to_i64(v * 1e9, ret_ns))
+            return hk_error_set(err, -ERANGE, "invalid time '%s': out of range", s);
         return 0;
     }
     struct tm tm = {0};
@@ -284,9 +298,11 @@ int opt_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct hk_err
     if (!p)
         return hk_error_set(err, -EINVAL, "invalid time '%s': expected RFC 3339, a unix time or a "
                                           "duration like 10m", s);
-    int64_t ns = 0;
+    ns = 0;
     if (*p == '.') {
         double frac = strtod(p, &end);
+        if (!(frac >= 0 && frac < 1))
+            return hk_error_set(err, -EINVAL, "invalid time '%s'", s);
         ns = (int64_t)(frac * 1e9);
         p = end;
     }
@@ -299,6 +315,8 @@ int opt_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct hk_err
     } else if (*p && *p != 'Z' && *p != 'z') {
         return hk_error_set(err, -EINVAL, "invalid time '%s'", s);
     }
-    *ret_ns = t * 1000000000LL + ns;
+    if (__builtin_mul_overflow(t, 1000000000LL, &t) || __builtin_add_overflow(t, ns, &ns))
+        return hk_error_set(err, -ERANGE, "invalid time '%s': out of range", s);
+    *ret_ns = ns;
     return 0;
 }

@@ -101,19 +101,28 @@ static bool is_hex64(const char *s)
     return true;
 }
 
+/* Whether name's first component is a registry (docker's splitDockerDomain): it has a '.', a
+ * ':' or an upper-case letter, or is "localhost", and a '/' follows it. */
+static bool starts_with_domain(const char *name)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash)
+        return false;
+    size_t n = (size_t)(slash - name);
+    if (memchr(name, '.', n) || memchr(name, ':', n) ||
+        (n == 9 && strncmp(name, "localhost", 9) == 0))
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (isupper((unsigned char)name[i]))
+            return true;
+    return false;
+}
+
 /* Split "name" into domain and path the way docker's splitDockerDomain does. */
 static void split_domain(const char *name, char **ret_domain, char **ret_path)
 {
     const char *slash = strchr(name, '/');
-    bool has_domain = false;
-    if (slash) {
-        size_t n = (size_t)(slash - name);
-        has_domain = memchr(name, '.', n) || memchr(name, ':', n) ||
-                     (n == 9 && strncmp(name, "localhost", 9) == 0);
-        for (size_t i = 0; i < n && !has_domain; i++)
-            has_domain = isupper((unsigned char)name[i]);
-    }
-    if (!has_domain) {
+    if (!starts_with_domain(name)) {
         *ret_domain = xstrdup(REF_DEFAULT_DOMAIN);
         *ret_path = slash ? xstrdup(name) : xasprintf("library/%s", name);
         return;
@@ -192,11 +201,6 @@ int ref_parse(const char *s, struct image_ref *ret, struct hk_error *err)
         return r;
     if (!*name)
         return hk_error_set(err, -EINVAL, "invalid reference format '%.300s': empty name", s);
-    if (strlen(name) > REF_NAME_MAX)
-        return hk_error_set(err, -EINVAL,
-                            "invalid reference format '%.300s': repository name longer than %d "
-                            "characters",
-                            s, REF_NAME_MAX);
     if (is_hex64(name))
         return hk_error_set(err, -EINVAL,
                             "invalid repository name (%s): cannot specify 64-byte hexadecimal "
@@ -204,6 +208,13 @@ int ref_parse(const char *s, struct image_ref *ret, struct hk_error *err)
                             name);
     _cleanup_free_ char *domain = NULL, *path = NULL;
     split_domain(name, &domain, &path);
+    /* As docker, the limit is on the normalized name ("docker.io/library/x"), which is what
+     * ref_string() prints and a later ref_parse() reads. */
+    if (strlen(domain) + 1 + strlen(path) > REF_NAME_MAX)
+        return hk_error_set(err, -EINVAL,
+                            "invalid reference format '%.300s': repository name longer than %d "
+                            "characters",
+                            s, REF_NAME_MAX);
     if (!domain_ok(domain, strlen(domain)))
         return hk_error_set(err, -EINVAL, "invalid reference format '%.300s': bad registry '%s'", s,
                             domain);
@@ -256,8 +267,9 @@ char *ref_familiar_name(const char *name)
     const char *rest = skip_prefix(name, REF_DEFAULT_DOMAIN "/library/");
     if (rest && !strchr(rest, '/'))
         return xstrdup(rest);
+    /* "docker.io/a.b/c" stays whole: "a.b/c" would name the registry a.b. */
     rest = skip_prefix(name, REF_DEFAULT_DOMAIN "/");
-    return xstrdup(rest ? rest : name);
+    return xstrdup(rest && !starts_with_domain(rest) ? rest : name);
 }
 
 const char *ref_api_host(const struct image_ref *r)

@@ -83,29 +83,44 @@ static char *str_field(const json_t *j, const char *key)
     return s ? xstrdup(s) : NULL;
 }
 
-int state_load(int dirfd, struct container_state **ret, struct hk_error *err)
+/* An integer field of state.json in [0, max]; absent reads as 0. */
+static int int_field(const json_t *j, const char *key, json_int_t max, json_int_t *ret,
+                     struct hk_error *err)
 {
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    int r = read_file_at(dirfd, "state.json", 1 << 20, &text, &len, err);
-    if (r == -ENOENT)
-        return hk_error_set(err, -ENODATA, "its state is incomplete (left by a create that "
-                                           "was interrupted)");
-    if (r < 0)
-        return r;
+    json_t *v = json_object_get(j, key);
+    *ret = 0;
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
+        return hk_error_set(err, -EINVAL, "state.json: %s: expected an integer in [0, %lld]", key,
+                            (long long)max);
+    *ret = json_integer_value(v);
+    return 0;
+}
+
+int state_parse(const char *text, size_t len, struct container_state **ret, struct hk_error *err)
+{
     json_error_t jerr;
     _cleanup_json_ json_t *j = json_loadb(text, len, 0, &jerr);
-    if (!j || !json_is_object(j))
+    if (!j)
         return hk_error_set(err, -EINVAL, "state.json:%d: %s", jerr.line, jerr.text);
+    if (!json_is_object(j))
+        return hk_error_set(err, -EINVAL, "state.json: expected a JSON object");
+    json_t *h = json_object_get(j, "hako");
+    json_int_t pid, start;
+    int r = int_field(j, "pid", INT32_MAX, &pid, err);
+    if (r == 0)
+        r = int_field(h, "pid_start", INT64_MAX, &start, err);
+    if (r < 0)
+        return r;
     struct container_state *st = xcalloc(1, sizeof(*st));
     st->id = str_field(j, "id");
-    st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+    st->pid = (pid_t)pid;
     st->bundle = str_field(j, "bundle");
     st->rootfs = str_field(j, "rootfs");
     st->created = str_field(j, "created");
     st->owner = str_field(j, "owner");
-    json_t *h = json_object_get(j, "hako");
-    st->pid_start = (unsigned long long)json_integer_value(json_object_get(h, "pid_start"));
+    st->pid_start = (unsigned long long)start;
     st->systemd_cgroup = json_is_true(json_object_get(h, "systemd_cgroup"));
     st->annotations = json_incref(json_object_get(j, "annotations"));
     st->cgroup = json_incref(json_object_get(h, "cgroup"));
@@ -113,8 +128,26 @@ int state_load(int dirfd, struct container_state **ret, struct hk_error *err)
         state_free(st);
         return hk_error_set(err, -EINVAL, "state.json: missing id or bundle");
     }
+    r = state_check_id(st->id, err);
+    if (r < 0) {
+        state_free(st);
+        return hk_error_prefix(err, r, "state.json");
+    }
     *ret = st;
     return 0;
+}
+
+int state_load(int dirfd, struct container_state **ret, struct hk_error *err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    int r = read_file_at(dirfd, "state.json", STATE_MAX_BYTES, &text, &len, err);
+    if (r == -ENOENT)
+        return hk_error_set(err, -ENODATA, "its state is incomplete (left by a create that "
+                                           "was interrupted)");
+    if (r < 0)
+        return r;
+    return state_parse(text, len, ret, err);
 }
 
 int state_save(int dirfd, const struct container_state *st, struct hk_error *err)
@@ -150,7 +183,7 @@ struct container_state *state_free(struct container_state *st)
 
 json_t *state_to_oci_json(const struct container_state *st, enum container_status status)
 {
-    json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s?,s:s,s:s}", "ociVersion", OCI_VERSION, "id",
+    json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s?,s:s?,s:s}", "ociVersion", OCI_VERSION, "id",
                           st->id, "status", status_name(status), "pid",
                           (json_int_t)(status == STATUS_STOPPED ? 0 : st->pid), "bundle",
                           st->bundle, "rootfs", st->rootfs, "created", st->created, "owner",

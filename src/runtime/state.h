@@ -19,6 +19,7 @@
 #include "util/error.h"
 
 #define STATE_ROOT_DEFAULT "/run/hako-runtime"
+#define STATE_MAX_BYTES (1u << 20)
 
 enum container_status {
     STATUS_CREATING,
@@ -56,6 +57,11 @@ int state_dir_open(int rootfd, const char *id, int *ret_fd, struct hk_error *err
 
 /* Read and write state.json in an open state dir (atomic write). */
 int state_load(int dirfd, struct container_state **ret, struct hk_error *err);
+/* Parse state.json's text (what state_load reads; at most STATE_MAX_BYTES). The file is the
+ * runtime's own, in a root-only directory, but is read as untrusted all the same: pid must be
+ * in [0, INT32_MAX] (a wrapped or negative pid could name another process), and id must be a
+ * valid container id. */
+int state_parse(const char *text, size_t len, struct container_state **ret, struct hk_error *err);
 int state_save(int dirfd, const struct container_state *st, struct hk_error *err);
 struct container_state *state_free(struct container_state *st);
 

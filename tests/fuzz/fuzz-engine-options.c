@@ -1,0 +1,67 @@
+/* fuzz-engine-options.c — the values of hako's docker-style flags (engine/options.c):
+ * --memory and --shm-size sizes, --cpus, --ulimit, -v, --tmpfs, --stop-signal and kill -s,
+ * --uidmap/--gidmap, and logs --since/--until. Input: the value, given to each parser. */
+#include <signal.h>
+#include <sys/resource.h>
+
+#include "engine/options.h"
+#include "fuzz.h"
+
+/* An arbitrary "now" for durations before now: 2023-11-14T22:13:20Z. */
+#define NOW_NS (1700000000LL * 1000000000LL)
+
+static void check_ulimit(const char *s)
+{
+    json_t *u = NULL;
+    if (opt_parse_ulimit(s, &u, NULL) < 0)
+        return;
+    const char *name = json_string_value(json_object_get(u, "Name"));
+    json_int_t soft = json_integer_value(json_object_get(u, "Soft"));
+    json_int_t hard = json_integer_value(json_object_get(u, "Hard"));
+    FUZZ_CHECK(name && opt_rlimit_resource(name) >= 0);
+    FUZZ_CHECK(soft >= -1 && hard >= -1 && (soft == -1 || hard == -1 || soft <= hard));
+    json_decref(u);
+}
+
+static void check_signal(const char *s)
+{
+    int sig = 0;
+    if (opt_parse_signal(s, &sig, NULL) < 0)
+        return;
+    FUZZ_CHECK(sig > 0 && sig <= SIGRTMAX);
+    const char *name = opt_signal_name(sig);
+    int again = 0;
+    FUZZ_CHECK(!name || (opt_parse_signal(name, &again, NULL) == 0 && again == sig));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = fuzz_str(data, size);
+    struct hk_error err = {0};
+    int64_t v = 0;
+    if (opt_parse_bytes(s, &v, &err) == 0)
+        FUZZ_CHECK(v >= 0);
+    else
+        FUZZ_CHECK(err.code < 0 && err.msg[0]);
+    if (opt_parse_cpus(s, &v, NULL) == 0)
+        FUZZ_CHECK(v >= 0 && v <= 1000000LL * 1000000000LL);
+    check_ulimit(s);
+    struct volume vol = {0};
+    if (opt_parse_volume(s, &vol, NULL) == 0) {
+        FUZZ_CHECK(vol.host[0] == '/' && vol.ctr[0] == '/');
+        volume_clear(&vol);
+    }
+    json_t *tmpfs = json_object();
+    if (opt_parse_tmpfs(s, tmpfs, NULL) == 0)
+        FUZZ_CHECK(json_object_size(tmpfs) == 1);
+    json_decref(tmpfs);
+    check_signal(s);
+    json_t *map = NULL;
+    if (opt_parse_idmap(s, &map, NULL) == 0) {
+        FUZZ_CHECK(json_integer_value(json_object_get(map, "Size")) > 0);
+        json_decref(map);
+    }
+    (void)opt_parse_time(s, NOW_NS, &v, NULL);
+    free(s);
+    return 0;
+}
