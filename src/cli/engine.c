@@ -1,5 +1,7 @@
 /* engine.c — the `hako` front door: global options, then one command. */
 #include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,23 @@ static void usage(FILE *f)
     fprintf(f, "  %-10s %s\n", "runtime", "The OCI runtime (same as hako-runtime)");
 }
 
+/* run, create and exec keep what they are given in JSON records, which hold only UTF-8: refuse
+ * anything else here rather than lose it later. */
+static int check_utf8(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        json_t *s = json_string(argv[i]);
+        if (!s) {
+            cli_error("%s: argument %d is not valid UTF-8 (hako keeps container settings as "
+                      "JSON, which cannot hold it)",
+                      argv[0], i);
+            return 125;
+        }
+        json_decref(s);
+    }
+    return 0;
+}
+
 int engine_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -113,7 +132,10 @@ int engine_main(int argc, char **argv)
             int sub_argc = argc - optind;
             char **sub_argv = argv + optind;
             optind = 0; /* reset getopt for the command's own parser */
-            return commands[i].run(sub_argc, sub_argv);
+            bool stored = strcmp(name, "run") == 0 || strcmp(name, "create") == 0 ||
+                          strcmp(name, "exec") == 0;
+            int rc = stored ? check_utf8(sub_argc, sub_argv) : 0;
+            return rc ? rc : commands[i].run(sub_argc, sub_argv);
         }
     cli_error("'%s' is not a hako command. See 'hako --help'", name);
     return 125;

@@ -78,3 +78,13 @@ def test_ambiguous_prefix_and_stopped_container_errors(engine):
     assert_fails(engine("exec", ids[0], "true"), 125, "is not running")
     assert_fails(engine("kill", ids[0]), 125, "is not running")
     assert_fails(engine("pause", ids[0]), 125, "is not running")
+
+
+def test_arguments_that_are_not_utf8(engine):
+    # "\udcff" is how Python spells the byte 0xff of a command line (surrogateescape)
+    for args in (["run", "--rm", "-e", "A=\udcff", "busybox", "true"],
+                 ["run", "--rm", "busybox", "echo", "caf\udce9"],
+                 ["create", "-w", "/\udcff", "busybox"]):
+        assert_fails(engine(*args), 125, "is not valid UTF-8")
+    assert engine.ok("ps", "-aq").stdout == ""
+    assert engine.ok("run", "--rm", "busybox", "echo", "café").stdout == "café\n"
