@@ -19,7 +19,10 @@ done
 T=$(mktemp -d /var/tmp/hako-bench.XXXXXX)
 REG_PID=
 cleanup() {
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+  if [ -n "$REG_PID" ]; then
+    kill "$REG_PID" 2>/dev/null || true
+    wait "$REG_PID" 2>/dev/null || true # 143: the TERM we sent
+  fi
   rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
