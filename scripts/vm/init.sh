@@ -100,6 +100,16 @@ stage1() {
     mkdir -p $r$share $r/run/hako-vm-init
     mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none hakovm $r$share ||
         fail "mount the host's run directory (virtio-9p tag hakovm)"
+    # A tree under the host's /tmp or /run (run.sh shares it): overlaid at its own path.
+    if [ -s $r$share/workdir ]; then
+        w=$(cat $r$share/workdir)
+        o=$r/run/hako-vm-work
+        mkdir -p $o/lower $o/upper $o/work "$r$w"
+        mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose hakowork $o/lower ||
+            fail "mount the host's $w (virtio-9p tag hakowork)"
+        mount -t overlay -o lowerdir=$o/lower,upperdir=$o/upper,workdir=$o/work overlay "$r$w" ||
+            fail "mount the overlay on $w"
+    fi
     : >$r$share/result.tmp
     cp /bin/busybox /init $r/run/hako-vm-init/
     umount /proc

@@ -7,7 +7,7 @@
 #
 # The guest's root filesystem is the host's own / (virtio-9p, read-only) under a tmpfs overlay,
 # so COMMAND sees the same files, binaries and paths as on the host, and nothing it writes
-# reaches the host; /tmp and /run are fresh tmpfs. Flow: scripts/vm/initramfs.sh builds (or
+# reaches the host; /tmp and /run are fresh tmpfs (a tree under them is shared on its own). Flow: scripts/vm/initramfs.sh builds (or
 # reuses) a small initramfs whose /init is scripts/vm/init.sh (mounts, pure-v2 checks, COMMAND,
 # poweroff). COMMAND's output is shown live from the serial console; its status and timings
 # come back through a second, writable 9p share (a temp directory under the cache dir).
@@ -104,9 +104,15 @@ fi
 vmlinuz=/boot/vmlinuz-$kver
 [ -r "$vmlinuz" ] || die "$vmlinuz is missing (set V2_KERNEL to an installed Debian kernel version)"
 
+# The guest mounts its own /tmp and /run: a tree there (a CI checkout, say) is shared on its
+# own and overlaid at the same path.
+workdir=""
 case "$PWD/" in
-    /tmp/*|/run/*|/dev/*|/proc/*|/sys/*)
-        die "the guest mounts its own /tmp, /run, /dev, /proc and /sys, so it cannot see $PWD" ;;
+    /dev/*|/proc/*|/sys/*)
+        die "the guest mounts its own /dev, /proc and /sys, so it cannot see $PWD" ;;
+    /tmp/*|/run/*)
+        case "$PWD" in *,*) die "qemu cannot share a path with a comma: $PWD" ;; esac
+        workdir=$PWD ;;
 esac
 
 mkdir -p "$cache"
@@ -161,6 +167,10 @@ qemu=(qemu-system-x86_64 -name hako-v2 -nodefaults -no-user-config -display none
       -append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet"
       -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
       -virtfs "local,path=$rundir,mount_tag=hakovm,security_model=none,multidevs=remap")
+if [ -n "$workdir" ]; then
+    printf '%s\n' "$workdir" >"$rundir/workdir"
+    qemu+=(-virtfs "local,path=$workdir,mount_tag=hakowork,security_model=passthrough,readonly=on,multidevs=remap")
+fi
 if [ "$accel" = kvm ]; then
     qemu+=(-accel kvm -cpu host)
 else
