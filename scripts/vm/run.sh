@@ -7,9 +7,9 @@
 #
 # The guest's root filesystem is the host's own / (virtio-9p, read-only) under a tmpfs overlay,
 # so COMMAND sees the same files, binaries and paths as on the host, and nothing it writes
-# reaches the host; /tmp and /run are fresh tmpfs (a tree under them is shared on its own). Flow: scripts/vm/initramfs.sh builds (or
-# reuses) a small initramfs whose /init is scripts/vm/init.sh (mounts, pure-v2 checks, COMMAND,
-# poweroff). COMMAND's output is shown live from the serial console; its status and timings
+# reaches the host; /tmp and /run are fresh tmpfs (a tree under them is shared on its own).
+# Flow: scripts/vm/initramfs.sh builds (or reuses) a small initramfs whose /init is
+# scripts/vm/init.sh (mounts, pure-v2 checks, COMMAND, poweroff). COMMAND's output is shown live from the serial console; its status and timings
 # come back through a second, writable 9p share (a temp directory under the cache dir).
 #
 #   --if-usable  for `make test`: if /dev/kvm cannot be opened read-write, print
