@@ -9,8 +9,9 @@
 # so COMMAND sees the same files, binaries and paths as on the host, and nothing it writes
 # reaches the host; /tmp and /run are fresh tmpfs (a tree under them is shared on its own).
 # Flow: scripts/vm/initramfs.sh builds (or reuses) a small initramfs whose /init is
-# scripts/vm/init.sh (mounts, pure-v2 checks, COMMAND, poweroff). COMMAND's output is shown live from the serial console; its status and timings
-# come back through a second, writable 9p share (a temp directory under the cache dir).
+# scripts/vm/init.sh (mounts, pure-v2 checks, COMMAND, poweroff). COMMAND's output is shown
+# live from the serial console; its status and timings come back through a second, writable
+# 9p share (a temp directory under the cache dir).
 #
 #   --if-usable  for `make test`: if /dev/kvm cannot be opened read-write, print
 #                "NAME: skipped: /dev/kvm not usable" and exit 0 without booting anything
