@@ -10,6 +10,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -113,6 +114,8 @@ static const struct {
  * on an agent that cannot have the fd yet. runc refuses "write" for the same reason. */
 static const char *const notify_forbidden[] = {"write", "sendmsg"};
 
+#define ARCHES_MAX 16
+
 /* The state of one seccomp_prepare() walk. */
 struct build {
     const struct parse_ctx *ctx;
@@ -121,7 +124,34 @@ struct build {
     unsigned int flags;
     bool notify;
     char notify_jpath[JPATH_MAX]; /* the first rule that uses SCMP_ACT_NOTIFY */
+    /* the filter's architectures and, for each, the highest syscall number the profile names */
+    uint32_t arches[ARCHES_MAX];
+    int max_nr[ARCHES_MAX];
+    size_t n_arches;
 };
+
+static void note_arch(struct build *b, uint32_t token)
+{
+    for (size_t i = 0; i < b->n_arches; i++)
+        if (b->arches[i] == token)
+            return;
+    if (b->n_arches < ARCHES_MAX) {
+        b->arches[b->n_arches] = token;
+        b->max_nr[b->n_arches++] = -1;
+    }
+}
+
+/* Every name a profile mentions counts, whatever its action (and even when it matches the
+ * default): it is a syscall the profile's author knew about. */
+static void note_names(struct build *b, char *const *names)
+{
+    for (size_t i = 0; names[i]; i++)
+        for (size_t a = 0; a < b->n_arches; a++) {
+            int nr = seccomp_syscall_resolve_name_arch(b->arches[a], names[i]);
+            if (nr > b->max_nr[a])
+                b->max_nr[a] = nr;
+        }
+}
 
 static long sys_seccomp(unsigned int op, unsigned int flags, void *args)
 {
@@ -185,6 +215,8 @@ static int add_arch(struct build *b, const char *name, const char *jp, struct hk
             log_debug("seccomp: %s has another byte order than this host, skipped", name);
         else if (r < 0 && r != -EEXIST)
             return parse_error(b->ctx, err, jp, "cannot add %s: %s", name, strerror(-r));
+        else
+            note_arch(b, token);
         return 0;
     }
     return parse_error(b->ctx, err, jp, "unknown architecture '%s'", name);
@@ -370,6 +402,8 @@ static int add_entry(struct build *b, const json_t *entry, const char *jp, struc
         r = parse_args(b->ctx, entry, jp, conds, &n_conds, err);
     if (r >= 0 && action == SCMP_ACT_NOTIFY)
         r = check_notify(b, names, jp, err);
+    if (r >= 0)
+        note_names(b, names);
     if (r >= 0 && action == b->default_action)
         log_debug("seccomp: %s has the default action, skipped", jp);
     else if (r >= 0)
@@ -424,6 +458,86 @@ static int export_bpf(scmp_filter_ctx f, struct seccomp_program *p, struct hk_er
     return 0;
 }
 
+/* A syscall newer than the profile gets ENOSYS, not the default action, as runc does: a
+ * program then falls back to the older call (glibc's faccessat2 → faccessat, clone3 → clone)
+ * instead of failing with EPERM on a kernel newer than the profile. Prepended to the program:
+ *
+ *         ld  [arch]
+ *   L_i:  jeq #arch_i, 0, L_i+1      for each architecture of the filter
+ *         ld  [nr]
+ *         jset #X32_BIT, PROG, 0     (x86_64 only: an x32 call is the profile's business)
+ *         jgt #max_i, ENOSYS, PROG
+ *   ENOSYS: ret ERRNO(ENOSYS)
+ *   PROG: ld #0; ldx #0              the program starts from the state the kernel gives it
+ *         <libseccomp's program>
+ */
+#define X32_SYSCALL_BIT 0x40000000u
+
+/* The kernel reports x32 calls as x86_64 ones (with X32_SYSCALL_BIT): x32 gets no block. */
+static bool in_stub(const struct build *b, size_t a)
+{
+    return b->max_nr[a] >= 0 && b->arches[a] != SCMP_ARCH_X32;
+}
+
+static int prepend_enosys(const struct build *b, struct seccomp_program *p,
+                          struct hk_error *err)
+{
+    uint32_t def = b->default_action;
+    if (def == SCMP_ACT_ALLOW || def == SCMP_ACT_LOG || def == SCMP_ACT_ERRNO(ENOSYS))
+        return 0; /* nothing unknown is refused, or it is refused with ENOSYS already */
+    struct sock_filter stub[1 + 4 * ARCHES_MAX + 3];
+    size_t n = 0, block[ARCHES_MAX];
+    stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                             offsetof(struct seccomp_data, arch));
+    /* lay the blocks out first, then fill in the forward jumps */
+    size_t len = 1;
+    for (size_t a = 0; a < b->n_arches; a++) {
+        if (!in_stub(b, a))
+            continue;
+        block[a] = len;
+        len += b->arches[a] == SCMP_ARCH_X86_64 ? 4 : 3;
+    }
+    size_t enosys = len, prog = len + 1;
+    for (size_t a = 0; a < b->n_arches; a++) {
+        if (!in_stub(b, a))
+            continue;
+        bool x86_64 = b->arches[a] == SCMP_ARCH_X86_64;
+        size_t next = block[a] + (x86_64 ? 4 : 3);
+        size_t at = n;
+        stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b->arches[a], 0,
+                                                 (uint8_t)(next == enosys ? prog - at - 1
+                                                                          : next - at - 1));
+        stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                                 offsetof(struct seccomp_data, nr));
+        if (x86_64) {
+            at = n;
+            stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT,
+                                                     (uint8_t)(prog - at - 1), 0);
+        }
+        at = n;
+        stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K,
+                                                 (uint32_t)b->max_nr[a],
+                                                 (uint8_t)(enosys - at - 1),
+                                                 (uint8_t)(prog - at - 1));
+    }
+    if (n == 1)
+        return 0; /* no architecture with a known syscall: nothing to compare with */
+    stub[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+    stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_IMM, 0);
+    stub[n++] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_IMM, 0);
+    if (n + p->n_insns > BPF_MAXINSNS)
+        return hk_error_set(err, -E2BIG,
+                            "%s: the filter has %zu instructions, the kernel takes at most %d",
+                            JP_SECCOMP, n + p->n_insns, BPF_MAXINSNS);
+    struct sock_filter *all = xcalloc(n + p->n_insns, sizeof(*all));
+    memcpy(all, stub, n * sizeof(*all));
+    memcpy(all + n, p->insns, p->n_insns * sizeof(*all));
+    free(p->insns);
+    p->insns = all;
+    p->n_insns = (unsigned short)(n + p->n_insns);
+    return 0;
+}
+
 static int parse_listener(struct build *b, const json_t *obj, struct seccomp_program *p,
                           struct hk_error *err)
 {
@@ -474,7 +588,8 @@ static int build_filter(struct build *b, const json_t *obj, struct seccomp_progr
     if (r < 0)
         return hk_error_errno(err, r, "%s: this kernel refuses seccomp flags 0x%x", JP_SECCOMP,
                               p->flags);
-    return export_bpf(b->filter, p, err);
+    r = export_bpf(b->filter, p, err);
+    return r < 0 ? r : prepend_enosys(b, p, err);
 }
 
 int seccomp_prepare(const json_t *seccomp, const struct parse_ctx *ctx,
@@ -487,6 +602,7 @@ int seccomp_prepare(const json_t *seccomp, const struct parse_ctx *ctx,
     if (!json_is_object(seccomp))
         return parse_error(ctx, err, JP_SECCOMP, "expected an object");
     struct build b = {.ctx = ctx};
+    note_arch(&b, seccomp_arch_native());
     int r = parse_action(ctx, seccomp, JP_SECCOMP, "defaultAction", "defaultErrnoRet",
                          &b.default_action, err);
     if (r < 0)
@@ -562,7 +678,7 @@ struct cache_header {
     char magic[8];
     uint32_t text_len, flags, n_insns, reserved;
 };
-#define CACHE_MAGIC "HKSCMP1"
+#define CACHE_MAGIC "HKSCMP2" /* 2: with the ENOSYS stub */
 
 /* The profile as compared: compact, keys sorted, plus what else shapes the program (the
  * libseccomp version and the kernel API level it detected). */

@@ -238,7 +238,7 @@ def test_seccomp_cache_is_checked(engine):
     cache = engine.runroot / "runtime" / ".seccomp-cache"
     [f] = list(cache.iterdir())
     good = f.read_bytes()
-    assert good.startswith(b"HKSCMP1\0") and b"SCMP_ACT_ERRNO" in good
+    assert good.startswith(b"HKSCMP2\0") and b"SCMP_ACT_ERRNO" in good
     f.write_bytes(good[:64] + b"X" + good[65:])  # a profile text that no longer matches
     assert mode() == "2"
     assert f.read_bytes() == good

@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import select
+import shutil
 import socket
 import struct
 import threading
@@ -172,3 +173,20 @@ def test_notify_hands_the_listener_to_the_agent(tmp_path, busybox_rootfs, no_new
     assert msg["fds"] == ["seccompFd"] and msg["metadata"] == "hello"
     assert msg["state"]["id"] == "n1" and msg["pid"] == msg["state"]["pid"] > 0
     runtime(tmp_path, "delete", "-f", "n1")
+
+
+def test_syscalls_newer_than_the_profile_get_enosys(tmp_path, busybox_rootfs, probe):
+    """As runc: a syscall the profile does not know (a number above every one it names) fails
+    with ENOSYS, so programs fall back to an older call; a known one keeps the profile's errno."""
+    shutil.copy(probe, busybox_rootfs / "probe")
+    docker = json.loads(run([RUNTIME.parent / "hako", "runtime", "seccomp-default"],
+                            check=True).stdout)
+    # 1023: above every x86_64 syscall; 246 kexec_load: named (CAP_SYS_BOOT only), refused;
+    # 180 nfsservctl: below the profile's highest, never named: the default action
+    script = "for n in 1023 246 180 39; do echo $n $(/probe syscall $n); done"
+    bundle = make_bundle(tmp_path, busybox_rootfs, ["sh", "-c", script], docker)
+    p = runtime(tmp_path, "run", "--bundle", bundle, "d1")
+    runtime(tmp_path, "delete", "-f", "d1")
+    assert p.returncode == 0, p.stderr
+    res = dict(l.split() for l in p.stdout.splitlines())
+    assert res == {"1023": "ENOSYS", "246": "EPERM", "180": "EPERM", "39": "ok"}, res
