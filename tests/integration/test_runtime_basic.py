@@ -47,7 +47,6 @@ def test_user_namespace_maps_root_to_unprivileged_uid(rt, bundle):
     bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["type"] != "cgroup"]
     os.chown(bundle.rootfs, 100000, 100000)
     bundle.set_args("sleep", "30")
-    rt.create("userns", bundle).check_returncode() if False else None
     p = rt.create("userns", bundle)
     assert p.returncode == 0, p.stderr
     pid = rt.state("userns")["pid"]
@@ -56,7 +55,15 @@ def test_user_namespace_maps_root_to_unprivileged_uid(rt, bundle):
     assert uid_line.split()[1:] == ["100000"] * 4     # seen from the host: unprivileged
     uid_map = open(f"/proc/{pid}/uid_map").read().split()
     assert uid_map == ["0", "100000", "65536"]
+    # the init joined its cgroup itself, from inside the new user namespace: every hierarchy
+    cgroups = open(f"/proc/{pid}/cgroup").read().splitlines()
+    assert cgroups and all(l.endswith(":/hako/userns") for l in cgroups), cgroups
     rt.ok("start", "userns")
+    # and so does a process exec'd into it
+    p = rt("exec", "userns", "cat", "/proc/self/cgroup")
+    assert p.returncode == 0, p.stderr
+    inside = p.stdout.splitlines()
+    assert len(inside) == len(cgroups) and all(l.endswith(":/") for l in inside), inside
     rt.ok("kill", "userns", "KILL")
 
 
