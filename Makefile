@@ -60,7 +60,7 @@ FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)
 $(FUZZ_BUILD)/build.ninja:
 	@scripts/deps.sh --fuzz
 	CC=clang-14 meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dwerror=false >/dev/null
+		-Db_lundef=false >/dev/null
 
 fuzz: $(FUZZ_BUILD)/build.ninja
 	@ninja -C $(FUZZ_BUILD) $(foreach t,$(FUZZ_TARGETS),tests/fuzz/fuzz-$(t)) >/dev/null

@@ -156,7 +156,7 @@ static void test_remove_holders(void **state)
     json_decref(r);
     /* without users it goes */
     store_set_holders(s, NULL, NULL);
-    assert_int_equal(image_remove(s, ABC + 7, false, &res, &err), 0);
+    assert_int_equal(image_remove(s, &ABC[7], false, &res, &err), 0);
     assert_string_equal(res.deleted, ABC);
     image_removal_clear(&res);
 }
