@@ -13,36 +13,6 @@
 #include "engine/options.h"
 #include "util/macro.h"
 
-int rt_parse_signal(const char *s, int *ret)
-{
-    char *end;
-    long n = strtol(s, &end, 10);
-    if (*s && !*end) {
-        if (n <= 0 || n >= NSIG)
-            return -EINVAL;
-        *ret = (int)n;
-        return 0;
-    }
-    if (strncasecmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (int i = 1; i < NSIG; i++) {
-        const char *name = sigabbrev_np(i);
-        if (name && strcasecmp(name, s) == 0) {
-            *ret = i;
-            return 0;
-        }
-    }
-    if (strncasecmp(s, "RTMIN+", 6) == 0 || strncasecmp(s, "RTMAX-", 6) == 0) {
-        /* k is bounded before any arithmetic: "RTMIN+2147483647" must not overflow an int. */
-        long k = strtol(s + 6, &end, 10);
-        if (end == s + 6 || *end || k < 0 || k > SIGRTMAX - SIGRTMIN)
-            return -EINVAL;
-        *ret = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
-        return 0;
-    }
-    return -EINVAL;
-}
-
 /* docker's RAMInBytes is the engine's opt_parse_bytes; runc also takes "-1" (unlimited). */
 int rt_parse_size(const char *s, int64_t *ret)
 {

@@ -3,8 +3,6 @@
 
 #include <stdint.h>
 
-/* "TERM", "SIGKILL", "9", "RTMIN+3" → the signal number; -EINVAL otherwise. */
-int rt_parse_signal(const char *s, int *ret);
 /* A size as runc reads it (docker's RAMInBytes): "1048576", "512k", "1.5g", "64MiB", "-1". */
 int rt_parse_size(const char *s, int64_t *ret);
 /* A whole decimal int64. */

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/runtime-cmds.h"
 #include "oci/spec.h"
+#include "engine/options.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 #include "util/fs.h"
@@ -246,7 +247,7 @@ static int cmd_kill(int argc, char **argv)
     if (r)
         return r;
     int sig = SIGTERM;
-    if (argc - optind > 1 && rt_parse_signal(argv[optind + 1], &sig) < 0)
+    if (argc - optind > 1 && opt_parse_signal(argv[optind + 1], &sig, NULL) < 0)
         return rt_usage_error("kill", "'%s' is not a signal", argv[optind + 1]);
     struct hk_error err = {0};
     if (container_kill(&rt_opts, argv[optind], sig, all, &err) < 0)

@@ -205,6 +205,21 @@ int opt_parse_signal(const char *s, int *ret, struct hk_error *err)
             *ret = (int)i;
             return 0;
         }
+    /* the real-time ones: RTMIN, RTMIN+n, RTMAX-n, RTMAX */
+    if (strncasecmp(name, "RTMIN", 5) == 0 || strncasecmp(name, "RTMAX", 5) == 0) {
+        bool min = toupper((unsigned char)name[3]) == 'I';
+        long k = 0;
+        if (name[5]) {
+            /* k is bounded before any arithmetic: "RTMIN+2147483647" must not overflow */
+            if (name[5] != (min ? '+' : '-') || !isdigit((unsigned char)name[6]))
+                return hk_error_set(err, -EINVAL, "invalid signal: %s", s);
+            k = strtol(name + 6, &end, 10);
+            if (*end || k > SIGRTMAX - SIGRTMIN)
+                return hk_error_set(err, -EINVAL, "invalid signal: %s", s);
+        }
+        *ret = min ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
+        return 0;
+    }
     return hk_error_set(err, -EINVAL, "invalid signal: %s", s);
 }
 

@@ -30,7 +30,7 @@ void volume_clear(struct volume *v);
 /* "/path[:opts]": adds "/path": "opts" to the Tmpfs object. */
 int opt_parse_tmpfs(const char *s, json_t *tmpfs, struct hk_error *err);
 
-/* "SIGTERM", "TERM", "term", "15" → 15. */
+/* "SIGTERM", "TERM", "term", "15" → 15; "RTMIN+3", "SIGRTMAX-1" too. */
 int opt_parse_signal(const char *s, int *ret, struct hk_error *err);
 /* "SIGTERM" for 15 (static), or NULL. */
 const char *opt_signal_name(int sig);

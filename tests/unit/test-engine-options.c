@@ -114,6 +114,16 @@ static void test_signal(void **state)
     assert_int_equal(opt_parse_signal("10", &s, NULL), 0);
     assert_int_equal(s, 10);
     assert_int_equal(opt_parse_signal("SIGNOPE", &s, NULL), -EINVAL);
+    assert_int_equal(opt_parse_signal("RTMIN+3", &s, NULL), 0);
+    assert_int_equal(s, SIGRTMIN + 3);
+    assert_int_equal(opt_parse_signal("SIGRTMAX", &s, NULL), 0);
+    assert_int_equal(s, SIGRTMAX);
+    assert_int_equal(opt_parse_signal("rtmax-2", &s, NULL), 0);
+    assert_int_equal(s, SIGRTMAX - 2);
+    assert_int_equal(opt_parse_signal("RTMIN+2147483647", &s, NULL), -EINVAL);
+    assert_int_equal(opt_parse_signal("RTMIN-1", &s, NULL), -EINVAL);
+    assert_int_equal(opt_parse_signal("RTMAX+1", &s, NULL), -EINVAL);
+    assert_int_equal(opt_parse_signal("RTMIN+", &s, NULL), -EINVAL);
     assert_int_equal(opt_parse_signal("0", &s, NULL), -EINVAL);
     assert_string_equal(opt_signal_name(SIGUSR1), "SIGUSR1");
     assert_null(opt_signal_name(0));
