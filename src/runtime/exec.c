@@ -122,6 +122,10 @@ _noreturn_ static void exec_child(struct exec_ctx *x)
     if (cgroup_entry_self(&x->cg_entry, &err) < 0)
         child_fail(fd, &err);
     cgroup_entry_close(&x->cg_entry);
+    /* The helper shares our end of the socket: let its SYNC_CHILD_PID come first. */
+    struct sync_msg m;
+    if (sync_expect(fd, SYNC_GO, &m, NULL, &err) < 0)
+        _exit(1);
     /* The cgroup namespace last, once we are in the container's cgroup: a clone into a
      * cgroup outside the cloner's cgroup namespace is refused (ENOENT), so the helper stayed
      * in ours, and joining before the move would root our view at the wrong cgroup. */
@@ -202,6 +206,8 @@ static int exec_spawn(struct exec_ctx *x, struct hk_error *err)
     if (r < 0)
         return r;
     x->pid = m.code;
+    if (sync_send(x->sync[0], SYNC_GO, 0, NULL, -1) < 0)
+        return hk_error_set(err, -EPIPE, "the new process exited during setup");
     for (;;) {
         int fd = -1;
         r = sync_recv(x->sync[0], &m, &fd);

@@ -11,7 +11,7 @@
 #include "util/error.h"
 
 enum sync_type {
-    SYNC_GO = 1,          /* parent → child: id maps written: go on */
+    SYNC_GO = 1,          /* parent → child: go on (create: id maps written; exec: pid known) */
     SYNC_HOOKS,           /* child → parent: run prestart + createRuntime hooks now */
     SYNC_HOOKS_DONE,      /* parent → child */
     SYNC_CONSOLE,         /* child → parent: pty master attached */
