@@ -1,13 +1,18 @@
 /* registry-blobs.c — parallel blob downloads into the store (curl multi, one thread). Each blob
  * streams into a blob_writer that hashes and counts it; only a blob whose digest and size
- * match is published. */
+ * match is published. A transfer that breaks (connection reset, cut short, timed out) or that
+ * the registry answers with 429 or 5xx starts again from the beginning after a short pause,
+ * up to MAX_ATTEMPTS in all, as docker retries its downloads; a wrong digest is final. */
 #include <curl/curl.h>
 #include <string.h>
+#include <time.h>
 
 #include "image/registry-internal.h"
 #include "util/fs.h"
 
 #define MAX_PARALLEL 4
+#define MAX_ATTEMPTS 4
+#define RETRY_FIRST_MS 250 /* then doubled: 250, 500, 1000 ms */
 
 struct job {
     const struct blob_req *req;
@@ -19,7 +24,16 @@ struct job {
     struct http_xfer *x;
     struct hk_error err; /* the sink's (writer's) error */
     bool reauthed;
+    int attempts;  /* started so far */
+    long retry_at; /* CLOCK_MONOTONIC ms when a retry is due; 0: none */
 };
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int sink(void *ud, const void *data, size_t len)
 {
@@ -41,6 +55,8 @@ static void job_reset(struct job *j)
 
 static int job_start(struct registry *r, CURLM *m, struct job *j, struct hk_error *err)
 {
+    j->attempts++;
+    j->retry_at = 0;
     int e =
         blob_writer_new(j->store, j->req->digest, j->req->size, (uint64_t)j->req->size, &j->w, err);
     if (e < 0)
@@ -58,22 +74,45 @@ static int job_start(struct registry *r, CURLM *m, struct job *j, struct hk_erro
     return 0;
 }
 
-/* A transfer ended with code: publish the blob, retry once after a 401, or fail. Returns 1
- * when the job was restarted. */
+/* Whether another attempt is allowed, and then when: RETRY_FIRST_MS, doubled each time. */
+static bool schedule_retry(struct job *j)
+{
+    if (j->attempts >= MAX_ATTEMPTS)
+        return false;
+    job_reset(j);
+    j->retry_at = now_ms() + ((long)RETRY_FIRST_MS << (j->attempts - 1));
+    return true;
+}
+
+/* A transfer ended with code: publish the blob, retry once after a 401, retry later after a
+ * transient failure, or fail. Returns 1 when the job goes on (restarted or to be retried). */
 static int job_done(struct registry *r, CURLM *m, struct job *j, CURLcode code,
                     struct hk_error *err)
 {
     curl_multi_remove_handle(m, http_xfer_handle(j->x));
     struct http_response resp = {0};
     int e = http_xfer_finish(j->x, code, &resp, &j->err);
+    bool writer_failed = e < 0 && code == CURLE_WRITE_ERROR; /* the sink refused the data */
+    if (e < 0 && !writer_failed && schedule_retry(j)) {
+        hk_error_clear(&j->err);
+        return 1;
+    }
     if (e < 0) {
         if (err)
             *err = j->err;
-        return e;
+        return j->attempts > 1 ? hk_error_prefix(err, e, "after %d attempts", j->attempts) : e;
     }
     char st[256];
     http_status_text(&resp, st, sizeof(st));
     long status = resp.status;
+    if ((status == 429 || status >= 500) && schedule_retry(j)) {
+        http_response_clear(&resp);
+        return 1;
+    }
+    if ((status == 429 || status >= 500) && j->attempts > 1) {
+        http_response_clear(&resp);
+        return hk_error_set(err, -EPROTO, "%s (after %d attempts)", st, j->attempts);
+    }
     if (status == 401 && !j->reauthed) {
         j->reauthed = true;
         e = registry_reauth(r, resp.www_authenticate, err);
@@ -97,16 +136,38 @@ static int job_done(struct registry *r, CURLM *m, struct job *j, CURLcode code,
     return e;
 }
 
+/* Start the retries that are due; the time until the next one (-1: none pending). */
+static int start_due(struct registry *r, CURLM *m, struct job *jobs, size_t n, long *ret_wait,
+                     struct hk_error *err)
+{
+    long now = now_ms(), wait = -1;
+    for (size_t i = 0; i < n; i++) {
+        struct job *j = &jobs[i];
+        if (!j->retry_at)
+            continue;
+        if (j->retry_at <= now) {
+            int e = job_start(r, m, j, err);
+            if (e < 0)
+                return hk_error_prefix(err, e, "blob %s", j->req->digest);
+        } else if (wait < 0 || j->retry_at - now < wait) {
+            wait = j->retry_at - now;
+        }
+    }
+    *ret_wait = wait;
+    return 0;
+}
+
 /* Drive the transfers until all are done or one fails. */
 static int run(struct registry *r, CURLM *m, struct job *jobs, size_t n, struct hk_error *err)
 {
     size_t next = 0, active = 0;
     for (;;) {
+        int e;
         while (next < n && active < MAX_PARALLEL) {
             struct job *j = &jobs[next++];
             if (store_has_blob(j->store, j->req->digest))
                 continue;
-            int e = job_start(r, m, j, err);
+            e = job_start(r, m, j, err);
             if (e < 0)
                 return hk_error_prefix(err, e, "blob %s", j->req->digest);
             active++;
@@ -123,14 +184,18 @@ static int run(struct registry *r, CURLM *m, struct job *jobs, size_t n, struct 
                 continue;
             struct job *j = NULL;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-            int e = job_done(r, m, j, msg->data.result, err);
+            e = job_done(r, m, j, msg->data.result, err);
             if (e < 0)
                 return hk_error_prefix(err, e, "blob %s", j->req->digest);
             if (e == 0)
                 active--;
         }
-        if (running > 0)
-            curl_multi_poll(m, NULL, 0, 1000, NULL);
+        long wait = -1; /* until the next retry is due */
+        e = start_due(r, m, jobs, next, &wait, err);
+        if (e < 0)
+            return e;
+        if (running > 0 || wait >= 0)
+            curl_multi_poll(m, NULL, 0, wait >= 0 && wait < 1000 ? (int)wait : 1000, NULL);
     }
 }
 

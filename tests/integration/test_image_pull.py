@@ -343,7 +343,32 @@ def test_truncated_download(tmp_path, registry):
         p = hako(root, "pull", f"{proxy.host}/test/multi:v1", timeout=120)
     assert p.returncode == 125
     assert "blob sha256:" in p.stderr and "bytes remaining" in p.stderr
+    assert "after 4 attempts" in p.stderr
     assert_store_clean(root)
+
+
+def test_transient_failures_are_retried(tmp_path, registry):
+    """As docker: a blob answered with 503, then cut short, then served whole is pulled; the
+    pull only fails when every attempt fails (test_truncated_download)."""
+    seen = {}
+
+    def flaky(path, status, headers, body):
+        if "/blobs/" not in path:
+            return status, headers, body, None
+        n = seen[path] = seen.get(path, 0) + 1
+        if n == 1:
+            return 503, {"Content-Type": "text/plain"}, b"busy", None
+        if n == 2 and len(body) > 100:
+            return status, headers, body, len(body) // 2
+        return status, headers, body, None
+    with Server(proxy_handler(registry.host, flaky)) as proxy:
+        root = tmp_path / "root"
+        p = hako(root, "pull", "-q", f"{proxy.host}/test/multi:v1", timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert seen and all(n >= 2 for n in seen.values()), seen
+    assert any(n == 3 for n in seen.values()), seen
+    images = hako(root, "images", "--format", "json", check=True).stdout
+    assert "test/multi" in images
 
 
 def test_manifest_not_json(tmp_path):
