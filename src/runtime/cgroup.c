@@ -97,6 +97,8 @@ static int hier_mkdir(const char *path, struct cgroup_hier *h, struct hk_error *
  * namespace), deepest first. Missing is fine; a busy cgroup is retried briefly. */
 static int rmdir_tree(const char *dir, struct hk_error *err)
 {
+    if (rmdir(dir) == 0 || errno == ENOENT)
+        return 0; /* the common case: an empty leaf */
     _cleanup_free_ char **subs = NULL;
     size_t n = 0;
     DIR *d = opendir(dir);
@@ -479,9 +481,23 @@ static int kill_remaining(struct cgroup_manager *m, struct hk_error *err)
     }
 }
 
+/* The common case at delete: every process is gone and the container made no cgroups of its
+ * own, so each leaf goes with one rmdir — no cgroup.procs read, no directory listed. */
+static bool remove_empty_leaves(const struct cgroup_manager *m)
+{
+    bool all = true;
+    for (size_t i = 0; i < m->n_hiers; i++) {
+        const struct cgroup_hier *h = &m->hiers[i];
+        _cleanup_free_ char *dir = xasprintf("%s%s", h->mount, m->path);
+        if (h->created > 0 && rmdir(dir) < 0 && errno != ENOENT)
+            all = false;
+    }
+    return all;
+}
+
 int cgroup_destroy(struct cgroup_manager *m, struct hk_error *err)
 {
-    int r = kill_remaining(m, err);
+    int r = remove_empty_leaves(m) ? 0 : kill_remaining(m, err);
     if (r < 0)
         return hk_error_prefix(err, r, "cgroup: delete");
     if (m->clone_fd >= 0) {
