@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from conftest import HAKO
 from test_engine_basic import wait_for
 
 
@@ -175,6 +176,16 @@ def test_capabilities_and_privileges(engine):
         .split()[-1] == "2"
     assert engine("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "grep",
                   "Seccomp:", "/proc/self/status").stdout.split()[-1] == "0"
+    # seccomp=FILE: the user's own profile (docker's, with mkdir refused by EACCES)
+    prof = json.loads(subprocess.run([str(HAKO), "runtime", "seccomp-default"], check=True,
+                                     capture_output=True, text=True).stdout)
+    prof["syscalls"].insert(0, {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
+                                "errnoRet": 13})
+    path = engine.root.parent / "profile.json"
+    path.write_text(json.dumps(prof))
+    p = engine("run", "--rm", "--security-opt", f"seccomp={path}", "busybox", "sh", "-c",
+               "mkdir /tmp/x; echo rc=$?; touch /tmp/y && echo touched")
+    assert p.stdout.splitlines() == ["rc=1", "touched"] and "Permission denied" in p.stderr
     assert engine("run", "--rm", "--security-opt", "no-new-privileges", "busybox", "grep",
                   "NoNewPrivs", "/proc/self/status").stdout.split()[-1] == "1"
     # masked and read-only paths
