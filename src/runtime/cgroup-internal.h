@@ -89,7 +89,6 @@ struct cgroup_manager {
     size_t n_hiers;
     struct cgroup_link *links;
     size_t n_links;
-    int clone_fd; /* pure v2: the container's directory, for CLONE_INTO_CGROUP */
     struct res_device_rule *extra_devices; /* linux.devices nodes, allowed rwm */
     size_t n_extra_devices;
     struct oci_resources *pending; /* planned, not yet made (between plan and realize) */

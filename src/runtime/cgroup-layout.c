@@ -315,7 +315,7 @@ int cgroup_detect(struct cgroup_manager *m, struct hk_error *err)
 
 int cgroup_layout_detect(enum cgroup_layout *ret, struct hk_error *err)
 {
-    struct cgroup_manager m = {.clone_fd = -1};
+    struct cgroup_manager m = {0};
     int r = cgroup_detect(&m, err);
     if (r == 0)
         *ret = m.layout;

@@ -22,7 +22,6 @@
 static struct cgroup_manager *manager_new(void)
 {
     struct cgroup_manager *m = xcalloc(1, sizeof(*m));
-    m->clone_fd = -1;
     return m;
 }
 
@@ -41,8 +40,6 @@ struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m)
     free(m->extra_devices);
     resources_free(m->pending);
     free(m->path);
-    if (m->clone_fd >= 0)
-        close(m->clone_fd);
     free(m);
     return NULL;
 }
@@ -231,11 +228,6 @@ static int make_dirs(struct cgroup_manager *m, const struct oci_resources *res,
     }
     if (r == 0)
         r = apply_all(m, res, false, err);
-    if (r == 0 && m->layout == CGROUP_LAYOUT_V2) {
-        m->clone_fd = open(m->hiers[0].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (m->clone_fd < 0)
-            r = hk_error_errno(err, -errno, "open %s", m->hiers[0].dir);
-    }
     if (r < 0)
         for (size_t i = 0; i < m->n_hiers; i++)
             (void)hier_rmdir(m->path, &m->hiers[i], NULL);
@@ -321,11 +313,6 @@ int cgroup_enter(struct cgroup_manager *m, pid_t pid, struct hk_error *err)
             return hk_error_prefix(err, r, "cgroup: move pid %d", (int)pid);
     }
     return 0;
-}
-
-int cgroup_clone_fd(const struct cgroup_manager *m)
-{
-    return m->clone_fd;
 }
 
 int cgroup_entry_open(const struct cgroup_manager *m, struct cgroup_entry *e,
@@ -500,10 +487,6 @@ int cgroup_destroy(struct cgroup_manager *m, struct hk_error *err)
     int r = remove_empty_leaves(m) ? 0 : kill_remaining(m, err);
     if (r < 0)
         return hk_error_prefix(err, r, "cgroup: delete");
-    if (m->clone_fd >= 0) {
-        close(m->clone_fd);
-        m->clone_fd = -1;
-    }
     for (size_t i = 0; i < m->n_hiers; i++) {
         r = hier_rmdir(m->path, &m->hiers[i], err);
         if (r < 0)
@@ -590,8 +573,6 @@ int cgroup_from_json(const json_t *j, struct cgroup_manager **ret, struct hk_err
 {
     struct cgroup_manager *m = manager_new();
     int r = cgroup_layout_from_json(j, m, err);
-    if (r == 0 && m->layout == CGROUP_LAYOUT_V2 && m->n_hiers > 0)
-        m->clone_fd = open(m->hiers[0].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r < 0) {
         cgroup_manager_free(m);
         return r;

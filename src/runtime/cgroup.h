@@ -44,14 +44,10 @@ int cgroup_create_for_spec(const char *id, const struct oci_spec *spec,
 const char *cgroup_path(const struct cgroup_manager *m);
 enum cgroup_layout cgroup_manager_layout(const struct cgroup_manager *m);
 
-/* Put pid into the container's cgroup in every hierarchy (v1 ones, and the cgroup2 mount of a
- * hybrid host). Call from the parent while the child waits, before it unshares its cgroup
- * namespace and execs. */
+/* Put an existing process into the container's cgroup in every hierarchy, by pid (through
+ * cgroup.procs: the kernel's global threadgroup lock, so an RCU grace period each time). New
+ * processes go in through struct cgroup_entry below instead. */
 int cgroup_enter(struct cgroup_manager *m, pid_t pid, struct hk_error *err);
-
-/* A v2 cgroup directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the layout has none
- * that can hold every controller (v1, hybrid). Owned by the manager. */
-int cgroup_clone_fd(const struct cgroup_manager *m);
 
 /* How a new process (the init, an exec'd process) gets into the container's cgroup without
  * the kernel's global threadgroup lock, whose every writer waits for an RCU grace period

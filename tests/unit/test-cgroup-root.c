@@ -585,11 +585,13 @@ static void test_v2_layout_on_unified(void **state)
     _cleanup_free_ char *desc = NULL;
     assert_int_equal(cg_read(v2mgr->hiers[0].dir, "cgroup.max.descendants", &desc, NULL), 0);
     assert_string_equal(desc, "5");
-    assert_true(cgroup_clone_fd(v2mgr) >= 0);
+    struct cgroup_entry entry;
+    assert_int_equal(cgroup_entry_open(v2mgr, &entry, &err), 0);
+    assert_true(entry.clone_fd >= 0);
     /* A child born in the cgroup (no window outside it) sees the device filter and the view. */
     snprintf(rootfs, sizeof(rootfs), "/tmp/hako-cg-XXXXXX");
     assert_non_null(mkdtemp(rootfs));
-    pid_t pid = clone_into(cgroup_clone_fd(v2mgr));
+    pid_t pid = clone_into(entry.clone_fd);
     if (pid == 0)
         _exit(child_v2_view());
     assert_true(pid > 0);
@@ -599,7 +601,7 @@ static void test_v2_layout_on_unified(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     /* cgroup.freeze, then cgroup.kill through kill_all(SIGKILL) even while frozen. */
-    pid = clone_into(cgroup_clone_fd(v2mgr));
+    pid = clone_into(entry.clone_fd);
     if (pid == 0) {
         pause();
         _exit(0);
@@ -614,6 +616,7 @@ static void test_v2_layout_on_unified(void **state)
     assert_int_equal(cgroup_kill_all(v2mgr, SIGKILL, &err), 0);
     status = wait_kid(pid);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    cgroup_entry_close(&entry);
     assert_int_equal(cgroup_destroy(v2mgr, &err), 0);
     assert_false(path_exists(v2mgr->hiers[0].dir));
     v2mgr = cgroup_manager_free(v2mgr);
