@@ -238,7 +238,7 @@ static int cmd_kill(int argc, char **argv)
         if (c == 'a')
             all = true;
         else if (c == 'h') {
-            puts("Usage: hako-runtime kill [--all] ID [SIGNAL]  (default SIGTERM)");
+            puts("Usage: hako-runtime kill [--all] ID [SIGNAL]  (TERM, SIGKILL, 9, RTMIN+3; default SIGTERM)");
             return 0;
         } else
             return rt_usage_error("kill", "unknown option");
