@@ -140,12 +140,11 @@ static unsigned long long host_bounding(void)
     return set;
 }
 
-static int apply_cap_list(const json_t *list, bool add, unsigned long long *caps,
-                          struct hk_error *err)
+static int apply_cap_list(const json_t *list, bool add, unsigned long long all,
+                          unsigned long long *caps, struct hk_error *err)
 {
     size_t i;
     json_t *v;
-    unsigned long long all = host_bounding();
     json_array_foreach(list, i, v)
     {
         int c = cap_number(json_string_value(v));
@@ -179,13 +178,12 @@ static json_t *caps_json(unsigned long long caps)
 
 static int build_caps(const json_t *hc, json_t *process, struct hk_error *err)
 {
-    unsigned long long caps = specgen_default_caps() & host_bounding();
-    if (cfg_bool(hc, "Privileged"))
-        caps = host_bounding();
+    unsigned long long all = host_bounding();
+    unsigned long long caps = cfg_bool(hc, "Privileged") ? all : specgen_default_caps() & all;
     /* docker applies drops first, then adds (so --cap-drop ALL --cap-add X keeps X) */
-    int r = apply_cap_list(json_object_get(hc, "CapDrop"), false, &caps, err);
+    int r = apply_cap_list(json_object_get(hc, "CapDrop"), false, all, &caps, err);
     if (r == 0)
-        r = apply_cap_list(json_object_get(hc, "CapAdd"), true, &caps, err);
+        r = apply_cap_list(json_object_get(hc, "CapAdd"), true, all, &caps, err);
     if (r < 0)
         return r;
     json_t *set = caps_json(caps);
