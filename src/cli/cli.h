@@ -23,6 +23,7 @@ int engine_main(int argc, char **argv);
 struct engine_opts {
     const char *root;    /* --root, default /var/lib/hako */
     const char *runroot; /* --runroot, default /run/hako */
+    const char *cgroup_parent; /* --cgroup-parent, NULL: the engine's default (/hako) */
 };
 extern struct engine_opts engine_opts;
 

@@ -16,6 +16,11 @@ int cli_engine_open(struct engine **ret)
     struct hk_error err = {0};
     if (engine_open(engine_opts.root, engine_opts.runroot, ret, &err) < 0)
         return cli_fail(&err, 125);
+    if (engine_opts.cgroup_parent &&
+        engine_set_cgroup_parent(*ret, engine_opts.cgroup_parent, &err) < 0) {
+        *ret = engine_free(*ret);
+        return cli_fail(&err, 125);
+    }
     return 0;
 }
 

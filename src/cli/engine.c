@@ -54,6 +54,7 @@ static void usage(FILE *f)
                "Options:\n"
                "  --root DIR        storage root (default /var/lib/hako, or $HAKO_ROOT)\n"
                "  --runroot DIR     runtime state (default /run/hako, or $HAKO_RUNROOT)\n"
+               "  --cgroup-parent P cgroup parent of new containers (default /hako)\n"
                "  --log-level LVL   error, warn, info or debug\n"
                "  -v, --version     print the version\n"
                "  -h, --help        this help\n\n"
@@ -86,7 +87,8 @@ int engine_main(int argc, char **argv)
     static const struct option opts[] = {
         {"root", required_argument, NULL, 'r'},  {"runroot", required_argument, NULL, 'R'},
         {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},        {"cgroup-parent", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
     if (getenv("HAKO_ROOT"))
         engine_opts.root = getenv("HAKO_ROOT");
@@ -101,6 +103,9 @@ int engine_main(int argc, char **argv)
             break;
         case 'R':
             engine_opts.runroot = optarg;
+            break;
+        case 'c':
+            engine_opts.cgroup_parent = optarg;
             break;
         case 'l': {
             enum log_level lvl;

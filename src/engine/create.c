@@ -305,7 +305,7 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
         r = seccomp_for(hc, &seccomp, err);
     _cleanup_json_ json_t *spec = NULL;
     if (r == 0) {
-        struct specgen in = {.id = rec->id, .config = cfg, .host_config = hc, .dir = etc,
+        struct specgen in = {.id = rec->id, .cgroup_parent = e->cgroup_parent, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE)};
         r = specgen_build(&in, &spec, warnings, err);

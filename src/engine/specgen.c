@@ -473,7 +473,8 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
                            "uts", "type", "mount", "type", "cgroup");
     if (strcmp(net, "host") != 0)
         json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
-    _cleanup_free_ char *cg = xasprintf("/hako/%s", in->id);
+    _cleanup_free_ char *cg =
+        xasprintf("%s/%s", in->cgroup_parent ? in->cgroup_parent : "/hako", in->id);
     json_t *lx = json_pack("{s:o,s:s,s:o}", "namespaces", ns, "cgroupsPath", cg, "resources",
                            build_resources(hc));
     json_t *um = json_object_get(hc, "UidMaps"), *gm = json_object_get(hc, "GidMaps");

@@ -15,6 +15,7 @@ unsigned long long specgen_default_caps(void);
 
 struct specgen {
     const char *id;
+    const char *cgroup_parent; /* cgroupsPath is <cgroup_parent>/<id>; NULL: /hako */
     const json_t *config;      /* Config: Hostname, Env, Entrypoint, Cmd, WorkingDir, Tty, ... */
     const json_t *host_config; /* HostConfig: Memory, Binds, Tmpfs, CapAdd, ... */
     const char *dir;           /* the container's directory: hostname, hosts, resolv.conf */

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import RUNTIME, run
+from conftest import RUNTIME, run, wait_for
 
 
 def caps_of(out, name):
@@ -295,7 +295,7 @@ def test_hooks_order_and_state(rt, bundle, tmp_path):
     inner_log = (bundle.rootfs / "tmp/inner.log").read_text()
     assert inner_log.startswith("startContainer ") and '"id":"hooks"' in inner_log
     rt.ok("kill", "hooks", "KILL")
-    time.sleep(0.1)
+    wait_for(lambda: rt.state("hooks")["status"] == "stopped", what="the init to die")
     rt.ok("delete", "hooks")
     last = log.read_text().splitlines()[-1]
     assert last.startswith("poststop ") and json.loads(last.split(" ", 1)[1])["status"] == "stopped"
