@@ -30,6 +30,7 @@
 #include "runtime/dmz.h"
 #include "runtime/hooks.h"
 #include "runtime/launch.h"
+#include "runtime/sched.h"
 #include "runtime/program.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -204,6 +205,9 @@ static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_err
     if (!l->opts->no_new_keyring &&
         syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
         return hk_error_errno(err, -errno, "create a session keyring");
+    int r = sched_apply_memory_policy(&l->spec->linux_.memory_policy, err);
+    if (r < 0)
+        return r;
     return program_setup(l->spec->process, l->seccomp, l->sync_child, ret_seccomp_done, err);
 }
 
