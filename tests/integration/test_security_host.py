@@ -130,3 +130,93 @@ def test_namespaced_sysctls_and_domainname_land_in_the_container(rt, bundle):
     lines = p.stdout.splitlines()
     assert lines[:4] == ["100", "0\t0", "same.test", "rc=0"], p.stderr
     assert lines[4:] == fresh
+
+
+# --- device setup through a /dev from outside -------------------------------------------------
+
+SCRATCH_DEV = os.path.join(os.path.dirname(__file__), "helpers", "scratch_dev.py")
+
+
+def real_dev_stat():
+    return {p: tuple(os.lstat(p)[:10]) for p in ("/dev/null", "/dev/ptmx", "/dev/zero", "/dev/tty")}
+
+
+def run_with_scratch_dev(rt, cid, bundle):
+    """The runtime in a private mount namespace whose /dev is a scratch tmpfs: a node it
+    makes, unlinks or chowns "on the host" is one of the copies there."""
+    import json
+    rt.ids.add(cid)
+    bundle.write()
+    p = run(["unshare", "-m", "--propagation", "private", "/usr/bin/python3", SCRATCH_DEV,
+             RUNTIME, "--root", rt.root, "run", "--bundle", bundle.path, cid], timeout=90)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+HOST_DEV_BIND = {"destination": "/dev", "type": "bind", "source": "/dev",
+                 "options": ["rbind", "nosuid"]}
+DEVICES = [
+    {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o600,
+     "uid": 1, "gid": 1},
+    {"path": "/dev/hako-new", "type": "c", "major": 1, "minor": 5},
+    {"path": "/dev/newdir/node", "type": "c", "major": 1, "minor": 7},
+]
+
+
+@pytest.mark.parametrize("tmpfs_first", [True, False], ids=["tmpfs-then-bind", "bind-only"])
+@pytest.mark.parametrize("userns", [False, True], ids=["root", "userns"])
+def test_devices_never_made_through_a_host_dev_bind(rt, bundle, tmpfs_first, userns):
+    mounts = [m for m in bundle.config["mounts"] if not m["destination"].startswith("/dev")]
+    if tmpfs_first:
+        mounts.append({"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+                       "options": ["nosuid", "mode=755"]})
+    mounts.append(HOST_DEV_BIND)
+    bundle.config["mounts"] = mounts
+    bundle.config["linux"]["devices"] = DEVICES
+    if userns:
+        lx = bundle.config["linux"]
+        lx["namespaces"].append({"type": "user"})
+        lx["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        lx["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["type"] != "cgroup"]
+        os.chown(bundle.rootfs, 100000, 100000)
+    bundle.sh("echo x > /dev/null && head -c 3 /dev/zero | wc -c && echo ran")
+    real = real_dev_stat()
+    out = run_with_scratch_dev(rt, "hostdev", bundle)
+    assert out["rc"] == 0, out["stderr"]                  # accepted, as runc and crun do
+    assert out["stdout"].split() == ["3", "ran"]
+    changed = {p: (out["before"].get(p), out["after"].get(p))
+               for p in set(out["before"]) | set(out["after"])
+               if out["before"].get(p) != out["after"].get(p)}
+    assert changed == {}, changed                         # not one node made, removed, chowned
+    assert real_dev_stat() == real
+
+
+def test_device_on_a_bind_mount_from_outside_is_refused(rt, bundle, tmp_path):
+    hostdir = tmp_path / "hostdir"
+    hostdir.mkdir()
+    bundle.config["mounts"].append({"destination": "/mnt/host", "type": "bind",
+                                    "source": str(hostdir), "options": ["rbind"]})
+    bundle.config["linux"]["devices"] = [
+        {"path": "/mnt/host/sub/node", "type": "c", "major": 1, "minor": 3}]
+    bundle.set_args("true")
+    p = rt.run("hostdir", bundle)
+    assert p.returncode == 1
+    assert ("linux.devices[0]: '/mnt/host/sub/node' would be made on a mount the container "
+            "did not make") in p.stderr, p.stderr
+    assert list(hostdir.iterdir()) == []
+    assert not (rt.root / "hostdir").exists()
+
+
+def test_devices_on_the_containers_own_dev(rt, bundle):
+    # the default config (a tmpfs of its own on /dev): defaults, links and linux.devices made
+    bundle.config["linux"]["devices"] = DEVICES
+    bundle.sh("stat -c '%n %t:%T %a %u:%g' /dev/null /dev/hako-new /dev/newdir/node /dev/zero;"
+              " readlink /dev/ptmx; readlink /dev/fd")
+    real = real_dev_stat()
+    p = rt.run("owndev", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["/dev/null 1:3 600 1:1", "/dev/hako-new 1:5 666 0:0",
+                                     "/dev/newdir/node 1:7 666 0:0", "/dev/zero 1:5 666 0:0",
+                                     "pts/ptmx", "/proc/self/fd"]
+    assert real_dev_stat() == real
