@@ -174,12 +174,7 @@ def test_devices_never_made_through_a_host_dev_bind(rt, bundle, tmpfs_first, use
     bundle.config["mounts"] = mounts
     bundle.config["linux"]["devices"] = DEVICES
     if userns:
-        lx = bundle.config["linux"]
-        lx["namespaces"].append({"type": "user"})
-        lx["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        lx["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["type"] != "cgroup"]
-        os.chown(bundle.rootfs, 100000, 100000)
+        bundle.use_userns()
     bundle.sh("echo x > /dev/null && head -c 3 /dev/zero | wc -c && echo ran")
     real = real_dev_stat()
     out = run_with_scratch_dev(rt, "hostdev", bundle)
