@@ -506,6 +506,9 @@ int spec_parse(const char *text, size_t len, const char *file, struct oci_spec *
         r = parse_error(ctx, err, "hostname", "setting a hostname needs a uts namespace");
         goto fail;
     }
+    r = spec_check_namespaced(s, err);
+    if (r < 0)
+        goto fail;
     *ret = s;
     return 0;
 fail:

@@ -231,6 +231,14 @@ bool spec_process_can_ptrace(const struct oci_spec *s, const struct oci_process 
 /* The namespace of that type in the spec, or NULL. */
 const struct oci_namespace *spec_namespace(const struct oci_spec *s, enum oci_ns_type type);
 
+/* The namespace that holds sysctl `key` (ipc, network or uts), OCI_NS_COUNT for none. */
+enum oci_ns_type spec_sysctl_namespace(const char *key);
+/* runc's rules for what only a namespace of the container's own may set: each linux.sysctl
+ * key needs one (kernel.hostname never: `hostname` sets it; kernel.domainname must agree with
+ * `domainname`; a key no namespace holds is refused), and so does `domainname`. Whether a
+ * joined namespace is the caller's own is the runtime's check (it needs the files). */
+int spec_check_namespaced(const struct oci_spec *s, struct hk_error *err);
+
 /* "pid", "network", ... and back. */
 const char *oci_ns_name(enum oci_ns_type type);
 int oci_ns_from_name(const char *name, enum oci_ns_type *ret);

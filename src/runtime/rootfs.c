@@ -41,28 +41,19 @@ static unsigned long propagation_of(const char *name)
     return 0;
 }
 
-static int mount_id_of(int fd, uint64_t *ret)
-{
-    struct statx stx;
-    if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
-        return -errno;
-    *ret = stx.stx_mnt_id;
-    return 0;
-}
-
 /* An O_PATH fd of the root of the mount that holds fd's directory: climb ".." while the
  * mount stays the same. */
 static int mount_root_of(int fd)
 {
     uint64_t id = 0, pid = 0;
-    int r = mount_id_of(fd, &id);
+    int r = fd_mount_id(fd, &id);
     if (r < 0)
         return r;
     int cur = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     while (cur >= 0) {
         int parent = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct stat a, b;
-        if (parent < 0 || mount_id_of(parent, &pid) < 0 || pid != id ||
+        if (parent < 0 || fd_mount_id(parent, &pid) < 0 || pid != id ||
             (fstat(cur, &a) == 0 && fstat(parent, &b) == 0 && a.st_ino == b.st_ino &&
              a.st_dev == b.st_dev)) {
             if (parent >= 0)
@@ -340,28 +331,54 @@ static int mount_one(int rootfd, const struct oci_mount *m, int prepared,
     return r;
 }
 
-/* /dev gets the default devices when config.json mounts a fresh filesystem there. */
-static bool dev_is_fresh(const struct oci_spec *s)
+/* An image's /dev that is a symlink would send device nodes wherever it points: refused, as
+ * crun does (a symlink out of the rootfs, or anywhere: /dev is the runtime's). */
+static int refuse_dev_symlink(int rootfd, struct hk_error *err)
 {
-    for (size_t i = 0; i < s->n_mounts; i++) {
-        const struct oci_mount *m = &s->mounts[i];
-        _cleanup_free_ char *d = path_clean(m->destination);
-        if (strcmp(d, "/dev") == 0)
-            return m->type && strcmp(m->type, "bind") != 0 && !strv_contains(m->options, "bind") &&
-                   !strv_contains(m->options, "rbind");
-    }
-    return false;
+    _cleanup_close_ int fd = open_in_root(rootfd, "/dev", O_PATH | O_NOFOLLOW, 0, 0);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode))
+        return 0;
+    char target[256] = "";
+    ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+    target[n > 0 ? n : 0] = '\0';
+    return hk_error_set(err, -ELOOP, "'/dev' is a symlink in the rootfs (to '%s'): refusing "
+                                     "to set up devices through it",
+                        target);
+}
+
+/* The id of the fresh filesystem mount_fs just put at m's destination (0: none). */
+static uint64_t fresh_mount_id(int rootfd, const struct oci_mount *m)
+{
+    if (!m->type || strcmp(m->type, "bind") == 0 || strv_contains(m->options, "bind") ||
+        strv_contains(m->options, "rbind"))
+        return 0;
+    _cleanup_close_ int fd = open_in_root(rootfd, m->destination, O_PATH, 0, 0);
+    uint64_t id = 0;
+    if (fd < 0 || fd_mount_id(fd, &id) < 0)
+        return 0;
+    return id;
 }
 
 int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
                      struct cgroup_access *cg, bool in_userns, struct hk_error *err)
 {
+    int r = refuse_dev_symlink(rootfd, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ uint64_t *ids = xcalloc(s->n_mounts + 1, sizeof(*ids));
+    struct dev_mounts own = {.ids = ids, .n = 1};
+    if (fd_mount_id(rootfd, &ids[0]) < 0)
+        return hk_error_errno(err, -errno, "the rootfs mount");
     for (size_t i = 0; i < s->n_mounts; i++) {
-        int r = mount_one(rootfd, &s->mounts[i], binds[i], cg, in_userns, err);
+        r = mount_one(rootfd, &s->mounts[i], binds[i], cg, in_userns, err);
         if (r < 0)
             return hk_error_prefix(err, r, "mounts[%zu] ('%s')", i, s->mounts[i].destination);
+        uint64_t id = fresh_mount_id(rootfd, &s->mounts[i]);
+        if (id && id != ids[0])
+            ids[own.n++] = id;
     }
-    return devices_create(s, rootfd, dev_is_fresh(s), in_userns, err);
+    return devices_create(s, rootfd, &own, in_userns, err);
 }
 
 int rootfs_pivot(int rootfd, bool no_pivot, struct hk_error *err)

@@ -269,6 +269,17 @@ class Bundle:
     def sh(self, script):
         return self.set_args("sh", "-c", script)
 
+    def use_userns(self, host_id=100000):
+        """A new user namespace, root mapped to host_id (65536 ids), the rootfs owned by it
+        and no cgroup mount (a user namespace cannot mount the host's hierarchies)."""
+        lx = self.config["linux"]
+        lx["namespaces"].append({"type": "user"})
+        lx["uidMappings"] = [{"containerID": 0, "hostID": host_id, "size": 65536}]
+        lx["gidMappings"] = [{"containerID": 0, "hostID": host_id, "size": 65536}]
+        self.config["mounts"] = [m for m in self.config["mounts"] if m["type"] != "cgroup"]
+        os.chown(self.rootfs, host_id, host_id)
+        return self
+
     def write(self):
         (self.path / "config.json").write_text(json.dumps(self.config, indent=2))
         return self.path

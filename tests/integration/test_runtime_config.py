@@ -364,12 +364,7 @@ def test_idmapped_bind_mount(rt, bundle, tmp_path, own_mappings):
     vol = tmp_path / "vol"
     vol.mkdir()
     (vol / "f").write_text("x")
-    lx = bundle.config["linux"]
-    lx["namespaces"].append({"type": "user"})
-    lx["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    lx["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["type"] != "cgroup"]
-    os.chown(bundle.rootfs, 100000, 100000)
+    bundle.use_userns()
     m = {"destination": "/vol", "type": "bind", "source": str(vol),
          "options": ["bind", "idmap"]}
     if own_mappings:
