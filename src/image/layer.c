@@ -482,6 +482,8 @@ static void unpack_done(struct unpack *u)
 static int unpack_run(struct unpack *u, int fd, struct layer_stats *ret, struct hk_error *err)
 {
     int r = dstream_open(fd, &u->src, err);
+    if (r == 0)
+        r = dstream_set_limit(u->src, u->o->limit, err);
     if (r < 0)
         return r;
     u->buf = xcalloc(1, BUF_SIZE);
