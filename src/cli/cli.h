@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/error.h"
 
@@ -24,6 +25,8 @@ struct engine_opts {
     const char *root;    /* --root, default /var/lib/hako */
     const char *runroot; /* --runroot, default /run/hako */
     const char *cgroup_parent; /* --cgroup-parent, NULL: the engine's default (/hako) */
+    uint64_t max_archive_size; /* --max-archive-size: what one archive may unpack to (0: the
+                                * store's default) */
 };
 extern struct engine_opts engine_opts;
 

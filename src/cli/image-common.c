@@ -18,6 +18,7 @@ int cli_store_open(struct store **ret)
         return cli_fail(&err, 125);
     /* rmi refuses an image that a container uses (engine/record.h) */
     store_set_holders(*ret, record_image_holders, (void *)engine_opts.root);
+    (*ret)->expand_max = engine_opts.max_archive_size;
     return 0;
 }
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from conftest import HAKO
+from rootfs import make_busybox_rootfs
 from test_engine_basic import wait_for
 
 
@@ -289,3 +290,26 @@ def test_user_namespace(engine):
     finally:
         e.cleanup()
         shutil.rmtree(e.runroot, ignore_errors=True)
+
+
+def test_image_links_that_climb_out_stay_inside(engine, tmp_path):
+    """An image may hold relative links that climb above its root (docker keeps them). Read by
+    hako on the host (-u through /etc/passwd) or in the container, they stay inside it."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "passwd").write_text("evil:x:4242:4242::/:/bin/sh\n")
+    (host / "secret").write_text("host secret\n")
+    root = make_busybox_rootfs(tmp_path / "rootfs")
+    up = "../" * 30
+    (root / "etc/passwd").unlink()
+    (root / "etc/passwd").symlink_to(up + str(host / "passwd").lstrip("/"))
+    (root / "secret").symlink_to(up + str(host / "secret").lstrip("/"))
+    tar = tmp_path / "climb.tar"
+    subprocess.run(["tar", "-C", root, "-cf", tar, "."], check=True)
+    engine.ok("import", tar, "climb:1")
+    p = engine("run", "--rm", "-u", "evil", "climb:1", "id", "-u")
+    assert p.returncode != 0 and "4242" not in p.stdout
+    assert "evil" in p.stderr
+    p = engine("run", "--rm", "climb:1", "sh", "-c", "readlink /secret; cat /secret")
+    assert p.stdout.splitlines()[0] == up + str(host / "secret").lstrip("/")
+    assert "host secret" not in p.stdout and "No such file" in p.stderr
