@@ -117,6 +117,74 @@ def test_blockio_weight(rt, bundle):
     rt.ok("delete", "--force", "weight")
 
 
+@pytest.mark.skipif(V2 or not (CG / "cpu" / "cpu.rt_runtime_us").exists(),
+                    reason="realtime group budgets are cgroup v1 with CONFIG_RT_GROUP_SCHED")
+def test_realtime_budget_under_hako(rt, bundle):
+    """A v1 cpu cgroup starts with no realtime budget: /hako is given what the container asks
+    for, so its init can run SCHED_FIFO (process.scheduler) inside it."""
+    resources(bundle, cpu={"realtimeRuntime": 20000, "realtimePeriod": 1000000})
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_FIFO", "priority": 1}
+    bundle.set_args("sleep", "30")
+    rc, err = background(rt, "create", "rt", bundle)
+    assert rc == 0, err
+    assert read("cpu", "rt", "cpu.rt_runtime_us") == "20000"
+    parent = host_file("cpu", "rt", "").parent.parent
+    assert int((parent / "cpu.rt_runtime_us").read_text()) >= 20000
+    pid = rt.state("rt")["pid"]
+    assert "SCHED_FIFO" in subprocess.run(["chrt", "-p", str(pid)], capture_output=True,
+                                          text=True).stdout
+    rt.ok("delete", "--force", "rt")
+
+
+def premade_cgroup(controller, name):
+    """A cgroup of the test's own (not hako's) under the session's parent, in one hierarchy."""
+    d = host_file(controller, name, "")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def test_existing_frozen_cgroup_is_refused(rt, bundle):
+    """runc refuses to start a container in a frozen cgroup (its init would never run)."""
+    d = premade_cgroup("freezer", "frz")
+    try:
+        if V2:
+            (d / "cgroup.freeze").write_text("1")
+        else:
+            (d / "freezer.state").write_text("FROZEN")
+        bundle.config["linux"]["cgroupsPath"] = f"{CG_PARENT}/frz"
+        bundle.set_args("true")
+        p = rt.run("frz", bundle, timeout=20)
+        assert p.returncode != 0 and f"cgroup {CG_PARENT}/frz is frozen" in p.stderr, p.stderr
+        assert not (rt.root / "frz").exists()
+        # the other hierarchies' directories this create made are gone again
+        others = [h for h in CG.glob(f"*{CG_PARENT}/frz") if h != d] if not V2 else []
+        assert others == [], others
+    finally:
+        if V2:
+            (d / "cgroup.freeze").write_text("0")
+        else:
+            (d / "freezer.state").write_text("THAWED")
+        d.rmdir()
+
+
+def test_existing_busy_cgroup_warns(rt, bundle):
+    d = premade_cgroup("pids", "busy")
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        (d / "cgroup.procs").write_text(str(sleeper.pid))
+        bundle.config["linux"]["cgroupsPath"] = f"{CG_PARENT}/busy"
+        bundle.set_args("true")
+        p = rt.run("busy", bundle)
+        assert p.returncode == 0, p.stderr
+        assert "container's cgroup is not empty: 1 process(es) found" in p.stderr
+        # the cgroup was not hako's: it stays, with our process in it
+        assert (d / "cgroup.procs").read_text().split() == [str(sleeper.pid)]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        d.rmdir()  # only ours: one hako left would be a leak the check reports
+
+
 def test_512k_memory_limit_runs(rt, bundle):
     resources(bundle, memory={"limit": 512 << 10})
     bundle.set_args("cat", INSIDE_MEMORY)
