@@ -253,3 +253,24 @@ def test_no_pivot_chroot_escape_does_not_reach_the_host(rt, bundle, probe, tmp_p
         assert p.stdout.strip() == "ENOENT", (extra, p.stdout, p.stderr)
         rt("delete", "-f", "escape")
     assert canary.read_text() == "host"
+
+
+# --- device cgroup: linux.devices does not override a deny -----------------------------------
+
+KMSG = {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o444}
+
+
+@pytest.mark.parametrize("deny", [True, False], ids=["denied", "allowed"])
+def test_device_deny_rule_beats_linux_devices(rt, bundle, deny):
+    bundle.config["linux"]["devices"] = [KMSG]
+    rules = [{"allow": False, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]
+    bundle.config["linux"]["resources"]["devices"] = rules if deny else []
+    caps = bundle.config["process"]["capabilities"]
+    for kind in ("bounding", "effective", "permitted"):
+        caps[kind].append("CAP_SYSLOG")            # dmesg_restrict: the cgroup decides
+    bundle.sh("exec 3</dev/kmsg && echo opened")
+    p = rt.run("kmsg", bundle)
+    if deny:
+        assert p.returncode != 0 and "Operation not permitted" in p.stderr, (p.stdout, p.stderr)
+    else:
+        assert p.returncode == 0 and p.stdout.strip() == "opened", p.stderr
