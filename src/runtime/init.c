@@ -173,8 +173,8 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
     const struct oci_hooks *h = &s->hooks;
     if (h->n[OCI_HOOK_CREATE_CONTAINER]) {
         _cleanup_free_ char *state = xstrdup(m.text);
-        r = hooks_run(h->list[OCI_HOOK_CREATE_CONTAINER], h->n[OCI_HOOK_CREATE_CONTAINER],
-                      OCI_HOOK_CREATE_CONTAINER, state, err);
+        r = hooks_run_at(h->list[OCI_HOOK_CREATE_CONTAINER], h->n[OCI_HOOK_CREATE_CONTAINER],
+                         OCI_HOOK_CREATE_CONTAINER, state, rootfd, err);
         if (r < 0)
             return r;
     }

@@ -274,3 +274,26 @@ def test_device_deny_rule_beats_linux_devices(rt, bundle, deny):
         assert p.returncode != 0 and "Operation not permitted" in p.stderr, (p.stdout, p.stderr)
     else:
         assert p.returncode == 0 and p.stdout.strip() == "opened", p.stderr
+
+
+# --- createContainer hooks: in the container's mount namespace, cwd its root -----------------
+
+def test_create_container_hook_cwd_is_the_container_root(rt, bundle, tmp_path):
+    caller_cwd = tmp_path / "caller-cwd"         # the runtime's own cwd: a canary directory
+    caller_cwd.mkdir()
+    script = ("echo hook > created-by-hook && readlink /proc/self/ns/mnt > hook-mntns"
+              " && ls bin/busybox > /dev/null && echo found-busybox >> created-by-hook")
+    bundle.config["hooks"] = {"createContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", script]}]}
+    bundle.set_args("sleep", "30")
+    bundle.write()
+    rt.ids.add("hookcwd")
+    p = run([RUNTIME, "--root", rt.root, "create", "--bundle", bundle.path, "hookcwd"],
+            cwd=caller_cwd)
+    assert p.returncode == 0, p.stderr
+    assert (bundle.rootfs / "created-by-hook").read_text().split() == ["hook", "found-busybox"]
+    assert list(caller_cwd.iterdir()) == []
+    assert not (bundle.path / "created-by-hook").exists()
+    pid = rt.state("hookcwd")["pid"]
+    assert (bundle.rootfs / "hook-mntns").read_text().strip() == os.readlink(
+        f"/proc/{pid}/ns/mnt")                   # the container's mount namespace
