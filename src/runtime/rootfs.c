@@ -1,6 +1,7 @@
 #include "runtime/rootfs.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,8 +382,78 @@ int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
     return devices_create(s, rootfd, &own, in_userns, err);
 }
 
+/* mountinfo escapes space, tab, newline and backslash as \ooo; undo it in place. */
+static void unescape_octal(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++, w++) {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
+            r[3] >= '0' && r[3] <= '7') {
+            *w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 3;
+        } else {
+            *w = *r;
+        }
+    }
+    *w = '\0';
+}
+
+/* Hide a full procfs or sysfs mount of the old root: detach it, or (locked, in a user
+ * namespace) cover it with an empty read-only tmpfs. */
+static int hide_pseudo_fs(const char *mp, struct hk_error *err)
+{
+    if (umount2(mp, MNT_DETACH) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EINVAL && errno != EPERM)
+        return hk_error_errno(err, -errno, "--no-pivot: unmount the host's '%s'", mp);
+    if (mount("tmpfs", mp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0 &&
+        errno != ENOENT)
+        return hk_error_errno(err, -errno, "--no-pivot: cover the host's '%s'", mp);
+    return 0;
+}
+
+/* Without pivot_root the old root stays in the container's mount namespace, and with it the
+ * host's own /proc and /sys: the kernel lets a (nested) user namespace mount a fresh,
+ * unmasked procfs or sysfs when a full one is visible anywhere in the namespace. So every
+ * full procfs and sysfs mount outside the rootfs goes first, as runc's msMoveRoot does. */
+static int hide_old_root_pseudo_fs(int rootfd, struct hk_error *err)
+{
+    char buf[64], root[PATH_MAX];
+    ssize_t n = readlink(fd_path(rootfd, buf, sizeof(buf)), root, sizeof(root) - 1);
+    if (n <= 0)
+        return hk_error_errno(err, -errno, "--no-pivot: the rootfs path");
+    root[n] = '\0';
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return hk_error_errno(err, -errno, "--no-pivot: read mountinfo");
+    _cleanup_free_ char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        char mroot[PATH_MAX], mp[PATH_MAX], fstype[64];
+        const char *sep = strstr(line, " - ");
+        if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", mroot, mp) != 2 ||
+            sscanf(sep + 3, "%63s", fstype) != 1)
+            continue;
+        if (strcmp(mroot, "/") != 0 || (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs")))
+            continue;
+        unescape_octal(mp);
+        size_t rl = strlen(root);
+        if (strncmp(mp, root, rl) == 0 && (mp[rl] == '/' || mp[rl] == '\0'))
+            continue; /* the container's own */
+        int r = hide_pseudo_fs(mp, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 int rootfs_pivot(int rootfd, bool no_pivot, struct hk_error *err)
 {
+    if (no_pivot) {
+        int r = hide_old_root_pseudo_fs(rootfd, err);
+        if (r < 0)
+            return r;
+    }
     if (fchdir(rootfd) < 0)
         return hk_error_errno(err, -errno, "chdir to the rootfs");
     if (no_pivot) {

@@ -215,3 +215,85 @@ def test_devices_on_the_containers_own_dev(rt, bundle):
                                      "/dev/newdir/node 1:7 666 0:0", "/dev/zero 1:5 666 0:0",
                                      "pts/ptmx", "/proc/self/fd"]
     assert real_dev_stat() == real
+
+
+# --- --no-pivot: the old root stays in the mount namespace ----------------------------------
+
+# From a nested user (and pid, net) namespace, mount a fresh procfs and sysfs: the kernel
+# allows it only while a full, unmasked one is visible in the mount namespace.
+FRESH_PROC = ('mkdir -p /tmp/p /tmp/s; unshare -U -r -m -p -n -f sh -c '
+              '"mount -t proc proc /tmp/p && echo proc-mounted; ls /tmp/p/sys >/dev/null && '
+              'echo proc-sys-visible; mount -t sysfs sysfs /tmp/s && echo sysfs-mounted"'
+              ' 2>/dev/null; echo done')
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["root", "userns"])
+@pytest.mark.parametrize("no_pivot", [True, False], ids=["no-pivot", "pivot"])
+def test_no_fresh_unmasked_proc_from_inside(rt, bundle, no_pivot, userns):
+    if userns:
+        bundle.use_userns()
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 1000}
+    bundle.sh(FRESH_PROC + "; wc -c < /proc/keys; ls /sys/firmware | wc -l")
+    p = rt.run("freshproc", bundle, *(["--no-pivot"] if no_pivot else []))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["done", "0", "0"], p.stdout     # masked paths hold
+
+
+def test_no_pivot_chroot_escape_does_not_reach_the_host(rt, bundle, probe, tmp_path):
+    canary = tmp_path / "canary"
+    canary.write_text("host")
+    import shutil
+    shutil.copy(probe, bundle.rootfs / "probe")
+    caps = bundle.config["process"]["capabilities"]
+    for kind in ("bounding", "effective", "permitted"):
+        caps[kind].append("CAP_SYS_CHROOT")
+    bundle.set_args("/probe", "chroot-escape", str(canary))
+    for extra in (["--no-pivot"], []):
+        p = rt.run("escape", bundle, *extra)
+        assert p.stdout.strip() == "ENOENT", (extra, p.stdout, p.stderr)
+        rt("delete", "-f", "escape")
+    assert canary.read_text() == "host"
+
+
+# --- device cgroup: linux.devices does not override a deny -----------------------------------
+
+KMSG = {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o444}
+
+
+@pytest.mark.parametrize("deny", [True, False], ids=["denied", "allowed"])
+def test_device_deny_rule_beats_linux_devices(rt, bundle, deny):
+    bundle.config["linux"]["devices"] = [KMSG]
+    rules = [{"allow": False, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]
+    bundle.config["linux"]["resources"]["devices"] = rules if deny else []
+    caps = bundle.config["process"]["capabilities"]
+    for kind in ("bounding", "effective", "permitted"):
+        caps[kind].append("CAP_SYSLOG")            # dmesg_restrict: the cgroup decides
+    bundle.sh("exec 3</dev/kmsg && echo opened")
+    p = rt.run("kmsg", bundle)
+    if deny:
+        assert p.returncode != 0 and "Operation not permitted" in p.stderr, (p.stdout, p.stderr)
+    else:
+        assert p.returncode == 0 and p.stdout.strip() == "opened", p.stderr
+
+
+# --- createContainer hooks: in the container's mount namespace, cwd its root -----------------
+
+def test_create_container_hook_cwd_is_the_container_root(rt, bundle, tmp_path):
+    caller_cwd = tmp_path / "caller-cwd"         # the runtime's own cwd: a canary directory
+    caller_cwd.mkdir()
+    script = ("echo hook > created-by-hook && readlink /proc/self/ns/mnt > hook-mntns"
+              " && ls bin/busybox > /dev/null && echo found-busybox >> created-by-hook")
+    bundle.config["hooks"] = {"createContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", script]}]}
+    bundle.set_args("sleep", "30")
+    bundle.write()
+    rt.ids.add("hookcwd")
+    p = run([RUNTIME, "--root", rt.root, "create", "--bundle", bundle.path, "hookcwd"],
+            cwd=caller_cwd)
+    assert p.returncode == 0, p.stderr
+    assert (bundle.rootfs / "created-by-hook").read_text().split() == ["hook", "found-busybox"]
+    assert list(caller_cwd.iterdir()) == []
+    assert not (bundle.path / "created-by-hook").exists()
+    pid = rt.state("hookcwd")["pid"]
+    assert (bundle.rootfs / "hook-mntns").read_text().strip() == os.readlink(
+        f"/proc/{pid}/ns/mnt")                   # the container's mount namespace
