@@ -27,24 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $T/registry
-http:
-  addr: 127.0.0.1:$PORT
-YML
-docker-registry serve "$T/registry.yml" >"$T/registry.log" 2>&1 &
-REG_PID=$!
-until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2)" 2>/dev/null; do
-  sleep 0.05
-done
+. bench/registry.sh
 
 # the image: a busybox root filesystem plus a few large, file-rich directories, one layer each
 mkdir -p "$T/bb/bin" "$T/bb/etc"

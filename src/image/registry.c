@@ -136,10 +136,13 @@ static int request(struct registry *r, const char *path, struct http_request *rq
 {
     bool absolute = strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0;
     _cleanup_free_ char *url = absolute ? xstrdup(path) : xasprintf("%s%s", r->base, path);
+    /* a URL the registry handed out (an upload's Location) on another host gets no credentials */
+    size_t nb = strlen(r->base);
+    bool ours = !absolute || (strncmp(url, r->base, nb) == 0 && (url[nb] == '/' || !url[nb]));
     rq->url = url;
     rq->insecure = r->insecure;
     for (int attempt = 0;; attempt++) {
-        rq->authorization = r->authorization;
+        rq->authorization = ours ? r->authorization : NULL;
         int ret = http_get(rq, resp, err);
         if (ret < 0)
             return ret;
