@@ -16,25 +16,8 @@ for t in docker-registry skopeo hyperfine; do
   command -v $t >/dev/null || { echo "bench/push.sh: $t is missing (scripts/deps.sh --bench)" >&2; exit 1; }
 done
 
-T=$(mktemp -d /var/tmp/hako-bench.XXXXXX)
-REG_PID=
-cleanup() {
-  if [ -n "$REG_PID" ]; then
-    kill "$REG_PID" 2>/dev/null || true
-    wait "$REG_PID" 2>/dev/null || true # 143: the TERM we sent
-  fi
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-. bench/registry.sh
-
-mkdir -p "$T/bb/bin" "$T/bb/etc"
-cp /bin/busybox "$T/bb/bin/busybox"
-for a in $(/bin/busybox --list); do ln -sf busybox "$T/bb/bin/$a"; done
 DIRS=${BENCH_DIRS:-"/usr/lib/python3.11 /usr/share/doc"}
-echo "building the image: $T/bb $DIRS" >&2
-/usr/bin/python3 bench/make-image.py "$T/oci-src" bench "$T/bb" $DIRS
+. bench/registry.sh
 # hako gets the same blobs through the registry under another name (localhost: no mount source)
 skopeo copy -q --dest-tls-verify=false "oci:$T/oci-src:bench" "docker://127.0.0.1:$PORT/src/img:latest"
 "$HAKO" --root "$T/hako-root" pull -q "localhost:$PORT/src/img:latest" >/dev/null
