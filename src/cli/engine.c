@@ -32,6 +32,7 @@ static const struct cli_command commands[] = {
     {"pause", cmd_pause, "Freeze every process of containers"},
     {"ps", cmd_ps, "List containers"},
     {"pull", cmd_pull, "Pull an image from a registry"},
+    {"push", cmd_push, "Push an image to a registry"},
     {"rename", cmd_rename, "Rename a container"},
     {"restart", cmd_restart, "Restart containers"},
     {"rm", cmd_rm, "Remove containers"},

@@ -1,6 +1,7 @@
 /* image-common.c — helpers the image command files share. */
 #include "cli/image-common.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,19 @@ int cli_store_open(struct store **ret)
     store_set_holders(*ret, record_image_holders, (void *)engine_opts.root);
     (*ret)->expand_max = engine_opts.max_archive_size;
     return 0;
+}
+
+bool cli_registry_opt(int c, bool *tls_verify, const char **authfile)
+{
+    if (c == 't' && (!optarg || !strcmp(optarg, "true") || !strcmp(optarg, "false"))) {
+        *tls_verify = !optarg || strcmp(optarg, "true") == 0;
+        return true;
+    }
+    if (c == 'a') {
+        *authfile = optarg;
+        return true;
+    }
+    return false;
 }
 
 char *cli_familiar(const char *ref)
