@@ -45,6 +45,7 @@ struct cli_command {
 /* Engine commands, one family per file (cli/image.c, cli/container.c, ...). */
 int cmd_pull(int argc, char **argv);
 int cmd_push(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);

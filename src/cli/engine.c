@@ -45,6 +45,7 @@ static const struct cli_command commands[] = {
     {"tag", cmd_tag, "Tag an image"},
     {"top", cmd_top, "Show a container's processes (host and container pids)"},
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
+    {"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
     {"monitor-exit", cmd_monitor_exit, NULL},
 };

@@ -159,15 +159,7 @@ int record_save(const struct record *r, struct hk_error *err)
 int record_names_lock(const struct engine *e, int *ret_fd, struct hk_error *err)
 {
     _cleanup_free_ char *path = xasprintf("%s/.names.lock", e->containers);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return hk_error_errno(err, -errno, "open '%s'", path);
-    if (flock(fd, LOCK_EX) < 0) {
-        close(fd);
-        return hk_error_errno(err, -errno, "lock '%s'", path);
-    }
-    *ret_fd = fd;
-    return 0;
+    return lock_path(path, ret_fd, err);
 }
 
 /* Call fn for each container directory that holds a record (unlocked read). */

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,43 @@ static int open_destination(int rootfd, const struct oci_mount *m, bool want_fil
     return mkdir_p_in_root(rootfd, m->destination, 0755, ret_fd, err);
 }
 
+int rootfs_check_proc_dest(const char *dest, bool source_is_procfs, struct hk_error *err)
+{
+    /* lxcfs emulates these: runc lets them be mounted over. */
+    static const char *const allowed[] = {
+        "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+        "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev",
+        "/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled"};
+    if (strcmp(dest, "/proc") == 0)
+        return source_is_procfs ? 0
+                                : hk_error_set(err, -EPERM, "\"%s\" cannot be mounted because it "
+                                                            "is not of type proc", dest);
+    for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+        if (strcmp(dest, allowed[i]) == 0)
+            return 0;
+    return hk_error_set(err, -EPERM, "\"%s\" cannot be mounted because it is inside /proc", dest);
+}
+
+/* runc's rule for what may be mounted on or inside the container's /proc (procfs and sysfs
+ * mounts aside): checked on the resolved destination fd too, so a symlink in the image that
+ * leads into /proc is caught as well as the path as written. tree: the bind's source, or -1. */
+static int check_proc(const struct oci_mount *m, int dst, int tree, struct hk_error *err)
+{
+    if (m->type && (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0))
+        return 0;
+    _cleanup_free_ char *clean = path_clean(m->destination);
+    struct statfs fs;
+    bool in_proc = fstatfs(dst, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+    bool named = strcmp(clean, "/proc") == 0 || strncmp(clean, "/proc/", 6) == 0;
+    if (!in_proc && !named)
+        return 0;
+    if (!named)
+        return hk_error_set(err, -EPERM, "\"%s\" cannot be mounted because it is inside /proc",
+                            clean);
+    bool src_proc = tree >= 0 && fstatfs(tree, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+    return rootfs_check_proc_dest(clean, src_proc, err);
+}
+
 static bool is_bind(const struct oci_mount *m, const struct mount_opts *o)
 {
     return o->bind || (m->type && strcmp(m->type, "bind") == 0);
@@ -244,6 +282,8 @@ static int mount_bind(int rootfd, const struct oci_mount *m, int tree, struct hk
         return hk_error_set(err, -EBADF, "no prepared source for the bind mount");
     _cleanup_close_ int dst = -1;
     int r = open_destination(rootfd, m, !S_ISDIR(st.st_mode), &dst, err);
+    if (r == 0)
+        r = check_proc(m, dst, tree, err);
     if (r < 0)
         return r;
     if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -257,6 +297,8 @@ static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_op
 {
     _cleanup_close_ int dst = -1;
     int r = open_destination(rootfd, m, false, &dst, err);
+    if (r == 0)
+        r = check_proc(m, dst, -1, err);
     if (r < 0)
         return r;
     char target[64];
