@@ -44,7 +44,9 @@ static const struct cli_command commands[] = {
     {"top", cmd_top, "Show a container's processes (host and container pids)"},
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
+    {"system", cmd_system, "The Docker Engine API service (system service)"},
     {"monitor-exit", cmd_monitor_exit, NULL},
+    {"service-helper", cmd_service_helper, NULL},
 };
 
 static void usage(FILE *f)

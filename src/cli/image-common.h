@@ -9,11 +9,7 @@
 /* Open the store at --root, printing the error; returns 0 or the exit status (125). */
 int cli_store_open(struct store **ret);
 
-/* "busybox:latest" for "docker.io/library/busybox:latest" (tags and repo digests). */
-char *cli_familiar(const char *ref);
 
-/* Seconds since the epoch of an RFC 3339 time ("2024-01-02T03:04:05.123Z", "+02:00"), or -1. */
-int64_t cli_parse_time(const char *s);
 
 /* `hako image mount` / `hako image unmount` (image-mount.c). */
 int cmd_image_mount(int argc, char **argv);
