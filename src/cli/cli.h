@@ -55,3 +55,5 @@ int cmd_save(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
+int cmd_system(int argc, char **argv);
+int cmd_service_helper(int argc, char **argv);

@@ -47,7 +47,9 @@ static const struct cli_command commands[] = {
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
     {"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
+    {"system", cmd_system, "The Docker Engine API service (system service)"},
     {"monitor-exit", cmd_monitor_exit, NULL},
+    {"service-helper", cmd_service_helper, NULL},
 };
 
 static void usage(FILE *f)
