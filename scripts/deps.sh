@@ -5,7 +5,7 @@ set -eu
 
 BUILD="build-essential meson ninja-build pkg-config libjansson-dev libarchive-dev
 libcurl4-openssl-dev libssl-dev libseccomp-dev libcap-dev libcmocka-dev
-libmicrohttpd-dev"
+libmicrohttpd-dev criu libprotobuf-c-dev"
 TEST="python3 python3-pytest busybox-static containerd skopeo docker-registry apache2-utils
 iproute2 procps tmux zstd python3-cryptography podman"
 VM="qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils"

@@ -425,8 +425,10 @@ static int rt_global_opts(int argc, char **argv)
         case 's':
             rt_opts.systemd_cgroup = true;
             break;
-        case 'R':
         case 'C':
+            rt_opts.criu = optarg;
+            break;
+        case 'R':
             break;
         case 'v': {
             const struct scmp_version *v = seccomp_version();

@@ -13,6 +13,7 @@
 struct runtime {
     const char *state_root; /* --root */
     bool systemd_cgroup;    /* --systemd-cgroup */
+    const char *criu;       /* --criu: the criu binary checkpoint and restore run */
 };
 
 struct create_opts {
