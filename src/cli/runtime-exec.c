@@ -180,8 +180,11 @@ int rt_cmd_exec(int argc, char **argv)
     process_free(p);
     strv_free(f.env);
     strv_free(f.caps);
-    if (r < 0)
-        return rt_fail(&err);
+    if (r < 0) {
+        hk_error_prefix(&err, r, "exec failed");
+        rt_fail(&err);
+        return 255; /* runc's status for an exec that did not run */
+    }
     return f.o.detach ? 0 : res.exit_code;
 }
 

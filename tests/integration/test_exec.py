@@ -96,7 +96,7 @@ def test_exec_process_file(rt, running, tmp_path):
     assert p.stdout == "from-json\n"
     f.write_text('{"args": []}')
     p = rt("exec", "--process", f, cid)
-    assert p.returncode == 1 and "user" in p.stderr
+    assert p.returncode == 255 and "user" in p.stderr
 
 
 def test_exec_detach_pid_file(rt, running, tmp_path):
@@ -166,23 +166,24 @@ def test_exec_foreground_terminal_relay(rt, running):
 
 
 def test_exec_errors(rt, running, bundle):
+    # runc: 255 and "exec failed: ..." for an exec that did not run, 1 for a usage error
     p = rt("exec", "ghost", "true")
-    assert p.returncode == 1 and "container 'ghost' does not exist" in p.stderr
+    assert p.returncode == 255 and "exec failed: container 'ghost' does not exist" in p.stderr
     cid = running()
     p = rt("exec", cid, "no-such-cmd")
-    assert p.returncode == 1
+    assert p.returncode == 255
     assert 'exec: "no-such-cmd": executable file not found in $PATH' in p.stderr
     p = rt("exec", cid)
     assert p.returncode == 1 and "a command" in p.stderr
     p = rt("exec", "--cap", "CAP_BOGUS", cid, "true")
-    assert p.returncode == 1 and "CAP_BOGUS" in p.stderr
+    assert p.returncode == 255 and "CAP_BOGUS" in p.stderr
     rt.ok("kill", cid, "KILL")
     for _ in range(100):
         if rt.state(cid)["status"] == "stopped":
             break
         time.sleep(0.02)
     p = rt("exec", cid, "true")
-    assert p.returncode == 1 and "stopped" in p.stderr
+    assert p.returncode == 255 and "stopped" in p.stderr
 
 
 def test_exec_gets_the_container_seccomp_profile(rt, bundle):

@@ -12,3 +12,18 @@ def test_loopback_is_up_in_a_new_network_namespace(rt, bundle):
     p = rt.run("lo", bundle)
     assert p.returncode == 0, p.stderr
     assert int(p.stdout, 16) & 0x1                      # IFF_UP
+
+
+def test_kill_signal_zero_probes(rt, bundle):
+    bundle.set_args("sleep", "30")
+    rt.create("probe0", bundle).check_returncode()
+    assert rt("kill", "probe0", "0").returncode == 0
+    assert rt.state("probe0")["status"] == "created"      # nothing was delivered
+    rt.ok("kill", "probe0", "KILL")
+    for _ in range(200):
+        if rt.state("probe0")["status"] == "stopped":
+            break
+        import time
+        time.sleep(0.02)
+    p = rt("kill", "probe0", "0")
+    assert p.returncode == 1 and "is not running" in p.stderr
