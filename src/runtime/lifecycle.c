@@ -261,6 +261,16 @@ int container_delete(const struct runtime *rt, const char *id, bool force, struc
     return r;
 }
 
+static int visible_entry(const struct dirent *de)
+{
+    return de->d_name[0] != '.';
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
 int container_list(const struct runtime *rt, json_t **ret, struct hk_error *err)
 {
     json_t *arr = json_array();
@@ -273,24 +283,24 @@ int container_list(const struct runtime *rt, json_t **ret, struct hk_error *err)
         json_decref(arr);
         return hk_error_errno(err, -errno, "open state directory '%s'", rt->state_root);
     }
-    DIR *d = fdopendir(dup(rootfd));
-    if (!d) {
+    /* sorted by id, bytewise, as runc lists them */
+    struct dirent **names = NULL;
+    int n = scandirat(rootfd, ".", &names, visible_entry, by_name);
+    if (n < 0) {
         json_decref(arr);
         return hk_error_errno(err, -errno, "read state directory '%s'", rt->state_root);
     }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        _cleanup_close_ int dirfd = openat(rootfd, de->d_name,
+    for (int i = 0; i < n; i++) {
+        _cleanup_close_ int dirfd = openat(rootfd, names[i]->d_name,
                                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        free(names[i]);
         struct container_state *st = NULL;
         if (dirfd < 0 || state_load(dirfd, &st, NULL) < 0)
             continue;
         json_array_append_new(arr, state_to_oci_json(st, state_status(dirfd, st)));
         state_free(st);
     }
-    closedir(d);
+    free(names);
     *ret = arr;
     return 0;
 }

@@ -27,3 +27,13 @@ def test_kill_signal_zero_probes(rt, bundle):
         time.sleep(0.02)
     p = rt("kill", "probe0", "0")
     assert p.returncode == 1 and "is not running" in p.stderr
+
+
+def test_list_is_sorted_by_id(rt, bundle):
+    bundle.set_args("sleep", "30")
+    ids = ["m", "b2", "z", "a10", "a1", "c3", "B"]
+    for cid in ids:
+        rt.create(cid, bundle).check_returncode()
+    assert rt.ok("list", "-q").stdout.split() == sorted(ids)
+    j = json.loads(rt.ok("list", "--format", "json").stdout)
+    assert [c["id"] for c in j] == sorted(ids)
