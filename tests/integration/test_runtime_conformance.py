@@ -37,3 +37,13 @@ def test_list_is_sorted_by_id(rt, bundle):
     assert rt.ok("list", "-q").stdout.split() == sorted(ids)
     j = json.loads(rt.ok("list", "--format", "json").stdout)
     assert [c["id"] for c in j] == sorted(ids)
+
+
+def test_device_access_rwa_is_accepted(rt, bundle):
+    bundle.config["linux"]["resources"]["devices"] = [
+        {"allow": False, "access": "rwm"},
+        {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rwa"}]
+    bundle.sh("echo x > /dev/null && echo written")
+    p = rt.run("rwa", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "written\n"
