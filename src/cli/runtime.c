@@ -135,6 +135,10 @@ static int parse_create_opts(int argc, char **argv, const char *cmd, struct crea
             *ret_detach = true;
             break;
         case 'k':
+            if (!ret_detach)
+                return rt_usage_error(cmd, "unknown option '--keep'");
+            o->keep = true;
+            break;
         case 'S':
             break;
         case 'h':

@@ -23,6 +23,7 @@ struct create_opts {
     bool no_new_keyring;
     int preserve_fds;
     bool keep_console;          /* run in the foreground with a terminal: hako relays it */
+    bool keep;                  /* run --keep: the exited container stays (stopped) */
 };
 
 int container_create(const struct runtime *rt, const char *id, const struct create_opts *o,

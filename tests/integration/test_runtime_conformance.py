@@ -47,3 +47,14 @@ def test_device_access_rwa_is_accepted(rt, bundle):
     p = rt.run("rwa", bundle)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "written\n"
+
+
+def test_run_keep_leaves_the_stopped_container(rt, bundle):
+    bundle.sh("exit 3")
+    p = rt.run("kept", bundle, "--keep")
+    assert p.returncode == 3, p.stderr
+    assert rt.state("kept")["status"] == "stopped"
+    rt.ok("delete", "kept")
+    assert not (rt.root / "kept").exists()
+    p = rt.run("notkept", bundle)
+    assert p.returncode == 3 and not (rt.root / "notkept").exists()
