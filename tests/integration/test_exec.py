@@ -196,3 +196,13 @@ def test_exec_gets_the_container_seccomp_profile(rt, bundle):
     p = rt("exec", "exsec", "sh", "-c", "mkdir /tmp/x 2>&1; echo rc=$?")
     assert "Operation not permitted" in p.stdout and "rc=1" in p.stdout
     assert not (bundle.rootfs / "tmp/x").exists()
+
+
+def test_exec_additional_gids(rt, running):
+    cid = running()
+    p = rt("exec", "--additional-gids", "10", "-g", "20", cid, "cat", "/proc/self/status")
+    assert p.returncode == 0, p.stderr
+    groups = [l for l in p.stdout.splitlines() if l.startswith("Groups:")][0].split()[1:]
+    assert groups == ["10", "20"]
+    p = rt("exec", "--additional-gids", "x", cid, "true")
+    assert p.returncode == 1 and "--additional-gids: 'x' is not a gid" in p.stderr
