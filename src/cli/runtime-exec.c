@@ -78,7 +78,8 @@ static int parse_flags(int argc, char **argv, struct exec_flags *f)
             f->gids[f->n_gids++] = (gid_t)g;
             break;
         }
-        case 'a': case 'l': case 'i': break;
+        case 'i': f->o.ignore_paused = true; break;
+        case 'a': case 'l': break;
         case 'h':
             puts("Usage: hako-runtime exec [--process FILE] [-t] [--console-socket S] [-d] "
                  "[--pid-file F] [--cwd D] [-e K=V] [-u UID[:GID]] [--cap CAP] "

@@ -68,6 +68,7 @@ struct exec_opts {
     bool detach;       /* return once the process runs (its pid in ret->pid) */
     int preserve_fds;
     bool keep_console; /* with a terminal, no socket and detach: hand the master back */
+    bool ignore_paused; /* exec into a paused container (the process starts on resume) */
 };
 
 struct exec_result {

@@ -66,8 +66,8 @@ static void exec_ctx_done(struct exec_ctx *x)
 }
 
 /* Everything exec needs from the container, read under its lock (released before we run). */
-static int exec_load(const struct runtime *rt, const char *id, struct exec_ctx *x,
-                     struct hk_error *err)
+static int exec_load(const struct runtime *rt, const char *id, bool ignore_paused,
+                     struct exec_ctx *x, struct hk_error *err)
 {
     struct handle h;
     int r = handle_open(rt, id, &h, err);
@@ -76,7 +76,12 @@ static int exec_load(const struct runtime *rt, const char *id, struct exec_ctx *
     json_t *j = state_to_oci_json(h.st, h.status);
     x->state_json = json_dump_compact(j);
     json_decref(j);
-    if (h.status != STATUS_RUNNING && h.status != STATUS_CREATED) {
+    if (h.status == STATUS_PAUSED && !ignore_paused) {
+        r = hk_error_set(err, -EINVAL, "cannot exec in a paused container (use "
+                                       "--ignore-paused to override)");
+        goto out;
+    }
+    if (h.status != STATUS_RUNNING && h.status != STATUS_CREATED && h.status != STATUS_PAUSED) {
         r = hk_error_set(err, -EINVAL, "cannot exec in container '%s': it is %s", id,
                          status_name(h.status));
         goto out;
@@ -286,7 +291,7 @@ int container_exec(const struct runtime *rt, const char *id, const struct oci_pr
     else
         console_forward_set(&fwd);
     sigprocmask(SIG_BLOCK, &fwd, &old);
-    int r = exec_load(rt, id, &x, err);
+    int r = exec_load(rt, id, o->ignore_paused, &x, err);
     if (r == 0)
         r = exec_spawn(&x, err);
     if (r < 0 && x.pid > 0) {

@@ -206,3 +206,28 @@ def test_exec_additional_gids(rt, running):
     assert groups == ["10", "20"]
     p = rt("exec", "--additional-gids", "x", cid, "true")
     assert p.returncode == 1 and "--additional-gids: 'x' is not a gid" in p.stderr
+
+
+def test_exec_in_a_paused_container_needs_ignore_paused(rt, running, bundle):
+    import subprocess
+    cid = running()
+    rt.ok("pause", cid)
+    p = rt("exec", cid, "true")
+    assert p.returncode == 255
+    assert "cannot exec in a paused container (use --ignore-paused to override)" in p.stderr
+    # with it, the process is made in the frozen cgroup and runs once resumed
+    proc = subprocess.Popen([RUNTIME, "--root", rt.root, "exec", "--ignore-paused", cid,
+                             "sh", "-c", "echo ran > /tmp/ignored-pause"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.5)                     # frozen with the container
+        assert not (bundle.rootfs / "tmp/ignored-pause").exists()
+        rt.ok("resume", cid)
+        assert proc.wait(timeout=20) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            rt("resume", cid)
+            proc.kill()
+            proc.wait()
+    assert (bundle.rootfs / "tmp/ignored-pause").read_text() == "ran\n"
