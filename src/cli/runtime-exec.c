@@ -19,6 +19,7 @@ struct exec_flags {
     char **env;  /* NULL-terminated, from -e */
     char **caps; /* from --cap */
     gid_t *gids; /* from --additional-gids */
+    char **cgroups; /* from --cgroup */
     size_t n_gids;
     bool tty, no_new_privs;
     struct exec_opts o;
@@ -44,6 +45,7 @@ static int parse_flags(int argc, char **argv, struct exec_flags *f)
         {"additional-gids", required_argument, NULL, 'g'},
         {"apparmor", required_argument, NULL, 'a'}, {"process-label", required_argument, NULL, 'l'},
         {"ignore-paused", no_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+        {"cgroup", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -79,6 +81,7 @@ static int parse_flags(int argc, char **argv, struct exec_flags *f)
             break;
         }
         case 'i': f->o.ignore_paused = true; break;
+        case 'G': strv_push(&f->cgroups, optarg); break;
         case 'a': case 'l': break;
         case 'h':
             puts("Usage: hako-runtime exec [--process FILE] [-t] [--console-socket S] [-d] "
@@ -197,12 +200,14 @@ int rt_cmd_exec(int argc, char **argv)
     if (r == 0 && container_process_can_ptrace(&rt_opts, id, p))
         cli_protect_binary(); /* may re-exec: everything above is read-only */
     struct exec_result res;
+    f.o.cgroups = f.cgroups;
     if (r == 0)
         r = container_exec(&rt_opts, id, p, &f.o, &res, &err);
     process_free(p);
     strv_free(f.env);
     strv_free(f.caps);
     free(f.gids);
+    strv_free(f.cgroups);
     if (r < 0) {
         hk_error_prefix(&err, r, "exec failed");
         rt_fail(&err);

@@ -69,6 +69,7 @@ struct exec_opts {
     int preserve_fds;
     bool keep_console; /* with a terminal, no socket and detach: hand the master back */
     bool ignore_paused; /* exec into a paused container (the process starts on resume) */
+    char **cgroups;     /* --cgroup [CONTROLLER:]PATH: sub-cgroups to run in (NULL-terminated) */
 };
 
 struct exec_result {

@@ -66,7 +66,7 @@ static void exec_ctx_done(struct exec_ctx *x)
 }
 
 /* Everything exec needs from the container, read under its lock (released before we run). */
-static int exec_load(const struct runtime *rt, const char *id, bool ignore_paused,
+static int exec_load(const struct runtime *rt, const char *id, const struct exec_opts *o,
                      struct exec_ctx *x, struct hk_error *err)
 {
     struct handle h;
@@ -76,7 +76,7 @@ static int exec_load(const struct runtime *rt, const char *id, bool ignore_pause
     json_t *j = state_to_oci_json(h.st, h.status);
     x->state_json = json_dump_compact(j);
     json_decref(j);
-    if (h.status == STATUS_PAUSED && !ignore_paused) {
+    if (h.status == STATUS_PAUSED && !o->ignore_paused) {
         r = hk_error_set(err, -EINVAL, "cannot exec in a paused container (use "
                                        "--ignore-paused to override)");
         goto out;
@@ -98,6 +98,12 @@ static int exec_load(const struct runtime *rt, const char *id, bool ignore_pause
     }
     if (h.st->cgroup && (r = cgroup_from_json(h.st->cgroup, &x->cg, err)) < 0)
         goto out;
+    for (size_t i = 0; o->cgroups && o->cgroups[i]; i++) {
+        r = x->cg ? cgroup_manager_descend(x->cg, o->cgroups[i], err)
+                  : hk_error_set(err, -ENOENT, "--cgroup: container '%s' has no cgroup", id);
+        if (r < 0)
+            goto out;
+    }
     if (x->spec->linux_.seccomp &&
         (r = seccomp_prepare(x->spec->linux_.seccomp, &x->spec->ctx, &x->seccomp, err)) < 0)
         goto out;
@@ -291,7 +297,7 @@ int container_exec(const struct runtime *rt, const char *id, const struct oci_pr
     else
         console_forward_set(&fwd);
     sigprocmask(SIG_BLOCK, &fwd, &old);
-    int r = exec_load(rt, id, o->ignore_paused, &x, err);
+    int r = exec_load(rt, id, o, &x, err);
     if (r == 0)
         r = exec_spawn(&x, err);
     if (r < 0 && x.pid > 0) {

@@ -231,3 +231,25 @@ def test_exec_in_a_paused_container_needs_ignore_paused(rt, running, bundle):
             proc.kill()
             proc.wait()
     assert (bundle.rootfs / "tmp/ignored-pause").read_text() == "ran\n"
+
+
+def test_exec_cgroup_runs_in_a_sub_cgroup(rt, running):
+    cid = running()
+    pid = rt.state(cid)["pid"]
+    lines = open(f"/proc/{pid}/cgroup").read().splitlines()
+    memory = [l.split(":", 2)[2] for l in lines if l.split(":")[1] == "memory"][0]
+    sub = f"/sys/fs/cgroup/memory{memory}/sub"
+    os.mkdir(sub)
+    try:
+        p = rt("exec", "--cgroup", "memory:sub", cid, "cat", "/proc/self/cgroup")
+        assert p.returncode == 0, p.stderr
+        got = {l.split(":")[1]: l.split(":", 2)[2] for l in p.stdout.splitlines()}
+        assert got["memory"].endswith("/sub") and not got["pids"].endswith("/sub")
+        # only processes that exec put there: none left once it exited
+        assert open(sub + "/cgroup.procs").read() == ""
+        p = rt("exec", "--cgroup", "sub", cid, "true")     # every hierarchy: cpu has none
+        assert p.returncode == 255 and "--cgroup 'sub': no sub-cgroup" in p.stderr
+        p = rt("exec", "--cgroup", "memory:../x", cid, "true")
+        assert p.returncode == 255 and "a path below the container's cgroup" in p.stderr
+    finally:
+        os.rmdir(sub)
