@@ -150,7 +150,7 @@ _noreturn_ static void exec_child(struct exec_ctx *x)
         _cleanup_close_ int master = -1, slave = -1;
         if (setsid() < 0 || console_open_pty(p, &master, &slave, &err) < 0 ||
             sync_send(fd, SYNC_CONSOLE, 0, NULL, master) < 0 ||
-            console_attach_slave(slave, &err) < 0)
+            console_attach_slave(slave, p->user.uid, &err) < 0)
             child_fail(fd, &err);
     }
     char **env = program_env(p);

@@ -216,7 +216,7 @@ static int setup_terminal(struct launch *l, struct hk_error *err)
     r = sync_send(l->sync_child, SYNC_CONSOLE, 0, NULL, master);
     if (r < 0)
         return hk_error_errno(err, r, "send the pty to the runtime");
-    return console_attach_slave(slave, err);
+    return console_attach_slave(slave, l->spec->process->user.uid, err);
 }
 
 static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_error *err)

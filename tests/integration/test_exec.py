@@ -96,7 +96,11 @@ def test_exec_process_file(rt, running, tmp_path):
     assert p.stdout == "from-json\n"
     f.write_text('{"args": []}')
     p = rt("exec", "--process", f, cid)
-    assert p.returncode == 255 and "user" in p.stderr
+    assert p.returncode == 255 and "args: at least one argument" in p.stderr, p.stderr
+    # without "user": uid 0, as runc
+    f.write_text('{"args": ["id", "-u"], "cwd": "/", "env": ["PATH=/bin:/usr/bin"]}')
+    p = rt("exec", "--process", f, cid)
+    assert p.returncode == 0 and p.stdout == "0\n", p.stderr
 
 
 def test_exec_detach_pid_file(rt, running, tmp_path):

@@ -58,3 +58,39 @@ def test_run_keep_leaves_the_stopped_container(rt, bundle):
     assert not (rt.root / "kept").exists()
     p = rt.run("notkept", bundle)
     assert p.returncode == 3 and not (rt.root / "notkept").exists()
+
+
+def run_on_a_pty(rt, cid, bundle, *extra, until=b"END"):
+    """hako-runtime run with a terminal, its own stdio a pty of ours; returns (status, output)."""
+    import pty
+    import subprocess
+    import time
+    master, slave = pty.openpty()
+    rt.ids.add(cid)
+    out = b""
+    try:
+        p = subprocess.Popen([str(RUNTIME), "--root", str(rt.root), *extra, "--bundle",
+                              str(bundle), cid], stdin=slave, stdout=slave, stderr=slave)
+        os.close(slave)
+        slave = -1
+        deadline = time.time() + 10
+        while time.time() < deadline and until not in out:
+            try:
+                out += os.read(master, 1024)
+            except OSError:
+                break
+        status = p.wait(timeout=10)
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+    return status, out.decode(errors="replace")
+
+
+def test_pty_is_owned_by_the_process_user(rt, bundle):
+    bundle.config["process"]["terminal"] = True
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 1000}
+    bundle.sh("stat -c 'owner=%u:%g' $(tty); echo END")
+    status, out = run_on_a_pty(rt, "ptyown", bundle, "run")
+    assert status == 0, out
+    assert "owner=1000:5" in out          # the user's; the group stays devpts' tty (gid=5)
