@@ -76,7 +76,9 @@ int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, str
      * shared, the container's mounts are meant to reach the host (bidirectional mounts). */
     if (!shared && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return hk_error_errno(err, -errno, "make / rslave");
-    if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+    /* An unbindable tree cannot be cloned: that mode is applied once the rootfs is "/"
+     * (rootfs_finalize); until then it is the rslave default. */
+    if (prop && !(prop & MS_UNBINDABLE) && mount(NULL, "/", NULL, prop, NULL) < 0)
         return hk_error_errno(err, -errno, "linux.rootfsPropagation: make / %s",
                               s->linux_.rootfs_propagation);
     if (shared) {

@@ -94,3 +94,19 @@ def test_pty_is_owned_by_the_process_user(rt, bundle):
     status, out = run_on_a_pty(rt, "ptyown", bundle, "run")
     assert status == 0, out
     assert "owner=1000:5" in out          # the user's; the group stays devpts' tty (gid=5)
+
+
+@pytest.mark.parametrize("mode, tag", [
+    ("unbindable", "unbindable"), ("runbindable", "unbindable"), ("slave", None),
+    ("rslave", None), ("private", None), ("rprivate", None), ("shared", "shared:"),
+    ("rshared", "shared:")])
+def test_rootfs_propagation_every_mode(rt, bundle, mode, tag):
+    bundle.config["linux"]["rootfsPropagation"] = mode
+    bundle.sh("awk '$5 == \"/\"' /proc/self/mountinfo")
+    p = rt.run("prop", bundle)
+    assert p.returncode == 0, p.stderr
+    optional = p.stdout.split(" - ")[0].split()[6:]     # mountinfo's optional fields
+    if tag:
+        assert any(f.startswith(tag) for f in optional), p.stdout
+    else:
+        assert not any(f.startswith(("shared:", "unbindable")) for f in optional), p.stdout
