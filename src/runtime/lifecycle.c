@@ -70,6 +70,11 @@ struct oci_spec *handle_saved_spec(const struct handle *h, struct hk_error *err)
     return s;
 }
 
+static void warn_hook_failed(const struct hk_error *err, void *id)
+{
+    log_warn("container '%s': %s", (const char *)id, hk_error_msg(err));
+}
+
 static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
                            enum container_status status)
 {
@@ -79,9 +84,8 @@ static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
     if (s->hooks.n[kind]) {
         _cleanup_json_ json_t *j = state_to_oci_json(h->st, status);
         _cleanup_free_ char *state = json_dump_compact(j);
-        struct hk_error err = {0};
-        if (hooks_run(s->hooks.list[kind], s->hooks.n[kind], kind, state, &err) < 0)
-            log_warn("container '%s': %s", h->st->id, hk_error_msg(&err));
+        hooks_run_each(s->hooks.list[kind], s->hooks.n[kind], kind, state, warn_hook_failed,
+                       h->st->id);
     }
     spec_free(s);
 }

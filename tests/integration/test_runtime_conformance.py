@@ -110,3 +110,30 @@ def test_rootfs_propagation_every_mode(rt, bundle, mode, tag):
         assert any(f.startswith(tag) for f in optional), p.stdout
     else:
         assert not any(f.startswith(("shared:", "unbindable")) for f in optional), p.stdout
+
+
+def test_failing_poststart_and_poststop_hooks_warn_and_the_rest_run(rt, bundle, tmp_path):
+    log = tmp_path / "hooks.log"
+
+    def hook(script):
+        return {"path": "/bin/sh", "args": ["sh", "-c", script]}
+    bundle.config["hooks"] = {
+        "poststart": [hook("exit 3"), hook(f"echo poststart-after >> {log}")],
+        "poststop": [hook("exit 4"), hook(f"echo poststop-after >> {log}")],
+    }
+    bundle.set_args("true")
+    p = rt.run("hookwarn", bundle)
+    assert p.returncode == 0, p.stderr
+    assert log.read_text().split() == ["poststart-after", "poststop-after"]
+    assert "poststart hook 0: '/bin/sh' exited with status 3" in p.stderr
+    assert "poststop hook 0: '/bin/sh' exited with status 4" in p.stderr
+
+
+def test_hook_without_env_gets_the_runtimes_environment(rt, bundle, tmp_path):
+    out = tmp_path / "env.out"
+    bundle.config["hooks"] = {"prestart": [
+        {"path": "/bin/sh", "args": ["sh", "-c", f"echo \"$HAKO_HOOK_PROBE\" > {out}"]}]}
+    bundle.set_args("true")
+    p = rt.run("hookenv", bundle, env={**os.environ, "HAKO_HOOK_PROBE": "from-runtime"})
+    assert p.returncode == 0, p.stderr
+    assert out.read_text() == "from-runtime\n"
