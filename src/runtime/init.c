@@ -174,7 +174,8 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
     struct init_cgroup cg = {.base = {.get = init_cgroup_get}, .l = l};
     int r = rootfs_prepare(s, l->rootfs_fd, &rootfd, err);
     if (r == 0)
-        r = rootfs_mount_all(s, rootfd, l->mount_fds, &cg.base, l->new_userns, err);
+        r = rootfs_mount_all(s, rootfd, l->mount_fds, l->bundle, &cg.base,
+                             l->new_userns, err);
     if (r == 0)
         r = init_cgroup_get(&cg.base, NULL, err); /* in our cgroup before any hook runs */
     if (r < 0)

@@ -246,7 +246,7 @@ static int prepare_bind(const struct oci_spec *s, const struct oci_mount *m,
     return 0;
 }
 
-int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret_fds,
+int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, bool all, int **ret_fds,
                          struct hk_error *err)
 {
     int *fds = xcalloc(s->n_mounts ? s->n_mounts : 1, sizeof(int));
@@ -255,9 +255,9 @@ int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret
     for (size_t i = 0; i < s->n_mounts; i++) {
         struct mount_opts o;
         mount_opts_parse(s->mounts[i].options, &o);
-        int r = is_bind(&s->mounts[i], &o) ? prepare_bind(s, &s->mounts[i], &o, bundle, &fds[i],
-                                                          err)
-                                           : 0;
+        int r = is_bind(&s->mounts[i], &o) && (all || o.idmap)
+                    ? prepare_bind(s, &s->mounts[i], &o, bundle, &fds[i], err)
+                    : 0;
         mount_opts_done(&o);
         if (r < 0) {
             rootfs_binds_free(fds, s->n_mounts);
@@ -355,13 +355,21 @@ static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct moun
     return cgroup_mount_in(cg, rootfd, m->destination, o->flags, err);
 }
 
-static int mount_one(int rootfd, const struct oci_mount *m, int prepared,
-                     struct cgroup_access *cg, bool in_userns, struct hk_error *err)
+static int mount_one(const struct oci_spec *s, int rootfd, const struct oci_mount *m,
+                     int prepared, const char *bundle, struct cgroup_access *cg, bool in_userns,
+                     struct hk_error *err)
 {
     struct mount_opts o;
     mount_opts_parse(m->options, &o);
     int r;
-    if (is_bind(m, &o)) {
+    if (is_bind(m, &o) && prepared < 0) {
+        /* cloned now, in its turn: mountinfo (ordered by when a mount was made) then lists
+         * the mounts in config order */
+        _cleanup_close_ int tree = -1;
+        r = prepare_bind(s, m, &o, bundle, &tree, err);
+        if (r == 0)
+            r = mount_bind(rootfd, m, tree, err);
+    } else if (is_bind(m, &o)) {
         r = mount_bind(rootfd, m, prepared, err);
     } else if (!m->type) {
         r = hk_error_set(err, -EINVAL, "no type, and not a bind mount");
@@ -405,7 +413,7 @@ static uint64_t fresh_mount_id(int rootfd, const struct oci_mount *m)
     return id;
 }
 
-int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
+int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds, const char *bundle,
                      struct cgroup_access *cg, bool in_userns, struct hk_error *err)
 {
     int r = refuse_dev_symlink(rootfd, err);
@@ -416,7 +424,7 @@ int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
     if (fd_mount_id(rootfd, &ids[0]) < 0)
         return hk_error_errno(err, -errno, "the rootfs mount");
     for (size_t i = 0; i < s->n_mounts; i++) {
-        r = mount_one(rootfd, &s->mounts[i], binds[i], cg, in_userns, err);
+        r = mount_one(s, rootfd, &s->mounts[i], binds[i], bundle, cg, in_userns, err);
         if (r < 0)
             return hk_error_prefix(err, r, "mounts[%zu] ('%s')", i, s->mounts[i].destination);
         uint64_t id = fresh_mount_id(rootfd, &s->mounts[i]);

@@ -137,3 +137,24 @@ def test_hook_without_env_gets_the_runtimes_environment(rt, bundle, tmp_path):
     p = rt.run("hookenv", bundle, env={**os.environ, "HAKO_HOOK_PROBE": "from-runtime"})
     assert p.returncode == 0, p.stderr
     assert out.read_text() == "from-runtime\n"
+
+
+def test_mounts_appear_in_config_order(rt, bundle, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("bound\n")
+    bundle.config["mounts"] += [
+        {"destination": "/t1", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/b1", "type": "bind", "source": str(src), "options": ["bind", "ro"]},
+        {"destination": "/t2", "type": "tmpfs", "source": "tmpfs"},
+        # stacked: the bind over the tmpfs at the same place is what shows
+        {"destination": "/t2", "type": "bind", "source": str(src), "options": ["bind"]},
+    ]
+    bundle.sh("awk '{print $5}' /proc/self/mountinfo; cat /t2/f; touch /b1/x 2>/dev/null"
+              " || echo ro")
+    p = rt.run("order", bundle)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split()
+    order = [d for d in lines if d in ("/t1", "/b1", "/t2")]
+    assert order == ["/t1", "/b1", "/t2", "/t2"], lines
+    assert lines[-2:] == ["bound", "ro"]
