@@ -293,6 +293,36 @@ static int mount_bind(int rootfd, const struct oci_mount *m, int tree, struct hk
     return 0;
 }
 
+static bool is_dev(const struct oci_mount *m)
+{
+    _cleanup_free_ char *d = path_clean(m->destination);
+    return strcmp(d, "/dev") == 0;
+}
+
+/* A read-only /dev (a fresh filesystem with "ro") gets its sub-mounts, nodes and links first
+ * and is made read-only last, as runc does. */
+static int dev_ro(const struct oci_spec *s, int rootfd, struct hk_error *err)
+{
+    bool ro = false;
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const struct oci_mount *m = &s->mounts[i];
+        if (!is_dev(m))
+            continue;
+        struct mount_opts o;
+        mount_opts_parse(m->options, &o);
+        ro = !is_bind(m, &o) && (o.flags & MS_RDONLY);
+        mount_opts_done(&o);
+    }
+    if (!ro)
+        return 0;
+    _cleanup_close_ int fd = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0,
+                                          RESOLVE_NO_SYMLINKS);
+    int r = fd < 0 ? fd : setattr(fd, 0, MOUNT_ATTR_RDONLY, 0, 0);
+    if (r < 0)
+        return hk_error_errno(err, r, "make /dev read-only");
+    return 0;
+}
+
 /* A filesystem mount (proc, tmpfs, devpts, ...) onto the resolved destination. */
 static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
                     bool in_userns, struct hk_error *err)
@@ -306,6 +336,8 @@ static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_op
     char target[64];
     fd_path(dst, target, sizeof(target));
     unsigned long flags = o->flags & ~(unsigned long)MS_REMOUNT;
+    if (is_dev(m))
+        flags &= ~(unsigned long)MS_RDONLY; /* made read-only once its nodes are in (dev_ro) */
     if (mount(m->source ? m->source : m->type, target, m->type, flags, o->data) < 0) {
         int e = errno;
         /* sysfs needs a network namespace owned by the user namespace; runc binds the host's
@@ -431,7 +463,8 @@ int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds, con
         if (id && id != ids[0])
             ids[own.n++] = id;
     }
-    return devices_create(s, rootfd, &own, in_userns, err);
+    r = devices_create(s, rootfd, &own, in_userns, err);
+    return r < 0 ? r : dev_ro(s, rootfd, err);
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo; undo it in place. */

@@ -158,3 +158,20 @@ def test_mounts_appear_in_config_order(rt, bundle, tmp_path):
     order = [d for d in lines if d in ("/t1", "/b1", "/t2")]
     assert order == ["/t1", "/b1", "/t2", "/t2"], lines
     assert lines[-2:] == ["bound", "ro"]
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["pipes", "terminal"])
+def test_read_only_dev(rt, bundle, terminal):
+    for m in bundle.config["mounts"]:
+        if m["destination"] == "/dev":
+            m["options"] = m.get("options", []) + ["ro"]
+    bundle.config["process"]["terminal"] = terminal
+    bundle.sh("ls /dev/pts/ptmx /dev/null /dev/shm >/dev/null && echo x > /dev/null &&"
+              " (touch /dev/new 2>/dev/null || echo dev-ro); echo END")
+    if terminal:
+        status, out = run_on_a_pty(rt, "rodev", bundle, "run")
+    else:
+        p = rt.run("rodev", bundle)
+        status, out = p.returncode, p.stdout + p.stderr
+    assert status == 0, out
+    assert "dev-ro" in out and "END" in out
