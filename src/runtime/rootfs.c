@@ -338,7 +338,16 @@ static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_op
     unsigned long flags = o->flags & ~(unsigned long)MS_REMOUNT;
     if (is_dev(m))
         flags &= ~(unsigned long)MS_RDONLY; /* made read-only once its nodes are in (dev_ro) */
-    if (mount(m->source ? m->source : m->type, target, m->type, flags, o->data) < 0) {
+    /* a tmpfs takes the mode of the directory it covers unless mode= says otherwise (runc) */
+    _cleanup_free_ char *data = NULL;
+    struct stat st;
+    if (strcmp(m->type, "tmpfs") == 0 && !(o->data && (strncmp(o->data, "mode=", 5) == 0 ||
+                                                       strstr(o->data, ",mode="))) &&
+        fstat(dst, &st) == 0 && S_ISDIR(st.st_mode))
+        data = xasprintf("%s%smode=%o", o->data ? o->data : "", o->data ? "," : "",
+                         (unsigned)(st.st_mode & 07777));
+    if (mount(m->source ? m->source : m->type, target, m->type, flags,
+              data ? data : o->data) < 0) {
         int e = errno;
         /* sysfs needs a network namespace owned by the user namespace; runc binds the host's
          * /sys read-only instead. */

@@ -175,3 +175,16 @@ def test_read_only_dev(rt, bundle, terminal):
         status, out = p.returncode, p.stdout + p.stderr
     assert status == 0, out
     assert "dev-ro" in out and "END" in out
+
+
+def test_tmpfs_takes_the_mode_of_the_directory_it_covers(rt, bundle):
+    (bundle.rootfs / "covered").mkdir(mode=0o700)
+    os.chmod(bundle.rootfs / "covered", 0o710)
+    bundle.config["mounts"] += [
+        {"destination": "/covered", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/given", "type": "tmpfs", "source": "tmpfs", "options": ["mode=751"]},
+        {"destination": "/new/dir", "type": "tmpfs", "source": "tmpfs"}]
+    bundle.sh("stat -c '%n %a' /covered /given /new/dir")
+    p = rt.run("tmpfsmode", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["/covered 710", "/given 751", "/new/dir 755"]
