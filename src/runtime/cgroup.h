@@ -117,3 +117,8 @@ int cgroup_mount_in(const struct cgroup_manager *m, int rootfd, const char *dest
                     unsigned long flags, struct hk_error *err);
 
 struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m);
+
+/* exec --cgroup [CONTROLLER[,CONTROLLER]:]PATH: point the manager's directories (those of the
+ * named hierarchies, or all) at an existing sub-cgroup PATH of the container's, as runc does.
+ * PATH must be relative and stay below; a missing one is an error. */
+int cgroup_manager_descend(struct cgroup_manager *m, const char *spec, struct hk_error *err);

@@ -443,7 +443,10 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
         r = cgroup_entry_open(l->cg, &l->cg_entry, err);
     log_debug("create: state and cgroup made");
     if (r == 0)
-        r = rootfs_prepare_binds(l->spec, l->bundle, &l->mount_fds, err);
+        r = rootfs_prepare_binds(l->spec, l->bundle,
+                                 l->new_userns || l->ns_fds[OCI_NS_USER] >= 0 ||
+                                     l->ns_fds[OCI_NS_MOUNT] >= 0,
+                                 &l->mount_fds, err);
     if (r == 0)
         r = make_exec_socket(l, err);
     if (r == 0)

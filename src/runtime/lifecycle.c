@@ -70,6 +70,11 @@ struct oci_spec *handle_saved_spec(const struct handle *h, struct hk_error *err)
     return s;
 }
 
+static void warn_hook_failed(const struct hk_error *err, void *id)
+{
+    log_warn("container '%s': %s", (const char *)id, hk_error_msg(err));
+}
+
 static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
                            enum container_status status)
 {
@@ -79,9 +84,8 @@ static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
     if (s->hooks.n[kind]) {
         _cleanup_json_ json_t *j = state_to_oci_json(h->st, status);
         _cleanup_free_ char *state = json_dump_compact(j);
-        struct hk_error err = {0};
-        if (hooks_run(s->hooks.list[kind], s->hooks.n[kind], kind, state, &err) < 0)
-            log_warn("container '%s': %s", h->st->id, hk_error_msg(&err));
+        hooks_run_each(s->hooks.list[kind], s->hooks.n[kind], kind, state, warn_hook_failed,
+                       h->st->id);
     }
     spec_free(s);
 }
@@ -261,6 +265,16 @@ int container_delete(const struct runtime *rt, const char *id, bool force, struc
     return r;
 }
 
+static int visible_entry(const struct dirent *de)
+{
+    return de->d_name[0] != '.';
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
 int container_list(const struct runtime *rt, json_t **ret, struct hk_error *err)
 {
     json_t *arr = json_array();
@@ -273,24 +287,24 @@ int container_list(const struct runtime *rt, json_t **ret, struct hk_error *err)
         json_decref(arr);
         return hk_error_errno(err, -errno, "open state directory '%s'", rt->state_root);
     }
-    DIR *d = fdopendir(dup(rootfd));
-    if (!d) {
+    /* sorted by id, bytewise, as runc lists them */
+    struct dirent **names = NULL;
+    int n = scandirat(rootfd, ".", &names, visible_entry, by_name);
+    if (n < 0) {
         json_decref(arr);
         return hk_error_errno(err, -errno, "read state directory '%s'", rt->state_root);
     }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        _cleanup_close_ int dirfd = openat(rootfd, de->d_name,
+    for (int i = 0; i < n; i++) {
+        _cleanup_close_ int dirfd = openat(rootfd, names[i]->d_name,
                                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        free(names[i]);
         struct container_state *st = NULL;
         if (dirfd < 0 || state_load(dirfd, &st, NULL) < 0)
             continue;
         json_array_append_new(arr, state_to_oci_json(st, state_status(dirfd, st)));
         state_free(st);
     }
-    closedir(d);
+    free(names);
     *ret = arr;
     return 0;
 }
