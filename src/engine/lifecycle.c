@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include "engine/options.h"
 #include "image/image.h"
 #include "runtime/control.h"
+#include "util/failpoint.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -60,13 +62,37 @@ static int ensure_rootfs(struct store *s, const struct record *rec, struct hk_er
     return r == -EBUSY ? 0 : r;
 }
 
+/* The start lock, <dir>/start.lock: held from the status check until the monitor reports,
+ * so of two starts at once one launches and the other then finds the container running. The
+ * monitor closes its inherited copy at once (detach_self). */
+static int start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err)
+{
+    _cleanup_free_ char *dir = engine_dir(e, id);
+    _cleanup_free_ char *path = xasprintf("%s/start.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return errno == ENOENT ? hk_error_set(err, -ENOENT, "No such container: %s", id)
+                               : hk_error_errno(err, -errno, "open '%s'", path);
+    if (flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        return hk_error_errno(err, -errno, "lock '%s'", path);
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
 int engine_start(const struct engine *e, struct store *s, const char *id, int *ret_conn,
                  struct hk_error *err)
 {
     if (ret_conn)
         *ret_conn = -1;
+    _cleanup_close_ int lock = -1;
+    int r = start_lock(e, id, &lock, err);
+    if (r < 0)
+        return r;
+    failpoint("start-locked");
     struct record *rec = NULL;
-    int r = open_fresh(e, id, &rec, err);
+    r = open_fresh(e, id, &rec, err);
     if (r < 0)
         return r;
     const char *st = record_status(rec->j);
@@ -75,7 +101,7 @@ int engine_start(const struct engine *e, struct store *s, const char *id, int *r
         r = ensure_rootfs(s, rec, err);
     record_free(rec);
     if (live || r < 0)
-        return r;
+        return r; /* running already: nothing to do, as docker */
     return monitor_start(e, id, ret_conn, NULL, err);
 }
 

@@ -484,6 +484,9 @@ static bool remove_empty_leaves(const struct cgroup_manager *m)
 
 int cgroup_destroy(struct cgroup_manager *m, struct hk_error *err)
 {
+    /* what is left in a frozen cgroup (a pause whose container lost its init) cannot die */
+    if (cgroup_is_frozen(m))
+        cgroup_freeze(m, false, NULL);
     int r = remove_empty_leaves(m) ? 0 : kill_remaining(m, err);
     if (r < 0)
         return hk_error_prefix(err, r, "cgroup: delete");

@@ -244,12 +244,16 @@ int container_delete(const struct runtime *rt, const char *id, bool force, struc
         return r;
     }
     log_debug("delete '%s': begin", id);
-    r = h.status == STATUS_STOPPED ? 0 : kill_and_wait(h.st, err);
     struct cgroup_manager *m = NULL;
-    if (r == 0 && h.st->cgroup && cgroup_from_json(h.st->cgroup, &m, err) == 0) {
+    if (h.st->cgroup && cgroup_from_json(h.st->cgroup, &m, err) < 0)
+        m = NULL;
+    /* A SIGKILL to a frozen process waits for the thaw: thaw first, as runc does. */
+    if (m && h.status == STATUS_PAUSED)
+        cgroup_freeze(m, false, NULL);
+    r = h.status == STATUS_STOPPED ? 0 : kill_and_wait(h.st, err);
+    if (r == 0 && m)
         r = cgroup_destroy(m, err);
-        cgroup_manager_free(m);
-    }
+    cgroup_manager_free(m);
     log_debug("delete: cgroup removed");
     if (r == 0) {
         run_hooks_warn(&h, OCI_HOOK_POSTSTOP, STATUS_STOPPED);
