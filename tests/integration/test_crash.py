@@ -132,3 +132,51 @@ def test_paused_container_whose_monitor_died(engine, then):
     assert not alive(pid)
     assert engine.ok("ps", "-aq").stdout == ""
     assert not cgroup_dirs(cid[:12])
+
+
+# --- 3. hako-runtime create killed mid-way ------------------------------------------------------
+
+CREATE_POINTS = ["create-state-dir", "create-cgroup", "create-spawned", "create-served"]
+
+
+def assert_runtime_clean(rt, cid):
+    assert rt("state", cid).returncode != 0
+    assert not (Path(rt.root) / cid).exists(), "state dir left"
+    assert not cgroup_dirs(cid), f"cgroups left: {cgroup_dirs(cid)}"
+    assert not procs_in(rt.root) and not procs_in(cid)
+
+
+@pytest.mark.parametrize("point", CREATE_POINTS)
+def test_runtime_create_killed_mid_way(rt, bundle, point):
+    cid = "half-" + point
+    p = rt.create(cid, bundle.sh("sleep 600"), env=failing(point))
+    assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
+    # list shows the half-made container (stopped: its create is gone)
+    listed = {c["id"]: c for c in json.loads(rt.ok("list", "--format", "json").stdout) or []}
+    assert cid in listed, listed
+    assert listed[cid]["status"] in ("stopped", "created"), listed[cid]
+    assert cid in rt.ok("list").stdout
+    p = rt("delete", "--force", cid, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert_runtime_clean(rt, cid)
+    # and the id works again
+    rt.create(cid, bundle.sh("sleep 600")).check_returncode()
+    rt.ok("delete", "--force", cid)
+    assert_runtime_clean(rt, cid)
+
+
+def test_runtime_list_shows_a_create_in_progress(rt, bundle):
+    p = subprocess.Popen([RUNTIME, "--root", rt.root, "create", "--bundle", bundle.sh("true"),
+                          "inprog"], env=failing("create-cgroup:stop"))
+    rt.ids.add("inprog")
+    try:
+        def status():
+            for c in json.loads(rt.ok("list", "--format", "json").stdout) or []:
+                if c["id"] == "inprog":
+                    return c["status"]
+        assert wait_until(status, what="the container in list") == "creating"
+    finally:
+        p.kill()
+        p.wait()
+    rt.ok("delete", "--force", "inprog")
+    assert_runtime_clean(rt, "inprog")
