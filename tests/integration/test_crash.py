@@ -180,3 +180,45 @@ def test_runtime_list_shows_a_create_in_progress(rt, bundle):
         p.wait()
     rt.ok("delete", "--force", "inprog")
     assert_runtime_clean(rt, "inprog")
+
+
+# --- 4. `hako run` killed while the record is written -------------------------------------------
+
+def container_dirs(engine):
+    d = engine.root / "containers"
+    return sorted(p.name for p in d.iterdir() if len(p.name) == 64) if d.exists() else []
+
+
+@pytest.mark.parametrize("then", ["ps", "rm"])
+def test_run_killed_while_the_record_is_written(engine, then):
+    p = engine("run", "--name", "torn", "busybox", "true", env=failing("record-dir"))
+    assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
+    [cid] = container_dirs(engine)
+    assert not (engine.root / "containers" / cid / "container.json").exists()
+    if then == "ps":
+        # the next scanning command removes what no record describes
+        assert engine.ok("ps", "-a").stdout.splitlines()[1:] == []
+    else:
+        p = engine("rm", "-f", cid[:12])
+        assert p.returncode == 0, p.stderr
+    assert container_dirs(engine) == []
+    assert engine.ok("run", "--rm", "--name", "torn", "busybox", "echo", "ok").stdout == "ok\n"
+
+
+# --- 5. a --rm container whose monitor died -----------------------------------------------------
+
+@pytest.mark.parametrize("then", ["ps", "rm"])
+def test_rm_container_whose_monitor_died_is_removed(engine, then):
+    cid = engine.ok("run", "-d", "--rm", "busybox", "sleep", "600").stdout.strip()
+    pid = engine.inspect(cid)["State"]["Pid"]
+    kill_monitor(engine, cid)
+    if then == "ps":
+        assert cid[:12] not in engine.ok("ps", "-a").stdout
+    else:
+        p = engine("rm", "-f", cid)
+        assert p.returncode == 0, p.stderr
+    # removed as the monitor would have: record, rootfs, runtime state, the container itself
+    assert container_dirs(engine) == []
+    assert not alive(pid)
+    assert engine("inspect", cid).returncode != 0
+    assert engine.ok("ps", "-aq").stdout == ""
