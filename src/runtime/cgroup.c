@@ -332,6 +332,22 @@ int cgroup_create_for_spec(const char *id, const struct oci_spec *spec,
                   err);
 }
 
+int cgroup_adopt_for_spec(const char *id, const struct oci_spec *spec,
+                          struct cgroup_manager **ret, struct hk_error *err)
+{
+    const struct oci_linux *l = &spec->linux_;
+    struct cgroup_manager *m = NULL;
+    int r = plan(id, l->cgroups_path, l->resources, &spec->ctx, l->devices, l->n_devices, &m,
+                 err);
+    if (r < 0)
+        return r;
+    m->pending = resources_free(m->pending);
+    for (size_t i = 0; i < m->n_hiers; i++)
+        m->hiers[i].created = path_exists(m->hiers[i].dir) ? 1 : 0;
+    *ret = m;
+    return 0;
+}
+
 int cgroup_enter(struct cgroup_manager *m, pid_t pid, struct hk_error *err)
 {
     for (size_t i = 0; i < m->n_hiers; i++) {
@@ -511,6 +527,9 @@ static bool remove_empty_leaves(const struct cgroup_manager *m)
 
 int cgroup_destroy(struct cgroup_manager *m, struct hk_error *err)
 {
+    /* what is left in a frozen cgroup (a pause whose container lost its init) cannot die */
+    if (cgroup_is_frozen(m))
+        cgroup_freeze(m, false, NULL);
     int r = remove_empty_leaves(m) ? 0 : kill_remaining(m, err);
     if (r < 0)
         return hk_error_prefix(err, r, "cgroup: delete");

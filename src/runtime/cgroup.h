@@ -39,6 +39,12 @@ int cgroup_create(const char *id, const char *cgroups_path, const json_t *resour
 int cgroup_create_for_spec(const char *id, const struct oci_spec *spec,
                            struct cgroup_manager **ret, struct hk_error *err);
 
+/* The manager a create of spec would have made, for a create that died before recording it:
+ * each hierarchy's directory counts as made when it exists (cgroup_destroy then removes it,
+ * and the parents hako makes when they are empty). Touches nothing. */
+int cgroup_adopt_for_spec(const char *id, const struct oci_spec *spec,
+                          struct cgroup_manager **ret, struct hk_error *err);
+
 /* The cgroup path ("/hako/<id>"), the same in every hierarchy; and the host's layout. */
 
 const char *cgroup_path(const struct cgroup_manager *m);

@@ -29,6 +29,7 @@
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
+#include "util/failpoint.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -436,8 +437,10 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     }
     if (r == 0)
         r = make_state_dir(l, rootfd, err);
+    failpoint("create-state-dir");
     if (r == 0)
         r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
+    failpoint("create-cgroup");
     /* The init enters its cgroup as it starts (cgroup.h, struct cgroup_entry). */
     if (r == 0)
         r = cgroup_entry_open(l->cg, &l->cg_entry, err);
@@ -471,6 +474,7 @@ int launch_run(struct launch *l, struct hk_error *err)
     r = launch_prepare(l, rootfd, err);
     if (r == 0)
         r = spawn_init(l, err);
+    failpoint("create-spawned");
     if (r == 0) {
         close(l->sync_child);
         l->sync_child = -1;
@@ -482,6 +486,7 @@ int launch_run(struct launch *l, struct hk_error *err)
     if (r == 0)
         r = serve_child(l, err);
     log_debug("create: init ready");
+    failpoint("create-served");
     if (r == 0)
         r = record(l, err);
     log_debug("create: recorded");
