@@ -48,8 +48,11 @@ static const struct cli_command commands[] = {
     {"tag", cmd_tag, "Tag an image"},
     {"top", cmd_top, "Show a container's processes (host and container pids)"},
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
+    {"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
+    {"system", cmd_system, "The Docker Engine API service (system service)"},
     {"monitor-exit", cmd_monitor_exit, NULL},
+    {"service-helper", cmd_service_helper, NULL},
 };
 
 static void usage(FILE *f)
@@ -59,6 +62,7 @@ static void usage(FILE *f)
                "Options:\n"
                "  --root DIR        storage root (default /var/lib/hako, or $HAKO_ROOT)\n"
                "  --runroot DIR     runtime state (default /run/hako, or $HAKO_RUNROOT)\n"
+               "  --cgroup-parent P cgroup parent of new containers (default /hako)\n"
                "  --max-archive-size SIZE\n"
                "                    the most one layer or load/import archive may unpack to\n"
                "                    (default 64g, or $HAKO_MAX_ARCHIVE_SIZE); the store's free\n"
@@ -108,7 +112,8 @@ int engine_main(int argc, char **argv)
         {"root", required_argument, NULL, 'r'},  {"runroot", required_argument, NULL, 'R'},
         {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'v'},
         {"max-archive-size", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},        {"cgroup-parent", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
     if (getenv("HAKO_ROOT"))
         engine_opts.root = getenv("HAKO_ROOT");
@@ -126,6 +131,9 @@ int engine_main(int argc, char **argv)
             break;
         case 'R':
             engine_opts.runroot = optarg;
+            break;
+        case 'c':
+            engine_opts.cgroup_parent = optarg;
             break;
         case 'M':
             if (set_max_archive_size("--max-archive-size", optarg) < 0)

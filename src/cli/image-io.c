@@ -69,7 +69,7 @@ int cmd_load(int argc, char **argv)
     json_array_foreach(loaded, i, l)
     {
         const char *name = json_string_value(json_object_get(l, "name"));
-        _cleanup_free_ char *fam = name ? cli_familiar(name) : NULL;
+        _cleanup_free_ char *fam = name ? ref_familiar(name) : NULL;
         if (quiet)
             continue;
         if (fam)

@@ -103,7 +103,7 @@ int cmd_pull(int argc, char **argv)
         rc = cli_fail(&err, 125);
     } else {
         progress_view_flush(&v);
-        _cleanup_free_ char *fam = cli_familiar(res.name);
+        _cleanup_free_ char *fam = ref_familiar(res.name);
         if (!a.quiet)
             printf("Digest: %s\nStatus: %s for %s\n", res.digest,
                    res.newer ? "Downloaded newer image" : "Image is up to date", fam);
