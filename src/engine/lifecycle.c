@@ -65,8 +65,7 @@ static int open_fresh(const struct engine *e, const char *id, struct record **re
     return hk_error_set(err, -ENOENT, "No such container: %s", id);
 }
 
-/* Mount the root filesystem again when it is gone (a reboot): same upper dir, same changes. */
-static int ensure_rootfs(struct store *s, const struct record *rec, struct hk_error *err)
+int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_error *err)
 {
     _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rec->dir);
     _cleanup_free_ char *copy = xasprintf("%s/rootfs.copy", rec->dir);
@@ -121,7 +120,7 @@ int engine_start(const struct engine *e, struct store *s, const char *id, int *r
     const char *st = record_status(rec->j);
     bool live = engine_status_live(st);
     if (!live)
-        r = ensure_rootfs(s, rec, err);
+        r = engine_rootfs_ensure(s, rec, err);
     record_free(rec);
     if (live || r < 0)
         return r; /* running already: nothing to do, as docker */

@@ -14,6 +14,10 @@
 int engine_start(const struct engine *e, struct store *s, const char *id, int *ret_conn,
                  struct hk_error *err);
 
+/* Mount the root filesystem again when it is gone (a reboot): same upper dir, same changes.
+ * Without a store (s NULL) nothing is mounted. */
+int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_error *err);
+
 /* Send the stop signal (Config.StopSignal, SIGTERM by default), wait timeout seconds (< 0:
  * Config.StopTimeout, else 10), then SIGKILL; return once the exit is recorded. The restart
  * policy does not restart it. A container that is not running is fine. */
