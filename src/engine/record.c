@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/net/attach.h"
 #include "runtime/state.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -388,6 +389,7 @@ bool record_refresh(const struct engine *e, struct record *r)
     _cleanup_free_ char *why = xasprintf("the container's monitor (pid %lld) is gone",
                                          (long long)mpid);
     record_set_exited(r->j, was_running ? 137 : 255, false, why);
+    net_release(e, r->id, r->j);
     json_object_set_new(hk, "MonitorPid", json_integer(0));
     record_save(r, NULL);
     return true;
