@@ -12,6 +12,7 @@
 #include "cli/image-common.h"
 #include "engine/inspect.h"
 #include "engine/lifecycle.h"
+#include "engine/net/ports.h"
 #include "engine/template.h"
 #include "runtime/control.h"
 #include "util/fs.h"
@@ -73,10 +74,12 @@ static json_t *ps_row(const json_t *rec, bool no_trunc, int64_t now)
         labels = n;
     }
     const char *name = jstr(rec, "Name");
+    _cleanup_free_ char *ports = ports_column(
+        json_object_get(json_object_get(rec, "NetworkSettings"), "Ports"));
     _cleanup_free_ char *id = xasprintf("%.*s", no_trunc ? 64 : 12, jstr(rec, "Id"));
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Image",
                      jstr(json_object_get(rec, "Config"), "Image"), "Command", quoted,
-                     "CreatedAt", jstr(rec, "Created"), "RunningFor", created, "Ports", "",
+                     "CreatedAt", jstr(rec, "Created"), "RunningFor", created, "Ports", ports,
                      "State", jstr(st, "Status"), "Status", status, "Names",
                      name[0] == '/' ? name + 1 : name, "Labels", labels, "Networks",
                      jstr(json_object_get(rec, "HostConfig"), "NetworkMode"));
