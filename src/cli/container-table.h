@@ -25,3 +25,7 @@ int format_row(const char *tmpl, const json_t *row, struct hk_error *err);
  * on tabs and aligns the columns under the header (header rendered by the same template);
  * a bare TEMPLATE prints each row as rendered. Returns 0 or the exit status. */
 int format_print(const char *format, const json_t *rows, const json_t *header);
+
+/* inspect's output: each of all rendered by format, or all as indented JSON (when it has
+ * something, or nothing failed: rc 0). Returns rc, or fail_code when a template fails. */
+int format_inspect(const char *format, const json_t *all, int rc, int fail_code);

@@ -172,16 +172,16 @@ struct plan {
     int *fds;
 };
 
-static void plan_undo(const struct engine *e, const char *id, struct plan *p)
+static void plan_undo(const char *id, struct plan *p)
 {
     if (p->ip[0])
-        ipam_release(e, &p->net, p->ip, id); /* nft elements, veth, fds, address */
+        ipam_release(&p->net, p->ip, id); /* nft elements, veth, fds, address */
     free(p->ports);
     free(p->fds);
 }
 
 /* Everything but the record: address, ports, veth, inside, DNAT. */
-static int attach_steps(const struct engine *e, const char *id, pid_t pid, const json_t *rec,
+static int attach_steps(const char *id, pid_t pid, const json_t *rec,
                         struct plan *p, struct hk_error *err)
 {
     const json_t *hc = json_object_get(rec, "HostConfig");
@@ -192,7 +192,7 @@ static int attach_steps(const struct engine *e, const char *id, pid_t pid, const
     int r = network_up(&p->net, err);
     if (r < 0)
         return r;
-    r = ipam_claim(e, &p->net, id, want, p->ip, err);
+    r = ipam_claim(&p->net, id, want, p->ip, err);
     if (r < 0)
         return r;
     r = ports_wanted(hc, json_object_get(cfg, "ExposedPorts"), &p->ports, &p->n_ports, err);
@@ -212,7 +212,7 @@ static int attach_steps(const struct engine *e, const char *id, pid_t pid, const
     json_t *f = ports_json(p->ports, p->n_ports, p->fds);
     json_object_set_new(f, "Veth", json_string(p->veth));
     json_object_set_new(f, "Mac", json_string(p->mac));
-    r = ipam_update(e, &p->net, p->ip, f, err);
+    r = ipam_update(&p->net, p->ip, f, err);
     json_decref(f);
     if (r == 0)
         r = veth(pid, &p->net, p->veth, mac, err);
@@ -239,7 +239,7 @@ int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_erro
     struct plan p = {0};
     r = network_get(e, mode, &p.net, err);
     if (r == 0)
-        r = attach_steps(e, id, pid, rec->j, &p, err);
+        r = attach_steps(id, pid, rec->j, &p, err);
     json_t *ns = NULL;
     if (r == 0)
         ns = settings(&p.net, pid, p.ip, p.mac, p.ports, p.n_ports,
@@ -255,7 +255,7 @@ int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_erro
     }
     json_decref(ns);
     if (r < 0) {
-        plan_undo(e, id, &p);
+        plan_undo(id, &p);
         return hk_error_prefix(err, r, "network %s", mode);
     }
     free(p.ports);
@@ -273,7 +273,7 @@ void net_release(const struct engine *e, const char *id, json_t *j)
         struct network n;
         const char *ip = json_string_value(json_object_get(ep, "IPAddress"));
         if (ip && *ip && network_get(e, name, &n, NULL) == 0)
-            ipam_release(e, &n, ip, id);
+            ipam_release(&n, ip, id);
         json_object_set_new(ep, "IPAddress", json_string(""));
         json_object_set_new(ep, "Gateway", json_string(""));
     }

@@ -19,9 +19,11 @@
 #include "util/fs.h"
 #include "util/json.h"
 
-static char *ipam_dir(const struct engine *e, const char *network_id)
+/* Machine-wide, by bridge: every --root whose default network is the same bridge shares its
+ * addresses. */
+static char *ipam_dir(const struct network *n)
 {
-    return xasprintf("%s/networks/%s", e->runroot, network_id);
+    return xasprintf("%s/%s", NETWORK_RUN_DIR, n->bridge);
 }
 
 /* The directory's flock, exclusive (the directory made when missing). */
@@ -126,10 +128,10 @@ static void reclaim(int dfd, const char *table, json_t *live)
 }
 
 /* Claim an address of n for id: want (--ip) or the lowest free one. ret_ip gets its text. */
-int ipam_claim(const struct engine *e, const struct network *n, const char *id,
+int ipam_claim(const struct network *n, const char *id,
                       const char *want, char ret_ip[16], struct hk_error *err)
 {
-    _cleanup_free_ char *dir = ipam_dir(e, n->id);
+    _cleanup_free_ char *dir = ipam_dir(n);
     _cleanup_close_ int dfd = ipam_lock(dir, err);
     if (dfd < 0)
         return dfd;
@@ -175,10 +177,10 @@ int ipam_claim(const struct engine *e, const struct network *n, const char *id,
 }
 
 /* Rewrite the entry of ip with its veth, ports and fds (under the lock). */
-int ipam_update(const struct engine *e, const struct network *n, const char *ip,
+int ipam_update(const struct network *n, const char *ip,
                        json_t *fields, struct hk_error *err)
 {
-    _cleanup_free_ char *dir = ipam_dir(e, n->id);
+    _cleanup_free_ char *dir = ipam_dir(n);
     _cleanup_close_ int dfd = ipam_lock(dir, err);
     if (dfd < 0)
         return dfd;
@@ -192,10 +194,10 @@ int ipam_update(const struct engine *e, const struct network *n, const char *ip,
     return write_file_replace(path, text, strlen(text), 0600, err);
 }
 
-void ipam_release(const struct engine *e, const struct network *n, const char *ip,
+void ipam_release(const struct network *n, const char *ip,
                   const char *id)
 {
-    _cleanup_free_ char *dir = ipam_dir(e, n->id);
+    _cleanup_free_ char *dir = ipam_dir(n);
     if (!path_exists(dir))
         return;
     _cleanup_close_ int dfd = ipam_lock(dir, NULL);
@@ -205,10 +207,10 @@ void ipam_release(const struct engine *e, const struct network *n, const char *i
     json_decref(j);
 }
 
-json_t *ipam_endpoints(const struct engine *e, const struct network *n)
+json_t *ipam_endpoints(const struct network *n)
 {
     json_t *out = json_object();
-    _cleanup_free_ char *dir = ipam_dir(e, n->id);
+    _cleanup_free_ char *dir = ipam_dir(n);
     if (!path_exists(dir))
         return out;
     _cleanup_close_ int dfd = ipam_lock(dir, NULL);

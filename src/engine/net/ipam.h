@@ -1,4 +1,4 @@
-/* ipam.h — a network's addresses as files: <runroot>/networks/<network id>/<ip>.
+/* ipam.h — a network's addresses as files: /run/hako-net/<bridge>/<ip>.
  *
  * An entry is made under the directory's flock and holds {Id, Pid, Start, Veth, Mac, Ports,
  * Fds}: the container, its monitor (the process that holds the address, by pid and start
@@ -17,17 +17,17 @@
 /* Claim an address of n for container id, held by this process: want (--ip) or the lowest
  * free one; ret_ip gets its text. Docker's errors: "Address already in use", "Invalid address
  * X: It does not belong to any of this network's subnets". */
-int ipam_claim(const struct engine *e, const struct network *n, const char *id,
+int ipam_claim(const struct network *n, const char *id,
                const char *want, char ret_ip[16], struct hk_error *err);
 
 /* Merge fields (Veth, Mac, Ports, Fds) into the entry of ip. */
-int ipam_update(const struct engine *e, const struct network *n, const char *ip,
+int ipam_update(const struct network *n, const char *ip,
                 json_t *fields, struct hk_error *err);
 
 /* Undo and free the entry of ip when it belongs to container id. */
-void ipam_release(const struct engine *e, const struct network *n, const char *ip,
+void ipam_release(const struct network *n, const char *ip,
                   const char *id);
 
 /* The live entries of n as docker's network inspect shows Containers:
  * {id: {"IPv4Address": "a/n", "MacAddress": m}}. */
-json_t *ipam_endpoints(const struct engine *e, const struct network *n);
+json_t *ipam_endpoints(const struct network *n);

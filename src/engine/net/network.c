@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/names.h"
@@ -21,7 +22,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 
-#define LOCK_PATH "/run/hako-net.lock"
+#define LOCK_PATH NETWORK_RUN_DIR "/lock"
 
 const char *network_prefix(void)
 {
@@ -36,6 +37,7 @@ const char *network_prefix(void)
 
 int network_lock(struct hk_error *err)
 {
+    mkdir(NETWORK_RUN_DIR, 0700);
     int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return hk_error_errno(err, -errno, "open '%s'", LOCK_PATH);
@@ -50,6 +52,23 @@ int network_lock(struct hk_error *err)
 static uint32_t mask_of(int prefix)
 {
     return prefix ? ~0u << (32 - prefix) : 0;
+}
+
+/* The subnet of the kernel's route through interface ifname, if it has one. */
+static bool iface_route(const char *ifname, struct in_addr *net, int *prefix)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/net/route", "re");
+    char line[256], name[32];
+    unsigned dst, gw, flags, refc, use, metric, mask;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%31s %x %x %x %u %u %u %x", name, &dst, &gw, &flags, &refc, &use,
+                   &metric, &mask) != 8 || strcmp(name, ifname) != 0 || gw != 0 || mask == 0)
+            continue;
+        net->s_addr = dst;
+        *prefix = __builtin_popcount(mask);
+        return true;
+    }
+    return false;
 }
 
 bool network_route_overlaps(struct in_addr net, int prefix)
@@ -228,6 +247,13 @@ static int new_record(const struct engine *e, const struct network_req *req, str
         snprintf(n->bridge, sizeof(n->bridge), "%.6s0", network_prefix());
     else
         snprintf(n->bridge, sizeof(n->bridge), "%.6s-%.8s", network_prefix(), n->id);
+    if (n->is_default && iface_route(n->bridge, &n->net, &n->prefix)) {
+        n->gw.s_addr = htonl(ntohl(n->net.s_addr) + 1);
+        char t[INET_ADDRSTRLEN];
+        snprintf(n->subnet, sizeof(n->subnet), "%s/%d",
+                 inet_ntop(AF_INET, &n->net, t, sizeof(t)), n->prefix);
+        return 0;
+    }
     if (!req->subnet)
         return choose_subnet(e, n->is_default, n, err);
     r = cidr_parse(req->subnet, &n->net, &n->prefix, err);
@@ -330,6 +356,17 @@ int network_up(const struct network *n, struct hk_error *err)
     return need_fwd ? 1 : 0;
 }
 
+/* docker's rule for network names: [a-zA-Z0-9][a-zA-Z0-9_.-]* (a file name here, too). */
+static int name_check(const char *name, struct hk_error *err)
+{
+    size_t n = strlen(name);
+    bool ok = n > 0 && n < 100 && isalnum((unsigned char)name[0]);
+    for (size_t i = 1; ok && i < n; i++)
+        ok = isalnum((unsigned char)name[i]) || strchr("_.-", name[i]);
+    return ok ? 0 : hk_error_set(err, -EINVAL, "invalid network name \"%s\": only "
+                                               "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+}
+
 int network_create(const struct engine *e, const struct network_req *req, struct network *ret,
                    struct hk_error *err)
 {
@@ -337,7 +374,7 @@ int network_create(const struct engine *e, const struct network_req *req, struct
         strcmp(req->name, "none") == 0 || strcmp(req->name, "default") == 0)
         return hk_error_set(err, -EPERM, "operation is not permitted on predefined %s network",
                             req->name);
-    int r = names_check(req->name, err);
+    int r = name_check(req->name, err);
     if (r < 0)
         return r;
     _cleanup_close_ int lock = network_lock(err);
@@ -385,7 +422,7 @@ int network_remove(const struct engine *e, const char *ref, struct hk_error *err
         return r;
     if (n.is_default)
         return hk_error_set(err, -EPERM, "bridge is a pre-defined network and cannot be removed");
-    json_t *eps = ipam_endpoints(e, &n);
+    json_t *eps = ipam_endpoints(&n);
     size_t busy = json_object_size(eps);
     json_decref(eps);
     if (busy)
@@ -401,7 +438,7 @@ int network_remove(const struct engine *e, const char *ref, struct hk_error *err
     fw_network(n.table, false, n.bridge, n.subnet, n.internal, NULL);
     _cleanup_free_ char *dir = networks_dir(e);
     _cleanup_free_ char *path = xasprintf("%s/%s.json", dir, n.name);
-    _cleanup_free_ char *ipam = xasprintf("%s/networks/%s", e->runroot, n.id);
+    _cleanup_free_ char *ipam = xasprintf("%s/%s", NETWORK_RUN_DIR, n.bridge);
     rm_rf(ipam);
     if (unlink(path) < 0)
         return hk_error_errno(err, -errno, "remove '%s'", path);
@@ -443,7 +480,7 @@ json_t *network_inspect(const struct engine *e, const struct network *n)
     json_t *j = NULL;
     if (load_file(path, &j) < 0)
         j = to_json(n, NULL);
-    json_t *eps = ipam_endpoints(e, n), *named = json_object();
+    json_t *eps = ipam_endpoints(n), *named = json_object();
     const char *id;
     json_t *ep;
     json_object_foreach(eps, id, ep)

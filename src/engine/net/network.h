@@ -3,11 +3,12 @@
  * The default network `bridge` is made on first use: bridge <prefix>0 and the first /16 of
  * 10.209.0.0 .. 10.219.0.0 that no host route overlaps. User networks get bridge
  * <prefix>-<id8> and, without --subnet, the first free /24 of 10.220.0.0 .. 10.239.255.0.
+ * When the bridge <prefix>0 exists already (made for another --root), its subnet is taken.
  * <prefix> is $HAKO_NET_PREFIX (1-6 of [a-z0-9], default "hako"); it also names the nft table
  * (`inet <prefix>`). The bridges and the table are made up when a container first needs them
  * and stay, as docker0 does; `network rm` removes a user network's bridge and its elements of
  * the table. Records, bridges and the table change under the machine's lock,
- * /run/hako-net.lock: bridges and routes are machine-wide. */
+ * /run/hako-net/lock: bridges and routes are machine-wide. */
 #pragma once
 
 #include <jansson.h>
@@ -16,6 +17,9 @@
 
 #include "engine/record.h"
 #include "util/error.h"
+
+/* The machine's network state: the lock, and per bridge its addresses (ipam.h). */
+#define NETWORK_RUN_DIR "/run/hako-net"
 
 struct network {
     char name[128];
