@@ -1,6 +1,7 @@
 /* container-run.c — `hako run`, `hako create`, `hako start`: docker's flags into Config and
  * HostConfig, the image pulled when missing, the container created and started with its
  * monitor, and (unless -d) attached until it exits. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "cli/container.h"
 #include "cli/image-common.h"
 #include "engine/create.h"
+#include "engine/etc.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
 #include "engine/net/ports.h"
@@ -31,7 +33,7 @@ enum {
     OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_MEMORY_SWAP, OPT_CPUS,
     OPT_CPUSET, OPT_PIDS, OPT_ULIMIT, OPT_READ_ONLY, OPT_TMPFS, OPT_INIT, OPT_CAP_ADD,
     OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT, OPT_USERNS, OPT_UIDMAP, OPT_GIDMAP,
-    OPT_NETWORK, OPT_PUBLISH_ALL, OPT_IP, OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP,
+    OPT_NETWORK, OPT_PUBLISH_ALL, OPT_IP, OPT_ADD_HOST, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP,
 };
 
 static const struct option run_options[] = {
@@ -58,6 +60,10 @@ static const struct option run_options[] = {
     {"network", required_argument, NULL, OPT_NETWORK}, {"net", required_argument, NULL, OPT_NETWORK},
     {"publish", required_argument, NULL, 'p'}, {"publish-all", no_argument, NULL, OPT_PUBLISH_ALL},
     {"ip", required_argument, NULL, OPT_IP},
+    {"add-host", required_argument, NULL, OPT_ADD_HOST}, {"dns", required_argument, NULL, OPT_DNS},
+    {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
+    {"dns-option", required_argument, NULL, OPT_DNS_OPTION},
+    {"dns-opt", required_argument, NULL, OPT_DNS_OPTION},
     {"restart", required_argument, NULL, OPT_RESTART},
     {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
@@ -96,6 +102,8 @@ static void run_usage(const char *cmd)
            "  -p, --publish [IP:][HOSTPORT:]CPORT[/PROTO]  publish a port (ranges a-b too)\n"
            "  -P, --publish-all         publish every exposed port on a random host port\n"
            "      --ip ADDR             the container's address on a user network\n"
+           "      --add-host NAME:IP    an /etc/hosts line (IP host-gateway: the bridge's address)\n"
+           "      --dns IP, --dns-search DOMAIN, --dns-option OPT   /etc/resolv.conf lines\n"
            "      --restart POLICY      no, on-failure[:N], always, unless-stopped\n"
            "      --stop-signal SIG     --stop-timeout N\n"
            "  -l, --label K=V           Set metadata\n",
@@ -263,6 +271,23 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
             return cli_usage_error(f->cmd, "%s", hk_error_msg(&err));
         break;
     }
+    case OPT_ADD_HOST: {
+        struct hk_error err = {0};
+        if (etc_check_extra_host(arg, &err) < 0)
+            return cli_usage_error(f->cmd, "%s", hk_error_msg(&err));
+        strv_add(hc, "ExtraHosts", arg);
+        break;
+    }
+    case OPT_DNS: {
+        unsigned char a[16];
+        if (inet_pton(AF_INET, arg, a) != 1 && inet_pton(AF_INET6, arg, a) != 1)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--dns\" flag: %s is "
+                                           "not an ip address", arg, arg);
+        strv_add(hc, "Dns", arg);
+        break;
+    }
+    case OPT_DNS_SEARCH: strv_add(hc, "DnsSearch", arg); break;
+    case OPT_DNS_OPTION: strv_add(hc, "DnsOptions", arg); break;
     case OPT_PUBLISH_ALL: json_object_set_new(hc, "PublishAllPorts", json_true()); break;
     case OPT_IP:
         json_object_set_new(hc, "Hako", json_pack("{s:s}", "IPv4Address", arg));

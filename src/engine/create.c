@@ -1,6 +1,7 @@
 /* create.c — a container from an image and flags: record, rootfs, /etc files, config.json. */
 #include "engine/create.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,28 @@ static int userns_prepare(const struct engine *e, const json_t *hc, struct recor
     return 0;
 }
 
+/* The container's /etc files; host-gateway is its network's gateway (the default bridge's
+ * when it has none of its own, as docker's docker0 address). */
+static int write_etc(const struct engine *e, const char *dir, const json_t *cfg,
+                     const json_t *hc, struct hk_error *err)
+{
+    const char *mode = jstr(hc, "NetworkMode");
+    struct network n;
+    char gw[INET_ADDRSTRLEN] = "";
+    bool need_gw = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(hc, "ExtraHosts"), i, v)
+        need_gw |= strstr(json_string_value(v) ?: "", ":host-gateway") != NULL;
+    if (need_gw && network_get(e, net_mode_is_network(mode) ? mode : "bridge", &n, NULL) == 0)
+        inet_ntop(AF_INET, &n.gw, gw, sizeof(gw));
+    struct etc_opts o = {.hostname = jstr(cfg, "Hostname"),
+                         .host_network = strcmp(mode, "host") == 0,
+                         .host_config = hc,
+                         .gateway = gw};
+    return etc_write(dir, &o, err);
+}
+
 /* The runtime creates missing mount destinations as the container's root, which, mapped to an
  * unprivileged host user, may not write into the image's directories: make them now, inside
  * the rootfs (resolved in it: an image's symlinks stay inside). */
@@ -301,8 +324,7 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0)
         r = userns_prepare(e, hc, rec, &etc, err);
     if (r == 0)
-        r = etc_write(etc, jstr(cfg, "Hostname"), strcmp(jstr(hc, "NetworkMode"), "host") == 0,
-                      err);
+        r = write_etc(e, etc, cfg, hc, err);
     if (r == 0 && strcmp(etc, rec->dir) != 0) {
         etc_paths(rec->j, etc);
         r = record_save(rec, err);

@@ -89,6 +89,35 @@ def test_default_bridge_gives_address_route_and_resolv_conf(engine):
         assert f.read().strip() == "1"
 
 
+def test_add_host_and_dns_flags(engine):
+    gw = json.loads(engine.ok("network", "inspect", "bridge").stdout)[0]["IPAM"]["Config"][0][
+        "Gateway"]
+    p = engine.ok("run", "--rm", "--network", "bridge", "--add-host", "db:10.1.2.3",
+                  "--add-host", "gw:host-gateway", "--dns", "10.0.0.53", "--dns-search",
+                  "corp.example", "--dns-option", "ndots:2", "busybox", "sh", "-c",
+                  "cat /etc/hosts; echo ---; cat /etc/resolv.conf")
+    hosts, resolv = p.stdout.split("---\n")
+    assert "10.1.2.3\tdb\n" in hosts and f"{gw}\tgw\n" in hosts
+    assert [l for l in resolv.splitlines() if l.startswith("nameserver")] == \
+        ["nameserver 10.0.0.53"]
+    assert "search corp.example\n" in resolv and "options ndots:2\n" in resolv
+
+
+def test_stats_net_io_is_the_containers_own(engine):
+    engine.ok("run", "-d", "--name", "hostnet", "--network", "host", "busybox", "sleep", "60")
+    engine.ok("run", "-d", "--name", "bridged", "--network", "bridge", "busybox", "sh", "-c",
+              "ping -c 3 -i 0.2 $(ip route | awk '/default/ {print $3}'); sleep 60")
+    out = engine.ok("stats", "--no-stream", "--format", "{{.Name}} {{.NetIO}}", "hostnet").stdout
+    assert out.strip() == "hostnet 0B / 0B"
+    deadline = time.time() + 10
+    while True:
+        out = engine.ok("stats", "--no-stream", "--format", "{{.NetIO}}", "bridged").stdout
+        if out.strip() != "0B / 0B" or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert out.strip() != "0B / 0B"
+
+
 def test_publish_tcp_on_loopback_and_any_address(engine):
     a, b = free_port(), free_port()
     engine.ok("run", "-d", "--name", "web", "--hostname", "web1", "-p", f"127.0.0.1:{a}:80",
@@ -190,6 +219,9 @@ def test_port_in_use_is_an_error_naming_it(engine):
     (["--network", "bridge", "--ip", "10.1.2.3"], "user specified IP address is supported on "
                                                    "user defined networks only"),
     (["--network", "nosuchnet"], "network nosuchnet not found"),
+    (["--add-host", "nohost"], "bad format for add-host: \"nohost\""),
+    (["--add-host", "db:1.2.3.256"], "invalid IP address in add-host"),
+    (["--dns", "resolver"], "resolver is not an ip address"),
 ])
 def test_bad_network_flags(engine, args, msg):
     p = engine("run", "--rm", *args, "busybox", "true")

@@ -41,6 +41,3 @@ int nl_addr_add(struct nl *n, int ifindex, struct in_addr addr, int prefix, stru
 
 /* The default route via gw. */
 int nl_route_default(struct nl *n, struct in_addr gw, struct hk_error *err);
-
-/* Byte counters of every interface but lo in the socket's namespace, summed. */
-int nl_link_bytes(struct nl *n, unsigned long long *ret_rx, unsigned long long *ret_tx);
