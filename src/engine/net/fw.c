@@ -10,31 +10,45 @@
 #include "util/fs.h"
 #include "util/lazy.h"
 
-/* Run one nft script as a single transaction; the error names the table. */
-static int nft_run(const char *script, bool quiet_missing, struct hk_error *err)
+/* The process's one libnftables context (made on first use: parsing its tables costs more
+ * than a command), with its output and errors buffered. */
+static struct nft_ctx *context(struct hk_error *err)
 {
-    int r = lazy_require(LAZY_NFT, err);
-    if (r < 0)
-        return r;
-    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (!ctx)
-        return hk_error_set(err, -ENOMEM, "nftables: no context");
+    static struct nft_ctx *ctx;
+    if (ctx)
+        return ctx;
+    if (lazy_require(LAZY_NFT, err) < 0)
+        return NULL;
+    ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx) {
+        hk_error_set(err, -ENOMEM, "nftables: no context");
+        return NULL;
+    }
     nft_ctx_buffer_output(ctx);
     nft_ctx_buffer_error(ctx);
-    r = nft_run_cmd_from_buffer(ctx, script);
-    if (r != 0) {
-        const char *e = nft_ctx_get_error_buffer(ctx);
-        bool missing = e && (strstr(e, "No such file") || strstr(e, "not exist"));
-        r = missing && quiet_missing ? 0 : -EIO;
-        if (r < 0) {
-            char first[512];
-            snprintf(first, sizeof(first), "%s", e ? e : "");
-            first[strcspn(first, "\n")] = '\0';
-            hk_error_set(err, r, "nftables: %s", first[0] ? first : "command failed");
-        }
+    return ctx;
+}
+
+/* Run one nft script as a single transaction. quiet_missing: an element or table already
+ * gone is success. */
+static int nft_run(const char *script, bool quiet_missing, struct hk_error *err)
+{
+    struct nft_ctx *ctx = context(err);
+    if (!ctx)
+        return err && err->code ? err->code : -ENOENT;
+    if (nft_run_cmd_from_buffer(ctx, script) == 0) {
+        nft_ctx_get_output_buffer(ctx); /* drop what a list printed */
+        nft_ctx_get_error_buffer(ctx);
+        return 0;
     }
-    nft_ctx_free(ctx);
-    return r;
+    const char *e = nft_ctx_get_error_buffer(ctx);
+    bool missing = e && (strstr(e, "No such file") || strstr(e, "not exist"));
+    if (missing && quiet_missing)
+        return 0;
+    char first[512];
+    snprintf(first, sizeof(first), "%s", e ? e : "");
+    first[strcspn(first, "\n")] = '\0';
+    return hk_error_set(err, -EIO, "nftables: %s", first[0] ? first : "command failed");
 }
 
 int fw_ensure(const char *table, struct hk_error *err)
