@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/lifecycle.h"
+#include "engine/net/attach.h"
 #include "runtime/state.h"
 #include "util/failpoint.h"
 #include "util/fs.h"
@@ -406,6 +407,7 @@ bool record_refresh(const struct engine *e, struct record *r)
     _cleanup_free_ char *why = xasprintf("the container's monitor (pid %lld) is gone",
                                          (long long)mpid);
     record_set_exited(r->j, was_running ? 137 : 255, false, why);
+    net_release(e, r->id, r->j);
     json_object_set_new(hk, "MonitorPid", json_integer(0));
     record_save(r, NULL);
     return true;
