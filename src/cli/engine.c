@@ -17,8 +17,10 @@ struct engine_opts engine_opts = {
 
 static const struct cli_command commands[] = {
     {"attach", cmd_attach, "Attach to a running container's input and output"},
+    {"commit", cmd_commit, "Create a new image from a container's changes"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Run a command in a running container"},
+    {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
     {"image", cmd_image, "Manage images (inspect, ls, rm, build-busybox)"},
     {"import", cmd_import, "Import a rootfs tarball as an image"},
