@@ -48,6 +48,7 @@ int cmd_load(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);

@@ -17,6 +17,7 @@ struct engine_opts engine_opts = {
 
 static const struct cli_command commands[] = {
     {"attach", cmd_attach, "Attach to a running container's input and output"},
+    {"build", cmd_build, "Build an image from a Dockerfile"},
     {"commit", cmd_commit, "Create a new image from a container's changes"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Run a command in a running container"},

@@ -39,7 +39,7 @@ struct ctx {
     int werr; /* a failure inside a write callback */
     struct hardlink *links;
     size_t n_links;
-    uint64_t entries;
+    uint64_t entries, content_size;
     char buf[1 << 16];
 };
 
@@ -197,6 +197,7 @@ static int add_file(struct ctx *c, int dirfd, const char *name, const char *path
         c->links[c->n_links++] = (struct hardlink){st->st_dev, st->st_ino, xstrdup(path)};
     }
     archive_entry_set_size(c->e, st->st_size);
+    c->content_size += (uint64_t)st->st_size;
     int r = write_header(c, path);
     return r < 0 ? r : write_contents(c, dirfd, name, path, (uint64_t)st->st_size);
 }
@@ -265,6 +266,7 @@ static int add_one(struct ctx *c, int dirfd, const char *prefix, const char *nam
         if (n < 0)
             return hk_error_errno(c->err, -errno, "readlink '%s'", path);
         target[n] = 0;
+        c->content_size += (uint64_t)n;
         entry_base(c, path, &st, AE_IFLNK);
         archive_entry_set_symlink(c->e, target);
         r = add_xattrs(c, dirfd, name, &opaque);
@@ -413,6 +415,7 @@ int layer_create(struct store *s, int upper_fd, const struct layer_create_opts *
         sha256_final(c->diff, ret->diff_id);
         ret->size = blob_writer_size(c->w);
         ret->entries = c->entries;
+        ret->content_size = c->content_size;
         r = blob_writer_commit(TAKE_PTR(c->w), ret->digest, err);
     }
     ret->media_type = o->compression == LAYER_GZIP   ? MT_OCI_LAYER_GZIP

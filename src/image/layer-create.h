@@ -28,6 +28,7 @@ struct layer_created {
     char diff_id[DIGEST_STR_SIZE]; /* the uncompressed tar */
     uint64_t size;                 /* of the blob */
     uint64_t entries;
+    uint64_t content_size;         /* bytes of file contents and link targets */
     const char *media_type;        /* static */
 };
 
