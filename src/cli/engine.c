@@ -19,10 +19,13 @@ struct engine_opts engine_opts = {
 static const struct cli_command commands[] = {
     {"attach", cmd_attach, "Attach to a running container's input and output"},
     {"cp", cmd_cp, "Copy files between a container and the host"},
+    {"build", cmd_build, "Build an image from a Dockerfile"},
+    {"commit", cmd_commit, "Create a new image from a container's changes"},
     {"create", cmd_create, "Create a new container"},
     {"diff", cmd_diff, "Show a container's changed files (A added, C changed, D deleted)"},
     {"exec", cmd_exec, "Run a command in a running container"},
     {"export", cmd_export, "Export a container's filesystem as a tar archive"},
+    {"history", cmd_history, "Show the history of an image"},
     {"images", cmd_images, "List images"},
     {"image", cmd_image, "Manage images (inspect, ls, rm, build-busybox)"},
     {"import", cmd_import, "Import a rootfs tarball as an image"},

@@ -333,6 +333,7 @@ DICT_SOURCES = {
     "entry": ["src/image/entry.c"],
     "engine-options": ["src/engine/options.c", "src/engine/net/ports.c"],
     "template": ["src/engine/template.c", "src/engine/template.h"],
+    "dockerfile": ["src/build/dockerfile.c", "src/build/shell-words.c", "src/build/config.c"],
 }
 JSON_TOKENS = ['{', '}', '[', ']', ':', ',', '"', 'true', 'false', 'null', '-1', '0',
                '4294967295', '9223372036854775807', '\\u0000', '1e309']
