@@ -23,6 +23,7 @@ struct api_opts {
  * (a host that cannot be listened on, TCP without TLS, ...). */
 int api_serve(const struct api_opts *o, struct hk_error *err);
 
-/* The hidden helper commands the service spawns (`hako service-helper start ID [attach]`):
- * run in a fresh single-threaded process. Returns the exit status. */
-int api_helper_start(const char *root, const char *runroot, const char *id, bool attach);
+/* The hidden helper command the service spawns (`hako service-helper start ID [WANT]`), in a
+ * fresh single-threaded process. attach: the ATTACH_* streams to say hello with and send the
+ * attach connection back on fd 3, or -1. Returns the exit status. */
+int api_helper_start(const char *root, const char *runroot, const char *id, int attach);

@@ -80,11 +80,11 @@ int cmd_system(int argc, char **argv)
     return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 125;
 }
 
-/* Hidden: `hako service-helper start ID [attach]` (api/helper.c). */
+/* Hidden: `hako service-helper start ID [WANT]` (api/helper.c). */
 int cmd_service_helper(int argc, char **argv)
 {
     if (argc < 3 || strcmp(argv[1], "start") != 0)
         return 125;
     return api_helper_start(engine_opts.root, engine_opts.runroot, argv[2],
-                            argc > 3 && strcmp(argv[3], "attach") == 0);
+                            argc > 3 ? atoi(argv[3]) & 7 : -1);
 }
