@@ -17,6 +17,8 @@
 #include "engine/lifecycle.h"
 #include "engine/list.h"
 #include "engine/options.h"
+#include "engine/top.h"
+#include "runtime/control.h"
 #include "image/image.h"
 #include "oci/parse.h"
 #include "util/fs.h"
@@ -344,6 +346,35 @@ static enum MHD_Result inspect(struct api_call *c, const char *id)
     return api_reply_json(c, 200, j);
 }
 
+/* docker's top answer: Titles and one row of strings per process (host pids, as docker). */
+static enum MHD_Result top(struct api_call *c, const char *id)
+{
+    pid_t *pids = NULL;
+    size_t n = 0;
+    struct hk_error err = {0};
+    if (!is_running(c->ctx->e, id) || container_pids(&c->ctx->e->rt, id, &pids, &n, &err) < 0) {
+        free(pids);
+        return api_reply_msg(c, 409, "container %s is not running", c->req.object);
+    }
+    json_t *procs = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = engine_top_process(pids[i], pids, n);
+        if (!r)
+            continue;
+        char v[3][24];
+        const char *keys[] = {"UID", "HostPID", "HostPPID"};
+        for (int k = 0; k < 3; k++)
+            snprintf(v[k], sizeof(v[k]), "%lld",
+                     (long long)json_integer_value(json_object_get(r, keys[k])));
+        json_array_append_new(procs, json_pack("[s,s,s,s,s]", v[0], v[1], v[2],
+                                               jstr(r, "TIME"), jstr(r, "CMD")));
+        json_decref(r);
+    }
+    free(pids);
+    return api_reply_json(c, 200, json_pack("{s:[s,s,s,s,s],s:o}", "Titles", "UID", "PID",
+                                            "PPID", "TIME", "CMD", "Processes", procs));
+}
+
 static enum MHD_Result prune(struct api_call *c)
 {
     json_t *recs = NULL, *deleted = json_array();
@@ -380,6 +411,7 @@ enum MHD_Result api_containers(struct api_call *c)
         return MHD_YES;
     switch (c->req.op) {
     case OP_CT_INSPECT: return inspect(c, id);
+    case OP_CT_TOP: return top(c, id);
     case OP_CT_START: return start(c, id);
     case OP_CT_STOP: return stop(c, id, false);
     case OP_CT_RESTART: return stop(c, id, true);

@@ -218,6 +218,15 @@ def test_create_start_attach_wait_rename_top(svc, engine):
     assert status == 200 and body == {"StatusCode": 4, "Error": None}
     status, body = svc.json("/containers/c2/wait?condition=bogus", method="POST")
     assert status == 400
+    # top: the container's processes, host pids as docker shows them
+    svc.dok("run", "-d", "--name", "tp", "busybox", "sleep", "123")
+    pid = engine.inspect("tp")["State"]["Pid"]
+    rows = svc.dok("top", "tp").splitlines()
+    assert rows[0].split() == ["UID", "PID", "PPID", "TIME", "CMD"]
+    assert rows[1].split()[1] == str(pid) and rows[1].endswith("sleep 123")
+    svc.dok("rm", "-f", "tp")
+    status, body = svc.json("/containers/c2/top")
+    assert status == 409
 
 
 def test_stats_shapes(svc):
