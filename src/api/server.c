@@ -333,7 +333,9 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 static enum MHD_Result dispatch(struct api_call *c)
 {
     switch (c->req.op) {
-    case OP_PING: case OP_VERSION: case OP_INFO: case OP_EVENTS: case OP_DF: case OP_AUTH:
+    case OP_EVENTS:
+        return api_events(c);
+    case OP_PING: case OP_VERSION: case OP_INFO: case OP_DF: case OP_AUTH:
     case OP_SWARM: case OP_PLUGIN:
         return api_system(c);
     case OP_CT_LOGS: case OP_CT_ATTACH: case OP_CT_STATS: case OP_CT_WAIT:

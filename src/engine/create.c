@@ -1,5 +1,6 @@
 /* create.c — a container from an image and flags: record, rootfs, /etc files, config.json. */
 #include "engine/create.h"
+#include "engine/events.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -418,6 +419,8 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
             rm_rf(rec->dir);
         }
     }
+    if (r == 0)
+        engine_event(e, rec->j, "create", NULL);
     record_free(rec);
     image_free(owned);
     if (r < 0)

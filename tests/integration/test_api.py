@@ -460,3 +460,41 @@ def test_tcp_only_insecure_on_loopback(engine):
         assert out.stdout.strip() == "1.45", out.stderr
     finally:
         s.cleanup()
+
+
+def test_events_names_filters_and_follow(svc):
+    since = int(time.time())
+    follower = subprocess.Popen([DOCKER, "events", "--filter", "event=die", "--format",
+                                 "{{.Action}} {{.Actor.Attributes.name}} "
+                                 "{{.Actor.Attributes.exitCode}}"],
+                                env=svc.env(), stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)  # the follower starts at the end of the log: let it get there
+        assert svc.docker("run", "--name", "ev1", "busybox", "sh", "-c", "exit 2").returncode == 2
+        svc.dok("run", "-d", "--name", "ev2", "--label", "team=a", "busybox", "sleep", "30")
+        svc.dok("pause", "ev2")
+        svc.dok("unpause", "ev2")
+        svc.dok("rename", "ev2", "ev3")
+        svc.dok("rm", "-f", "ev3")
+        svc.dok("rm", "ev1")
+        assert follower.stdout.readline() == "die ev1 2\n"
+        assert follower.stdout.readline() == "die ev3 137\n"
+    finally:
+        follower.kill()
+        follower.wait()
+    until = int(time.time()) + 1
+    fmt = "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}"
+    out = svc.dok("events", "--since", since, "--until", until, "--format", fmt).splitlines()
+    assert out[:4] == ["container create ev1", "container start ev1", "container die ev1",
+                       "container create ev2"]
+    for want in ("container pause ev2", "container unpause ev2", "container rename ev3",
+                 "container kill ev3", "container destroy ev3", "container destroy ev1"):
+        assert want in out
+    # OR within a key, AND across keys
+    out = svc.dok("events", "--since", since, "--until", until, "--format", fmt,
+                  "--filter", "event=create", "--filter", "event=destroy",
+                  "--filter", "container=ev1").splitlines()
+    assert out == ["container create ev1", "container destroy ev1"]
+    out = svc.dok("events", "--since", since, "--until", until, "--format", fmt,
+                  "--filter", "label=team=a", "--filter", "event=start").splitlines()
+    assert out == ["container start ev2"]
