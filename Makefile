@@ -37,7 +37,7 @@ test: deps build
 	HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs tests/integration
 	@scripts/vm/run.sh --if-usable --cache $(BUILD)/vm -- $(V2_CMD)
 
-# The cgroup and exec integration tests on pure cgroup v2, in a VM (scripts/vm/run.sh).
+# The V2_TESTS on pure cgroup v2, in a VM (scripts/vm/run.sh): KVM when usable, else TCG.
 test-v2: build
 	@scripts/vm/run.sh --cache $(BUILD)/vm -- $(V2_CMD)
 

@@ -201,15 +201,7 @@ int cmd_inspect(int argc, char **argv)
         json_array_append_new(all, j);
     }
     engine_free(e);
-    if (format) {
-        _cleanup_free_ char *tmpl = format_unescape(format);
-        size_t i;
-        json_t *j;
-        struct hk_error err = {0};
-        json_array_foreach(all, i, j) if (format_row(tmpl, j, &err) < 0) return cli_fail(&err, 125);
-    } else if (json_array_size(all) || rc == 0) {
-        _cleanup_free_ char *s = json_dumps(all, JSON_INDENT(4));
-        printf("%s\n", s);
-    }
+    if (format || json_array_size(all) || rc == 0)
+        return inspect_print(all, format) ? 125 : rc;
     return rc;
 }

@@ -44,7 +44,9 @@ void table_print(FILE *f, const struct table *t)
                 w[c] = width(t->rows[r][c]);
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c + 1 < t->ncols; c++)
-            fprintf(f, "%s%*s", t->rows[r][c], (int)(w[c] + 3 - width(t->rows[r][c])), "");
+            /* docker's tabwriter: 3 spaces of padding, cells at least 10 wide */
+            fprintf(f, "%s%*s", t->rows[r][c],
+                    (int)((w[c] + 3 < 10 ? 10 : w[c] + 3) - width(t->rows[r][c])), "");
         fprintf(f, "%s\n", t->rows[r][t->ncols - 1]);
     }
     free(w);
@@ -125,3 +127,18 @@ int format_print(const char *format, const json_t *rows, const json_t *header)
     return 0;
 }
 
+
+int inspect_print(const json_t *all, const char *format)
+{
+    if (format) {
+        _cleanup_free_ char *tmpl = format_unescape(format);
+        size_t i;
+        json_t *j;
+        struct hk_error err = {0};
+        json_array_foreach(all, i, j) if (format_row(tmpl, j, &err) < 0) return cli_fail(&err, 1);
+        return 0;
+    }
+    _cleanup_free_ char *s = json_dumps(all, JSON_INDENT(4));
+    printf("%s\n", s);
+    return 0;
+}

@@ -25,3 +25,8 @@ int format_row(const char *tmpl, const json_t *row, struct hk_error *err);
  * on tabs and aligns the columns under the header (header rendered by the same template);
  * a bare TEMPLATE prints each row as rendered. Returns 0 or the exit status. */
 int format_print(const char *format, const json_t *rows, const json_t *header);
+
+/* What `inspect` prints for the objects in all: each rendered by format, or (format NULL) the
+ * array as indented JSON (docker prints "[]" when nothing was found). Returns 0 or 1 (a bad
+ * template). */
+int inspect_print(const json_t *all, const char *format);

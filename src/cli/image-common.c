@@ -1,6 +1,7 @@
 /* image-common.c — helpers the image command files share. */
 #include "cli/image-common.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,20 @@ int cli_store_open(struct store **ret)
         return cli_fail(&err, 125);
     /* rmi refuses an image that a container uses (engine/record.h) */
     store_set_holders(*ret, record_image_holders, (void *)engine_opts.root);
+    (*ret)->expand_max = engine_opts.max_archive_size;
     return 0;
 }
 
+bool cli_registry_opt(int c, bool *tls_verify, const char **authfile)
+{
+    if (c == 't' && (!optarg || !strcmp(optarg, "true") || !strcmp(optarg, "false"))) {
+        *tls_verify = !optarg || strcmp(optarg, "true") == 0;
+        return true;
+    }
+    if (c == 'a') {
+        *authfile = optarg;
+        return true;
+    }
+    return false;
+}
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "image/store.h"
@@ -10,6 +11,9 @@
 int cli_store_open(struct store **ret);
 
 
+/* The registry flags pull and push share, as getopt returns them: 't' (--tls-verify, with an
+ * optional true|false in optarg) and 'a' (--authfile). True when c was one of them and valid. */
+bool cli_registry_opt(int c, bool *tls_verify, const char **authfile);
 
 /* `hako image mount` / `hako image unmount` (image-mount.c). */
 int cmd_image_mount(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/monitor.h"
+#include "engine/mounts.h"
 #include "engine/names.h"
 #include "engine/options.h"
 #include "image/image.h"
@@ -195,7 +196,16 @@ static void wait_monitor_gone(const struct engine *e, const char *id, long timeo
     close(fd);
 }
 
+static int remove_dir(const struct engine *e, const char *id, bool volumes, struct hk_error *err);
+static int delete_dir(const struct engine *e, const char *id, struct hk_error *err);
+
 int engine_remove(const struct engine *e, const char *id, bool force, struct hk_error *err)
+{
+    return engine_remove_volumes(e, id, force, false, err);
+}
+
+int engine_remove_volumes(const struct engine *e, const char *id, bool force, bool volumes,
+                          struct hk_error *err)
 {
     bool live, paused;
     struct record *rec = NULL;
@@ -218,10 +228,33 @@ int engine_remove(const struct engine *e, const char *id, bool force, struct hk_
         engine_event_id(e, id, "kill", engine_event_int("signal", SIGKILL));
     }
     wait_monitor_gone(e, id, 10000);
-    return engine_remove_dir(e, id, err);
+    return remove_dir(e, id, volumes, err);
 }
 
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err)
+{
+    return remove_dir(e, id, false, err);
+}
+
+/* The container's anonymous volumes go with it for --rm, or when asked (rm -v); the volumes
+ * lock is taken after the names lock is released (volume rm takes it first). */
+static int remove_dir(const struct engine *e, const char *id, bool volumes, struct hk_error *err)
+{
+    _cleanup_json_ json_t *mounts = NULL;
+    struct record *rec = NULL;
+    if (record_open(e, id, false, &rec, NULL) == 0) {
+        volumes |= json_is_true(json_object_get(json_object_get(rec->j, "HostConfig"),
+                                                "AutoRemove"));
+        mounts = json_incref(json_object_get(rec->j, "Mounts"));
+        record_free(rec);
+    }
+    int r = delete_dir(e, id, err);
+    if (r == 0 && volumes)
+        mounts_remove_anonymous(e, mounts);
+    return r;
+}
+
+static int delete_dir(const struct engine *e, const char *id, struct hk_error *err)
 {
     _cleanup_close_ int lock = -1;
     int r = record_names_lock(e, &lock, err);

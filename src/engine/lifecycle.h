@@ -25,6 +25,10 @@ int engine_kill(const struct engine *e, const char *id, int sig, struct hk_error
 /* Remove a container: with force a running one is killed first, without it that is -EBUSY. */
 int engine_remove(const struct engine *e, const char *id, bool force, struct hk_error *err);
 
+/* The same; with volumes, the container's anonymous volumes too (docker's rm -v) unless
+ * another container uses them. (--rm containers always lose theirs.) */
+int engine_remove_volumes(const struct engine *e, const char *id, bool force, bool volumes,
+                          struct hk_error *err);
 /* Remove what is left of a stopped container: runtime state, rootfs, its directory. */
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err);
 

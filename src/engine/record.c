@@ -25,6 +25,7 @@ int engine_open(const char *root, const char *runroot, struct engine **ret, stru
     e->containers = xasprintf("%s/containers", root);
     e->rt_root = xasprintf("%s/runtime", runroot);
     e->rt.state_root = e->rt_root;
+    e->cgroup_parent = xstrdup("/hako");
     int r = mkdir_p(e->containers, 0700);
     if (r == 0)
         r = mkdir_p(e->rt_root, 0700);
@@ -37,12 +38,29 @@ int engine_open(const char *root, const char *runroot, struct engine **ret, stru
     return 0;
 }
 
+int engine_set_cgroup_parent(struct engine *e, const char *path, struct hk_error *err)
+{
+    size_t n = strlen(path);
+    bool under = strcmp(path, "/hako") == 0 || (strncmp(path, "/hako/", 6) == 0 && n > 6);
+    if (!under || path[n - 1] == '/' || strstr(path, "//") || strstr(path, "/./") ||
+        strstr(path, "/../") || (n >= 3 && strcmp(path + n - 3, "/..") == 0) ||
+        (n >= 2 && strcmp(path + n - 2, "/.") == 0))
+        return hk_error_set(err, -EINVAL,
+                            "--cgroup-parent: '%s' is not /hako or a clean path below it "
+                            "(hako's cgroups live under /hako in every hierarchy)",
+                            path);
+    free(e->cgroup_parent);
+    e->cgroup_parent = xstrdup(path);
+    return 0;
+}
+
 struct engine *engine_free(struct engine *e)
 {
     if (!e)
         return NULL;
     free(e->root);
     free(e->runroot);
+    free(e->cgroup_parent);
     free(e->containers);
     free(e->rt_root);
     free(e);
@@ -141,15 +159,7 @@ int record_save(const struct record *r, struct hk_error *err)
 int record_names_lock(const struct engine *e, int *ret_fd, struct hk_error *err)
 {
     _cleanup_free_ char *path = xasprintf("%s/.names.lock", e->containers);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return hk_error_errno(err, -errno, "open '%s'", path);
-    if (flock(fd, LOCK_EX) < 0) {
-        close(fd);
-        return hk_error_errno(err, -errno, "lock '%s'", path);
-    }
-    *ret_fd = fd;
-    return 0;
+    return lock_path(path, ret_fd, err);
 }
 
 /* Call fn for each container directory that holds a record (unlocked read). */

@@ -15,6 +15,7 @@ unsigned long long specgen_default_caps(void);
 
 struct specgen {
     const char *id;
+    const char *cgroup_parent; /* cgroupsPath is <cgroup_parent>/<id>; NULL: /hako */
     const json_t *config;      /* Config: Hostname, Env, Entrypoint, Cmd, WorkingDir, Tty, ... */
     const json_t *host_config; /* HostConfig: Memory, Binds, Tmpfs, CapAdd, ... */
     const char *dir;           /* the container's directory: hostname, hosts, resolv.conf */
@@ -22,6 +23,7 @@ struct specgen {
     const char *init_path;      /* host path of hako-init, bind-mounted for --init */
     const char *seccomp;        /* the linux.seccomp object as JSON text; NULL: unconfined */
     bool can_raise_rlimits;     /* we hold CAP_SYS_RESOURCE: hard limits may go up */
+    const json_t *mounts;       /* the user's OCI mounts (mounts_plan: -v, --mount, volumes) */
 };
 
 /* Build config.json. Limits the container could not get (a ulimit above the host's hard

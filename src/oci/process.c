@@ -268,6 +268,10 @@ int spec_parse_process(const struct parse_ctx *ctx, const json_t *obj, const cha
     r = parse_string(ctx, obj, jp, "apparmorProfile", false, &p->apparmor_profile, err);
     if (r == 0)
         r = parse_string(ctx, obj, jp, "selinuxLabel", false, &p->selinux_label, err);
+    if (r == 0)
+        r = oci_parse_io_priority(ctx, obj, jp, &p->io_priority, err);
+    if (r == 0)
+        r = oci_parse_scheduler(ctx, obj, jp, &p->scheduler, err);
     if (r < 0)
         goto fail;
     *ret = p;

@@ -172,6 +172,9 @@ static int check_supported(const struct cgroup_manager *m, const struct oci_reso
         {res->has_blkio, CG_BLKIO, "blockIO"},
         {res->n_hugepages > 0, CG_HUGETLB, "hugepageLimits"},
         {res->n_devices > 0, CG_DEVICES, "devices"},
+        {res->has_class_id, CG_NET_CLS, "network.classID"},
+        {res->n_priorities > 0, CG_NET_PRIO, "network.priorities"},
+        {res->n_rdma > 0, CG_RDMA, "rdma"},
     };
     char jp[JPATH_MAX];
     for (size_t i = 0; i < ELEMENTSOF(needs); i++)
@@ -194,8 +197,6 @@ static int check_supported(const struct cgroup_manager *m, const struct oci_reso
                            "a cgroup v2 file, but this host's '%.*s' is not on cgroup v2",
                            (int)strcspn(res->unified[i].key, "."), res->unified[i].key);
     }
-    if ((res->has_class_id || res->n_priorities || res->n_rdma) && m->layout != CGROUP_LAYOUT_V2)
-        log_debug("cgroup: network/rdma limits apply only where net_cls/net_prio/rdma exist");
     return 0;
 }
 
@@ -207,6 +208,30 @@ static int apply_all(const struct cgroup_manager *m, const struct oci_resources 
         int r = h->ops->apply(m, h, res, update, err);
         if (r < 0)
             return r;
+    }
+    return 0;
+}
+
+/* A cgroup that was there before (a cgroupsPath shared on purpose, or left over): a frozen
+ * one would hold the init stopped forever, so it is refused, as runc refuses it; one with
+ * processes in it gets runc's warning. */
+static int check_existing(const struct cgroup_manager *m, struct hk_error *err)
+{
+    const struct cgroup_hier *fz = cgroup_owner(m, CG_FREEZER);
+    bool frozen = false;
+    if (fz && fz->created == 0 && fz->ops->frozen(fz, &frozen) == 0 && frozen)
+        return hk_error_set(err, -EBUSY,
+                            "cgroup %s is frozen: a container cannot start in it (thaw it "
+                            "first)",
+                            m->path);
+    for (size_t i = 0; i < m->n_hiers; i++) {
+        const struct cgroup_hier *h = &m->hiers[i];
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        if (h->created != 0 || cg_read_pids(h->dir, false, &pids, &n, NULL) < 0 || n == 0)
+            continue;
+        log_warn("container's cgroup is not empty: %zu process(es) found in %s", n, h->dir);
+        break;
     }
     return 0;
 }
@@ -226,6 +251,8 @@ static int make_dirs(struct cgroup_manager *m, const struct oci_resources *res,
                 break;
         }
     }
+    if (r == 0)
+        r = check_existing(m, err);
     if (r == 0)
         r = apply_all(m, res, false, err);
     if (r < 0)

@@ -66,6 +66,40 @@ static int resolve_bundle(struct launch *l, struct hk_error *err)
     return 0;
 }
 
+/* Whether the spec writes into a namespace of this type: sysctls of its group, and for uts
+ * hostname and domainname. */
+static bool spec_writes_into(const struct oci_spec *s, enum oci_ns_type t)
+{
+    if (t == OCI_NS_UTS && ((s->hostname && s->hostname[0]) || (s->domainname && s->domainname[0])))
+        return true;
+    for (size_t i = 0; i < s->linux_.n_sysctl; i++)
+        if (spec_sysctl_namespace(s->linux_.sysctl[i].key) == t)
+            return true;
+    return false;
+}
+
+/* A namespace joined by path that is our own is the host's as far as sysctls, hostname and
+ * domainname go: writing them would change it (runc checks this for the network). */
+static int refuse_own_namespace(const struct oci_spec *s, size_t i, int fd,
+                                struct hk_error *err)
+{
+    const struct oci_namespace *ns = &s->linux_.namespaces[i];
+    if (!spec_writes_into(s, ns->type))
+        return 0;
+    char own[64];
+    snprintf(own, sizeof(own), "/proc/self/ns/%s", oci_ns_proc_name(ns->type));
+    struct stat a, b;
+    if (fstat(fd, &a) < 0 || stat(own, &b) < 0)
+        return hk_error_errno(err, -errno, "linux.namespaces[%zu]: stat '%s'", i, ns->path);
+    if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return hk_error_set(err, -EINVAL,
+                            "linux.namespaces[%zu]: '%s' is the hosts %s namespace: its sysctls%s "
+                            "cannot be set from a container",
+                            i, ns->path, oci_ns_name(ns->type),
+                            ns->type == OCI_NS_UTS ? ", hostname and domainname" : "");
+    return 0;
+}
+
 /* Open the namespaces to join and work out the clone flags for the new ones. */
 static int plan_namespaces(struct launch *l, struct hk_error *err)
 {
@@ -92,6 +126,9 @@ static int plan_namespaces(struct launch *l, struct hk_error *err)
         if (type != flag)
             return hk_error_set(err, -EINVAL, "linux.namespaces[%zu]: '%s' is not a %s namespace",
                                 i, ns->path, oci_ns_name(ns->type));
+        int r = refuse_own_namespace(l->spec, i, fd, err);
+        if (r < 0)
+            return r;
     }
     return 0;
 }

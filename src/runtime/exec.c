@@ -25,6 +25,7 @@
 #include "runtime/dmz.h"
 #include "runtime/handle.h"
 #include "runtime/program.h"
+#include "runtime/sched.h"
 #include "runtime/seccomp.h"
 #include "runtime/sync.h"
 #include "util/fs.h"
@@ -145,6 +146,7 @@ _noreturn_ static void exec_child(struct exec_ctx *x)
     char *exe = NULL;
     bool seccomp_done = false;
     if (program_find(p->args[0], env, &exe, &err) < 0 ||
+        sched_apply_memory_policy(&x->spec->linux_.memory_policy, &err) < 0 ||
         program_setup(p, x->seccomp, fd, &seccomp_done, &err) < 0)
         child_fail(fd, &err);
     if (x->seccomp && !seccomp_done && program_install_seccomp(x->seccomp, fd, &err) < 0)

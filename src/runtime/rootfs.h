@@ -26,6 +26,12 @@ int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret
                          struct hk_error *err);
 void rootfs_binds_free(int *fds, size_t n);
 
+/* runc's rule for a mount destination (cleaned) on or inside /proc: onto /proc itself only a
+ * procfs (source_is_procfs), inside it only the files lxcfs emulates (/proc/meminfo, ...).
+ * 0, or -EPERM with runc's message ("\"/proc\" cannot be mounted because it is not of type
+ * proc"). */
+int rootfs_check_proc_dest(const char *dest, bool source_is_procfs, struct hk_error *err);
+
 /* How the init reaches its cgroup: the runtime may still be making it while the mounts go
  * on, so get() waits for it (and enters the cgroup namespace) the first time it is needed. */
 struct cgroup_access {

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import RUNTIME, run
+from conftest import CG_PARENT, RUNTIME, run
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_exec_process_is_in_the_container_cgroup(rt, running):
         host_cg = open(f"/proc/{pids[0]}/cgroup").read()
         init_cg = open(f"/proc/{rt.state(cid)['pid']}/cgroup").read()
         assert host_cg == init_cg
-        assert f"/hako/{cid}" in host_cg
+        assert f"{CG_PARENT}/{cid}" in host_cg
     finally:
         p.kill()
         p.wait()
