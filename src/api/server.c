@@ -345,6 +345,9 @@ static enum MHD_Result dispatch(struct api_call *c)
     case OP_IMG_LIST: case OP_IMG_CREATE: case OP_IMG_INSPECT: case OP_IMG_HISTORY:
     case OP_IMG_TAG: case OP_IMG_DELETE: case OP_IMG_GET: case OP_IMG_LOAD:
         return api_images(c);
+    case OP_VOL_LIST: case OP_VOL_CREATE: case OP_VOL_PRUNE: case OP_VOL_INSPECT:
+    case OP_VOL_DELETE:
+        return api_volumes(c);
     case OP_NONE:
         break;
     default:

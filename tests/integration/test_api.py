@@ -498,3 +498,32 @@ def test_events_names_filters_and_follow(svc):
     out = svc.dok("events", "--since", since, "--until", until, "--format", fmt,
                   "--filter", "label=team=a", "--filter", "event=start").splitlines()
     assert out == ["container start ev2"]
+
+
+def test_volumes_endpoints(svc):
+    assert svc.dok("volume", "create", "--label", "team=a", "data").strip() == "data"
+    status, v = svc.json("/volumes/data")
+    assert status == 200 and v["Name"] == "data" and v["Driver"] == "local"
+    assert v["Labels"] == {"team": "a"} and v["Mountpoint"].endswith("/volumes/data/_data")
+    status, lst = svc.json("/volumes")
+    assert status == 200 and [x["Name"] for x in lst["Volumes"]] == ["data"]
+    assert svc.dok("volume", "ls", "-q", "--filter", "label=team=a").split() == ["data"]
+    assert svc.dok("volume", "ls", "-q", "--filter", "label=team=b").split() == []
+    svc.dok("run", "--rm", "-v", "data:/d", "busybox", "sh", "-c", "echo kept > /d/f")
+    assert svc.dok("run", "--rm", "-v", "data:/d", "busybox", "cat", "/d/f") == "kept\n"
+    svc.dok("run", "-d", "--name", "user", "-v", "data:/d", "busybox", "sleep", "30")
+    p = svc.docker("volume", "rm", "data")
+    assert p.returncode != 0 and "volume is in use" in p.stderr
+    status, b = svc.json("/volumes/data", method="DELETE")
+    assert status == 409
+    svc.dok("rm", "-f", "user")
+    svc.dok("volume", "rm", "data")
+    status, b = svc.json("/volumes/data")
+    assert status == 404 and "no such volume" in b["message"]
+    status, b = svc.json("/volumes/create", "-H", "Content-Type: application/json",
+                         "-d", '{"Name": "bad/name"}', method="POST")
+    assert status == 400
+    svc.dok("volume", "create", "x1")
+    assert "x1" in svc.dok("volume", "prune", "-a", "-f")
+    status, lst = svc.json("/volumes")
+    assert lst["Volumes"] == []
