@@ -16,7 +16,8 @@ struct api_opts {
     size_t n_hosts;           /* none, and no LISTEN_FDS: unix://<runroot>/hako.sock */
     long idle_seconds;        /* 0: never exit; else exit after that long without a client */
     bool insecure_tcp;        /* plain TCP, allowed only on a loopback address */
-    const char *tls_ca, *tls_cert, *tls_key; /* TLS with client verification on tcp:// */
+    bool tlsverify;           /* tcp:// with TLS and client certificates the CA signed */
+    const char *tls_ca, *tls_cert, *tls_key; /* PEM files (all three with tlsverify) */
 };
 
 /* Serve until SIGTERM/SIGINT or the idle time. Returns 0, or a negative errno with err set

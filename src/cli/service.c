@@ -16,6 +16,9 @@ static void usage(FILE *f)
                "  -H, --host URL      unix:///PATH or tcp://HOST:PORT (repeatable; default\n"
                "                      unix://<runroot>/hako.sock, or the LISTEN_FDS sockets)\n"
                "  -t, --time SECONDS  exit after SECONDS without a client (0: never; default 5)\n"
+               "      --tlsverify --tlscacert CA --tlscert CERT --tlskey KEY\n"
+               "                      serve tcp:// with TLS, only to clients whose certificate\n"
+               "                      CA signed (docker --tlsverify)\n"
                "      --insecure-tcp  serve tcp:// without TLS (loopback addresses only)\n");
 }
 
@@ -50,7 +53,7 @@ static int service(int argc, char **argv)
             }
             break;
         case 'I': o.insecure_tcp = true; break;
-        case 'V': o.tls_ca = o.tls_ca ? o.tls_ca : ""; break;
+        case 'V': o.tlsverify = true; break;
         case 'A': o.tls_ca = optarg; break;
         case 'C': o.tls_cert = optarg; break;
         case 'K': o.tls_key = optarg; break;

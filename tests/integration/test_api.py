@@ -527,3 +527,58 @@ def test_volumes_endpoints(svc):
     assert "x1" in svc.dok("volume", "prune", "-a", "-f")
     status, lst = svc.json("/volumes")
     assert lst["Volumes"] == []
+
+
+def _certs(d: Path):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate it signed, plus a
+    client certificate from another CA (openssl, generated per test)."""
+    def sh(*a):
+        subprocess.run(["openssl", *a], check=True, capture_output=True, cwd=d)
+    for ca in ("ca", "other"):
+        sh("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}-key.pem", "-out",
+           f"{ca}.pem", "-days", "2", "-subj", f"/CN=hako-test-{ca}")
+    (d / "s.ext").write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    (d / "c.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for name, ca, ext in (("server", "ca", "s.ext"), ("client", "ca", "c.ext"),
+                          ("rogue", "other", "c.ext")):
+        sh("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}-key.pem", "-out",
+           f"{name}.csr", "-subj", f"/CN={name}")
+        sh("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}-key.pem",
+           "-CAcreateserial", "-out", f"{name}-cert.pem", "-days", "2", "-extfile", ext)
+    # docker's DOCKER_CERT_PATH layout
+    (d / "client").mkdir()
+    shutil.copy(d / "ca.pem", d / "client" / "ca.pem")
+    shutil.copy(d / "client-cert.pem", d / "client" / "cert.pem")
+    shutil.copy(d / "client-key.pem", d / "client" / "key.pem")
+
+
+def test_tls_with_client_verification(engine):
+    s = Service(engine, "--tlsverify", "--tlscacert", "CA", "--tlscert", "C", "--tlskey", "K")
+    d = s.dir / "tls"
+    d.mkdir()
+    _certs(d)
+    s.extra = ["--tlsverify", "--tlscacert", str(d / "ca.pem"), "--tlscert",
+               str(d / "server-cert.pem"), "--tlskey", str(d / "server-key.pem")]
+    port = 23763
+    url = f"https://127.0.0.1:{port}/_ping"
+    try:
+        p = run(engine.argv("system", "service", "--tlsverify", "-H", f"tcp://127.0.0.1:{port}"),
+                timeout=10)
+        assert p.returncode == 125 and "--tlscacert" in p.stderr
+        s.start(f"tcp://127.0.0.1:{port}", wait=False)
+        ok = ["curl", "-s", "--cacert", d / "ca.pem", "--cert", d / "client-cert.pem", "--key",
+              d / "client-key.pem", url]
+        wait_for(lambda: run(ok, timeout=5).stdout == "OK", what="tls ping")
+        # no client certificate, or one another CA signed: refused
+        p = run(["curl", "-s", "--cacert", d / "ca.pem", url], timeout=5)
+        assert "client certificate" in p.stdout
+        p = run(["curl", "-s", "--cacert", d / "ca.pem", "--cert", d / "rogue-cert.pem", "--key",
+                 d / "rogue-key.pem", url], timeout=5)
+        assert p.stdout != "OK"
+        env = dict(os.environ, DOCKER_CERT_PATH=str(d / "client"), DOCKER_TLS_VERIFY="1",
+                   DOCKER_HOST=f"tcp://127.0.0.1:{port}", DOCKER_CONFIG=str(s.dir / "docker"))
+        out = subprocess.run([DOCKER, "run", "--rm", "busybox", "echo", "over-tls"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and out.stdout == "over-tls\n", out.stderr
+    finally:
+        s.cleanup()
