@@ -582,3 +582,31 @@ def test_tls_with_client_verification(engine):
         assert out.returncode == 0 and out.stdout == "over-tls\n", out.stderr
     finally:
         s.cleanup()
+
+
+def test_login_and_x_registry_auth(svc, engine, tmp_path):
+    archive = tmp_path / "bb.tar"
+    engine.ok("save", "-o", archive, "busybox")
+    plain = Registry(tmp_path / "plain").start()
+    ref_path = "tools/bb:1"
+    try:
+        skopeo_push(f"docker-archive:{archive}", f"docker://{plain.host}/{ref_path}")
+        storage = plain.storage
+    finally:
+        plain.stop()
+    pw = tmp_path / "htpasswd"
+    run(["htpasswd", "-Bbc", pw, "alice", "s3cret"], check=True)
+    reg = Registry(tmp_path / "reg", auth=("htpasswd", pw), storage=storage).start()
+    try:
+        ref = f"{reg.host}/{ref_path}"
+        p = svc.docker("pull", ref)
+        assert p.returncode != 0 and "authentication required" in p.stderr
+        p = svc.docker("login", "-u", "alice", "--password-stdin", reg.host, input="wrong\n")
+        assert p.returncode != 0
+        p = svc.docker("login", "-u", "alice", "--password-stdin", reg.host, input="s3cret\n")
+        assert p.returncode == 0 and "Login Succeeded" in p.stdout, p.stderr
+        # the CLI now sends the credentials in X-Registry-Auth
+        out = svc.dok("pull", ref)
+        assert f"Downloaded newer image for {ref}" in out
+    finally:
+        reg.stop()
