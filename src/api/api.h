@@ -16,13 +16,15 @@ struct api_opts {
     size_t n_hosts;           /* none, and no LISTEN_FDS: unix://<runroot>/hako.sock */
     long idle_seconds;        /* 0: never exit; else exit after that long without a client */
     bool insecure_tcp;        /* plain TCP, allowed only on a loopback address */
-    const char *tls_ca, *tls_cert, *tls_key; /* TLS with client verification on tcp:// */
+    bool tlsverify;           /* tcp:// with TLS and client certificates the CA signed */
+    const char *tls_ca, *tls_cert, *tls_key; /* PEM files (all three with tlsverify) */
 };
 
 /* Serve until SIGTERM/SIGINT or the idle time. Returns 0, or a negative errno with err set
  * (a host that cannot be listened on, TCP without TLS, ...). */
 int api_serve(const struct api_opts *o, struct hk_error *err);
 
-/* The hidden helper commands the service spawns (`hako service-helper start ID [attach]`):
- * run in a fresh single-threaded process. Returns the exit status. */
-int api_helper_start(const char *root, const char *runroot, const char *id, bool attach);
+/* The hidden helper command the service spawns (`hako service-helper start ID [WANT]`), in a
+ * fresh single-threaded process. attach: the ATTACH_* streams to say hello with and send the
+ * attach connection back on fd 3, or -1. Returns the exit status. */
+int api_helper_start(const char *root, const char *runroot, const char *id, int attach);

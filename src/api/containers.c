@@ -17,6 +17,8 @@
 #include "engine/lifecycle.h"
 #include "engine/list.h"
 #include "engine/options.h"
+#include "engine/top.h"
+#include "runtime/control.h"
 #include "image/image.h"
 #include "oci/parse.h"
 #include "util/fs.h"
@@ -166,13 +168,24 @@ static int recv_fd(int sock)
 static int start_container(struct api_call *c, const char *id, unsigned *ret_status,
                            struct hk_error *err)
 {
-    bool attach = api_attach_waiting(id);
+    unsigned char want = 0;
+    bool attach = api_attach_waiting(id, &want);
+    char want_arg[8];
+    snprintf(want_arg, sizeof(want_arg), "%u", want);
     int errp[2], sp[2] = {-1, -1};
-    if (pipe2(errp, O_CLOEXEC) < 0)
-        return hk_error_errno(err, -errno, "pipe");
-    if (attach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    if (attach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+        api_attach_handoff(id, -1);
         attach = false;
-    const char *args[] = {"service-helper", "start", id, attach ? "attach" : NULL, NULL};
+    }
+    if (pipe2(errp, O_CLOEXEC) < 0) {
+        if (attach) {
+            close(sp[0]);
+            close(sp[1]);
+            api_attach_handoff(id, -1);
+        }
+        return hk_error_errno(err, -errno, "pipe");
+    }
+    const char *args[] = {"service-helper", "start", id, attach ? want_arg : NULL, NULL};
     int fds[3] = {-1, -1, errp[1]};
     pid_t pid;
     int r = api_spawn(c->ctx, args, fds, attach ? sp[1] : -1, &pid, err);
@@ -183,6 +196,8 @@ static int start_container(struct api_call *c, const char *id, unsigned *ret_sta
         close(errp[0]);
         if (sp[0] >= 0)
             close(sp[0]);
+        if (attach)
+            api_attach_handoff(id, -1);
         return r;
     }
     char msg[2048];
@@ -200,13 +215,19 @@ static int start_container(struct api_call *c, const char *id, unsigned *ret_sta
     int conn = sp[0] >= 0 ? recv_fd(sp[0]) : -1;
     if (sp[0] >= 0)
         close(sp[0]);
-    if (conn >= 0 && !api_attach_handoff(id, conn))
+    /* the waiting clients learn the outcome either way */
+    if (attach && !api_attach_handoff(id, conn) && conn >= 0)
         close(conn);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     msg[strcspn(msg, "\n")] = '\0';
     *ret_status = 400;
-    return hk_error_set(err, -EIO, "%s", msg[0] ? msg : "start failed");
+    /* docker's CLI picks its exit status (127, 126, 125) from these words in the message */
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+    return hk_error_set(err, -EIO, "failed to create task for container: %s%s",
+                        msg[0] ? msg : "start failed",
+                        code == 127 ? ": no such file or directory"
+                        : code == 126 ? ": permission denied" : "");
 }
 
 static bool is_running(const struct engine *e, const char *id)
@@ -226,8 +247,18 @@ static enum MHD_Result start(struct api_call *c, const char *id)
         return api_reply_empty(c, 304);
     struct hk_error err = {0};
     unsigned st = 500;
-    if (start_container(c, id, &st, &err) < 0)
+    if (start_container(c, id, &st, &err) < 0) {
+        /* as `hako run --rm`: a container that could not start is not kept (docker's CLI
+         * waits for its removal) */
+        struct record *rec = NULL;
+        bool rm = record_open(c->ctx->e, id, false, &rec, NULL) == 0 &&
+                  json_is_true(json_object_get(json_object_get(rec->j, "HostConfig"),
+                                               "AutoRemove"));
+        record_free(rec);
+        if (rm)
+            engine_remove(c->ctx->e, id, true, NULL);
         return api_reply_msg(c, st, "%s", hk_error_msg(&err));
+    }
     return api_reply_empty(c, 204);
 }
 
@@ -315,6 +346,35 @@ static enum MHD_Result inspect(struct api_call *c, const char *id)
     return api_reply_json(c, 200, j);
 }
 
+/* docker's top answer: Titles and one row of strings per process (host pids, as docker). */
+static enum MHD_Result top(struct api_call *c, const char *id)
+{
+    pid_t *pids = NULL;
+    size_t n = 0;
+    struct hk_error err = {0};
+    if (!is_running(c->ctx->e, id) || container_pids(&c->ctx->e->rt, id, &pids, &n, &err) < 0) {
+        free(pids);
+        return api_reply_msg(c, 409, "container %s is not running", c->req.object);
+    }
+    json_t *procs = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = engine_top_process(pids[i], pids, n);
+        if (!r)
+            continue;
+        char v[3][24];
+        const char *keys[] = {"UID", "HostPID", "HostPPID"};
+        for (int k = 0; k < 3; k++)
+            snprintf(v[k], sizeof(v[k]), "%lld",
+                     (long long)json_integer_value(json_object_get(r, keys[k])));
+        json_array_append_new(procs, json_pack("[s,s,s,s,s]", v[0], v[1], v[2],
+                                               jstr(r, "TIME"), jstr(r, "CMD")));
+        json_decref(r);
+    }
+    free(pids);
+    return api_reply_json(c, 200, json_pack("{s:[s,s,s,s,s],s:o}", "Titles", "UID", "PID",
+                                            "PPID", "TIME", "CMD", "Processes", procs));
+}
+
 static enum MHD_Result prune(struct api_call *c)
 {
     json_t *recs = NULL, *deleted = json_array();
@@ -351,6 +411,7 @@ enum MHD_Result api_containers(struct api_call *c)
         return MHD_YES;
     switch (c->req.op) {
     case OP_CT_INSPECT: return inspect(c, id);
+    case OP_CT_TOP: return top(c, id);
     case OP_CT_START: return start(c, id);
     case OP_CT_STOP: return stop(c, id, false);
     case OP_CT_RESTART: return stop(c, id, true);

@@ -1,6 +1,7 @@
-/* helper.c — `hako service-helper start ID [attach]`: the part of the start endpoint that
+/* helper.c — `hako service-helper start ID [WANT]`: the part of the start endpoint that
  * forks the container's monitor, run in a fresh single-threaded process spawned by the
- * service (whose HTTP threads must not clone). With attach, the attach connection opened
+ * service (whose HTTP threads must not clone). With WANT (the ATTACH_* streams of a client
+ * attached before the start, as a number), the attach connection opened
  * before the container starts is sent back over fd 3 (SCM_RIGHTS), so a client attached
  * before start sees all of the output. Errors: the message on stderr, docker's exit status
  * (127 not found, 126 not executable, 125). */
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "engine/attach.h"
 #include "engine/lifecycle.h"
 #include "image/store.h"
 
@@ -33,7 +35,7 @@ static void send_fd(int sock, int fd)
         ;
 }
 
-int api_helper_start(const char *root, const char *runroot, const char *id, bool attach)
+int api_helper_start(const char *root, const char *runroot, const char *id, int attach)
 {
     struct engine *e = NULL;
     struct hk_error err = {0};
@@ -44,14 +46,18 @@ int api_helper_start(const char *root, const char *runroot, const char *id, bool
     struct store *s = NULL;
     store_open(root, &s, NULL); /* only to mount the rootfs again after a reboot */
     int conn = -1;
-    int r = engine_start(e, s, id, attach ? &conn : NULL, &err);
+    int r = engine_start(e, s, id, attach >= 0 ? &conn : NULL, &err);
     store_free(s);
     engine_free(e);
     if (r < 0) {
         fprintf(stderr, "%s\n", hk_error_msg(&err));
         return err.code == -ENOENT ? 127 : err.code == -EACCES ? 126 : 125;
     }
-    if (attach && conn >= 0)
+    if (attach >= 0 && conn >= 0) {
+        /* at once, as `hako start -a` does: output from the first moment is the client's */
+        unsigned char want = (unsigned char)attach;
+        attach_send(conn, ATTACH_HELLO, &want, 1);
         send_fd(3, conn);
+    }
     return 0;
 }

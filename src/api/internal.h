@@ -70,12 +70,16 @@ enum MHD_Result api_containers(struct api_call *c);
 enum MHD_Result api_container_streams(struct api_call *c);
 enum MHD_Result api_images(struct api_call *c);
 enum MHD_Result api_exec(struct api_call *c);
+enum MHD_Result api_events(struct api_call *c);
+enum MHD_Result api_volumes(struct api_call *c);
 
-/* Called by the start endpoint: a client attached to a created container before it started
- * gets the new attach connection. Returns whether one was waiting (and took conn). */
+/* Whether attach clients wait for id to start; they are claimed by the caller, a start, which
+ * then must call api_attach_handoff() with the attach connection (or -1 when it failed).
+ * *ret_want: the ATTACH_* streams the first one asked for (the start says hello with them). */
+bool api_attach_waiting(const char *id, unsigned char *ret_want);
+/* Hand conn to one claimed client (the others attach on their own). Returns whether one
+ * took it. */
 bool api_attach_handoff(const char *id, int conn);
-/* Whether an attach client waits for id to start. */
-bool api_attach_waiting(const char *id);
 /* POST /containers/{id}/resize: the terminal size, through the monitor. */
 enum MHD_Result api_attach_resize(struct api_call *c, const char *id);
 

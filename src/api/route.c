@@ -79,6 +79,8 @@ static const struct action fixed[] = {
     {"POST", "/containers/create", OP_CT_CREATE}, {"POST", "/containers/prune", OP_CT_PRUNE},
     {"GET", "/images/json", OP_IMG_LIST}, {"POST", "/images/create", OP_IMG_CREATE},
     {"POST", "/images/load", OP_IMG_LOAD}, {"GET", "/images/get", OP_IMG_GET},
+    {"GET", "/volumes", OP_VOL_LIST},     {"POST", "/volumes/create", OP_VOL_CREATE},
+    {"POST", "/volumes/prune", OP_VOL_PRUNE},
 };
 
 static int not_found(struct hk_error *err)
@@ -166,6 +168,16 @@ int api_route(const char *method, const char *path, struct api_request *r, struc
         }
         return match_object(method, rest, container_actions, ELEMENTSOF(container_actions),
                             false, r, err);
+    }
+    if (strncmp(path, "/volumes/", 9) == 0 && path[9] && !strchr(path + 9, '/')) {
+        bool get = strcmp(method, "GET") == 0, del = strcmp(method, "DELETE") == 0;
+        if (!get && !del) {
+            hk_error_set(err, -EINVAL, "method not allowed");
+            return 405;
+        }
+        r->op = get ? OP_VOL_INSPECT : OP_VOL_DELETE;
+        r->object = xstrdup(path + 9);
+        return 0;
     }
     if (strncmp(path, "/exec/", 6) == 0)
         return match_object(method, path + 6, exec_actions, ELEMENTSOF(exec_actions), false, r,

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <grp.h>
 #include <microhttpd.h>
 #include <poll.h>
@@ -333,7 +334,9 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 static enum MHD_Result dispatch(struct api_call *c)
 {
     switch (c->req.op) {
-    case OP_PING: case OP_VERSION: case OP_INFO: case OP_EVENTS: case OP_DF: case OP_AUTH:
+    case OP_EVENTS:
+        return api_events(c);
+    case OP_PING: case OP_VERSION: case OP_INFO: case OP_DF: case OP_AUTH:
     case OP_SWARM: case OP_PLUGIN:
         return api_system(c);
     case OP_CT_LOGS: case OP_CT_ATTACH: case OP_CT_STATS: case OP_CT_WAIT:
@@ -343,6 +346,9 @@ static enum MHD_Result dispatch(struct api_call *c)
     case OP_IMG_LIST: case OP_IMG_CREATE: case OP_IMG_INSPECT: case OP_IMG_HISTORY:
     case OP_IMG_TAG: case OP_IMG_DELETE: case OP_IMG_GET: case OP_IMG_LOAD:
         return api_images(c);
+    case OP_VOL_LIST: case OP_VOL_CREATE: case OP_VOL_PRUNE: case OP_VOL_INSPECT:
+    case OP_VOL_DELETE:
+        return api_volumes(c);
     case OP_NONE:
         break;
     default:
@@ -362,6 +368,20 @@ static int spool(struct api_call *c, const char *data, size_t n)
     return api_write_all(c->body_fd, data, n);
 }
 
+/* On a TLS listener: whether the client presented a certificate the CA signed (MHD asks for
+ * one but does not refuse a client without; docker's daemon requires and verifies it). */
+static bool client_verified(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return true; /* not TLS: a unix socket or --insecure-tcp on loopback */
+    unsigned status = 0;
+    if (gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) < 0)
+        return false; /* no certificate */
+    return status == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -377,6 +397,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         c->body_fd = -1;
         c->req.query = json_object();
         *con_cls = c;
+        if (!client_verified(conn)) {
+            c->req.op = OP_NONE;
+            return api_reply_msg(c, 403, "a client certificate signed by the service's CA is "
+                                         "required (docker --tlsverify)");
+        }
         int st = api_route(method, url, &c->req, &err);
         if (st) {
             c->req.op = OP_NONE;
@@ -512,7 +537,8 @@ static bool loopback(const char *host)
            strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
 }
 
-static int listen_tcp(const char *hostport, bool insecure, int *ret_fd, struct hk_error *err)
+static int listen_tcp(const char *hostport, bool insecure, bool tls, int *ret_fd,
+                      struct hk_error *err)
 {
     _cleanup_free_ char *host = xstrdup(hostport);
     char *colon = strrchr(host, ':');
@@ -523,11 +549,11 @@ static int listen_tcp(const char *hostport, bool insecure, int *ret_fd, struct h
     long port = strtol(colon + 1, &end, 10);
     if (*end || port <= 0 || port > 65535)
         return hk_error_set(err, -EINVAL, "tcp://%s: bad port", hostport);
-    if (!insecure)
-        return hk_error_set(err, -EPERM, "tcp://%s: TLS with client verification is not "
-                            "available in this build; --insecure-tcp serves plain TCP on a "
-                            "loopback address only", hostport);
-    if (!loopback(host))
+    if (!insecure && !tls)
+        return hk_error_set(err, -EPERM, "tcp://%s: TCP is served only with TLS client "
+                            "verification (--tlsverify --tlscacert --tlscert --tlskey), or "
+                            "with --insecure-tcp on a loopback address", hostport);
+    if (!tls && !loopback(host))
         return hk_error_set(err, -EPERM, "tcp://%s: --insecure-tcp serves only a loopback "
                             "address (127.0.0.0/8, ::1)", hostport);
     bool v6 = strchr(host, ':') != NULL;
@@ -574,7 +600,8 @@ static size_t listen_fds(int *fds, size_t max)
     return k;
 }
 
-static int open_listeners(const struct api_opts *o, int *fds, size_t *ret_n, struct hk_error *err)
+static int open_listeners(const struct api_opts *o, int *fds, bool *tls, size_t *ret_n,
+                          struct hk_error *err)
 {
     size_t n = listen_fds(fds, 16);
     _cleanup_free_ char *dflt = xasprintf("unix://%s/hako.sock", o->runroot);
@@ -585,15 +612,20 @@ static int open_listeners(const struct api_opts *o, int *fds, size_t *ret_n, str
         hosts = one;
         nh = 1;
     }
+    for (size_t i = 0; i < 16; i++)
+        tls[i] = false;
     for (size_t i = 0; i < nh && n < 16; i++) {
         int r;
-        if (strncmp(hosts[i], "unix://", 7) == 0)
+        if (strncmp(hosts[i], "unix://", 7) == 0) {
             r = listen_unix(hosts[i] + 7, &fds[n], err);
-        else if (strncmp(hosts[i], "tcp://", 6) == 0)
-            r = listen_tcp(hosts[i] + 6, o->insecure_tcp, &fds[n], err);
-        else
+        } else if (strncmp(hosts[i], "tcp://", 6) == 0) {
+            tls[n] = o->tlsverify && !o->insecure_tcp;
+            r = listen_tcp(hosts[i] + 6, o->insecure_tcp, tls[n], &fds[n], err);
+        }
+        else {
             r = hk_error_set(err, -EINVAL, "-H %s: expected unix:///PATH or tcp://HOST:PORT",
                              hosts[i]);
+        }
         if (r < 0) {
             for (size_t k = 0; k < n; k++)
                 close(fds[k]);
@@ -605,22 +637,63 @@ static int open_listeners(const struct api_opts *o, int *fds, size_t *ret_n, str
     return 0;
 }
 
+/* The PEM files of --tlsverify, read before anything listens. */
+struct tls_files {
+    char *ca, *cert, *key;
+};
+
+static void tls_files_clear(struct tls_files *t)
+{
+    free(t->ca);
+    free(t->cert);
+    if (t->key)
+        explicit_bzero(t->key, strlen(t->key));
+    free(t->key);
+}
+
+static int tls_load(const struct api_opts *o, struct tls_files *t, struct hk_error *err)
+{
+    if ((o->tls_ca || o->tls_cert || o->tls_key) && !o->tlsverify)
+        return hk_error_set(err, -EINVAL, "--tlscacert, --tlscert and --tlskey need --tlsverify "
+                            "(hako serves TCP only with client verification)");
+    if (!o->tlsverify)
+        return 0;
+    if (!o->tls_ca || !o->tls_cert || !o->tls_key)
+        return hk_error_set(err, -EINVAL, "--tlsverify needs --tlscacert, --tlscert and "
+                            "--tlskey");
+    const char *paths[] = {o->tls_ca, o->tls_cert, o->tls_key};
+    char **dst[] = {&t->ca, &t->cert, &t->key};
+    for (size_t i = 0; i < 3; i++) {
+        int r = read_file(paths[i], 1 << 20, dst[i], NULL, err);
+        if (r < 0)
+            return hk_error_prefix(err, r, "--tls%s", i == 0 ? "cacert" : i == 1 ? "cert" : "key");
+    }
+    return 0;
+}
+
 int api_serve(const struct api_opts *o, struct hk_error *err)
 {
-    if (o->tls_ca || o->tls_cert || o->tls_key)
-        return hk_error_set(err, -ENOTSUP, "--tlsverify is not implemented yet: serve a unix "
-                            "socket, or --insecure-tcp on a loopback address");
-    struct api_ctx x = {.root = o->root, .runroot = o->runroot};
-    int r = engine_open(o->root, o->runroot, &x.e, err);
-    if (r < 0)
+    struct tls_files t = {0};
+    int r = tls_load(o, &t, err);
+    if (r < 0) {
+        tls_files_clear(&t);
         return r;
+    }
+    struct api_ctx x = {.root = o->root, .runroot = o->runroot};
+    r = engine_open(o->root, o->runroot, &x.e, err);
+    if (r < 0) {
+        tls_files_clear(&t);
+        return r;
+    }
     x.self_exe = realpath("/proc/self/exe", NULL);
     int fds[16];
+    bool tls[16];
     size_t n = 0;
-    r = open_listeners(o, fds, &n, err);
+    r = open_listeners(o, fds, tls, &n, err);
     if (r < 0) {
         engine_free(x.e);
         free(x.self_exe);
+        tls_files_clear(&t);
         return r;
     }
     /* Every thread inherits this mask: signals are taken by sigtimedwait() below only. */
@@ -635,13 +708,22 @@ int api_serve(const struct api_opts *o, struct hk_error *err)
     size_t nd = 0;
     atomic_store(&last_active, now_s());
     for (size_t i = 0; i < n; i++) {
+        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                         MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+        struct MHD_OptionItem tls_opts[] = {
+            {MHD_OPTION_HTTPS_MEM_KEY, 0, t.key},
+            {MHD_OPTION_HTTPS_MEM_CERT, 0, t.cert},
+            {MHD_OPTION_HTTPS_MEM_TRUST, 0, t.ca}, /* clients must present a cert it signed */
+            {MHD_OPTION_END, 0, NULL},
+        };
+        struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
         d[nd] = MHD_start_daemon(
-            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_UPGRADE |
-                MHD_USE_ITC | MHD_USE_ERROR_LOG,
-            0, NULL, NULL, on_request, &x, MHD_OPTION_LISTEN_SOCKET, fds[i],
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-            on_connection, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
-            MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 << 10), MHD_OPTION_END);
+            flags | (tls[i] ? MHD_USE_TLS : 0), 0, NULL, NULL, on_request, &x,
+            MHD_OPTION_LISTEN_SOCKET, fds[i], MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
+            MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 << 10), MHD_OPTION_ARRAY,
+            tls[i] ? tls_opts : none, MHD_OPTION_END);
         if (!d[nd]) {
             r = hk_error_set(err, -EIO, "cannot start the HTTP server on listener %zu", i);
             break;
@@ -650,8 +732,8 @@ int api_serve(const struct api_opts *o, struct hk_error *err)
     }
     log_info("api: serving on %zu listener(s)", nd);
     while (r == 0) {
-        struct timespec t = {.tv_sec = 1};
-        int sig = sigtimedwait(&set, NULL, &t);
+        struct timespec tick = {.tv_sec = 1};
+        int sig = sigtimedwait(&set, NULL, &tick);
         if (sig > 0)
             break;
         if (o->idle_seconds > 0 && atomic_load(&busy) == 0 &&
@@ -662,6 +744,7 @@ int api_serve(const struct api_opts *o, struct hk_error *err)
      * without joining them (MHD_stop_daemon would wait). Containers are not ours to stop. */
     for (size_t i = 0; i < nd; i++)
         MHD_quiesce_daemon(d[i]);
+    tls_files_clear(&t);
     for (size_t i = 0; i < o->n_hosts; i++)
         if (strncmp(o->hosts[i], "unix://", 7) == 0)
             unlink(o->hosts[i] + 7);

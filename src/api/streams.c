@@ -222,33 +222,41 @@ static enum MHD_Result wait_ct(struct api_call *c, const char *id)
 /* Clients attached to a created container, waiting for its start (api_attach_handoff). */
 struct pending {
     char id[65];
-    int conn; /* -1 until handed off */
+    int conn;     /* -1 until handed off */
     bool used;
+    bool claimed; /* a start through this service will hand over (or say it failed) */
+    unsigned char want; /* ATTACH_* streams the client asked for */
+    bool finished;
 };
 static struct pending pending[64];
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pending_cond = PTHREAD_COND_INITIALIZER;
 
-static int pending_add(const char *id)
+static int pending_add(const char *id, unsigned char want)
 {
     pthread_mutex_lock(&pending_lock);
     int slot = -1;
     for (int i = 0; i < (int)ELEMENTSOF(pending) && slot < 0; i++)
         if (!pending[i].used) {
             slot = i;
-            pending[i] = (struct pending){.conn = -1, .used = true};
+            pending[i] = (struct pending){.conn = -1, .used = true, .want = want};
             snprintf(pending[i].id, sizeof(pending[i].id), "%s", id);
         }
     pthread_mutex_unlock(&pending_lock);
     return slot;
 }
 
-bool api_attach_waiting(const char *id)
+bool api_attach_waiting(const char *id, unsigned char *ret_want)
 {
     bool found = false;
     pthread_mutex_lock(&pending_lock);
     for (size_t i = 0; i < ELEMENTSOF(pending); i++)
-        found |= pending[i].used && pending[i].conn < 0 && strcmp(pending[i].id, id) == 0;
+        if (pending[i].used && !pending[i].claimed && strcmp(pending[i].id, id) == 0) {
+            pending[i].claimed = true;
+            if (!found)
+                *ret_want = pending[i].want;
+            found = true;
+        }
     pthread_mutex_unlock(&pending_lock);
     return found;
 }
@@ -257,21 +265,25 @@ bool api_attach_handoff(const char *id, int conn)
 {
     bool taken = false;
     pthread_mutex_lock(&pending_lock);
-    for (size_t i = 0; i < ELEMENTSOF(pending) && !taken; i++)
-        if (pending[i].used && pending[i].conn < 0 && strcmp(pending[i].id, id) == 0) {
-            pending[i].conn = conn;
-            taken = true;
+    for (size_t i = 0; i < ELEMENTSOF(pending); i++)
+        if (pending[i].used && pending[i].claimed && !pending[i].finished &&
+            strcmp(pending[i].id, id) == 0) {
+            pending[i].finished = true;
+            if (!taken && conn >= 0) {
+                pending[i].conn = conn;
+                taken = true;
+            }
         }
     pthread_cond_broadcast(&pending_cond);
     pthread_mutex_unlock(&pending_lock);
     return taken;
 }
 
-/* Wait for slot's connection while the client is there and the container not started by
- * someone else; frees the slot. */
-static int pending_take(int slot, int sock, const struct engine *e, const char *id)
+/* Wait for slot's connection while the client is there: from the start that claimed it, or,
+ * when another client started the container, a connection of our own. Frees the slot. */
+static int pending_take(int slot, int sock, const struct engine *e, const char *id,
+                        bool *ret_hello)
 {
-    int conn = -1;
     for (;;) {
         pthread_mutex_lock(&pending_lock);
         struct timespec t;
@@ -281,24 +293,24 @@ static int pending_take(int slot, int sock, const struct engine *e, const char *
             t.tv_sec++;
             t.tv_nsec -= 1000000000L;
         }
-        if (pending[slot].conn < 0)
+        if (!pending[slot].finished)
             pthread_cond_timedwait(&pending_cond, &pending_lock, &t);
-        conn = pending[slot].conn;
-        if (conn >= 0)
-            pending[slot].used = false;
+        bool claimed = pending[slot].claimed, finished = pending[slot].finished;
         pthread_mutex_unlock(&pending_lock);
-        if (conn >= 0)
-            return conn;
-        struct pollfd p = {.fd = sock, .events = POLLRDHUP};
+        if (finished)
+            break;
+        /* POLLRDHUP alone is docker's CLI closing its write side (no stdin): still there */
+        struct pollfd p = {.fd = sock, .events = 0};
+        bool gone = poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
         struct snapshot s;
-        bool gone = poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-        bool started = snapshot(e, id, &s) < 0 || engine_status_live(s.status);
+        bool started = !claimed && (snapshot(e, id, &s) < 0 || engine_status_live(s.status));
         if (gone || started)
             break;
     }
     pthread_mutex_lock(&pending_lock);
-    conn = pending[slot].conn; /* handed off at the last moment */
-    pending[slot].used = false;
+    int conn = pending[slot].conn;
+    *ret_hello = conn >= 0; /* the start's helper said hello for us, before the start */
+    pending[slot] = (struct pending){.conn = -1};
     pthread_mutex_unlock(&pending_lock);
     if (conn < 0) {
         struct snapshot s;
@@ -325,32 +337,38 @@ static void attach_free(void *p)
     free(a);
 }
 
+static unsigned char attach_want(const struct attach_job *a)
+{
+    return (unsigned char)((a->in ? ATTACH_STDIN : 0) | (a->out ? ATTACH_STDOUT : 0) |
+                           (a->err ? ATTACH_STDERR : 0));
+}
+
 /* Relay between the hijacked socket and the monitor until the container exits or either side
  * goes away. */
 static void attach_run(int sock, const char *extra, size_t n_extra, void *ud)
 {
     struct attach_job *a = ud;
+    bool hello = false;
     if (a->conn < 0)
-        a->conn = pending_take(a->slot, sock, a->e, a->id);
+        a->conn = pending_take(a->slot, sock, a->e, a->id, &hello);
     if (a->conn < 0)
         return;
-    unsigned char want = (unsigned char)((a->in ? ATTACH_STDIN : 0) |
-                                         (a->out ? ATTACH_STDOUT : 0) |
-                                         (a->err ? ATTACH_STDERR : 0));
-    attach_send(a->conn, ATTACH_HELLO, &want, 1);
+    unsigned char want = attach_want(a);
+    if (!hello)
+        attach_send(a->conn, ATTACH_HELLO, &want, 1);
     if (a->in && n_extra)
         attach_send(a->conn, ATTACH_IN, extra, n_extra);
     bool sock_open = a->in;
     char buf[ATTACH_MSG_MAX + 2];
     for (;;) {
         struct pollfd p[2] = {{.fd = a->conn, .events = POLLIN},
-                              {.fd = sock, .events = sock_open ? POLLIN : POLLRDHUP}};
+                              {.fd = sock, .events = sock_open ? POLLIN : 0}};
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return;
         }
-        if (p[1].revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) {
+        if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = sock_open ? read(sock, buf, ATTACH_MSG_MAX) : 0;
             if (n > 0) {
                 attach_send(a->conn, ATTACH_IN, buf, (size_t)n);
@@ -396,7 +414,8 @@ static enum MHD_Result attach(struct api_call *c, const char *id)
             return api_reply_msg(c, 409, "attach to %s: %s", c->req.object, hk_error_msg(&err));
         }
     } else if (strcmp(s.status, "created") == 0 || strcmp(s.status, "exited") == 0) {
-        a->slot = pending_add(id); /* before the answer: the start that follows hands over */
+        /* before the answer: the start that follows hands over */
+        a->slot = pending_add(id, attach_want(a));
         if (a->slot < 0) {
             attach_free(a);
             return api_reply_msg(c, 503, "too many clients waiting to attach");

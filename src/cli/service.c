@@ -16,6 +16,9 @@ static void usage(FILE *f)
                "  -H, --host URL      unix:///PATH or tcp://HOST:PORT (repeatable; default\n"
                "                      unix://<runroot>/hako.sock, or the LISTEN_FDS sockets)\n"
                "  -t, --time SECONDS  exit after SECONDS without a client (0: never; default 5)\n"
+               "      --tlsverify --tlscacert CA --tlscert CERT --tlskey KEY\n"
+               "                      serve tcp:// with TLS, only to clients whose certificate\n"
+               "                      CA signed (docker --tlsverify)\n"
                "      --insecure-tcp  serve tcp:// without TLS (loopback addresses only)\n");
 }
 
@@ -50,7 +53,7 @@ static int service(int argc, char **argv)
             }
             break;
         case 'I': o.insecure_tcp = true; break;
-        case 'V': o.tls_ca = o.tls_ca ? o.tls_ca : ""; break;
+        case 'V': o.tlsverify = true; break;
         case 'A': o.tls_ca = optarg; break;
         case 'C': o.tls_cert = optarg; break;
         case 'K': o.tls_key = optarg; break;
@@ -80,11 +83,11 @@ int cmd_system(int argc, char **argv)
     return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 125;
 }
 
-/* Hidden: `hako service-helper start ID [attach]` (api/helper.c). */
+/* Hidden: `hako service-helper start ID [WANT]` (api/helper.c). */
 int cmd_service_helper(int argc, char **argv)
 {
     if (argc < 3 || strcmp(argv[1], "start") != 0)
         return 125;
     return api_helper_start(engine_opts.root, engine_opts.runroot, argv[2],
-                            argc > 3 && strcmp(argv[3], "attach") == 0);
+                            argc > 3 ? atoi(argv[3]) & 7 : -1);
 }

@@ -1,5 +1,6 @@
 /* create.c — a container from an image and flags: record, rootfs, /etc files, config.json. */
 #include "engine/create.h"
+#include "engine/events.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -495,6 +496,8 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
             }
         }
     }
+    if (r == 0)
+        engine_event(e, rec->j, "create", NULL);
     mount_plan_clear(&mp);
     record_free(rec);
     image_free(owned);

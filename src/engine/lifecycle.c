@@ -1,5 +1,6 @@
 /* lifecycle.c — start, stop, kill, rm, wait, pause, rename. */
 #include "engine/lifecycle.h"
+#include "engine/events.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -182,11 +183,15 @@ int engine_stop(const struct engine *e, const char *id, int timeout, struct hk_e
     if (paused)
         container_resume(&e->rt, id, NULL);
     container_kill(&e->rt, id, sig, false, NULL);
-    if (engine_wait_stopped(e, id, timeout * 1000L) == 0)
-        return 0;
-    container_kill(&e->rt, id, SIGKILL, true, NULL);
-    if (engine_wait_stopped(e, id, 30000) < 0)
-        return hk_error_set(err, -ETIMEDOUT, "container %.12s did not stop after SIGKILL", id);
+    engine_event_id(e, id, "kill", engine_event_int("signal", sig));
+    if (engine_wait_stopped(e, id, timeout * 1000L) != 0) {
+        container_kill(&e->rt, id, SIGKILL, true, NULL);
+        engine_event_id(e, id, "kill", engine_event_int("signal", SIGKILL));
+        if (engine_wait_stopped(e, id, 30000) < 0)
+            return hk_error_set(err, -ETIMEDOUT, "container %.12s did not stop after SIGKILL",
+                                id);
+    }
+    engine_event_id(e, id, "stop", NULL);
     return 0;
 }
 
@@ -208,6 +213,8 @@ int engine_kill(const struct engine *e, const char *id, int sig, struct hk_error
         r = container_kill(&e->rt, id, sig, false, err);
         if (r < 0)
             hk_error_prefix(err, r, "Cannot kill container: %.12s", id);
+        else
+            engine_event(e, rec->j, "kill", engine_event_int("signal", sig));
     }
     record_free(rec);
     return r;
@@ -273,6 +280,7 @@ int engine_remove_volumes(const struct engine *e, const char *id, bool force, bo
         if (paused)
             container_resume(&e->rt, id, NULL);
         container_kill(&e->rt, id, SIGKILL, true, NULL);
+        engine_event_id(e, id, "kill", engine_event_int("signal", SIGKILL));
     }
     wait_monitor_gone(e, id, 10000);
     return remove_dir(e, id, volumes, err);
@@ -281,6 +289,11 @@ int engine_remove_volumes(const struct engine *e, const char *id, bool force, bo
 /* What engine_remove_dir does, with the names lock already held. */
 static int remove_dir_locked(const struct engine *e, const char *id, struct hk_error *err)
 {
+    struct record *rec = NULL;
+    _cleanup_json_ json_t *last = NULL; /* for the destroy event */
+    if (record_open(e, id, false, &rec, NULL) == 0)
+        last = json_incref(rec->j);
+    record_free(rec);
     struct hk_error derr = {0};
     if (container_delete(&e->rt, id, true, &derr) < 0 && derr.code != -ENOENT)
         return hk_error_prefix(err, derr.code, "remove container %.12s: %s", id,
@@ -292,7 +305,11 @@ static int remove_dir_locked(const struct engine *e, const char *id, struct hk_e
     _cleanup_free_ char *userns = xasprintf("%s/userns/%s", e->runroot, id);
     rm_rf(userns);
     r = rm_rf(dir);
-    return r < 0 ? hk_error_errno(err, r, "remove '%s'", dir) : 0;
+    if (r < 0)
+        return hk_error_errno(err, r, "remove '%s'", dir);
+    if (last)
+        engine_event(e, last, "destroy", NULL);
+    return 0;
 }
 
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err)
@@ -415,6 +432,7 @@ int engine_pause(const struct engine *e, const char *id, bool pause, struct hk_e
     if (r == 0) {
         record_set_status(rec->j, pause ? "paused" : "running");
         r = record_save(rec, err);
+        engine_event(e, rec->j, pause ? "pause" : "unpause", NULL);
     }
     record_free(rec);
     return r;
@@ -443,8 +461,13 @@ int engine_rename(const struct engine *e, const char *id, const char *name,
     if (r < 0)
         return r;
     _cleanup_free_ char *full = xasprintf("/%s", n);
+    json_t *old = json_pack("{s:O}", "oldName", json_object_get(rec->j, "Name"));
     json_object_set_new(rec->j, "Name", json_string(full));
     r = record_save(rec, err);
+    if (r == 0)
+        engine_event(e, rec->j, "rename", old);
+    else
+        json_decref(old);
     record_free(rec);
     return r;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/attach-proto.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor-internal.h"
 #include "engine/monitor.h"
@@ -98,6 +99,7 @@ static enum next record_exit(const struct engine *e, const char *id, int code, b
             next = NEXT_REMOVE;
     }
     record_save(r, NULL);
+    engine_event(e, r->j, "die", engine_event_int("exitCode", code));
     record_free(r);
     return next;
 }

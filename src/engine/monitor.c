@@ -17,6 +17,7 @@
 
 #include "engine/attach-proto.h"
 #include "engine/embedded.h"
+#include "engine/events.h"
 #include "engine/monitor-internal.h"
 #include "engine/net/attach.h"
 #include "runtime/container.h"
@@ -97,6 +98,8 @@ static int record_running(const struct engine *e, const char *id, int pid, struc
     json_object_set_new(hk, "MonitorStart", json_integer((json_int_t)start));
     json_object_set_new(hk, "ManualStop", json_false());
     rc = record_save(r, err);
+    if (rc == 0)
+        engine_event(e, r->j, "start", NULL);
     record_free(r);
     return rc;
 }
