@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import CG_PARENT, RUNTIME, run
+from conftest import CG_PARENT, RUNTIME, run, wait_for
 
 
 @pytest.fixture
@@ -109,7 +109,8 @@ def test_exec_detach_pid_file(rt, running, tmp_path):
     p = rt("exec", "-d", "--pid-file", pidfile, cid, "sleep", "30")
     assert p.returncode == 0, p.stderr
     pid = int(pidfile.read_text())
-    assert open(f"/proc/{pid}/cmdline").read().startswith("sleep")
+    # the pid is the process's from the start; it is sleep once hako-dmz has exec'd it
+    wait_for(lambda: open(f"/proc/{pid}/cmdline").read().startswith("sleep"), what="sleep")
     os.kill(pid, 9)
 
 
