@@ -188,3 +188,21 @@ def test_tmpfs_takes_the_mode_of_the_directory_it_covers(rt, bundle):
     p = rt.run("tmpfsmode", bundle)
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines() == ["/covered 710", "/given 751", "/new/dir 755"]
+
+
+def test_file_mount_onto_a_dangling_symlink_lands_inside(rt, bundle, tmp_path):
+    hostside = tmp_path / "hostside"          # a canary: the link's target read on the host
+    hostside.mkdir()
+    src = tmp_path / "srcfile"
+    src.write_text("bound\n")
+    (bundle.rootfs / "etc/dangling").symlink_to(f"{hostside}/sub/file")
+    (bundle.rootfs / "etc/rel").symlink_to("../var/rel-target")
+    bundle.config["mounts"] += [
+        {"destination": "/etc/dangling", "type": "bind", "source": str(src), "options": ["bind"]},
+        {"destination": "/etc/rel", "type": "bind", "source": str(src), "options": ["bind"]}]
+    bundle.sh(f"cat /etc/dangling {hostside}/sub/file /var/rel-target")
+    p = rt.run("dangling", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["bound"] * 3
+    assert list(hostside.iterdir()) == []
+    assert (bundle.rootfs / str(hostside).lstrip("/") / "sub/file").is_file()
