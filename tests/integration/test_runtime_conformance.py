@@ -206,3 +206,19 @@ def test_file_mount_onto_a_dangling_symlink_lands_inside(rt, bundle, tmp_path):
     assert p.stdout.split() == ["bound"] * 3
     assert list(hostside.iterdir()) == []
     assert (bundle.rootfs / str(hostside).lstrip("/") / "sub/file").is_file()
+
+
+def test_start_container_hooks_run_under_the_seccomp_filter(rt, bundle):
+    bundle.config["process"]["noNewPrivileges"] = True
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
+                      "errnoRet": 1}]}
+    bundle.config["hooks"] = {"startContainer": [
+        {"path": "/bin/sh",
+         "args": ["sh", "-c", "mkdir /tmp/hookdir 2>/dev/null; echo $? > /tmp/hook-rc"]}]}
+    bundle.sh("cat /tmp/hook-rc")
+    p = rt.run("hookseccomp", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "1\n"                          # the hook's mkdir was refused
+    assert not (bundle.rootfs / "tmp/hookdir").exists()
