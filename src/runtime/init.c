@@ -302,11 +302,10 @@ _noreturn_ void init_main(struct launch *l)
     }
     const struct oci_hooks *h = &l->spec->hooks;
     if (h->n[OCI_HOOK_START_CONTAINER]) {
-        char buf[512];
-        snprintf(buf, sizeof(buf), "{\"ociVersion\":\"%s\",\"id\":\"%s\",\"status\":\"running\","
-                                   "\"pid\":%d}", OCI_VERSION, l->id, (int)getpid());
+        /* "created" and the pid as the container sees it, as runc passes them */
+        _cleanup_free_ char *state = launch_state_json(l, "created", getpid());
         if (hooks_run(h->list[OCI_HOOK_START_CONTAINER], h->n[OCI_HOOK_START_CONTAINER],
-                      OCI_HOOK_START_CONTAINER, buf, &err) < 0) {
+                      OCI_HOOK_START_CONTAINER, state, &err) < 0) {
             sync_send_error(conn, &err);
             _exit(1);
         }
