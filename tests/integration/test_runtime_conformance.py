@@ -222,3 +222,15 @@ def test_start_container_hooks_run_under_the_seccomp_filter(rt, bundle):
     assert p.returncode == 0, p.stderr
     assert p.stdout == "1\n"                          # the hook's mkdir was refused
     assert not (bundle.rootfs / "tmp/hookdir").exists()
+
+
+def test_config_without_a_mount_namespace_is_refused_naming_why(rt, bundle):
+    # runc accepts it and leaks the container's mounts to the host; hako refuses it up front
+    bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"]
+                                            if n["type"] != "mount"]
+    bundle.set_args("true")
+    p = rt.run("nomntns", bundle)
+    assert p.returncode == 1
+    assert ("linux.namespaces: a mount namespace is required (the rootfs is set up in one)"
+            in p.stderr), p.stderr
+    assert not (rt.root / "nomntns").exists()
