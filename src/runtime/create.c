@@ -211,10 +211,10 @@ static int spawn_init(struct launch *l, struct hk_error *err)
     return 0;
 }
 
-static char *state_json_now(struct launch *l, const char *status)
+char *launch_state_json(const struct launch *l, const char *status, pid_t pid)
 {
     _cleanup_json_ json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:s}", "ociVersion", OCI_VERSION, "id",
-                                         l->id, "status", status, "pid", (int)l->pid, "bundle",
+                                         l->id, "status", status, "pid", (int)pid, "bundle",
                                          l->bundle);
     if (l->spec->annotations)
         json_object_set(j, "annotations", l->spec->annotations);
@@ -251,7 +251,7 @@ static int release_child(struct launch *l, struct hk_error *err)
 
 static int run_create_hooks(struct launch *l, int conn, struct hk_error *err)
 {
-    _cleanup_free_ char *state = state_json_now(l, "creating");
+    _cleanup_free_ char *state = launch_state_json(l, "creating", l->pid);
     const struct oci_hooks *h = &l->spec->hooks;
     int r = hooks_run(h->list[OCI_HOOK_PRESTART], h->n[OCI_HOOK_PRESTART], OCI_HOOK_PRESTART,
                       state, err);
@@ -265,7 +265,7 @@ static int run_create_hooks(struct launch *l, int conn, struct hk_error *err)
 
 static int handle_listener(struct launch *l, int fd, struct hk_error *err)
 {
-    _cleanup_free_ char *state = state_json_now(l, "creating");
+    _cleanup_free_ char *state = launch_state_json(l, "creating", l->pid);
     int r = seccomp_send_listener(l->seccomp, fd, state, err);
     close(fd);
     if (r < 0)

@@ -9,7 +9,7 @@
  *   (parent) → createContainer hooks (here) → pivot_root → sysctls, masked and read-only paths
  *   → terminal → keyring, rlimits, oom score, cwd → seccomp (before dropping CAP_SYS_ADMIN
  *   unless no_new_privs) → user and capabilities → report ready → wait for start
- *   → startContainer hooks → seccomp (with no_new_privs) → execve. */
+ *   → seccomp (with no_new_privs) → startContainer hooks (under it, as runc) → execve. */
 #include <fcntl.h>
 #include <linux/keyctl.h>
 #include <net/if.h>
@@ -290,17 +290,7 @@ _noreturn_ void init_main(struct launch *l)
     int conn = -1;
     if (wait_for_start(l, &conn) < 0)
         _exit(1);
-    const struct oci_hooks *h = &l->spec->hooks;
-    if (h->n[OCI_HOOK_START_CONTAINER]) {
-        char buf[512];
-        snprintf(buf, sizeof(buf), "{\"ociVersion\":\"%s\",\"id\":\"%s\",\"status\":\"running\","
-                                   "\"pid\":%d}", OCI_VERSION, l->id, (int)getpid());
-        if (hooks_run(h->list[OCI_HOOK_START_CONTAINER], h->n[OCI_HOOK_START_CONTAINER],
-                      OCI_HOOK_START_CONTAINER, buf, &err) < 0) {
-            sync_send_error(conn, &err);
-            _exit(1);
-        }
-    }
+    /* the filter first, then the startContainer hooks under it, as runc */
     if (l->seccomp && !seccomp_done) {
         int listener = -1;
         if (seccomp_install(l->seccomp, &listener, &err) < 0) {
@@ -309,6 +299,16 @@ _noreturn_ void init_main(struct launch *l)
         }
         if (listener >= 0)
             sync_send(conn, SYNC_SECCOMP_FD, 0, NULL, listener);
+    }
+    const struct oci_hooks *h = &l->spec->hooks;
+    if (h->n[OCI_HOOK_START_CONTAINER]) {
+        /* "created" and the pid as the container sees it, as runc passes them */
+        _cleanup_free_ char *state = launch_state_json(l, "created", getpid());
+        if (hooks_run(h->list[OCI_HOOK_START_CONTAINER], h->n[OCI_HOOK_START_CONTAINER],
+                      OCI_HOOK_START_CONTAINER, state, &err) < 0) {
+            sync_send_error(conn, &err);
+            _exit(1);
+        }
     }
     int e = dmz_exec(l->dmz_fd, exe, p->args, env);
     hk_error_errno(&err, e, "exec \"%s\"", exe);

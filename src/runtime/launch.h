@@ -41,6 +41,9 @@ struct launch {
 void launch_init(struct launch *l, const struct runtime *rt, const char *id,
                  const struct create_opts *o);
 int launch_run(struct launch *l, struct hk_error *err);
+/* The state hooks get on stdin: ociVersion, id, status, pid, bundle and annotations, as
+ * runc passes them. */
+char *launch_state_json(const struct launch *l, const char *status, pid_t pid);
 void launch_done(struct launch *l);
 
 /* The child: never returns. Reports failures through l->sync_child as data. */

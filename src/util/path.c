@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,7 +174,10 @@ int mkdir_p_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, stru
     return walk_mkdir(rootfd, clean, mode, ret_fd, err);
 }
 
-int touch_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, struct hk_error *err)
+/* touch_in_root, following a dangling symlink at the end (inside the root, as the kernel
+ * would with RESOLVE_IN_ROOT) to create what it names; depth bounds a loop of them. */
+static int touch_at_depth(int rootfd, const char *path, mode_t mode, int depth, int *ret_fd,
+                          struct hk_error *err)
 {
     int fd = open_in_root(rootfd, path, O_PATH, 0, 0);
     if (fd >= 0) {
@@ -195,11 +199,27 @@ int touch_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, struct
     if (real < 0)
         return hk_error_errno(err, -errno, "open '%s'", dir);
     _cleanup_close_ int f = openat(real, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
-    if (f < 0 && errno != EEXIST && errno != ELOOP)
+    if (f < 0 && errno == ELOOP) {
+        /* a dangling symlink: create its target (resolved in the root) */
+        char target[PATH_MAX];
+        ssize_t n = readlinkat(real, base, target, sizeof(target) - 1);
+        if (n <= 0 || depth >= 40)
+            return hk_error_set(err, -ELOOP, "'%s': too many levels of symbolic links", path);
+        target[n] = '\0';
+        _cleanup_free_ char *next = target[0] == '/' ? xstrdup(target)
+                                                     : xasprintf("%s/%s", dir, target);
+        return touch_at_depth(rootfd, next, mode, depth + 1, ret_fd, err);
+    }
+    if (f < 0 && errno != EEXIST)
         return hk_error_errno(err, -errno, "create '%s'", path);
     fd = open_in_root(rootfd, path, O_PATH, 0, 0);
     if (fd < 0)
         return hk_error_errno(err, fd, "'%s'", path);
     *ret_fd = fd;
     return 0;
+}
+
+int touch_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, struct hk_error *err)
+{
+    return touch_at_depth(rootfd, path, mode, 0, ret_fd, err);
 }

@@ -295,6 +295,9 @@ def test_hooks_order_and_state(rt, bundle, tmp_path):
     assert kinds[-1] == "poststart"
     inner_log = (bundle.rootfs / "tmp/inner.log").read_text()
     assert inner_log.startswith("startContainer ") and '"id":"hooks"' in inner_log
+    inner_state = json.loads(inner_log.split(" ", 1)[1])   # as runc passes it
+    assert inner_state["status"] == "created" and inner_state["pid"] == 1
+    assert inner_state["bundle"] == str(bundle.path)
     rt.ok("kill", "hooks", "KILL")
     wait_for(lambda: rt.state("hooks")["status"] == "stopped", what="the init to die")
     rt.ok("delete", "hooks")

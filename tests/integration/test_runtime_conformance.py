@@ -188,3 +188,49 @@ def test_tmpfs_takes_the_mode_of_the_directory_it_covers(rt, bundle):
     p = rt.run("tmpfsmode", bundle)
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines() == ["/covered 710", "/given 751", "/new/dir 755"]
+
+
+def test_file_mount_onto_a_dangling_symlink_lands_inside(rt, bundle, tmp_path):
+    hostside = tmp_path / "hostside"          # a canary: the link's target read on the host
+    hostside.mkdir()
+    src = tmp_path / "srcfile"
+    src.write_text("bound\n")
+    (bundle.rootfs / "etc/dangling").symlink_to(f"{hostside}/sub/file")
+    (bundle.rootfs / "etc/rel").symlink_to("../var/rel-target")
+    bundle.config["mounts"] += [
+        {"destination": "/etc/dangling", "type": "bind", "source": str(src), "options": ["bind"]},
+        {"destination": "/etc/rel", "type": "bind", "source": str(src), "options": ["bind"]}]
+    bundle.sh(f"cat /etc/dangling {hostside}/sub/file /var/rel-target")
+    p = rt.run("dangling", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["bound"] * 3
+    assert list(hostside.iterdir()) == []
+    assert (bundle.rootfs / str(hostside).lstrip("/") / "sub/file").is_file()
+
+
+def test_start_container_hooks_run_under_the_seccomp_filter(rt, bundle):
+    bundle.config["process"]["noNewPrivileges"] = True
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
+                      "errnoRet": 1}]}
+    bundle.config["hooks"] = {"startContainer": [
+        {"path": "/bin/sh",
+         "args": ["sh", "-c", "mkdir /tmp/hookdir 2>/dev/null; echo $? > /tmp/hook-rc"]}]}
+    bundle.sh("cat /tmp/hook-rc")
+    p = rt.run("hookseccomp", bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "1\n"                          # the hook's mkdir was refused
+    assert not (bundle.rootfs / "tmp/hookdir").exists()
+
+
+def test_config_without_a_mount_namespace_is_refused_naming_why(rt, bundle):
+    # runc accepts it and leaks the container's mounts to the host; hako refuses it up front
+    bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"]
+                                            if n["type"] != "mount"]
+    bundle.set_args("true")
+    p = rt.run("nomntns", bundle)
+    assert p.returncode == 1
+    assert ("linux.namespaces: a mount namespace is required (the rootfs is set up in one)"
+            in p.stderr), p.stderr
+    assert not (rt.root / "nomntns").exists()
