@@ -85,9 +85,10 @@ int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_er
     return r == -EBUSY ? 0 : r;
 }
 
-/* The start lock, <dir>/start.lock: held from the status check until the monitor reports,
- * so of two starts at once one launches and the other then finds the container running. The
- * monitor closes its inherited copy at once (detach_self). */
+/* The start lock, <dir>/start.lock: held from the status check until the monitor recorded
+ * its launch (the monitor holds it too, so a killed starter does not release it early): of
+ * two starts at once one launches and the other then finds the container running, and an rm
+ * or stop waits for a start in progress instead of removing a container being set up. */
 static int start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err)
 {
     _cleanup_free_ char *dir = engine_dir(e, id);
@@ -125,7 +126,7 @@ int engine_start(const struct engine *e, struct store *s, const char *id, int *r
     record_free(rec);
     if (live || r < 0)
         return r; /* running already: nothing to do, as docker */
-    return monitor_start(e, id, ret_conn, NULL, err);
+    return monitor_start(e, id, lock, ret_conn, NULL, err);
 }
 
 int engine_wait_stopped(const struct engine *e, const char *id, long timeout_ms)
@@ -169,7 +170,12 @@ int engine_stop(const struct engine *e, const char *id, int timeout, struct hk_e
 {
     bool live, paused;
     _cleanup_json_ json_t *cfg = NULL;
-    int r = mark_stopping(e, id, &live, &paused, &cfg, err);
+    int lock = -1;
+    int r = start_lock(e, id, &lock, err); /* a start in progress finishes first */
+    if (r < 0)
+        return r;
+    r = mark_stopping(e, id, &live, &paused, &cfg, err);
+    close(lock);
     if (r < 0 || !live)
         return r;
     int sig = SIGTERM;
@@ -256,7 +262,11 @@ int engine_remove_volumes(const struct engine *e, const char *id, bool force, bo
 {
     bool live, paused, gone;
     struct record *rec = NULL;
-    int r = open_fresh(e, id, &rec, &gone, err);
+    _cleanup_close_ int lock = -1;
+    int r = start_lock(e, id, &lock, err);
+    if (r < 0)
+        return r;
+    r = open_fresh(e, id, &rec, &gone, err);
     if (gone) {
         hk_error_clear(err);
         return 0;

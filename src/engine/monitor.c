@@ -200,15 +200,20 @@ _noreturn_ void monitor_relay(const struct engine *e, const char *id, struct lau
     _exit(125);
 }
 
-/* The monitor process: set the container up, report to the starter over conn, relay. */
-_noreturn_ static void monitor_main(const struct engine *e, const char *id, int conn,
+/* The monitor process: set the container up, report to the starter over conn, relay. It
+ * holds the start lock (lock, or -1) until the record says how the launch went, so a starter
+ * killed meanwhile does not let an rm or another start in on a half-started container. */
+_noreturn_ static void monitor_main(const struct engine *e, const char *id, int conn, int lock,
                                     bool attach)
 {
     struct hk_error err = {0};
     struct launched l = {0};
     int r = monitor_launch(e, id, &l, &err);
-    if (r < 0) {
+    if (r < 0)
         monitor_record_failure(e, id, &err);
+    if (lock >= 0)
+        close(lock);
+    if (r < 0) {
         char buf[ATTACH_MSG_MAX];
         int n = snprintf(buf, sizeof(buf), "%c%d %s", ATTACH_FAIL, -r, hk_error_msg(&err));
         send(conn, buf, (size_t)(n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1), MSG_NOSIGNAL);
@@ -226,19 +231,24 @@ _noreturn_ static void monitor_main(const struct engine *e, const char *id, int 
 }
 
 /* The monitor's process setup: own session, /dev/null stdio, no fd of the starter but conn
- * (moved to 3), SIGCHLD and SIGPIPE blocked (hako-monitor takes SIGCHLD from a signalfd; the
- * runtime's init clears its mask before the container's program runs). */
-static int detach_self(int conn)
+ * (moved to 3) and the start lock (moved to 4, when lock >= 0), SIGCHLD and SIGPIPE blocked
+ * (hako-monitor takes SIGCHLD from a signalfd; the runtime's init clears its mask before the
+ * container's program runs). */
+static int detach_self(int conn, int lock)
 {
     setsid();
     if (chdir("/") < 0)
         return -errno;
     stdio_restore();
+    if (lock >= 0 && (lock = fcntl(lock, F_DUPFD_CLOEXEC, 10)) < 0)
+        return -errno;
     if (conn != 3) {
         if (dup3(conn, 3, O_CLOEXEC) < 0)
             return -errno;
     }
-    syscall(SYS_close_range, 4, ~0U, 0);
+    if (lock >= 0 && dup3(lock, 4, O_CLOEXEC) < 0)
+        return -errno;
+    syscall(SYS_close_range, lock >= 0 ? 5 : 4, ~0U, 0);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -268,8 +278,8 @@ static int read_report(int fd, int *ret_pid, struct hk_error *err)
     return hk_error_set(err, code > 0 ? -code : -EIO, "%s", sp ? sp + 1 : "unknown error");
 }
 
-int monitor_start(const struct engine *e, const char *id, int *ret_conn, int *ret_pid,
-                  struct hk_error *err)
+int monitor_start(const struct engine *e, const char *id, int start_lock, int *ret_conn,
+                  int *ret_pid, struct hk_error *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -286,9 +296,9 @@ int monitor_start(const struct engine *e, const char *id, int *ret_conn, int *re
         close(sv[0]);
         if (fork() != 0)
             _exit(0);
-        if (detach_self(sv[1]) < 0)
+        if (detach_self(sv[1], start_lock) < 0)
             _exit(125);
-        monitor_main(e, id, 3, ret_conn != NULL);
+        monitor_main(e, id, 3, start_lock >= 0 ? 4 : -1, ret_conn != NULL);
     }
     close(sv[1]);
     waitpid(mid, NULL, 0);

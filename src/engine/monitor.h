@@ -24,9 +24,10 @@
  * attach connection (attach-proto.h) opened before the container starts, so the caller sees
  * all of its output. *ret_pid: the init's host pid. On failure err says why; its code is
  * -ENOENT when the program was not found, -EACCES when it could not be executed (docker's
- * 127 and 126), and the record says exited with that error. */
-int monitor_start(const struct engine *e, const char *id, int *ret_conn, int *ret_pid,
-                  struct hk_error *err);
+ * 127 and 126), and the record says exited with that error. start_lock (or -1): the
+ * container's start lock, which the monitor keeps holding until its launch is recorded. */
+int monitor_start(const struct engine *e, const char *id, int start_lock, int *ret_conn,
+                  int *ret_pid, struct hk_error *err);
 
 /* What the monitor does once hako-monitor saw the init exit with wait status status.
  * clients are the attached connections it hands over (each gets ATTACH_EXIT at the end).

@@ -8,11 +8,14 @@
  *       hostname hosts resolv.conf   bind-mounted into the container
  *       <id>-json.log                the json-file log
  *       attach.sock                  the monitor's attach socket (while it runs)
+ *       start.lock                   flock: held by a start until its monitor reports
  *   <root>/containers/.names.lock    flock: held while a name is chosen, changed or freed
  *   <runroot>/runtime/               the OCI runtime's state root
  *
  * The record is written atomically and changed under an flock of the container's directory,
- * held only around a read-modify-write (never while waiting for a process). */
+ * held only around a read-modify-write (never while waiting for a process). A directory
+ * without container.json that nobody holds (a create killed before writing it) is removed by
+ * the next scan (engine_sweep) or by rm -f. */
 #pragma once
 
 #include <jansson.h>

@@ -7,6 +7,9 @@
  *                         it, so a changed or removed bundle cannot change the container)
  *   exec.sock             exists from create until start: init waits in accept() on it
  *
+ * A directory without state.json is a create in progress (it holds the flock: "creating") or
+ * one that died ("stopped"); delete removes what it made, found from its config.json.
+ *
  * The status is not stored but derived each time, like runc: stopped when the init is gone
  * (or its pid now belongs to another process: the start time differs), created while the
  * exec socket exists, paused when the cgroup is frozen, running otherwise. */

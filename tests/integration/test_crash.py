@@ -16,16 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import HAKO, RUNTIME, run
-
-
-def wait_until(pred, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+from test_engine_basic import wait_for as wait_until
 
 
 def alive(pid):
@@ -222,3 +213,93 @@ def test_rm_container_whose_monitor_died_is_removed(engine, then):
     assert not alive(pid)
     assert engine("inspect", cid).returncode != 0
     assert engine.ok("ps", "-aq").stdout == ""
+
+
+# --- fault injection: kill commands at random points, then everything must still work ----------
+
+BUDGET_S = 40
+
+
+def killed_at_random(argv, delay, env=None):
+    """Start argv, SIGKILL it after delay seconds (if still running); its exit status."""
+    p = subprocess.Popen([str(a) for a in argv], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, env=env)
+    try:
+        p.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    return p.wait(timeout=60)
+
+
+def repair_engine(engine):
+    """What a user does after a crash: look, then remove every container."""
+    engine.ok("ps", "-a")
+    for cid in engine.ok("ps", "-aq", "--no-trunc").stdout.split():
+        p = engine("rm", "-f", cid, timeout=60)
+        # a --rm container may have ended and gone on its own since ps listed it
+        assert p.returncode == 0 or "No such container" in p.stderr, p.stderr
+    wait_until(lambda: engine.ok("ps", "-aq").stdout == "", timeout=20,
+               what="every container removed")
+    assert container_dirs(engine) == [], "container directories left"
+
+
+def repair_runtime(rt):
+    listed = json.loads(rt.ok("list", "--format", "json").stdout) or []
+    for c in listed:
+        p = rt("delete", "--force", c["id"], timeout=30)
+        assert p.returncode == 0, p.stderr
+    left = [p.name for p in Path(rt.root).iterdir() if not p.name.startswith(".")] \
+        if Path(rt.root).exists() else []
+    assert left == [], f"runtime state dirs left: {left}"
+
+
+def test_random_kills_leave_nothing_behind(engine, rt, bundle, tmp_path):
+    from imagelib import Registry, skopeo_push
+    archive = tmp_path / "bb.tar"
+    engine.ok("save", "-o", archive, "busybox")
+    reg = Registry(tmp_path / "reg").start()
+    rng = random.Random(int(os.environ.get("HAKO_CRASH_SEED", time.time())))
+    counts = {}
+    try:
+        ref = f"{reg.host}/crash/bb:1"
+        skopeo_push(f"docker-archive:{archive}", f"docker://{ref}")
+        deadline = time.time() + BUDGET_S
+        n = 0
+        while time.time() < deadline:
+            n += 1
+            what = rng.choice(["run", "run-rm", "rm", "pull", "create"])
+            delay = rng.uniform(0, 0.3)
+            counts[what] = counts.get(what, 0) + 1
+            if what == "run":
+                killed_at_random(engine.argv("run", "-d", "busybox", "sleep", "600"), delay)
+            elif what == "run-rm":
+                killed_at_random(engine.argv("run", "--rm", "busybox", "true"), delay)
+            elif what == "rm":
+                cid = engine.ok("run", "-d", "busybox", "sleep", "600").stdout.strip()
+                killed_at_random(engine.argv("rm", "-f", cid), delay)
+            elif what == "pull":
+                killed_at_random(engine.argv("pull", ref), delay * 3)
+                # the store stays usable: pulling again and running from it work
+                p = engine("pull", ref, timeout=120)
+                assert p.returncode == 0, p.stderr
+                engine.ok("run", "--rm", ref, "true")
+                engine.ok("rmi", ref)
+            else:
+                cid = f"fi{n}"
+                rt.ids.add(cid)
+                killed_at_random([RUNTIME, "--root", rt.root, "create", "--bundle",
+                                  bundle.sh("sleep 600"), cid], delay / 3)
+                repair_runtime(rt)
+                assert not cgroup_dirs(cid), f"cgroups of {cid} left"
+            if what != "create":
+                repair_engine(engine)
+        # every command still works
+        assert engine.ok("run", "--rm", "busybox", "echo", "alive").stdout == "alive\n"
+        engine.ok("pull", ref)
+        engine.ok("rmi", ref)
+        rt.run("fi-last", bundle.sh("echo ok")).check_returncode()
+        repair_runtime(rt)
+        assert not procs_in(engine.root) and not procs_in(rt.root)
+    finally:
+        reg.stop()
+    assert sum(counts.values()) >= 20, counts
