@@ -47,3 +47,5 @@ int cmd_logs(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_network(int argc, char **argv);
+int cmd_port(int argc, char **argv);

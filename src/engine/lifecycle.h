@@ -36,6 +36,14 @@ int engine_remove_volumes(const struct engine *e, const char *id, bool force, bo
 /* Remove what is left of a stopped container: runtime state, rootfs, its directory. */
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err);
 
+/* Repair what a killed command left in <root>/containers: a container directory without its
+ * record (nobody holding it) is removed with what it holds. Called by scanning commands. */
+void engine_sweep(const struct engine *e);
+
+/* Whether a record is that of a --rm container that exited and has no monitor left to remove
+ * it (the monitor was killed): then whoever sees it removes it. */
+bool engine_auto_remove_due(const json_t *j);
+
 /* Block until the container is not running; *ret_code: its exit code. */
 int engine_wait(const struct engine *e, const char *id, int *ret_code, struct hk_error *err);
 
