@@ -127,9 +127,29 @@ def test_push_pulled_image_byte_for_byte_and_mount(tmp_path, registry, storage):
     assert img["Id"] == storage[1]["multi"]["config_digest"]
 
 
-def test_push_big_layer_in_chunks(tmp_path, registry):
+class LoggingRegistry(Registry):
+    """A registry that keeps its access log (registry.log), to see the requests made."""
+
+    def config(self):
+        return super().config().replace("disabled: true", "disabled: false")
+
+    def requests(self):
+        return [line.split('"')[1] for line in (self.dir / "registry.log").read_text().splitlines()
+                if '"' in line and " /v2/" in line.split('"')[1]]
+
+
+def test_push_big_layer_in_chunks(tmp_path):
     """An imported layer of 20 MiB (stored as plain tar) is over the 16 MiB chunk size: it goes
-    up in PATCHes; the registry's blob has the right digest and the image runs when pulled."""
+    up in two PATCHes and a PUT; the blob has the right digest and the image runs when
+    pulled."""
+    registry = LoggingRegistry(tmp_path / "reg").start()
+    try:
+        big_layer_in_chunks(tmp_path, registry)
+    finally:
+        registry.stop()
+
+
+def big_layer_in_chunks(tmp_path, registry):
     rootfs = make_busybox_rootfs(tmp_path / "rootfs")
     (rootfs / "big").write_bytes(os.urandom(20 << 20))
     big_sum = hashlib.sha256((rootfs / "big").read_bytes()).hexdigest()
@@ -140,6 +160,9 @@ def test_push_big_layer_in_chunks(tmp_path, registry):
     p = hako(root, "push", name, timeout=120)
     assert p.returncode == 0, p.stderr
     assert list(layer_lines(p.stdout).values()) == ["Pushed"], p.stdout
+    methods = [r.split()[0] for r in registry.requests() if "/blobs/uploads/" in r]
+    assert methods == ["POST", "PATCH", "PATCH", "PUT",  # the layer, in 16 MiB chunks
+                       "POST", "PUT"], registry.requests()  # the config, at once
     os.unlink(tar)
     fresh, p = run_in_fresh_root(tmp_path, name, "sha256sum", "/big")
     assert p.returncode == 0 and p.stdout.split()[0] == big_sum, p.stderr
