@@ -471,7 +471,10 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
     const char *net = cfg_str(hc, "NetworkMode");
     json_t *ns = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "ipc", "type",
                            "uts", "type", "mount", "type", "cgroup");
-    if (strcmp(net, "host") != 0)
+    if (in->netns_path && strncmp(net, "container:", 10) == 0)
+        json_array_append_new(ns, json_pack("{s:s,s:s}", "type", "network", "path",
+                                            in->netns_path));
+    else if (strcmp(net, "host") != 0)
         json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
     _cleanup_free_ char *cg = xasprintf("/hako/%s", in->id);
     json_t *lx = json_pack("{s:o,s:s,s:o}", "namespaces", ns, "cgroupsPath", cg, "resources",

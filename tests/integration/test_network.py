@@ -251,6 +251,22 @@ def test_user_network_containers_reach_each_other(engine):
     assert engine.ok("network", "ls", "-q").stdout.count("\n") == 1  # bridge only
 
 
+def test_network_container_shares_a_running_containers_namespace(engine):
+    engine.ok("run", "-d", "--name", "main", "--network", "bridge", "busybox", "sh", "-c",
+              "mkdir -p /www && echo sidecar-ok > /www/index.html && exec httpd -f -p 80 -h /www")
+    ip = engine.inspect("main")["NetworkSettings"]["IPAddress"]
+    p = engine.ok("run", "--rm", "--network", "container:main", "busybox", "sh", "-c",
+                  "ip -4 addr show eth0; "
+                  "for i in $(seq 50); do wget -qO- http://127.0.0.1/ && break; sleep 0.1; done")
+    assert f"inet {ip}/" in p.stdout and "sidecar-ok" in p.stdout
+    p = engine("run", "--rm", "--network", "container:main", "-p", "80:80", "busybox", "true")
+    assert p.returncode == 125 and "conflicting options: port publishing" in p.stderr
+    engine.ok("stop", "-t", "0", "main")
+    p = engine("run", "--rm", "--network", "container:main", "busybox", "true")
+    assert p.returncode == 125
+    assert "cannot join network of a non running container: main" in p.stderr
+
+
 def test_network_create_errors(engine):
     engine.ok("network", "create", "--subnet", "10.232.0.0/24", "one")
     for args, msg in ((["--subnet", "10.232.0.0/25", "two"], "Pool overlaps"),
