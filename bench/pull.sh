@@ -16,43 +16,8 @@ for t in docker-registry skopeo umoci hyperfine; do
   command -v $t >/dev/null || { echo "bench/pull.sh: $t is missing (scripts/deps.sh --bench)" >&2; exit 1; }
 done
 
-T=$(mktemp -d /var/tmp/hako-bench.XXXXXX)
-REG_PID=
-cleanup() {
-  if [ -n "$REG_PID" ]; then
-    kill "$REG_PID" 2>/dev/null || true
-    wait "$REG_PID" 2>/dev/null || true # 143: the TERM we sent
-  fi
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $T/registry
-http:
-  addr: 127.0.0.1:$PORT
-YML
-docker-registry serve "$T/registry.yml" >"$T/registry.log" 2>&1 &
-REG_PID=$!
-until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),0.2)" 2>/dev/null; do
-  sleep 0.05
-done
-
-# the image: a busybox root filesystem plus a few large, file-rich directories, one layer each
-mkdir -p "$T/bb/bin" "$T/bb/etc"
-cp /bin/busybox "$T/bb/bin/busybox"
-for a in $(/bin/busybox --list); do ln -sf busybox "$T/bb/bin/$a"; done
 DIRS=${BENCH_DIRS:-"/usr/lib/python3.11 /usr/share/doc /usr/lib/x86_64-linux-gnu/perl"}
-echo "building the image: $T/bb $DIRS" >&2
-/usr/bin/python3 bench/make-image.py "$T/oci-src" bench "$T/bb" $DIRS
+. bench/registry.sh
 REF=127.0.0.1:$PORT/bench/img:latest
 skopeo copy -q --dest-tls-verify=false "oci:$T/oci-src:bench" "docker://$REF"
 du -sh "$T/registry" | awk '{print "compressed in the registry: " $1}' >&2

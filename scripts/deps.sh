@@ -5,7 +5,7 @@ set -eu
 
 BUILD="build-essential meson ninja-build pkg-config libjansson-dev libarchive-dev
 libcurl4-openssl-dev libssl-dev libseccomp-dev libcap-dev libcmocka-dev libmnl-dev
-libnftables-dev"
+libnftables-dev libmicrohttpd-dev criu libprotobuf-c-dev"
 TEST="python3 python3-pytest busybox-static containerd skopeo docker-registry apache2-utils
 iproute2 procps tmux zstd python3-cryptography podman nftables"
 VM="qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils"
@@ -35,6 +35,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
+# Another apt (a second checkout's make test, unattended upgrades) may hold the lock: wait.
+lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing >/dev/null
+apt-get $lock update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get $lock install -y -q --no-install-recommends $missing >/dev/null

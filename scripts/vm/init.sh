@@ -143,6 +143,21 @@ check_pure_v2() {
     echo "hako-vm: pure cgroup v2 on Linux $(uname -r); controllers: $controllers"
 }
 
+# The scratch disk (run.sh's bfq-disk.img, /dev/vda) gets the BFQ scheduler, so cgroup io
+# weights exist in this guest; tests read its major:minor from HAKO_VM_BFQ_DISK.
+setup_bfq_disk() {
+    q=/sys/block/vda/queue/scheduler
+    [ -e $q ] || fail "no scratch disk /dev/vda (virtio-blk)"
+    echo bfq >$q || fail "cannot set the bfq scheduler on /dev/vda ($(cat $q))"
+    case "$(cat $q)" in
+        *"[bfq]"*) ;;
+        *) fail "/dev/vda's scheduler is not bfq: $(cat $q)" ;;
+    esac
+    HAKO_VM_BFQ_DISK=$(cat /sys/block/vda/dev)
+    export HAKO_VM_BFQ_DISK
+    echo "hako-vm: /dev/vda ($HAKO_VM_BFQ_DISK) uses the bfq I/O scheduler"
+}
+
 setup_cgroups() {
     for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
         echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || fail "enable the $c controller"
@@ -190,6 +205,7 @@ stage2() {
     mount --make-rshared / || fail "make / shared"
     echo hako-v2 >/proc/sys/kernel/hostname
     ip link set lo up || fail "bring up lo"
+    setup_bfq_disk
     check_pure_v2
     setup_cgroups
     # shellcheck disable=SC2119

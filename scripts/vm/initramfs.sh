@@ -2,7 +2,8 @@
 # Usage: scripts/vm/initramfs.sh KERNEL_VERSION CACHE_DIR
 #
 # Builds the test-v2 guest's initramfs (busybox-static, scripts/vm/init.sh as /init, and the
-# kernel modules that stage 1 needs to reach the host root: virtio-pci, 9p, overlay, with
+# kernel modules that stage 1 needs to reach the host root: virtio-pci, 9p, overlay, and the
+# scratch disk with its BFQ scheduler: virtio-blk, bfq; with
 # their dependencies in load order, uncompressed) and prints its path. The archive is named for
 # a hash of everything that goes into it and of this script, so a rerun with nothing changed
 # reuses it; older archives in CACHE_DIR are removed.
@@ -12,7 +13,7 @@ kver=${1:?usage: initramfs.sh KERNEL_VERSION CACHE_DIR}
 cache=${2:?usage: initramfs.sh KERNEL_VERSION CACHE_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 busybox=/bin/busybox
-modules="virtio_pci 9pnet_virtio 9p overlay"
+modules="virtio_pci 9pnet_virtio 9p overlay virtio_blk bfq"
 
 die() { echo "initramfs: $*" >&2; exit 1; }
 

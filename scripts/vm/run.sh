@@ -5,6 +5,10 @@
 # Debian's kernel (linux-image-amd64) with cgroup v2 only, and exits with COMMAND's status.
 # `make test-v2` uses it to run the cgroup and exec integration tests on pure cgroup v2.
 #
+# The guest has one disk, a sparse 64 MiB scratch image (virtio-blk, /dev/vda) whose I/O
+# scheduler is BFQ, so that cgroup io weights (io.bfq.weight) exist there whatever the host's
+# disks use; tests find it through HAKO_VM_BFQ_DISK (its major:minor).
+#
 # The guest's root filesystem is the host's own / (virtio-9p, read-only) under a tmpfs overlay,
 # so COMMAND sees the same files, binaries and paths as on the host, and nothing it writes
 # reaches the host; /tmp and /run are fresh tmpfs (a tree under them is shared on its own).
@@ -13,8 +17,10 @@
 # live from the serial console; its status and timings come back through a second, writable
 # 9p share (a temp directory under the cache dir).
 #
-#   --if-usable  for `make test`: if /dev/kvm cannot be opened read-write, print
-#                "NAME: skipped: /dev/kvm not usable" and exit 0 without booting anything
+#   --if-usable  for `make test`: if this machine cannot run the VM at all (qemu or Debian's
+#                kernel cannot be installed, not root), print "NAME: skipped: REASON" and
+#                exit 0 without booting anything. Without usable KVM the VM still runs, under
+#                TCG emulation (slower: about 80 s more for the v2 suite)
 #   --shell      interactive: COMMAND (e.g. bash) gets the serial console; Ctrl-A X quits qemu
 #   --name NAME  prefix for this script's own messages (default: test-v2)
 #   --cache DIR  where the initramfs, the unpacked kernel and logs are kept (default: build/vm)
@@ -59,10 +65,14 @@ kvm_usable=0
 if [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then
     kvm_usable=1
 fi
-if [ "$if_usable" = 1 ] && [ "$kvm_usable" = 0 ]; then
-    say "skipped: /dev/kvm not usable"
-    exit 0
-fi
+# --if-usable: a reason not to boot at all is a skip, said as such; anything else fails.
+skip_or_die() {
+    if [ "$if_usable" = 1 ]; then
+        say "skipped: $*"
+        exit 0
+    fi
+    die "$*"
+}
 
 # A /dev/kvm backed by hardware virtualization comes from kvm_intel or kvm_amd. Others exist:
 # kvm_pvm (software virtualization for kernels built as PVM guests) opens fine but cannot boot
@@ -94,16 +104,17 @@ esac
 
 # --- what to boot ---------------------------------------------------------------------------
 
-[ "$(id -u)" = 0 ] || die "needs root: the guest shares the host's / with its owners and modes, and the tests run as root"
-"$repo/scripts/deps.sh" --vm || die "cannot install qemu-system-x86 and linux-image-amd64 (scripts/deps.sh --vm)"
+[ "$(id -u)" = 0 ] || skip_or_die "needs root: the guest shares the host's / with its owners and modes, and the tests run as root"
+"$repo/scripts/deps.sh" --vm || skip_or_die "cannot install qemu-system-x86 and linux-image-amd64 (scripts/deps.sh --vm)"
+command -v qemu-system-x86_64 >/dev/null || skip_or_die "qemu-system-x86_64 is not installed"
 
 kver=${V2_KERNEL:-}
 if [ -z "$kver" ]; then
     kver=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
 fi
-[ -n "$kver" ] || die "cannot tell which kernel linux-image-amd64 installs; set V2_KERNEL"
+[ -n "$kver" ] || skip_or_die "cannot tell which kernel linux-image-amd64 installs; set V2_KERNEL"
 vmlinuz=/boot/vmlinuz-$kver
-[ -r "$vmlinuz" ] || die "$vmlinuz is missing (set V2_KERNEL to an installed Debian kernel version)"
+[ -r "$vmlinuz" ] || skip_or_die "$vmlinuz is missing (set V2_KERNEL to an installed Debian kernel version)"
 
 # The guest mounts its own /tmp and /run: a tree there (a CI checkout, say) is shared on its
 # own and overlaid at the same path.
@@ -123,6 +134,7 @@ initramfs=$("$here/initramfs.sh" "$kver" "$cache") || die "building the initramf
 kernel=$("$here/vmlinux.sh" "$vmlinuz" "$cache")
 
 rundir=$(mktemp -d "$cache/run.XXXXXX")
+truncate -s 64M "$rundir/bfq-disk.img"
 console=$rundir/console.log
 qpid=""
 tpid=""
@@ -167,7 +179,8 @@ qemu=(qemu-system-x86_64 -name hako-v2 -nodefaults -no-user-config -display none
       -kernel "$kernel" -initrd "$initramfs"
       -append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet"
       -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
-      -virtfs "local,path=$rundir,mount_tag=hakovm,security_model=none,multidevs=remap")
+      -virtfs "local,path=$rundir,mount_tag=hakovm,security_model=none,multidevs=remap"
+      -drive "file=$rundir/bfq-disk.img,if=virtio,format=raw,cache=unsafe")
 if [ -n "$workdir" ]; then
     printf '%s\n' "$workdir" >"$rundir/workdir"
     qemu+=(-virtfs "local,path=$workdir,mount_tag=hakowork,security_model=passthrough,readonly=on,multidevs=remap")

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/error.h"
 
@@ -23,6 +24,9 @@ int engine_main(int argc, char **argv);
 struct engine_opts {
     const char *root;    /* --root, default /var/lib/hako */
     const char *runroot; /* --runroot, default /run/hako */
+    const char *cgroup_parent; /* --cgroup-parent, NULL: the engine's default (/hako) */
+    uint64_t max_archive_size; /* --max-archive-size: what one archive may unpack to (0: the
+                                * store's default) */
 };
 extern struct engine_opts engine_opts;
 
@@ -40,6 +44,8 @@ struct cli_command {
 
 /* Engine commands, one family per file (cli/image.c, cli/container.c, ...). */
 int cmd_pull(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
@@ -49,3 +55,5 @@ int cmd_save(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
+int cmd_system(int argc, char **argv);
+int cmd_service_helper(int argc, char **argv);

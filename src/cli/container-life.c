@@ -16,6 +16,11 @@ int cli_engine_open(struct engine **ret)
     struct hk_error err = {0};
     if (engine_open(engine_opts.root, engine_opts.runroot, ret, &err) < 0)
         return cli_fail(&err, 125);
+    if (engine_opts.cgroup_parent &&
+        engine_set_cgroup_parent(*ret, engine_opts.cgroup_parent, &err) < 0) {
+        *ret = engine_free(*ret);
+        return cli_fail(&err, 125);
+    }
     return 0;
 }
 
@@ -179,7 +184,8 @@ static int do_rm(struct engine *e, const char *id, const char *ref, void *ud)
 {
     (void)ref;
     struct hk_error err = {0};
-    return engine_remove(e, id, *(bool *)ud, &err) < 0 ? fail(&err) : 0;
+    const bool *fv = ud; /* force, volumes */
+    return engine_remove_volumes(e, id, fv[0], fv[1], &err) < 0 ? fail(&err) : 0;
 }
 
 int cmd_rm(int argc, char **argv)
@@ -188,19 +194,23 @@ int cmd_rm(int argc, char **argv)
         {"force", no_argument, NULL, 'f'}, {"volumes", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0},
     };
-    bool force = false;
+    bool fv[2] = {false, false}; /* force, volumes */
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+fv", opts, NULL)) != -1) {
         if (c == 'f')
-            force = true;
+            fv[0] = true;
+        else if (c == 'v')
+            fv[1] = true;
         else if (c == 'h') {
-            printf("Usage: hako rm [-f] [-v] CONTAINER [CONTAINER...]\n");
+            printf("Usage: hako rm [-f] [-v] CONTAINER [CONTAINER...]\n\n"
+                   "  -f, --force     Kill a running container first\n"
+                   "  -v, --volumes   Remove its anonymous volumes too\n");
             return 0;
-        } else if (c != 'v')
+        } else
             return cli_unknown_flag("rm", argc, argv);
     }
-    return for_each(argc, argv, "rm", do_rm, &force, true);
+    return for_each(argc, argv, "rm", do_rm, fv, true);
 }
 
 static int do_wait(struct engine *e, const char *id, const char *ref, void *ud)

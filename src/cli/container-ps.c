@@ -12,6 +12,7 @@
 #include "cli/image-common.h"
 #include "engine/inspect.h"
 #include "engine/lifecycle.h"
+#include "engine/list.h"
 #include "engine/net/ports.h"
 #include "engine/template.h"
 #include "runtime/control.h"
@@ -23,24 +24,6 @@ static const char *jstr(const json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
     return s ? s : "";
-}
-
-/* "Up 5 seconds", "Exited (0) 3 minutes ago", "Created", "Restarting (1) 2 seconds ago". */
-static char *status_text(const json_t *st, int64_t now)
-{
-    const char *s = jstr(st, "Status");
-    char d[64];
-    int code = (int)json_integer_value(json_object_get(st, "ExitCode"));
-    if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0)
-        return xasprintf("Up %s%s", human_duration(now - cli_parse_time(jstr(st, "StartedAt")),
-                                                   d, sizeof(d)),
-                         strcmp(s, "paused") == 0 ? " (Paused)" : "");
-    if (strcmp(s, "exited") == 0 || strcmp(s, "restarting") == 0)
-        return xasprintf("%s (%d) %s ago", strcmp(s, "exited") == 0 ? "Exited" : "Restarting",
-                         code,
-                         human_duration(now - cli_parse_time(jstr(st, "FinishedAt")), d,
-                                        sizeof(d)));
-    return xstrdup(strcmp(s, "created") == 0 ? "Created" : s);
 }
 
 /* The row docker's ps templates see ({{.ID}}, {{.Names}}, {{.Status}}, ...). */
@@ -61,10 +44,10 @@ static json_t *ps_row(const json_t *rec, bool no_trunc, int64_t now)
     _cleanup_free_ char *quoted = no_trunc || strlen(cmd) <= 20
                                       ? xasprintf("\"%s\"", cmd)
                                       : xasprintf("\"%.19s…\"", cmd);
-    _cleanup_free_ char *status = status_text(st, now);
+    _cleanup_free_ char *status = engine_status_text(st, now);
     char d[64];
     _cleanup_free_ char *created = xasprintf(
-        "%s ago", human_duration(now - cli_parse_time(jstr(rec, "Created")), d, sizeof(d)));
+        "%s ago", human_duration(now - human_parse_time(jstr(rec, "Created")), d, sizeof(d)));
     _cleanup_free_ char *labels = xstrdup("");
     const char *k;
     json_object_foreach(json_object_get(json_object_get(rec, "Config"), "Labels"), k, v)
@@ -85,42 +68,10 @@ static json_t *ps_row(const json_t *rec, bool no_trunc, int64_t now)
                      jstr(json_object_get(rec, "HostConfig"), "NetworkMode"));
 }
 
-/* --filter status=|name=|label=|id=: same keys OR, different keys AND. */
-static bool passes(const json_t *rec, char **filters, size_t n)
-{
-    static const char *const keys[] = {"status", "name", "label", "id"};
-    for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-        bool seen = false, ok = false;
-        size_t kl = strlen(keys[k]);
-        for (size_t i = 0; i < n; i++) {
-            if (strncmp(filters[i], keys[k], kl) != 0 || filters[i][kl] != '=')
-                continue;
-            seen = true;
-            const char *v = filters[i] + kl + 1;
-            if (k == 0)
-                ok |= strcmp(jstr(json_object_get(rec, "State"), "Status"), v) == 0;
-            else if (k == 1)
-                ok |= strstr(jstr(rec, "Name"), v) != NULL;
-            else if (k == 3)
-                ok |= strncmp(jstr(rec, "Id"), v, strlen(v)) == 0;
-            else {
-                const json_t *labels = json_object_get(json_object_get(rec, "Config"), "Labels");
-                const char *eq = strchr(v, '=');
-                _cleanup_free_ char *key = eq ? strndup(v, (size_t)(eq - v)) : xstrdup(v);
-                const char *have = json_string_value(json_object_get(labels, key));
-                ok |= have && (!eq || strcmp(have, eq + 1) == 0);
-            }
-        }
-        if (seen && !ok)
-            return false;
-    }
-    return true;
-}
-
 struct ps_flags {
     bool all, quiet, no_trunc;
     const char *format;
-    char *filters[16];
+    char *filters[17]; /* NULL-terminated */
     size_t n_filters;
 };
 
@@ -141,7 +92,7 @@ static int parse_ps(int argc, char **argv, struct ps_flags *f)
         case 'N': f->no_trunc = true; break;
         case 'F': f->format = optarg; break;
         case 'f':
-            if (!strchr(optarg, '=') || f->n_filters >= ELEMENTSOF(f->filters))
+            if (!strchr(optarg, '=') || f->n_filters >= ELEMENTSOF(f->filters) - 1)
                 return cli_usage_error("ps", "bad format of filter (expected name=value)");
             f->filters[f->n_filters++] = optarg;
             break;
@@ -183,7 +134,8 @@ int cmd_ps(int argc, char **argv)
         bool any_status = false;
         for (size_t k = 0; k < f.n_filters; k++)
             any_status |= strncmp(f.filters[k], "status=", 7) == 0;
-        if ((!f.all && !any_status && !engine_status_live(s)) || !passes(rec, f.filters, f.n_filters))
+        if ((!f.all && !any_status && !engine_status_live(s)) || 
+            !engine_list_matches(rec, (const char *const *)f.filters))
             continue;
         json_array_append_new(rows, ps_row(rec, f.no_trunc, now));
     }

@@ -15,6 +15,7 @@
 #include "engine/etc.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
+#include "engine/mountspec.h"
 #include "engine/net/ports.h"
 #include "engine/options.h"
 #include "engine/restart.h"
@@ -33,7 +34,8 @@ enum {
     OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_MEMORY_SWAP, OPT_CPUS,
     OPT_CPUSET, OPT_PIDS, OPT_ULIMIT, OPT_READ_ONLY, OPT_TMPFS, OPT_INIT, OPT_CAP_ADD,
     OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT, OPT_USERNS, OPT_UIDMAP, OPT_GIDMAP,
-    OPT_NETWORK, OPT_PUBLISH_ALL, OPT_IP, OPT_ADD_HOST, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP,
+    OPT_NETWORK, OPT_PUBLISH_ALL, OPT_IP, OPT_ADD_HOST, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION,
+    OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
 };
 
 static const struct option run_options[] = {
@@ -51,6 +53,8 @@ static const struct option run_options[] = {
     {"pids-limit", required_argument, NULL, OPT_PIDS},
     {"ulimit", required_argument, NULL, OPT_ULIMIT}, {"read-only", no_argument, NULL, OPT_READ_ONLY},
     {"volume", required_argument, NULL, 'v'},   {"tmpfs", required_argument, NULL, OPT_TMPFS},
+    {"mount", required_argument, NULL, OPT_MOUNT},
+    {"volumes-from", required_argument, NULL, OPT_VOLUMES_FROM},
     {"init", no_argument, NULL, OPT_INIT},      {"cap-add", required_argument, NULL, OPT_CAP_ADD},
     {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
     {"privileged", no_argument, NULL, OPT_PRIVILEGED},
@@ -91,7 +95,13 @@ static void run_usage(const char *cmd)
            "      --pids-limit N        Maximum number of processes\n"
            "      --ulimit NAME=S[:H]   Resource limits (nofile=1024:2048)\n"
            "      --read-only           Read-only root filesystem; --tmpfs /PATH[:OPTS]\n"
-           "  -v, --volume H:C[:ro]     Bind mount a host path\n"
+           "  -v, --volume SRC:DST[:OPTS]  Bind mount a host path (absolute SRC) or mount a\n"
+           "                            named volume; -v DST: an anonymous volume. OPTS: ro,\n"
+           "                            rw, nocopy, z, Z, [r]private, [r]shared, [r]slave\n"
+           "      --mount SPEC          type=bind|volume|tmpfs,source=,target=,readonly,\n"
+           "                            bind-propagation=,volume-nocopy,volume-opt=,\n"
+           "                            tmpfs-size=,tmpfs-mode=\n"
+           "      --volumes-from C[:ro|rw]  Mount the volumes and binds of container C\n"
            "      --init                Run a tiny init as PID 1 (signals, zombies)\n"
            "      --cap-add/--cap-drop  Capabilities; --privileged: all the host can give,\n"
            "                            its devices, no masked paths and no seccomp\n"
@@ -202,14 +212,19 @@ static int value_flag(struct run_flags *f, int c, const char *arg)
         if (opt_parse_tmpfs(arg, json_object_get(hc, "Tmpfs"), &err) < 0)
             return flag_error(f, "--tmpfs", arg, &err);
         return 0;
-    case 'v': {
-        struct volume vol = {0};
-        if (opt_parse_volume(arg, &vol, &err) < 0)
-            return flag_error(f, "-v, --volume", arg, &err);
-        volume_clear(&vol);
+    case 'v': /* checked by engine_create, as docker's daemon does */
         strv_add(hc, "Binds", arg);
         return 0;
-    }
+    case OPT_VOLUMES_FROM:
+        strv_add(hc, "VolumesFrom", arg);
+        return 0;
+    case OPT_MOUNT:
+        if (mountspec_parse_csv(arg, &j, &err) < 0)
+            return flag_error(f, "--mount", arg, &err);
+        if (!json_object_get(hc, "Mounts"))
+            json_object_set_new(hc, "Mounts", json_array());
+        json_array_append_new(json_object_get(hc, "Mounts"), j);
+        return 0;
     case OPT_ENV_FILE:
         if (!json_object_get(cfg, "Env"))
             json_object_set_new(cfg, "Env", json_array());

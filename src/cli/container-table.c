@@ -44,7 +44,9 @@ void table_print(FILE *f, const struct table *t)
                 w[c] = width(t->rows[r][c]);
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c + 1 < t->ncols; c++)
-            fprintf(f, "%s%*s", t->rows[r][c], (int)(w[c] + 3 - width(t->rows[r][c])), "");
+            /* docker's tabwriter: 3 spaces of padding, cells at least 10 wide */
+            fprintf(f, "%s%*s", t->rows[r][c],
+                    (int)((w[c] + 3 < 10 ? 10 : w[c] + 3) - width(t->rows[r][c])), "");
         fprintf(f, "%s\n", t->rows[r][t->ncols - 1]);
     }
     free(w);

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/container.h"
+#include "engine/options.h"
 #include "util/log.h"
 
 struct engine_opts engine_opts = {
@@ -17,8 +18,11 @@ struct engine_opts engine_opts = {
 
 static const struct cli_command commands[] = {
     {"attach", cmd_attach, "Attach to a running container's input and output"},
+    {"cp", cmd_cp, "Copy files between a container and the host"},
     {"create", cmd_create, "Create a new container"},
+    {"diff", cmd_diff, "Show a container's changed files (A added, C changed, D deleted)"},
     {"exec", cmd_exec, "Run a command in a running container"},
+    {"export", cmd_export, "Export a container's filesystem as a tar archive"},
     {"images", cmd_images, "List images"},
     {"image", cmd_image, "Manage images (inspect, ls, rm, build-busybox)"},
     {"import", cmd_import, "Import a rootfs tarball as an image"},
@@ -33,6 +37,7 @@ static const struct cli_command commands[] = {
     {"port", cmd_port, "List a container's published ports"},
     {"ps", cmd_ps, "List containers"},
     {"pull", cmd_pull, "Pull an image from a registry"},
+    {"push", cmd_push, "Push an image to a registry"},
     {"rename", cmd_rename, "Rename a container"},
     {"restart", cmd_restart, "Restart containers"},
     {"rm", cmd_rm, "Remove containers"},
@@ -45,8 +50,11 @@ static const struct cli_command commands[] = {
     {"tag", cmd_tag, "Tag an image"},
     {"top", cmd_top, "Show a container's processes (host and container pids)"},
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
+    {"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
+    {"system", cmd_system, "The Docker Engine API service (system service)"},
     {"monitor-exit", cmd_monitor_exit, NULL},
+    {"service-helper", cmd_service_helper, NULL},
 };
 
 static void usage(FILE *f)
@@ -56,6 +64,11 @@ static void usage(FILE *f)
                "Options:\n"
                "  --root DIR        storage root (default /var/lib/hako, or $HAKO_ROOT)\n"
                "  --runroot DIR     runtime state (default /run/hako, or $HAKO_RUNROOT)\n"
+               "  --cgroup-parent P cgroup parent of new containers (default /hako)\n"
+               "  --max-archive-size SIZE\n"
+               "                    the most one layer or load/import archive may unpack to\n"
+               "                    (default 64g, or $HAKO_MAX_ARCHIVE_SIZE); the store's free\n"
+               "                    space less a reserve (5%%, at most 1g) bounds it too\n"
                "  --log-level LVL   error, warn, info or debug\n"
                "  -v, --version     print the version\n"
                "  -h, --help        this help\n\n"
@@ -83,17 +96,34 @@ static int check_utf8(int argc, char **argv)
     return 0;
 }
 
+static int set_max_archive_size(const char *what, const char *value)
+{
+    int64_t v = 0;
+    struct hk_error err = {0};
+    if (opt_parse_bytes(value, &v, &err) < 0 || v <= 0) {
+        cli_error("%s: '%s' is not a size (e.g. 512m, 20g)", what, value);
+        return -EINVAL;
+    }
+    engine_opts.max_archive_size = (uint64_t)v;
+    return 0;
+}
+
 int engine_main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"root", required_argument, NULL, 'r'},  {"runroot", required_argument, NULL, 'R'},
         {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"max-archive-size", required_argument, NULL, 'M'},
+        {"help", no_argument, NULL, 'h'},        {"cgroup-parent", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
     if (getenv("HAKO_ROOT"))
         engine_opts.root = getenv("HAKO_ROOT");
     if (getenv("HAKO_RUNROOT"))
         engine_opts.runroot = getenv("HAKO_RUNROOT");
+    if (getenv("HAKO_MAX_ARCHIVE_SIZE") &&
+        set_max_archive_size("$HAKO_MAX_ARCHIVE_SIZE", getenv("HAKO_MAX_ARCHIVE_SIZE")) < 0)
+        return 125;
     int c;
     /* "+" stops at the first non-option: the command's own flags follow it. */
     while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
@@ -103,6 +133,13 @@ int engine_main(int argc, char **argv)
             break;
         case 'R':
             engine_opts.runroot = optarg;
+            break;
+        case 'c':
+            engine_opts.cgroup_parent = optarg;
+            break;
+        case 'M':
+            if (set_max_archive_size("--max-archive-size", optarg) < 0)
+                return 125;
             break;
         case 'l': {
             enum log_level lvl;

@@ -1,6 +1,7 @@
 /* image-common.c — helpers the image command files share. */
 #include "cli/image-common.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cli/cli.h"
 #include "engine/record.h"
 #include "image/reference.h"
+#include "util/human.h"
 #include "util/fs.h"
 
 int cli_store_open(struct store **ret)
@@ -18,42 +20,20 @@ int cli_store_open(struct store **ret)
         return cli_fail(&err, 125);
     /* rmi refuses an image that a container uses (engine/record.h) */
     store_set_holders(*ret, record_image_holders, (void *)engine_opts.root);
+    (*ret)->expand_max = engine_opts.max_archive_size;
     return 0;
 }
 
-char *cli_familiar(const char *ref)
+bool cli_registry_opt(int c, bool *tls_verify, const char **authfile)
 {
-    /* split off ":tag" / "@digest" from the name part, shorten the name, put them back */
-    const char *at = strchr(ref, '@');
-    const char *slash = strrchr(ref, '/');
-    const char *colon = strchr(slash ? slash : ref, ':');
-    const char *cut = colon && (!at || colon < at) ? colon : at;
-    size_t n = cut ? (size_t)(cut - ref) : strlen(ref);
-    _cleanup_free_ char *name = strndup(ref, n);
-    _cleanup_free_ char *fam = ref_familiar_name(name);
-    return xasprintf("%s%s", fam, cut ? cut : "");
+    if (c == 't' && (!optarg || !strcmp(optarg, "true") || !strcmp(optarg, "false"))) {
+        *tls_verify = !optarg || strcmp(optarg, "true") == 0;
+        return true;
+    }
+    if (c == 'a') {
+        *authfile = optarg;
+        return true;
+    }
+    return false;
 }
 
-int64_t cli_parse_time(const char *s)
-{
-    if (!s)
-        return -1;
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
-        return -1;
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            ;
-    int64_t t = (int64_t)timegm(&tm);
-    if (*p == '+' || *p == '-') {
-        int hh = 0, mm = 0;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-            return -1;
-        int64_t off = hh * 3600 + mm * 60;
-        t += *p == '+' ? -off : off;
-    } else if (*p != 'Z' && *p != 'z') {
-        return -1;
-    }
-    return t;
-}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "image/store.h"
@@ -9,11 +10,10 @@
 /* Open the store at --root, printing the error; returns 0 or the exit status (125). */
 int cli_store_open(struct store **ret);
 
-/* "busybox:latest" for "docker.io/library/busybox:latest" (tags and repo digests). */
-char *cli_familiar(const char *ref);
 
-/* Seconds since the epoch of an RFC 3339 time ("2024-01-02T03:04:05.123Z", "+02:00"), or -1. */
-int64_t cli_parse_time(const char *s);
+/* The registry flags pull and push share, as getopt returns them: 't' (--tls-verify, with an
+ * optional true|false in optarg) and 'a' (--authfile). True when c was one of them and valid. */
+bool cli_registry_opt(int c, bool *tls_verify, const char **authfile);
 
 /* `hako image mount` / `hako image unmount` (image-mount.c). */
 int cmd_image_mount(int argc, char **argv);

@@ -59,14 +59,17 @@ int cmd_load(int argc, char **argv)
         return rc;
     struct hk_error err = {0};
     json_t *loaded = NULL;
-    if (image_load(s, fd, &loaded, &err) < 0)
+    int r = image_load(s, fd, &loaded, &err);
+    if (r < 0) {
+        hk_error_prefix(&err, r, "load '%s'", input ? input : "-");
         rc = cli_fail(&err, 125);
+    }
     size_t i;
     json_t *l;
     json_array_foreach(loaded, i, l)
     {
         const char *name = json_string_value(json_object_get(l, "name"));
-        _cleanup_free_ char *fam = name ? cli_familiar(name) : NULL;
+        _cleanup_free_ char *fam = name ? ref_familiar(name) : NULL;
         if (quiet)
             continue;
         if (fam)
@@ -181,8 +184,11 @@ int cmd_import(int argc, char **argv)
         return rc;
     _cleanup_free_ char *comment = xasprintf("Imported from %s", argv[optind]);
     char id[DIGEST_STR_SIZE];
-    if (image_import(s, fd, tag, message ? message : comment, id, &err) < 0)
+    int r = image_import(s, fd, tag, message ? message : comment, id, &err);
+    if (r < 0) {
+        hk_error_prefix(&err, r, "import '%s'", argv[optind]);
         rc = cli_fail(&err, 125);
+    }
     else
         printf("%s\n", id);
     store_free(s);

@@ -41,7 +41,7 @@ static void add_row(struct row **rows, size_t *n, const char *id, json_t *rec, c
     struct row *r = &(*rows)[(*n)++];
     const char *rd = json_string_value(json_array_get(json_object_get(rec, "repo_digests"), 0));
     *r = (struct row){.id = xstrdup(id), .digest = xstrdup(rd ? strchr(rd, '@') + 1 : "<none>")};
-    r->created = cli_parse_time(json_string_value(json_object_get(rec, "created")));
+    r->created = human_parse_time(json_string_value(json_object_get(rec, "created")));
     r->size = (uint64_t)json_integer_value(json_object_get(rec, "size"));
     const char *name = tag ? tag : rd;
     if (!name) {
@@ -49,7 +49,7 @@ static void add_row(struct row **rows, size_t *n, const char *id, json_t *rec, c
         r->tag = xstrdup("<none>");
         return;
     }
-    _cleanup_free_ char *fam = cli_familiar(name);
+    _cleanup_free_ char *fam = ref_familiar(name);
     char *sep = tag ? strrchr(fam, ':') : strchr(fam, '@');
     *sep = '\0';
     r->repo = xstrdup(fam);

@@ -43,7 +43,7 @@ static json_t *familiar_list(json_t *refs)
     json_t *v;
     json_array_foreach(refs, i, v)
     {
-        char *f = cli_familiar(json_string_value(v));
+        char *f = ref_familiar(json_string_value(v));
         json_array_append_new(out, json_string(f));
         free(f);
     }
@@ -167,7 +167,7 @@ int cmd_rmi(int argc, char **argv)
         json_t *t;
         json_array_foreach(res.untagged, k, t)
         {
-            char *f = cli_familiar(json_string_value(t));
+            char *f = ref_familiar(json_string_value(t));
             printf("Untagged: %s\n", f);
             free(f);
         }

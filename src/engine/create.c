@@ -12,12 +12,14 @@
 #include "engine/embedded.h"
 #include "engine/etc.h"
 #include "engine/lifecycle.h"
+#include "engine/mounts.h"
 #include "engine/names.h"
 #include "engine/net/attach.h"
 #include "engine/net/network.h"
 #include "engine/options.h"
 #include "engine/specgen.h"
 #include "engine/user.h"
+#include "engine/volume.h"
 #include "image/image.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
@@ -156,20 +158,6 @@ static int check_host_config(const json_t *hc, struct hk_error *err)
     const char *rp = jstr(json_object_get(hc, "RestartPolicy"), "Name");
     if (json_is_true(json_object_get(hc, "AutoRemove")) && rp[0] && strcmp(rp, "no") != 0)
         return hk_error_set(err, -EINVAL, "Conflicting options: --restart and --rm");
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(hc, "Binds"), i, v)
-    {
-        struct volume vol = {0};
-        r = opt_parse_volume(json_string_value(v), &vol, err);
-        struct stat st;
-        if (r == 0 && stat(vol.host, &st) < 0)
-            r = hk_error_set(err, -ENOENT, "invalid mount config for type \"bind\": bind source "
-                                           "path does not exist: %s", vol.host);
-        volume_clear(&vol);
-        if (r < 0)
-            return r;
-    }
     return 0;
 }
 
@@ -327,7 +315,8 @@ static void etc_paths(json_t *j, const char *dir)
 
 /* The part of create that fills the container's directory: rootfs, user, /etc, config.json. */
 static int make_bundle(const struct engine *e, struct store *s, const struct image *img,
-                       struct record *rec, json_t *warnings, struct hk_error *err)
+                       struct record *rec, const struct mount_plan *mp, json_t *warnings,
+                       struct hk_error *err)
 {
     const json_t *cfg = json_object_get(rec->j, "Config");
     const json_t *hc = json_object_get(rec->j, "HostConfig");
@@ -342,7 +331,9 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (rootfd < 0)
         return hk_error_errno(err, -errno, "open '%s'", rootfs);
     _cleanup_free_ char *etc = NULL;
-    r = user_resolve(rootfd, jstr(cfg, "User"), &user, err);
+    r = mounts_copy_up(e, mp, rootfd, err);
+    if (r == 0)
+        r = user_resolve(rootfd, jstr(cfg, "User"), &user, err);
     if (r == 0)
         r = userns_prepare(e, hc, rec, &etc, err);
     if (r == 0)
@@ -360,9 +351,10 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0 && strncmp(jstr(hc, "NetworkMode"), "container:", 10) == 0)
         r = netns_of(e, jstr(hc, "NetworkMode") + 10, &netns, err);
     if (r == 0) {
-        struct specgen in = {.id = rec->id, .config = cfg, .host_config = hc, .dir = etc,
+        struct specgen in = {.id = rec->id, .cgroup_parent = e->cgroup_parent, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE),
+                             .mounts = mp->oci,
                              .netns_path = netns};
         r = specgen_build(&in, &spec, warnings, err);
     }
@@ -510,15 +502,34 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
     _cleanup_free_ char *dir = engine_dir(e, id);
     _cleanup_json_ json_t *j = new_record(id, name, img, req, config, dir);
     struct record *rec = NULL;
+    struct mount_plan mp = {0};
+    /* The volumes are claimed (the record names them) before another command may remove them. */
+    int vlock = -1;
     if (r == 0)
-        r = record_create(e, j, &rec, err);
+        r = volume_lock(e, &vlock, err);
+    if (r == 0)
+        r = mounts_plan(e, json_object_get(img->config, "config"), req->host_config, &mp, err);
     if (r == 0) {
-        r = make_bundle(e, s, img, rec, warnings, err);
+        json_object_set(j, "Mounts", mp.mounts);
+        r = record_create(e, j, &rec, err);
+        if (r < 0)
+            mount_plan_undo(e, &mp);
+    }
+    if (vlock >= 0)
+        close(vlock);
+    if (r == 0) {
+        r = make_bundle(e, s, img, rec, &mp, warnings, err);
         if (r < 0) {
             image_rootfs_unmount(rec->dir, NULL);
             rm_rf(rec->dir);
+            rec = record_free(rec); /* its lock, before the volumes lock (volume rm's order) */
+            if (volume_lock(e, &vlock, NULL) == 0) {
+                mount_plan_undo(e, &mp);
+                close(vlock);
+            }
         }
     }
+    mount_plan_clear(&mp);
     record_free(rec);
     image_free(owned);
     if (r < 0)

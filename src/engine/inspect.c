@@ -6,32 +6,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/options.h"
 #include "oci/spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/control.h"
 #include "util/fs.h"
 #include "util/json.h"
 
-/* docker's Mounts array from HostConfig.Binds and Tmpfs. */
-static json_t *mounts_of(const json_t *hc)
+/* docker's Mounts array: the record's (resolved at create), plus the --tmpfs mounts. */
+static json_t *mounts_of(const json_t *j)
 {
-    json_t *out = json_array();
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(hc, "Binds"), i, v)
-    {
-        struct volume vol = {0};
-        if (opt_parse_volume(json_string_value(v), &vol, NULL) < 0)
-            continue;
-        json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "bind",
-                                             "Source", vol.host, "Destination", vol.ctr, "Mode",
-                                             vol.ro ? "ro" : "", "RW", !vol.ro, "Propagation",
-                                             "rprivate"));
-        volume_clear(&vol);
+    json_t *out = json_deep_copy(json_object_get(j, "Mounts"));
+    if (!json_is_array(out)) {
+        json_decref(out);
+        out = json_array();
     }
     const char *k;
-    json_object_foreach((json_t *)json_object_get(hc, "Tmpfs"), k, v)
+    json_t *v;
+    json_object_foreach((json_t *)json_object_get(json_object_get(j, "HostConfig"), "Tmpfs"), k, v)
         json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "tmpfs",
                                              "Source", "", "Destination", k, "Mode",
                                              json_string_value(v), "RW", true, "Propagation",
@@ -167,7 +158,7 @@ int inspect_container(const struct engine *e, const char *id, json_t **ret,
     record_refresh(e, r);
     json_t *j = json_deep_copy(r->j);
     record_free(r);
-    json_object_set_new(j, "Mounts", mounts_of(json_object_get(j, "HostConfig")));
+    json_object_set_new(j, "Mounts", mounts_of(j));
     json_t *hk = json_object_get(j, "Hako");
     int pid = (int)json_integer_value(jget(j, "State", "Pid"));
     const char *st = json_string_value(jget(j, "State", "Status"));

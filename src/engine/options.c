@@ -114,48 +114,6 @@ int opt_parse_ulimit(const char *s, json_t **ret, struct hk_error *err)
     return 0;
 }
 
-void volume_clear(struct volume *v)
-{
-    free(v->host);
-    free(v->ctr);
-    *v = (struct volume){0};
-}
-
-int opt_parse_volume(const char *s, struct volume *ret, struct hk_error *err)
-{
-    _cleanup_free_ char *copy = xstrdup(s);
-    char *parts[4] = {0};
-    size_t n = 0;
-    for (char *p = copy, *save = NULL, *t; n < 4 && (t = strtok_r(p, ":", &save)); p = NULL)
-        parts[n++] = t;
-    if (n < 2 || n > 3 || strchr(s, ':') == s)
-        return hk_error_set(err, -EINVAL, "invalid volume specification: '%s'", s);
-    if (parts[0][0] != '/')
-        return hk_error_set(err, -EINVAL,
-                            "invalid volume specification: '%s': named volumes are not "
-                            "supported, the source must be an absolute host path",
-                            s);
-    if (parts[1][0] != '/')
-        return hk_error_set(err, -EINVAL,
-                            "invalid volume specification: '%s': mount path must be absolute", s);
-    bool ro = false;
-    if (n == 3) {
-        for (char *o = parts[2], *save = NULL, *t; (t = strtok_r(o, ",", &save)); o = NULL) {
-            if (strcmp(t, "ro") == 0)
-                ro = true;
-            else if (strcmp(t, "rw") == 0)
-                ro = false;
-            else if (strcmp(t, "z") && strcmp(t, "Z") && strcmp(t, "rprivate") &&
-                     strcmp(t, "private") && strcmp(t, "rshared") && strcmp(t, "rslave"))
-                return hk_error_set(err, -EINVAL, "invalid mode: %s", t);
-        }
-    }
-    ret->host = xstrdup(parts[0]);
-    ret->ctr = xstrdup(parts[1]);
-    ret->ro = ro;
-    return 0;
-}
-
 int opt_parse_tmpfs(const char *s, json_t *tmpfs, struct hk_error *err)
 {
     const char *colon = strchr(s, ':');

@@ -19,14 +19,6 @@ int opt_parse_ulimit(const char *s, json_t **ret, struct hk_error *err);
 /* RLIMIT_* of a docker ulimit name ("nofile"), or -EINVAL. */
 int opt_rlimit_resource(const char *name);
 
-/* "HOST:CTR[:ro|rw]" with an absolute HOST (bind mounts; named volumes are not supported). */
-struct volume {
-    char *host, *ctr;
-    bool ro;
-};
-int opt_parse_volume(const char *s, struct volume *ret, struct hk_error *err);
-void volume_clear(struct volume *v);
-
 /* "/path[:opts]": adds "/path": "opts" to the Tmpfs object. */
 int opt_parse_tmpfs(const char *s, json_t *tmpfs, struct hk_error *err);
 

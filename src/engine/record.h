@@ -27,12 +27,16 @@ struct engine {
     char *runroot;    /* --runroot */
     char *containers; /* <root>/containers */
     char *rt_root;    /* <runroot>/runtime */
+    char *cgroup_parent; /* new containers' cgroups are <cgroup_parent>/<id> (default /hako) */
     struct runtime rt;
 };
 
 /* Make the directories when missing. */
 int engine_open(const char *root, const char *runroot, struct engine **ret, struct hk_error *err);
 struct engine *engine_free(struct engine *e);
+/* dockerd's --cgroup-parent for the containers this engine creates: "/hako" or a path below
+ * it (hako's cgroups live under /hako in every hierarchy). -EINVAL names the flag otherwise. */
+int engine_set_cgroup_parent(struct engine *e, const char *path, struct hk_error *err);
 /* <root>/containers/<id> (allocated). */
 char *engine_dir(const struct engine *e, const char *id);
 
@@ -43,6 +47,9 @@ struct record {
     int dirfd;
     json_t *j;
 };
+
+/* Whether s is a full container ID (64 lowercase hex digits). */
+bool record_is_full_id(const char *s);
 
 /* Load the record of container id (a full ID); lock it when lock. -ENOENT: "No such
  * container: <id>". */

@@ -351,22 +351,13 @@ static int cmp_depth(const void *a, const void *b)
 }
 
 /* The user's volumes and tmpfs mounts, parents before children (as docker sorts them). */
-static int user_mounts(const json_t *hc, json_t *m, struct hk_error *err)
+static void user_mounts(const json_t *hc, const json_t *mounts, json_t *m)
 {
     json_t *list = json_array();
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(hc, "Binds"), i, v)
-    {
-        struct volume vol = {0};
-        int r = opt_parse_volume(json_string_value(v), &vol, err);
-        if (r < 0) {
-            json_decref(list);
-            return r;
-        }
-        json_array_append_new(list, bind_mount(vol.ctr, vol.host, vol.ro));
-        volume_clear(&vol);
-    }
+    json_array_foreach(mounts, i, v)
+        json_array_append(list, v);
     const char *k;
     json_object_foreach((json_t *)json_object_get(hc, "Tmpfs"), k, v)
         json_array_append_new(list, tmpfs_mount(k, json_string_value(v)));
@@ -379,10 +370,9 @@ static int user_mounts(const json_t *hc, json_t *m, struct hk_error *err)
         json_array_append(m, sorted[i]);
     free(sorted);
     json_decref(list);
-    return 0;
 }
 
-static int build_mounts(const struct specgen *in, json_t *spec, struct hk_error *err)
+static void build_mounts(const struct specgen *in, json_t *spec)
 {
     const json_t *hc = in->host_config;
     json_t *m = json_array();
@@ -396,7 +386,7 @@ static int build_mounts(const struct specgen *in, json_t *spec, struct hk_error 
     }
     if (cfg_bool(hc, "Init") && in->init_path)
         json_array_append_new(m, bind_mount(INIT_DEST, in->init_path, true));
-    return user_mounts(hc, m, err);
+    user_mounts(hc, in->mounts, m);
 }
 
 static json_t *build_resources(const json_t *hc)
@@ -476,7 +466,8 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
                                             in->netns_path));
     else if (strcmp(net, "host") != 0)
         json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
-    _cleanup_free_ char *cg = xasprintf("/hako/%s", in->id);
+    _cleanup_free_ char *cg =
+        xasprintf("%s/%s", in->cgroup_parent ? in->cgroup_parent : "/hako", in->id);
     json_t *lx = json_pack("{s:o,s:s,s:o}", "namespaces", ns, "cgroupsPath", cg, "resources",
                            build_resources(hc));
     json_t *um = json_object_get(hc, "UidMaps"), *gm = json_object_get(hc, "GidMaps");
@@ -535,9 +526,7 @@ int specgen_build(const struct specgen *in, json_t **ret, json_t *warnings,
         json_pack("{s:s,s:o,s:{s:s,s:b},s:s,s:o}", "ociVersion", OCI_VERSION, "process", process,
                   "root", "path", "rootfs", "readonly", cfg_bool(hc, "ReadonlyRootfs"), "hostname",
                   cfg_str(in->config, "Hostname"), "linux", lx);
-    int r = build_mounts(in, spec, err);
-    if (r < 0)
-        return r;
+    build_mounts(in, spec);
     *ret = TAKE_PTR(spec);
     return 0;
 }

@@ -15,6 +15,7 @@ unsigned long long specgen_default_caps(void);
 
 struct specgen {
     const char *id;
+    const char *cgroup_parent; /* cgroupsPath is <cgroup_parent>/<id>; NULL: /hako */
     const json_t *config;      /* Config: Hostname, Env, Entrypoint, Cmd, WorkingDir, Tty, ... */
     const json_t *host_config; /* HostConfig: Memory, Binds, Tmpfs, CapAdd, ... */
     const char *dir;           /* the container's directory: hostname, hosts, resolv.conf */
@@ -23,6 +24,7 @@ struct specgen {
     const char *seccomp;        /* the linux.seccomp object as JSON text; NULL: unconfined */
     bool can_raise_rlimits;     /* we hold CAP_SYS_RESOURCE: hard limits may go up */
     const char *netns_path;     /* --network container:X: X's /proc/PID/ns/net */
+    const json_t *mounts;       /* the user's OCI mounts (mounts_plan: -v, --mount, volumes) */
 };
 
 /* Build config.json. Limits the container could not get (a ulimit above the host's hard

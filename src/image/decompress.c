@@ -3,10 +3,14 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "util/fs.h"
+#include "util/human.h"
 #include "util/lazy.h"
+
+#define SPACE_CHECK_EVERY (UINT64_C(8) << 20)
 
 struct dstream {
     struct archive *a;
@@ -14,7 +18,85 @@ struct dstream {
     uint64_t bytes;
     bool eof, finished;
     char digest[DIGEST_STR_SIZE];
+    struct expand_limit lim;
+    bool limited, by_space; /* by_space: the free space is the tighter bound */
+    uint64_t budget, reserve, next_check;
 };
+
+/* Bytes available to unprivileged writers on fd's filesystem, and the reserve to keep. */
+static int free_space(int fd, uint64_t *ret_avail, uint64_t *ret_reserve)
+{
+    struct statvfs v;
+    if (fstatvfs(fd, &v) < 0)
+        return -errno;
+    uint64_t total = (uint64_t)v.f_blocks * v.f_frsize;
+    *ret_avail = (uint64_t)v.f_bavail * v.f_frsize;
+    *ret_reserve = total / EXPAND_RESERVE_SHARE;
+    if (*ret_reserve > EXPAND_RESERVE_MAX)
+        *ret_reserve = EXPAND_RESERVE_MAX;
+    return 0;
+}
+
+int dstream_set_limit(struct dstream *d, const struct expand_limit *l, struct hk_error *err)
+{
+    if (!l)
+        return 0;
+    d->lim = *l;
+    d->limited = true;
+    d->budget = l->max ? l->max : UINT64_MAX;
+    if (l->fs_fd < 0)
+        return 0;
+    uint64_t avail, reserve;
+    int r = free_space(l->fs_fd, &avail, &reserve);
+    if (r < 0)
+        return hk_error_errno(err, r, "free space on '%s'", l->fs_name);
+    d->reserve = reserve;
+    uint64_t room = avail > reserve ? avail - reserve : 0;
+    if (d->bytes + room < d->budget) {
+        room += d->bytes;
+        d->budget = room;
+        d->by_space = true;
+    }
+    d->next_check = d->bytes + SPACE_CHECK_EVERY;
+    return 0;
+}
+
+static int over_limit(struct dstream *d, struct hk_error *err)
+{
+    char a[32], b[32];
+    if (!d->by_space)
+        return hk_error_set(err, -EFBIG,
+                            "expands to more than %s (%llu bytes), the maximum "
+                            "(--max-archive-size or $HAKO_MAX_ARCHIVE_SIZE): stopped",
+                            human_size(d->budget, a, sizeof(a)), (unsigned long long)d->budget);
+    return hk_error_set(err, -ENOSPC,
+                        "expands to more than the free space on '%s' (%s, less %s kept free): "
+                        "stopped",
+                        d->lim.fs_name, human_size(d->budget + d->reserve, a, sizeof(a)),
+                        human_size(d->reserve, b, sizeof(b)));
+}
+
+/* After a read: stop when past the budget, or when the filesystem's free space (shared with
+ * other writers) fell under the reserve. */
+static int check_limit(struct dstream *d, struct hk_error *err)
+{
+    if (d->bytes > d->budget)
+        return over_limit(d, err);
+    if (d->lim.fs_fd < 0 || d->bytes < d->next_check)
+        return 0;
+    d->next_check = d->bytes + SPACE_CHECK_EVERY;
+    uint64_t avail, reserve;
+    if (free_space(d->lim.fs_fd, &avail, &reserve) == 0 && avail < reserve) {
+        char a[32], b[32], c[32];
+        return hk_error_set(err, -ENOSPC,
+                            "the filesystem of '%s' is down to %s free (hako keeps %s): stopped "
+                            "after %s",
+                            d->lim.fs_name, human_size(avail, a, sizeof(a)),
+                            human_size(reserve, b, sizeof(b)),
+                            human_size(d->bytes, c, sizeof(c)));
+    }
+    return 0;
+}
 
 int dstream_open(int fd, struct dstream **ret, struct hk_error *err)
 {
@@ -67,6 +149,11 @@ ssize_t dstream_read(struct dstream *d, void *buf, size_t n, struct hk_error *er
         d->eof = true;
     sha256_update(d->hash, buf, (size_t)got);
     d->bytes += (uint64_t)got;
+    if (d->limited) {
+        int r = check_limit(d, err);
+        if (r < 0)
+            return r;
+    }
     return got;
 }
 
@@ -138,13 +225,17 @@ static int write_all(int fd, const char *p, size_t n, struct hk_error *err)
     return 0;
 }
 
-int decompress_to_fd(int in_fd, int out_fd, char ret_digest[DIGEST_STR_SIZE], uint64_t *ret_size,
-                     struct hk_error *err)
+int decompress_to_fd(int in_fd, int out_fd, const struct expand_limit *lim,
+                     char ret_digest[DIGEST_STR_SIZE], uint64_t *ret_size, struct hk_error *err)
 {
     struct dstream *d = NULL;
     int r = dstream_open(in_fd, &d, err);
-    if (r < 0)
+    if (r == 0)
+        r = dstream_set_limit(d, lim, err);
+    if (r < 0) {
+        dstream_free(d);
         return r;
+    }
     _cleanup_free_ char *buf = xcalloc(1, 1 << 17);
     for (;;) {
         ssize_t n = dstream_read(d, buf, 1 << 17, err);

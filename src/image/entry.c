@@ -63,26 +63,3 @@ int whiteout_classify(const char *path, enum whiteout_kind *ret_kind, char **ret
     *ret_target = slash ? xasprintf("%.*s/%s", (int)dirlen, path, victim) : xstrdup(victim);
     return 0;
 }
-
-bool symlink_escapes(const char *path, const char *target)
-{
-    if (target[0] == '/')
-        return false;
-    /* depth of the directory holding the link */
-    long depth = 0;
-    for (const char *p = path; *p; p++)
-        if (*p == '/')
-            depth++;
-    for (const char *p = target; *p;) {
-        const char *end = strchrnul(p, '/');
-        size_t clen = (size_t)(end - p);
-        if (clen == 2 && p[0] == '.' && p[1] == '.') {
-            if (--depth < 0)
-                return true;
-        } else if (clen > 0 && !(clen == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p = *end ? end + 1 : end;
-    }
-    return false;
-}

@@ -25,7 +25,3 @@ enum whiteout_kind {
 int whiteout_classify(const char *path, enum whiteout_kind *ret_kind, char **ret_target,
                       struct hk_error *err);
 
-/* True when a symlink at entry path (cleaned) with this target climbs above the layer root,
- * e.g. "a/b" -> "../../../etc". Absolute targets do not: they resolve inside the container's
- * root when used. */
-bool symlink_escapes(const char *path, const char *target);

@@ -21,6 +21,7 @@ struct http_xfer {
     size_t cap;
     bool too_large;
     bool sink_failed;
+    uint64_t sent; /* body bytes sent */
 };
 
 /* One connection cache, DNS cache and TLS session cache for every transfer of the process:
@@ -69,7 +70,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
         char **dst;
     } keep[] = {{"content-type:", &x->resp.content_type},
                 {"docker-content-digest:", &x->resp.docker_digest},
-                {"www-authenticate:", &x->resp.www_authenticate}};
+                {"www-authenticate:", &x->resp.www_authenticate},
+                {"location:", &x->resp.location}};
     if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
         for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
             free(*keep[i].dst);
@@ -123,6 +125,79 @@ static size_t on_data(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* The body of an upload, from memory or by pread from its file. */
+static size_t on_read(char *buf, size_t size, size_t n, void *ud)
+{
+    struct http_xfer *x = ud;
+    const struct http_request *rq = x->rq;
+    size_t want = size * n;
+    if (want > rq->body_len - x->sent)
+        want = (size_t)(rq->body_len - x->sent);
+    if (want == 0)
+        return 0;
+    ssize_t got;
+    if (rq->body_fd >= 0) {
+        do
+            got = pread(rq->body_fd, buf, want, rq->body_off + (int64_t)x->sent);
+        while (got < 0 && errno == EINTR);
+        if (got <= 0)
+            return CURL_READFUNC_ABORT;
+    } else {
+        memcpy(buf, (const char *)rq->body + x->sent, want);
+        got = (ssize_t)want;
+    }
+    x->sent += (uint64_t)got;
+    if (rq->on_sent)
+        rq->on_sent(rq->sent_ud, x->sent);
+    return (size_t)got;
+}
+
+/* Curl rewinds the body when it must send it again (after a redirect or a 401 it reads). */
+static int on_seek(void *ud, curl_off_t off, int origin)
+{
+    struct http_xfer *x = ud;
+    if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->rq->body_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    x->sent = (uint64_t)off;
+    return CURL_SEEKFUNC_OK;
+}
+
+static void setup_method(struct http_xfer *x)
+{
+    const struct http_request *rq = x->rq;
+    CURL *h = x->h;
+    if (!rq->method)
+        return;
+    if (strcmp(rq->method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    if (strcmp(rq->method, "POST") == 0 && rq->body_len == 0) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+        return;
+    }
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, x);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
+    if (strcmp(rq->method, "PUT") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+    /* no "Expect: 100-continue" round trip before each blob */
+    x->headers = curl_slist_append(x->headers, "Expect:");
+}
+
+static void add_header(struct http_xfer *x, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    _cleanup_free_ char *a = xasprintf("%s: %s", name, value);
+    x->headers = curl_slist_append(x->headers, a);
+}
+
 static void setup(struct http_xfer *x)
 {
     const struct http_request *rq = x->rq;
@@ -149,14 +224,11 @@ static void setup(struct http_xfer *x)
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (rq->accept) {
-        _cleanup_free_ char *a = xasprintf("Accept: %s", rq->accept);
-        x->headers = curl_slist_append(x->headers, a);
-    }
-    if (rq->authorization) {
-        _cleanup_free_ char *a = xasprintf("Authorization: %s", rq->authorization);
-        x->headers = curl_slist_append(x->headers, a);
-    }
+    add_header(x, "Accept", rq->accept);
+    add_header(x, "Authorization", rq->authorization);
+    add_header(x, "Content-Type", rq->content_type);
+    add_header(x, "Content-Range", rq->content_range);
+    setup_method(x);
     if (x->headers)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
 }
@@ -234,6 +306,7 @@ void http_response_clear(struct http_response *resp)
     free(resp->content_type);
     free(resp->docker_digest);
     free(resp->www_authenticate);
+    free(resp->location);
     free(resp->body);
     *resp = (struct http_response){.content_length = -1};
 }

@@ -1,7 +1,9 @@
 /* http.h — the HTTP(S) transfers of the registry client, over libcurl (loaded lazily).
  *
- * A transfer GETs one URL, following redirects (http/https only). Headers a registry client
- * needs (Content-Type, Docker-Content-Digest, WWW-Authenticate, Content-Length) are captured
+ * A transfer GETs one URL (or HEADs, POSTs, PUTs or PATCHes it, with a body from memory or a
+ * range of a file: the uploads of a push), following redirects (http/https only). Headers a
+ * registry client needs (Content-Type, Docker-Content-Digest, WWW-Authenticate, Content-Length,
+ * Location) are captured
  * from the final response. A 2xx body goes to the sink when one is set, else to memory
  * (bounded); any other body is kept (up to 64 KiB) to explain the error. */
 #pragma once
@@ -17,6 +19,7 @@ struct http_response {
     char *content_type;
     char *docker_digest;
     char *www_authenticate;
+    char *location;         /* Location (uploads), as sent: absolute or relative */
     int64_t content_length; /* -1 when absent */
     char *body;             /* NUL-terminated */
     size_t len;
@@ -33,6 +36,19 @@ struct http_request {
     size_t max_body;           /* bound for an in-memory 2xx body */
     http_sink_fn sink;         /* when set, 2xx bodies stream here instead of memory */
     void *sink_ud;
+    /* Uploads: method "HEAD", "POST", "PUT" or "PATCH" (NULL: GET); the body is body/body_len
+     * from memory, or, when body_fd >= 0, body_len bytes of body_fd from body_off (pread, so a
+     * retried request sends it again). */
+    const char *method;
+    const char *content_type;  /* Content-Type of the body, or NULL */
+    const char *content_range; /* Content-Range value (chunked uploads), or NULL */
+    const void *body;
+    int body_fd;
+    int64_t body_off;
+    uint64_t body_len;
+    /* called as body bytes go out (total sent so far) */
+    void (*on_sent)(void *ud, uint64_t sent);
+    void *sent_ud;
 };
 
 struct http_xfer;
@@ -51,7 +67,8 @@ int http_xfer_finish(struct http_xfer *x, int code, struct http_response *resp,
                      struct hk_error *err);
 struct http_xfer *http_xfer_free(struct http_xfer *x);
 
-/* A whole transfer, blocking. */
+/* A whole transfer, blocking (GET, or rq->method). An upload request must set body_fd (-1 for a
+ * memory body): a zeroed http_request has body_fd 0, which is never a body here. */
 int http_get(const struct http_request *rq, struct http_response *resp, struct hk_error *err);
 void http_response_clear(struct http_response *resp);
 

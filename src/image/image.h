@@ -67,6 +67,11 @@ enum progress_state {
     PROGRESS_DOWNLOADED,
     PROGRESS_EXTRACTING,
     PROGRESS_COMPLETE, /* "Pull complete" */
+    /* push */
+    PROGRESS_PREPARING, /* "Preparing" */
+    PROGRESS_PUSHING,   /* done/total bytes */
+    PROGRESS_PUSHED,    /* "Pushed" */
+    PROGRESS_MOUNTED,   /* "Mounted from <repo>" */
 };
 struct progress {
     void (*layer)(void *ud, size_t index, const char *digest, enum progress_state state,

@@ -15,7 +15,11 @@ static int store_decompressed(struct store *s, int fd, char digest[DIGEST_STR_SI
 {
     struct dstream *d = NULL;
     struct blob_writer *w = NULL;
+    struct expand_limit lim;
+    store_expand_limit(s, &lim);
     int r = dstream_open(fd, &d, err);
+    if (r == 0)
+        r = dstream_set_limit(d, &lim, err);
     if (r == 0)
         r = blob_writer_new(s, NULL, -1, IMPORT_MAX, &w, err);
     _cleanup_free_ char *buf = xcalloc(1, 1 << 17);
@@ -47,7 +51,7 @@ int image_import(struct store *s, int fd, const char *tag, const char *comment,
     uint64_t size = 0;
     int r = store_decompressed(s, fd, digest, &size, err);
     if (r < 0)
-        return hk_error_prefix(err, r, "import");
+        return r;
     char created[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -67,5 +71,5 @@ int image_import(struct store *s, int fd, const char *tag, const char *comment,
     json_decref(layers);
     if (r < 0)
         store_gc(s, NULL);
-    return r < 0 ? hk_error_prefix(err, r, "import") : 0;
+    return r;
 }

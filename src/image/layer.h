@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "image/decompress.h"
 #include "image/digest.h"
 #include "util/error.h"
 
@@ -20,6 +21,7 @@ struct layer_unpack_opts {
     const char *diff_id; /* the expected SHA-256 of the uncompressed tar, or NULL */
     bool whiteouts;      /* turn OCI whiteouts into overlayfs ones (0:0 devices, opaque xattr) */
     bool owners;         /* apply the archive's uid/gid (else files belong to the caller) */
+    const struct expand_limit *limit; /* bound on the uncompressed stream (NULL: none) */
 };
 
 struct layer_stats {

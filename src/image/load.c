@@ -261,7 +261,9 @@ int image_load(struct store *s, int fd, json_t **ret_loaded, struct hk_error *er
         return r;
     _cleanup_free_ char *diff = xasprintf("%s/diff", tmp);
     _cleanup_close_ int dir = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct layer_unpack_opts o = {.name = "archive"};
+    struct expand_limit lim;
+    store_expand_limit(s, &lim);
+    struct layer_unpack_opts o = {.name = "archive", .limit = &lim};
     json_t *out = json_array();
     r = dir < 0 ? hk_error_errno(err, -errno, "open '%s'", diff)
                 : layer_unpack(fd, dir, &o, NULL, err);

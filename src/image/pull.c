@@ -115,7 +115,8 @@ static const char *current_id(struct store *s, const char *tag, char buf[DIGEST_
 
 static int pull_run(struct pull *p, struct pull_result *ret, struct hk_error *err)
 {
-    struct registry_opts ro = {.tls_verify = p->o->tls_verify, .authfile = p->o->authfile};
+    struct registry_opts ro = {.tls_verify = p->o->tls_verify, .authfile = p->o->authfile,
+                              .user = p->o->user, .pass = p->o->pass};
     int r = registry_open(p->ref.domain, p->ref.path, &ro, &p->reg, err);
     if (r == 0)
         r = resolve_manifest(p, err);

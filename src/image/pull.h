@@ -11,6 +11,7 @@ struct pull_opts {
     const struct platform *platform; /* NULL: the host's */
     bool tls_verify;
     const char *authfile;
+    const char *user, *pass; /* explicit credentials (the API's X-Registry-Auth), or NULL */
     const struct progress *progress;
     /* called once the manifest is known, with the number of layers (to draw progress) */
     void (*on_manifest)(void *ud, const char *tag_or_digest, const char *repo_path, size_t n);

@@ -288,3 +288,16 @@ bool ref_domain_is_local(const char *domain)
         return true;
     return strncmp(domain, "127.", 4) == 0;
 }
+
+char *ref_familiar(const char *ref)
+{
+    /* split off ":tag" / "@digest" from the name part, shorten the name, put them back */
+    const char *at = strchr(ref, '@');
+    const char *slash = strrchr(ref, '/');
+    const char *colon = strchr(slash ? slash : ref, ':');
+    const char *cut = colon && (!at || colon < at) ? colon : at;
+    size_t n = cut ? (size_t)(cut - ref) : strlen(ref);
+    _cleanup_free_ char *name = strndup(ref, n);
+    _cleanup_free_ char *fam = ref_familiar_name(name);
+    return xasprintf("%s%s", fam, cut ? cut : "");
+}

@@ -40,3 +40,6 @@ char *ref_familiar_name(const char *name);
 const char *ref_api_host(const struct image_ref *r);
 /* True for registries reached over plain HTTP without asking: localhost, 127.0.0.0/8, ::1. */
 bool ref_domain_is_local(const char *domain);
+
+/* "busybox:latest" for "docker.io/library/busybox:latest" (tags and repo digests). Allocated. */
+char *ref_familiar(const char *ref);

@@ -23,8 +23,24 @@ struct registry {
     bool insecure;
     bool allow_http;
     char *user, *pass;
+    char *scopes;        /* registry_opts.scopes, or NULL */
     char *authorization; /* the Authorization header value in use, or NULL */
 };
+
+/* "&scope=a&scope=b" for the space-separated scopes (each escaped), as docker sends them. */
+static char *scope_params(CURL *h, const char *scopes)
+{
+    _cleanup_free_ char *copy = xstrdup(scopes);
+    char *out = xstrdup(""), *save = NULL;
+    for (char *s = strtok_r(copy, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
+        char *esc = curl_easy_escape(h, s, 0);
+        char *next = xasprintf("%s&scope=%s", out, esc ? esc : "");
+        curl_free(esc);
+        free(out);
+        out = next;
+    }
+    return out;
+}
 
 /* "registry localhost:5000: repository x/y" — the context of every error. */
 static int fail_ctx(struct registry *r, int code, struct hk_error *err)
@@ -43,15 +59,18 @@ static int fetch_token(struct registry *r, const struct auth_challenge *c, struc
         return hk_error_set(err, -EPROTO, "token realm '%s' is not https", c->realm);
     CURL *h = curl_easy_init();
     char *svc = c->service ? curl_easy_escape(h, c->service, 0) : NULL;
-    _cleanup_free_ char *scope_s = c->scope  ? xstrdup(c->scope)
-                                   : r->repo ? xasprintf("repository:%s:pull", r->repo)
-                                             : NULL;
-    char *scope = scope_s ? curl_easy_escape(h, scope_s, 0) : NULL;
-    _cleanup_free_ char *url = xasprintf(
-        "%s%s%s%s%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?", svc ? "service=" : "",
-        svc ? svc : "", scope ? (svc ? "&scope=" : "scope=") : "", scope ? scope : "");
+    _cleanup_free_ char *scope_s = c->scope    ? xstrdup(c->scope)
+                                   : r->scopes ? xstrdup(r->scopes)
+                                   : r->repo   ? xasprintf("repository:%s:pull", r->repo)
+                                               : NULL;
+    _cleanup_free_ char *scope = scope_s ? scope_params(h, scope_s) : xstrdup("");
+    _cleanup_free_ char *params =
+        xasprintf("%s%s%s", svc ? "&service=" : "", svc ? svc : "", scope);
+    /* params start with '&' (or are empty): the first one becomes '?' unless realm has a query */
+    _cleanup_free_ char *url = xasprintf("%s%s%s", c->realm,
+                                         *params && !strchr(c->realm, '?') ? "?" : "",
+                                         *params && !strchr(c->realm, '?') ? params + 1 : params);
     curl_free(svc);
-    curl_free(scope);
     curl_easy_cleanup(h);
     _cleanup_free_ char *basic = NULL;
     if (r->user) {
@@ -110,16 +129,20 @@ static int authenticate(struct registry *r, const char *header, struct hk_error 
     return ret;
 }
 
-/* GET path (under base) with the current credentials; on a 401 authenticate and retry once.
- * rq carries everything but the URL and Authorization. */
+/* A request to path (under base, or an absolute URL) with the current credentials; on a 401
+ * authenticate and retry once. rq carries everything but the URL and Authorization. */
 static int request(struct registry *r, const char *path, struct http_request *rq,
                    struct http_response *resp, struct hk_error *err)
 {
-    _cleanup_free_ char *url = xasprintf("%s%s", r->base, path);
+    bool absolute = strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0;
+    _cleanup_free_ char *url = absolute ? xstrdup(path) : xasprintf("%s%s", r->base, path);
+    /* a URL the registry handed out (an upload's Location) on another host gets no credentials */
+    size_t nb = strlen(r->base);
+    bool ours = !absolute || (strncmp(url, r->base, nb) == 0 && (url[nb] == '/' || !url[nb]));
     rq->url = url;
     rq->insecure = r->insecure;
     for (int attempt = 0;; attempt++) {
-        rq->authorization = r->authorization;
+        rq->authorization = ours ? r->authorization : NULL;
         int ret = http_get(rq, resp, err);
         if (ret < 0)
             return ret;
@@ -177,6 +200,7 @@ int registry_open(const char *domain, const char *repo, const struct registry_op
     struct registry *r = xcalloc(1, sizeof(*r));
     r->domain = xstrdup(domain);
     r->repo = xstrdup(repo);
+    r->scopes = o->scopes ? xstrdup(o->scopes) : NULL;
     r->insecure = !o->tls_verify;
     r->allow_http = !o->tls_verify || ref_domain_is_local(domain);
     if (o->user) {
@@ -206,6 +230,7 @@ struct registry *registry_free(struct registry *r)
     free(r->base);
     free(r->user);
     free(r->pass);
+    free(r->scopes);
     free(r->authorization);
     free(r);
     return NULL;
@@ -235,6 +260,12 @@ int registry_get_manifest(struct registry *r, const char *reference, struct http
     }
     *ret = resp;
     return 0;
+}
+
+int registry_request(struct registry *r, const char *where, struct http_request *rq,
+                     struct http_response *resp, struct hk_error *err)
+{
+    return request(r, where, rq, resp, err);
 }
 
 /* --- for registry-blobs.c ------------------------------------------------------------------ */

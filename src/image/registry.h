@@ -20,6 +20,9 @@ struct registry_opts {
     const char *authfile; /* NULL: the default credentials file */
     const char *user;     /* explicit credentials (login), overriding the file */
     const char *pass;
+    /* the token scopes to ask for, space-separated (NULL: "repository:<repo>:pull"); a push
+     * asks for pull,push on its repository and pull on the repositories it mounts from */
+    const char *scopes;
 };
 
 struct registry;
@@ -34,6 +37,13 @@ struct registry *registry_free(struct registry *r);
  * Docker-Content-Digest) in *ret. */
 int registry_get_manifest(struct registry *r, const char *reference, struct http_response *ret,
                           struct hk_error *err);
+
+/* A request to the registry with the current credentials, retried once after answering a 401
+ * challenge. where: a path under the registry ("/v2/...") or an absolute http(s) URL (an
+ * upload's Location). rq carries everything but the URL and Authorization; *resp is the
+ * response, whatever its status. */
+int registry_request(struct registry *r, const char *where, struct http_request *rq,
+                     struct http_response *resp, struct hk_error *err);
 
 /* A blob to download into the store. */
 struct blob_req {

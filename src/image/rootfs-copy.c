@@ -171,6 +171,16 @@ static int copy_dir(struct copy *c, int sdir, int ddir, const char *rel)
     return r;
 }
 
+int rootfs_copy_tree(int src, int dst, struct hk_error *err)
+{
+    struct copy c = {.target = dst, .err = err};
+    int r = copy_dir(&c, src, dst, "");
+    for (size_t k = 0; k < c.links.n; k++)
+        free(c.links.v[k].path);
+    free(c.links.v);
+    return r;
+}
+
 int rootfs_copy(char *const *layers, size_t n, const char *target, struct hk_error *err)
 {
     _cleanup_close_ int t = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

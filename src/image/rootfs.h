@@ -14,3 +14,8 @@ int rootfs_overlay_mount(char *const *layers, size_t n, const char *upper, const
 /* A private copy: each layer copied over the previous ones into target, applying overlayfs
  * whiteouts (0:0 devices delete, trusted.overlay.opaque=y directories hide what was below). */
 int rootfs_copy(char *const *layers, size_t n, const char *target, struct hk_error *err);
+
+/* Copy the tree under directory fd src into directory fd dst (owners, modes, times, xattrs,
+ * hard links kept), with *at() calls that never follow a symlink: a symlink is copied as one.
+ * Used for docker's copy-up of image content into a new volume. */
+int rootfs_copy_tree(int src, int dst, struct hk_error *err);

@@ -67,10 +67,12 @@ static int add_layer(struct save *sv, json_t *layer, int64_t *ret_size, struct h
     int fd = blob;
     if (!uncompressed(mt ? mt : "")) {
         _cleanup_free_ char *dir = xasprintf("%s/tmp", sv->s->root);
+        struct expand_limit lim;
+        store_expand_limit(sv->s, &lim);
         tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         char got[DIGEST_STR_SIZE];
         r = tmp < 0 ? hk_error_errno(err, -errno, "temporary file in '%s'", dir)
-                    : decompress_to_fd(blob, tmp, got, NULL, err);
+                    : decompress_to_fd(blob, tmp, &lim, got, NULL, err);
         if (r == 0 && strcmp(got, diff_id) != 0)
             r = hk_error_set(err, -EBADMSG, "layer %s: diff ID mismatch: expected %s, got %s",
                              digest, diff_id, got);

@@ -75,6 +75,15 @@ void store_set_holders(struct store *s, store_holders_fn fn, void *userdata)
     s->holders_data = userdata;
 }
 
+void store_expand_limit(const struct store *s, struct expand_limit *ret)
+{
+    *ret = (struct expand_limit){
+        .max = s->expand_max ? s->expand_max : STORE_EXPAND_MAX_DEFAULT,
+        .fs_fd = s->root_fd,
+        .fs_name = s->root,
+    };
+}
+
 /* --- blobs --------------------------------------------------------------------------------- */
 
 static char *blob_rel(const char *digest)

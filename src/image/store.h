@@ -17,11 +17,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "image/decompress.h"
 #include "image/digest.h"
 #include "util/error.h"
 
 /* Bounds on what hako reads into memory from a store or a registry. */
 #define STORE_JSON_MAX (8u << 20) /* manifests, indexes, configs */
+/* What one archive (a layer, a `load` or `import` file) may unpack to when the user set no
+ * --max-archive-size; the store's free space bounds it too. */
+#define STORE_EXPAND_MAX_DEFAULT (UINT64_C(64) << 30)
 
 /* Decides whether containers still use an image. Returns > 0 when in use and, when
  * ret_holder is given, a malloc'd name of one user ("container 'web'"); 0 when unused. */
@@ -33,11 +37,16 @@ struct store {
     int content_lock; /* content.lock, held shared while the store is open */
     store_holders_fn holders;
     void *holders_data;
+    uint64_t expand_max; /* see store_expand_limit; 0: STORE_EXPAND_MAX_DEFAULT */
 };
 
 /* Open (creating when missing) the store at root and take the shared content lock. */
 int store_open(const char *root, struct store **ret, struct hk_error *err);
 struct store *store_free(struct store *s);
+
+/* The bound on what one archive may expand to in this store: s->expand_max and the free space
+ * of the store's filesystem. */
+void store_expand_limit(const struct store *s, struct expand_limit *ret);
 
 /* Install the check rmi uses to refuse removing an image that a container uses. */
 void store_set_holders(struct store *s, store_holders_fn fn, void *userdata);

@@ -48,8 +48,11 @@ _noreturn_ static void worker(struct store *s, struct job *j, int wfd)
     const char *digest = json_string_value(json_object_get(j->layer, "digest"));
     char name[128];
     snprintf(name, sizeof(name), "layer %s", digest);
+    struct expand_limit lim;
+    store_expand_limit(s, &lim);
     struct layer_unpack_opts o = {
         .name = name,
+        .limit = &lim,
         .diff_id = json_string_value(json_object_get(j->layer, "diff_id")),
         .whiteouts = true,
         .owners = true,

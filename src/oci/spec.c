@@ -409,6 +409,8 @@ static int parse_linux(const struct parse_ctx *ctx, const json_t *root, struct o
     if (r == 0)
         r = parse_string(ctx, lx, "linux", "mountLabel", false, &l->mount_label, err);
     if (r == 0)
+        r = oci_parse_memory_policy(ctx, lx, &l->memory_policy, err);
+    if (r == 0)
         r = parse_object(ctx, lx, "linux", "resources", &l->resources, err);
     if (r == 0)
         r = parse_object(ctx, lx, "linux", "seccomp", &l->seccomp, err);
@@ -504,6 +506,9 @@ int spec_parse(const char *text, size_t len, const char *file, struct oci_spec *
         r = parse_error(ctx, err, "hostname", "setting a hostname needs a uts namespace");
         goto fail;
     }
+    r = spec_check_namespaced(s, err);
+    if (r < 0)
+        goto fail;
     *ret = s;
     return 0;
 fail:

@@ -50,6 +50,35 @@ struct oci_user {
     char *username; /* informational */
 };
 
+/* process.ioPriority: ioprio_set(IOPRIO_WHO_PROCESS) class (1 RT, 2 BE, 3 IDLE) and level. */
+struct oci_io_priority {
+    bool set;
+    int klass;
+    int priority;
+};
+
+/* process.scheduler: a sched_setattr(2) request (policy and flags as the kernel numbers them). */
+struct oci_scheduler {
+    bool set;
+    int policy;
+    int nice;
+    unsigned priority;
+    uint64_t flags;
+    uint64_t runtime, deadline, period;
+};
+
+#define OCI_MAX_NUMA_NODES 1024
+#define OCI_NUMA_WORDS (OCI_MAX_NUMA_NODES / 64)
+
+/* linux.memoryPolicy: set_mempolicy(2)'s mode (MPOL_*), mode flags and node mask. */
+struct oci_memory_policy {
+    bool set;
+    int mode;
+    unsigned flags;
+    bool has_nodes;
+    uint64_t nodes[OCI_NUMA_WORDS];
+};
+
 struct oci_process {
     bool terminal;
     bool has_console_size;
@@ -67,6 +96,8 @@ struct oci_process {
     int oom_score_adj;
     char *apparmor_profile;
     char *selinux_label;
+    struct oci_io_priority io_priority;
+    struct oci_scheduler scheduler;
 };
 
 enum oci_ns_type {
@@ -145,6 +176,7 @@ struct oci_linux {
     struct oci_kv *sysctl;
     size_t n_sysctl;
     char *mount_label;
+    struct oci_memory_policy memory_policy;
     json_t *resources; /* borrowed from spec->json, parsed by oci/resources.c */
     json_t *seccomp;   /* borrowed from spec->json, parsed by oci/seccomp.c */
 };
@@ -180,6 +212,17 @@ int spec_parse_process(const struct parse_ctx *ctx, const json_t *obj, const cha
                        struct oci_process **ret, struct hk_error *err);
 struct oci_process *process_free(struct oci_process *p);
 
+/* process.ioPriority, process.scheduler and linux.memoryPolicy (oci/sched.c); absent fields
+ * leave *ret untouched (set stays false). */
+int oci_parse_io_priority(const struct parse_ctx *ctx, const json_t *proc, const char *parent,
+                          struct oci_io_priority *ret, struct hk_error *err);
+int oci_parse_scheduler(const struct parse_ctx *ctx, const json_t *proc, const char *parent,
+                        struct oci_scheduler *ret, struct hk_error *err);
+int oci_parse_memory_policy(const struct parse_ctx *ctx, const json_t *lx,
+                            struct oci_memory_policy *ret, struct hk_error *err);
+/* For the features document's "linux": the names those three fields accept. */
+json_t *oci_sched_features(void);
+
 /* Whether process p of this container, once running, could reach the runtime's own binary
  * through /proc/<pid>/exe of a setup process (CVE-2019-5736): it is the host's root (no user
  * namespace) and may hold CAP_SYS_PTRACE, which overrides the non-dumpable guard. */
@@ -187,6 +230,14 @@ bool spec_process_can_ptrace(const struct oci_spec *s, const struct oci_process 
 
 /* The namespace of that type in the spec, or NULL. */
 const struct oci_namespace *spec_namespace(const struct oci_spec *s, enum oci_ns_type type);
+
+/* The namespace that holds sysctl `key` (ipc, network or uts), OCI_NS_COUNT for none. */
+enum oci_ns_type spec_sysctl_namespace(const char *key);
+/* runc's rules for what only a namespace of the container's own may set: each linux.sysctl
+ * key needs one (kernel.hostname never: `hostname` sets it; kernel.domainname must agree with
+ * `domainname`; a key no namespace holds is refused), and so does `domainname`. Whether a
+ * joined namespace is the caller's own is the runtime's check (it needs the files). */
+int spec_check_namespaced(const struct oci_spec *s, struct hk_error *err);
 
 /* "pid", "network", ... and back. */
 const char *oci_ns_name(enum oci_ns_type type);

@@ -1,8 +1,9 @@
 /* cgroup-devices.c — which device nodes a container may open or create.
  *
- * The rules are the OCI list (linux.resources.devices, in order, a later rule overriding an
- * earlier one), on top of "deny everything", followed by the defaults runc and crun give
- * every container. v1 writes them to devices.allow / devices.deny; v2 has no device
+ * The rules, a later one overriding an earlier one: "deny everything", an allow for each
+ * node in linux.devices, the OCI list (linux.resources.devices, in order: a deny there beats
+ * linux.devices), then the defaults runc and crun give every container (as runc appends
+ * them). v1 writes them to devices.allow / devices.deny; v2 has no device
  * controller, so a BPF_PROG_TYPE_CGROUP_DEVICE program built here from raw instructions (no
  * libbpf) is loaded and attached to the container's cgroup. */
 #include <fcntl.h>
@@ -36,13 +37,14 @@ int cgroup_device_rules(const struct cgroup_manager *m, const struct oci_resourc
     size_t n = 1 + res->n_devices + ELEMENTSOF(default_rules) + m->n_extra_devices;
     struct res_device_rule *v = xcalloc(n, sizeof(*v)), *p = v;
     *p++ = (struct res_device_rule){false, 'a', RES_DEV_ANY, RES_DEV_ANY, "rwm"};
+    /* linux.devices' implicit allows come before the user's rules, so a deny there holds */
+    if (m->n_extra_devices)
+        memcpy(p, m->extra_devices, m->n_extra_devices * sizeof(*v));
+    p += m->n_extra_devices;
     if (res->n_devices)
         memcpy(p, res->devices, res->n_devices * sizeof(*v));
     p += res->n_devices;
     memcpy(p, default_rules, sizeof(default_rules));
-    p += ELEMENTSOF(default_rules);
-    if (m->n_extra_devices)
-        memcpy(p, m->extra_devices, m->n_extra_devices * sizeof(*v));
     *ret = v;
     *ret_n = n;
     return 0;

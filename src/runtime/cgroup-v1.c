@@ -1,5 +1,6 @@
 /* cgroup-v1.c — the cgroup v1 backend: one hierarchy per controller (or per group of
  * controllers mounted together), the file names and units of the legacy interface. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -102,15 +103,90 @@ static int v1_memory(const char *dir, const struct res_memory *mem, bool update,
         r = cg_writef(dir, "memory.swappiness", err, "%" PRIu64, mem->swappiness);
     if (r == 0 && mem->has_disable_oom_killer)
         r = cg_write(dir, "memory.oom_control", mem->disable_oom_killer ? "1" : "0", err);
-    if (mem->has_kernel || mem->has_kernel_tcp)
-        log_debug("cgroup: memory.kernel and memory.kernelTCP are ignored (kernel >= 5.16)");
+    /* The kernel limit is gone from kernels >= 6.1 (the spec lets it be ignored); the TCP
+     * buffer limit is still there on v1. */
+    if (mem->has_kernel)
+        log_debug("cgroup: memory.kernel is ignored (kernel memory is always accounted)");
+    if (r == 0 && mem->has_kernel_tcp) {
+        if (!cg_has(dir, "memory.kmem.tcp.limit_in_bytes"))
+            return hk_error_set(err, -EOPNOTSUPP,
+                                "linux.resources.memory.kernelTCP: this kernel has no "
+                                "memory.kmem.tcp.limit_in_bytes");
+        r = write_i64(dir, "memory.kmem.tcp.limit_in_bytes", mem->kernel_tcp, err);
+    }
     if (mem->has_use_hierarchy)
         log_debug("cgroup: memory.useHierarchy is ignored (always on since kernel 6.0)");
     return r;
 }
 
-static int v1_cpu(const char *dir, const struct res_cpu *cpu, struct hk_error *err)
+/* The realtime budget (cpu.rt_runtime_us) the children of dir hold, but for the one named
+ * skip; -errno when the directory cannot be read. */
+static int rt_children_sum(const char *dir, const char *skip, int64_t *ret)
 {
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    int64_t sum = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_type != DT_DIR || de->d_name[0] == '.' || strcmp(de->d_name, skip) == 0)
+            continue;
+        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+        uint64_t v;
+        if (cg_read_u64(sub, "cpu.rt_runtime_us", &v) == 0 && v != UINT64_MAX)
+            sum += (int64_t)v;
+    }
+    closedir(d);
+    *ret = sum;
+    return 0;
+}
+
+/* A new v1 cpu cgroup gets no realtime budget (cpu.rt_runtime_us 0), and a child can get no
+ * more than its parent has left, so a container's realtimeRuntime under /hako failed with
+ * EINVAL. Like docker's daemon (its initCPURtController), give each level above the leaf
+ * that hako manages ("/hako" and the levels it created) what the leaf asks for plus what
+ * its other children already hold, top down; never lower a budget. What the host's own
+ * levels cannot give stays the kernel's EINVAL, explained. */
+static int v1_rt_budget(const struct cgroup_hier *h, int64_t need, struct hk_error *err)
+{
+    const char *path = h->dir + strlen(h->mount); /* "/hako/<id>" or deeper */
+    size_t len = strlen(path);
+    int levels = 0;
+    for (size_t i = 1; i < len; i++)
+        levels += path[i] == '/';
+    /* levels = components above the leaf; the top h->created of the path (leaf included)
+     * were made by hako, and "/hako" is always hako's. */
+    for (size_t i = 1, level = 0; i < len; i++) {
+        if (path[i] != '/')
+            continue;
+        level++;
+        bool ours = level == 1 || (int)(levels + 1 - level) < h->created;
+        _cleanup_free_ char *dir = xasprintf("%s%.*s", h->mount, (int)i, path);
+        if (!ours)
+            continue;
+        const char *child = path + i + 1;
+        size_t child_len = strcspn(child, "/");
+        _cleanup_free_ char *child_name = xasprintf("%.*s", (int)child_len, child);
+        int64_t others = 0;
+        uint64_t cur = 0;
+        if (rt_children_sum(dir, child_name, &others) < 0 ||
+            cg_read_u64(dir, "cpu.rt_runtime_us", &cur) < 0)
+            continue;
+        if ((int64_t)cur >= others + need)
+            continue;
+        int r = write_i64(dir, "cpu.rt_runtime_us", others + need, err);
+        if (r < 0)
+            return hk_error_prefix(err, r,
+                                   "linux.resources.cpu.realtimeRuntime: %" PRId64
+                                   " us does not fit the realtime budget of the parent cgroups",
+                                   need);
+    }
+    return 0;
+}
+
+static int v1_cpu(const struct cgroup_hier *h, const struct res_cpu *cpu, struct hk_error *err)
+{
+    const char *dir = h->dir;
     int r = 0;
     if (cpu->has_shares)
         r = cg_writef(dir, "cpu.shares", err, "%" PRIu64, cpu->shares);
@@ -126,6 +202,8 @@ static int v1_cpu(const char *dir, const struct res_cpu *cpu, struct hk_error *e
         log_debug("cgroup: realtime limits ignored (kernel without CONFIG_RT_GROUP_SCHED)");
     if (r == 0 && rt && cpu->has_rt_period)
         r = cg_writef(dir, "cpu.rt_period_us", err, "%" PRIu64, cpu->rt_period);
+    if (r == 0 && rt && cpu->has_rt_runtime && cpu->rt_runtime > 0)
+        r = v1_rt_budget(h, cpu->rt_runtime, err);
     if (r == 0 && rt && cpu->has_rt_runtime)
         r = write_i64(dir, "cpu.rt_runtime_us", cpu->rt_runtime, err);
     if (r == 0 && cpu->has_idle)
@@ -253,7 +331,7 @@ static int v1_apply(const struct cgroup_manager *m, const struct cgroup_hier *h,
     if (owns(h, CG_MEMORY) && res->has_memory)
         r = v1_memory(h->dir, &res->memory, update, err);
     if (r == 0 && owns(h, CG_CPU) && res->has_cpu)
-        r = v1_cpu(h->dir, &res->cpu, err);
+        r = v1_cpu(h, &res->cpu, err);
     if (r == 0 && owns(h, CG_CPUSET) && res->has_cpu)
         r = v1_cpuset(h->dir, &res->cpu, err);
     if (r == 0 && owns(h, CG_PIDS) && res->has_pids)

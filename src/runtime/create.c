@@ -29,6 +29,7 @@
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
+#include "util/failpoint.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -66,6 +67,40 @@ static int resolve_bundle(struct launch *l, struct hk_error *err)
     return 0;
 }
 
+/* Whether the spec writes into a namespace of this type: sysctls of its group, and for uts
+ * hostname and domainname. */
+static bool spec_writes_into(const struct oci_spec *s, enum oci_ns_type t)
+{
+    if (t == OCI_NS_UTS && ((s->hostname && s->hostname[0]) || (s->domainname && s->domainname[0])))
+        return true;
+    for (size_t i = 0; i < s->linux_.n_sysctl; i++)
+        if (spec_sysctl_namespace(s->linux_.sysctl[i].key) == t)
+            return true;
+    return false;
+}
+
+/* A namespace joined by path that is our own is the host's as far as sysctls, hostname and
+ * domainname go: writing them would change it (runc checks this for the network). */
+static int refuse_own_namespace(const struct oci_spec *s, size_t i, int fd,
+                                struct hk_error *err)
+{
+    const struct oci_namespace *ns = &s->linux_.namespaces[i];
+    if (!spec_writes_into(s, ns->type))
+        return 0;
+    char own[64];
+    snprintf(own, sizeof(own), "/proc/self/ns/%s", oci_ns_proc_name(ns->type));
+    struct stat a, b;
+    if (fstat(fd, &a) < 0 || stat(own, &b) < 0)
+        return hk_error_errno(err, -errno, "linux.namespaces[%zu]: stat '%s'", i, ns->path);
+    if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return hk_error_set(err, -EINVAL,
+                            "linux.namespaces[%zu]: '%s' is the hosts %s namespace: its sysctls%s "
+                            "cannot be set from a container",
+                            i, ns->path, oci_ns_name(ns->type),
+                            ns->type == OCI_NS_UTS ? ", hostname and domainname" : "");
+    return 0;
+}
+
 /* Open the namespaces to join and work out the clone flags for the new ones. */
 static int plan_namespaces(struct launch *l, struct hk_error *err)
 {
@@ -92,6 +127,9 @@ static int plan_namespaces(struct launch *l, struct hk_error *err)
         if (type != flag)
             return hk_error_set(err, -EINVAL, "linux.namespaces[%zu]: '%s' is not a %s namespace",
                                 i, ns->path, oci_ns_name(ns->type));
+        int r = refuse_own_namespace(l->spec, i, fd, err);
+        if (r < 0)
+            return r;
     }
     return 0;
 }
@@ -399,14 +437,19 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     }
     if (r == 0)
         r = make_state_dir(l, rootfd, err);
+    failpoint("create-state-dir");
     if (r == 0)
         r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
+    failpoint("create-cgroup");
     /* The init enters its cgroup as it starts (cgroup.h, struct cgroup_entry). */
     if (r == 0)
         r = cgroup_entry_open(l->cg, &l->cg_entry, err);
     log_debug("create: state and cgroup made");
     if (r == 0)
-        r = rootfs_prepare_binds(l->spec, l->bundle, &l->mount_fds, err);
+        r = rootfs_prepare_binds(l->spec, l->bundle,
+                                 l->new_userns || l->ns_fds[OCI_NS_USER] >= 0 ||
+                                     l->ns_fds[OCI_NS_MOUNT] >= 0,
+                                 &l->mount_fds, err);
     if (r == 0)
         r = make_exec_socket(l, err);
     if (r == 0)
@@ -431,6 +474,7 @@ int launch_run(struct launch *l, struct hk_error *err)
     r = launch_prepare(l, rootfd, err);
     if (r == 0)
         r = spawn_init(l, err);
+    failpoint("create-spawned");
     if (r == 0) {
         close(l->sync_child);
         l->sync_child = -1;
@@ -442,6 +486,7 @@ int launch_run(struct launch *l, struct hk_error *err)
     if (r == 0)
         r = serve_child(l, err);
     log_debug("create: init ready");
+    failpoint("create-served");
     if (r == 0)
         r = record(l, err);
     log_debug("create: recorded");

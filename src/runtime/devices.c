@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/path.h"
 
 static const struct oci_device default_devices[] = {
@@ -49,13 +50,63 @@ static int bind_host_node(int dirfd, const char *base, const struct oci_device *
     return 0;
 }
 
-static int create_one(int rootfd, const struct oci_device *d, bool in_userns, struct hk_error *err)
+static bool is_own(const struct dev_mounts *own, uint64_t id, bool fresh_only)
+{
+    for (size_t i = fresh_only ? 1 : 0; i < own->n; i++)
+        if (own->ids[i] == id)
+            return true;
+    return false;
+}
+
+/* Whether dir (a path in the rootfs, maybe not made yet) is, or would be made, on one of our
+ * own mounts: the mount of its deepest existing ancestor decides. */
+static int check_on_own_mount(int rootfd, const char *dir, const struct dev_mounts *own,
+                              const char *path, struct hk_error *err)
+{
+    _cleanup_free_ char *cur = xstrdup(dir);
+    _cleanup_close_ int fd = -1;
+    for (;;) {
+        fd = open_in_root(rootfd, cur, O_PATH, 0, 0);
+        if (fd >= 0 || fd != -ENOENT || strcmp(cur, "/") == 0)
+            break;
+        char *up = NULL, *base = NULL;
+        if (path_split(cur, &up, &base) < 0)
+            break;
+        free(base);
+        free(cur);
+        cur = up;
+    }
+    uint64_t id;
+    if (fd < 0 || fd_mount_id(fd, &id) < 0)
+        return hk_error_errno(err, fd < 0 ? fd : -errno, "open '%s'", cur);
+    if (!is_own(own, id, false))
+        return hk_error_set(err, -EPERM,
+                            "'%s' would be made on a mount the container did not make (a bind "
+                            "mount of '%s'): refusing to create a device node there",
+                            path, cur);
+    return 0;
+}
+
+/* An existing entry that is a mount point (something bound onto it) is left as it is. */
+static bool is_mount_point(int dirfd, const char *base)
+{
+    struct statx d, f;
+    return statx(dirfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &d) == 0 &&
+           statx(dirfd, base, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &f) == 0 &&
+           d.stx_mnt_id != f.stx_mnt_id;
+}
+
+static int create_one(int rootfd, const struct oci_device *d, const struct dev_mounts *own,
+                      bool in_userns, struct hk_error *err)
 {
     _cleanup_free_ char *dir = NULL, *base = NULL;
     if (path_split(d->path, &dir, &base) < 0)
         return hk_error_set(err, -EINVAL, "'%s' is not a device path", d->path);
+    int r = check_on_own_mount(rootfd, dir, own, d->path, err);
+    if (r < 0)
+        return r;
     _cleanup_close_ int opath = -1;
-    int r = mkdir_p_in_root(rootfd, dir, 0755, &opath, err);
+    r = mkdir_p_in_root(rootfd, dir, 0755, &opath, err);
     if (r < 0)
         return r;
     char buf[64];
@@ -63,6 +114,10 @@ static int create_one(int rootfd, const struct oci_device *d, bool in_userns, st
                                      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return hk_error_errno(err, -errno, "open '%s'", dir);
+    if (is_mount_point(dirfd, base)) {
+        log_debug("devices: '%s' has a mount on it: left as it is", d->path);
+        return 0;
+    }
     /* Whatever the image had there (a file, a symlink) is replaced, never followed. */
     if (unlinkat(dirfd, base, 0) < 0 && errno != ENOENT)
         return hk_error_errno(err, -errno, "remove the image's '%s'", d->path);
@@ -96,6 +151,8 @@ static int make_links(int rootfd, struct hk_error *err)
         struct stat st;
         if (strcmp(links[i][1], "ptmx") == 0 && fstatat(dev, "pts/ptmx", &st, 0) < 0)
             continue; /* no devpts mounted: leave /dev/ptmx as the image has it */
+        if (is_mount_point(dev, links[i][1]))
+            continue;
         if (unlinkat(dev, links[i][1], 0) < 0 && errno != ENOENT && errno != EISDIR)
             return hk_error_errno(err, -errno, "remove /dev/%s", links[i][1]);
         if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
@@ -104,27 +161,52 @@ static int make_links(int rootfd, struct hk_error *err)
     return 0;
 }
 
-int devices_create(const struct oci_spec *s, int rootfd, bool with_defaults, bool in_userns,
-                   struct hk_error *err)
+int devices_create(const struct oci_spec *s, int rootfd, const struct dev_mounts *own,
+                   bool in_userns, struct hk_error *err)
 {
+    /* What is at /dev now decides: a fresh filesystem we mounted gets the default nodes and
+     * links; one from outside (a bind of the host's /dev) gets nothing, as with runc and crun. */
+    _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0,
+                                           RESOLVE_NO_SYMLINKS);
+    uint64_t dev_id = 0;
+    if (dev >= 0 && fd_mount_id(dev, &dev_id) < 0)
+        return hk_error_errno(err, -errno, "/dev in the rootfs");
+    bool dev_fresh = dev >= 0 && is_own(own, dev_id, true);
+    bool dev_ours = dev < 0 || is_own(own, dev_id, false);
     int r;
-    if (with_defaults) {
+    if (dev_fresh) {
         for (size_t i = 0; i < ELEMENTSOF(default_devices); i++) {
             bool overridden = false;
             for (size_t k = 0; k < s->linux_.n_devices; k++)
                 overridden |= strcmp(s->linux_.devices[k].path, default_devices[i].path) == 0;
             if (overridden)
                 continue;
-            r = create_one(rootfd, &default_devices[i], in_userns, err);
+            r = create_one(rootfd, &default_devices[i], own, in_userns, err);
             if (r < 0)
                 return hk_error_prefix(err, r, "default device");
         }
         r = make_links(rootfd, err);
         if (r < 0)
             return r;
+        /* the terminal is bound onto /dev/console after /dev may have become read-only */
+        if (s->process && s->process->terminal) {
+            int f = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
+                                                          O_CLOEXEC, 0600);
+            if (f < 0 && errno != EEXIST)
+                return hk_error_errno(err, -errno, "create /dev/console");
+            if (f >= 0)
+                close(f);
+        }
     }
     for (size_t i = 0; i < s->linux_.n_devices; i++) {
-        r = create_one(rootfd, &s->linux_.devices[i], in_userns, err);
+        const struct oci_device *d = &s->linux_.devices[i];
+        _cleanup_free_ char *clean = path_clean(d->path);
+        if (!dev_ours && strncmp(clean, "/dev/", 5) == 0) {
+            log_debug("linux.devices[%zu]: /dev is not the container's own: '%s' not made", i,
+                      d->path);
+            continue;
+        }
+        r = create_one(rootfd, d, own, in_userns, err);
         if (r < 0)
             return hk_error_prefix(err, r, "linux.devices[%zu]", i);
     }

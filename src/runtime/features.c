@@ -7,6 +7,7 @@
 
 #include "oci/spec.h"
 #include "runtime/features.h"
+#include "util/json.h"
 
 json_t *runtime_features_json(void)
 {
@@ -47,7 +48,7 @@ json_t *runtime_features_json(void)
     const struct scmp_version *v = seccomp_version();
     char libver[32];
     snprintf(libver, sizeof(libver), "%u.%u.%u", v->major, v->minor, v->micro);
-    return json_pack(
+    json_t *f = json_pack(
         "{s:s,s:s,s:o,s:o,s:{s:o,s:o,s:{s:b,s:b,s:b,s:b},s:{s:b,s:[sssssssss],s:[sssssss],"
         "s:[sss]},s:{s:b},s:{s:b},s:{s:b},s:{s:{s:b}}},s:{s:s,s:s}}",
         "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", hooks, "mountOptions",
@@ -61,4 +62,7 @@ json_t *runtime_features_json(void)
         "enabled", 0, "mountExtensions", "idmap", "enabled", 1, "annotations",
         "org.opencontainers.runc.checkpoint.enabled", "false", "io.github.seccomp.libseccomp.version",
         libver);
+    _cleanup_json_ json_t *sched = oci_sched_features();
+    json_object_update(json_object_get(f, "linux"), sched);
+    return f;
 }

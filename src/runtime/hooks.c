@@ -12,9 +12,15 @@
 
 #include "util/fs.h"
 
-/* In the forked child: stdin from the pipe, stdout/stderr kept, every other fd closed. */
-_noreturn_ static void exec_hook(const struct oci_hook *h, int in_fd)
+/* In the forked child: stdin from the pipe, stdout/stderr kept, every other fd closed, cwd
+ * cwd_fd when given. */
+_noreturn_ static void exec_hook(const struct oci_hook *h, int in_fd, int cwd_fd)
 {
+    if (cwd_fd >= 0 && fchdir(cwd_fd) < 0) {
+        dprintf(STDERR_FILENO, "hook '%s': chdir to the container's root: %s\n", h->path,
+                strerror(errno));
+        _exit(126);
+    }
     if (dup2(in_fd, STDIN_FILENO) < 0)
         _exit(126);
     syscall(SYS_close_range, 3, ~0U, 0);
@@ -22,8 +28,8 @@ _noreturn_ static void exec_hook(const struct oci_hook *h, int in_fd)
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     char *const fallback[] = {h->path, NULL};
-    char *const empty[] = {NULL};
-    execve(h->path, h->args && h->args[0] ? h->args : fallback, h->env ? h->env : empty);
+    /* no "env": the runtime's own environment, as runc (Go's exec with a nil Env) gives */
+    execve(h->path, h->args && h->args[0] ? h->args : fallback, h->env ? h->env : environ);
     dprintf(STDERR_FILENO, "exec hook '%s': %s\n", h->path, strerror(errno));
     _exit(127);
 }
@@ -52,7 +58,8 @@ static int wait_hook(pid_t pid, int timeout, int *ret_status)
     return 0;
 }
 
-static int run_one(const struct oci_hook *h, const char *state_json, struct hk_error *err)
+static int run_one(const struct oci_hook *h, const char *state_json, int cwd_fd,
+                   struct hk_error *err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -65,7 +72,7 @@ static int run_one(const struct oci_hook *h, const char *state_json, struct hk_e
     }
     if (pid == 0) {
         close(p[1]);
-        exec_hook(h, p[0]);
+        exec_hook(h, p[0], cwd_fd);
     }
     close(p[0]);
     /* A hook that does not read its stdin must not block us: ignore EPIPE. */
@@ -99,10 +106,33 @@ static int run_one(const struct oci_hook *h, const char *state_json, struct hk_e
 int hooks_run(const struct oci_hook *hooks, size_t n, enum oci_hook_kind kind,
               const char *state_json, struct hk_error *err)
 {
+    return hooks_run_at(hooks, n, kind, state_json, -1, err);
+}
+
+int hooks_run_at(const struct oci_hook *hooks, size_t n, enum oci_hook_kind kind,
+                 const char *state_json, int cwd_fd, struct hk_error *err)
+{
     for (size_t i = 0; i < n; i++) {
-        int r = run_one(&hooks[i], state_json, err);
+        int r = run_one(&hooks[i], state_json, cwd_fd, err);
         if (r < 0)
             return hk_error_prefix(err, r, "%s hook %zu", oci_hook_name(kind), i);
     }
     return 0;
+}
+
+size_t hooks_run_each(const struct oci_hook *hooks, size_t n, enum oci_hook_kind kind,
+                      const char *state_json, void (*failed)(const struct hk_error *, void *),
+                      void *data)
+{
+    size_t n_failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct hk_error err = {0};
+        int r = run_one(&hooks[i], state_json, -1, &err);
+        if (r < 0) {
+            hk_error_prefix(&err, r, "%s hook %zu", oci_hook_name(kind), i);
+            failed(&err, data);
+            n_failed++;
+        }
+    }
+    return n_failed;
 }

@@ -12,11 +12,13 @@
  *   → startContainer hooks → seccomp (with no_new_privs) → execve. */
 #include <fcntl.h>
 #include <linux/keyctl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +32,7 @@
 #include "runtime/dmz.h"
 #include "runtime/hooks.h"
 #include "runtime/launch.h"
+#include "runtime/sched.h"
 #include "runtime/program.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -100,6 +103,21 @@ static int reopen_rootfs(struct launch *l, struct hk_error *err)
     return 0;
 }
 
+/* A new network namespace's lo is down; runc and crun bring it up. We are inside it here. */
+static int loopback_up(struct hk_error *err)
+{
+    _cleanup_close_ int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return hk_error_errno(err, -errno, "loopback: socket");
+    struct ifreq ifr = {.ifr_name = "lo"};
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+        return hk_error_errno(err, -errno, "loopback: flags of lo");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+        return hk_error_errno(err, -errno, "loopback: set lo up");
+    return 0;
+}
+
 static int setup_identity(struct launch *l, struct hk_error *err)
 {
     bool mnt_joined = l->ns_fds[OCI_NS_MOUNT] >= 0;
@@ -122,6 +140,8 @@ static int setup_identity(struct launch *l, struct hk_error *err)
         return hk_error_errno(err, -errno, "hostname '%s'", s->hostname);
     if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
         return hk_error_errno(err, -errno, "domainname '%s'", s->domainname);
+    if (l->new_ns & CLONE_NEWNET)
+        return loopback_up(err);
     return 0;
 }
 
@@ -154,7 +174,8 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
     struct init_cgroup cg = {.base = {.get = init_cgroup_get}, .l = l};
     int r = rootfs_prepare(s, l->rootfs_fd, &rootfd, err);
     if (r == 0)
-        r = rootfs_mount_all(s, rootfd, l->mount_fds, &cg.base, l->new_userns, err);
+        r = rootfs_mount_all(s, rootfd, l->mount_fds, l->bundle, &cg.base,
+                             l->new_userns, err);
     if (r == 0)
         r = init_cgroup_get(&cg.base, NULL, err); /* in our cgroup before any hook runs */
     if (r < 0)
@@ -173,8 +194,8 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
     const struct oci_hooks *h = &s->hooks;
     if (h->n[OCI_HOOK_CREATE_CONTAINER]) {
         _cleanup_free_ char *state = xstrdup(m.text);
-        r = hooks_run(h->list[OCI_HOOK_CREATE_CONTAINER], h->n[OCI_HOOK_CREATE_CONTAINER],
-                      OCI_HOOK_CREATE_CONTAINER, state, err);
+        r = hooks_run_at(h->list[OCI_HOOK_CREATE_CONTAINER], h->n[OCI_HOOK_CREATE_CONTAINER],
+                         OCI_HOOK_CREATE_CONTAINER, state, rootfd, err);
         if (r < 0)
             return r;
     }
@@ -196,7 +217,7 @@ static int setup_terminal(struct launch *l, struct hk_error *err)
     r = sync_send(l->sync_child, SYNC_CONSOLE, 0, NULL, master);
     if (r < 0)
         return hk_error_errno(err, r, "send the pty to the runtime");
-    return console_attach_slave(slave, err);
+    return console_attach_slave(slave, l->spec->process->user.uid, err);
 }
 
 static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_error *err)
@@ -204,6 +225,9 @@ static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_err
     if (!l->opts->no_new_keyring &&
         syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
         return hk_error_errno(err, -errno, "create a session keyring");
+    int r = sched_apply_memory_policy(&l->spec->linux_.memory_policy, err);
+    if (r < 0)
+        return r;
     return program_setup(l->spec->process, l->seccomp, l->sync_child, ret_seccomp_done, err);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/creds.h"
+#include "runtime/sched.h"
 #include "runtime/seccomp.h"
 #include "runtime/sync.h"
 #include "util/fs.h"
@@ -105,6 +106,8 @@ int program_setup(const struct oci_process *p, struct seccomp_program *seccomp, 
     int r = creds_set_rlimits(p, err);
     if (r == 0)
         r = creds_set_oom_score_adj(p, err);
+    if (r == 0)
+        r = sched_apply_process(p, err);
     if (r == 0)
         r = program_enter_cwd(p->cwd, err);
     if (r < 0)

@@ -1,6 +1,8 @@
 #include "runtime/rootfs.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,28 +43,19 @@ static unsigned long propagation_of(const char *name)
     return 0;
 }
 
-static int mount_id_of(int fd, uint64_t *ret)
-{
-    struct statx stx;
-    if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
-        return -errno;
-    *ret = stx.stx_mnt_id;
-    return 0;
-}
-
 /* An O_PATH fd of the root of the mount that holds fd's directory: climb ".." while the
  * mount stays the same. */
 static int mount_root_of(int fd)
 {
     uint64_t id = 0, pid = 0;
-    int r = mount_id_of(fd, &id);
+    int r = fd_mount_id(fd, &id);
     if (r < 0)
         return r;
     int cur = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     while (cur >= 0) {
         int parent = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct stat a, b;
-        if (parent < 0 || mount_id_of(parent, &pid) < 0 || pid != id ||
+        if (parent < 0 || fd_mount_id(parent, &pid) < 0 || pid != id ||
             (fstat(cur, &a) == 0 && fstat(parent, &b) == 0 && a.st_ino == b.st_ino &&
              a.st_dev == b.st_dev)) {
             if (parent >= 0)
@@ -83,7 +76,9 @@ int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, str
      * shared, the container's mounts are meant to reach the host (bidirectional mounts). */
     if (!shared && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return hk_error_errno(err, -errno, "make / rslave");
-    if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+    /* An unbindable tree cannot be cloned: that mode is applied once the rootfs is "/"
+     * (rootfs_finalize); until then it is the rslave default. */
+    if (prop && !(prop & MS_UNBINDABLE) && mount(NULL, "/", NULL, prop, NULL) < 0)
         return hk_error_errno(err, -errno, "linux.rootfsPropagation: make / %s",
                               s->linux_.rootfs_propagation);
     if (shared) {
@@ -183,6 +178,43 @@ static int open_destination(int rootfd, const struct oci_mount *m, bool want_fil
     return mkdir_p_in_root(rootfd, m->destination, 0755, ret_fd, err);
 }
 
+int rootfs_check_proc_dest(const char *dest, bool source_is_procfs, struct hk_error *err)
+{
+    /* lxcfs emulates these: runc lets them be mounted over. */
+    static const char *const allowed[] = {
+        "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+        "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev",
+        "/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled"};
+    if (strcmp(dest, "/proc") == 0)
+        return source_is_procfs ? 0
+                                : hk_error_set(err, -EPERM, "\"%s\" cannot be mounted because it "
+                                                            "is not of type proc", dest);
+    for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+        if (strcmp(dest, allowed[i]) == 0)
+            return 0;
+    return hk_error_set(err, -EPERM, "\"%s\" cannot be mounted because it is inside /proc", dest);
+}
+
+/* runc's rule for what may be mounted on or inside the container's /proc (procfs and sysfs
+ * mounts aside): checked on the resolved destination fd too, so a symlink in the image that
+ * leads into /proc is caught as well as the path as written. tree: the bind's source, or -1. */
+static int check_proc(const struct oci_mount *m, int dst, int tree, struct hk_error *err)
+{
+    if (m->type && (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0))
+        return 0;
+    _cleanup_free_ char *clean = path_clean(m->destination);
+    struct statfs fs;
+    bool in_proc = fstatfs(dst, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+    bool named = strcmp(clean, "/proc") == 0 || strncmp(clean, "/proc/", 6) == 0;
+    if (!in_proc && !named)
+        return 0;
+    if (!named)
+        return hk_error_set(err, -EPERM, "\"%s\" cannot be mounted because it is inside /proc",
+                            clean);
+    bool src_proc = tree >= 0 && fstatfs(tree, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+    return rootfs_check_proc_dest(clean, src_proc, err);
+}
+
 static bool is_bind(const struct oci_mount *m, const struct mount_opts *o)
 {
     return o->bind || (m->type && strcmp(m->type, "bind") == 0);
@@ -214,7 +246,7 @@ static int prepare_bind(const struct oci_spec *s, const struct oci_mount *m,
     return 0;
 }
 
-int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret_fds,
+int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, bool all, int **ret_fds,
                          struct hk_error *err)
 {
     int *fds = xcalloc(s->n_mounts ? s->n_mounts : 1, sizeof(int));
@@ -223,9 +255,9 @@ int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret
     for (size_t i = 0; i < s->n_mounts; i++) {
         struct mount_opts o;
         mount_opts_parse(s->mounts[i].options, &o);
-        int r = is_bind(&s->mounts[i], &o) ? prepare_bind(s, &s->mounts[i], &o, bundle, &fds[i],
-                                                          err)
-                                           : 0;
+        int r = is_bind(&s->mounts[i], &o) && (all || o.idmap)
+                    ? prepare_bind(s, &s->mounts[i], &o, bundle, &fds[i], err)
+                    : 0;
         mount_opts_done(&o);
         if (r < 0) {
             rootfs_binds_free(fds, s->n_mounts);
@@ -252,10 +284,42 @@ static int mount_bind(int rootfd, const struct oci_mount *m, int tree, struct hk
         return hk_error_set(err, -EBADF, "no prepared source for the bind mount");
     _cleanup_close_ int dst = -1;
     int r = open_destination(rootfd, m, !S_ISDIR(st.st_mode), &dst, err);
+    if (r == 0)
+        r = check_proc(m, dst, tree, err);
     if (r < 0)
         return r;
     if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         return hk_error_errno(err, -errno, "bind '%s'", m->source);
+    return 0;
+}
+
+static bool is_dev(const struct oci_mount *m)
+{
+    _cleanup_free_ char *d = path_clean(m->destination);
+    return strcmp(d, "/dev") == 0;
+}
+
+/* A read-only /dev (a fresh filesystem with "ro") gets its sub-mounts, nodes and links first
+ * and is made read-only last, as runc does. */
+static int dev_ro(const struct oci_spec *s, int rootfd, struct hk_error *err)
+{
+    bool ro = false;
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const struct oci_mount *m = &s->mounts[i];
+        if (!is_dev(m))
+            continue;
+        struct mount_opts o;
+        mount_opts_parse(m->options, &o);
+        ro = !is_bind(m, &o) && (o.flags & MS_RDONLY);
+        mount_opts_done(&o);
+    }
+    if (!ro)
+        return 0;
+    _cleanup_close_ int fd = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0,
+                                          RESOLVE_NO_SYMLINKS);
+    int r = fd < 0 ? fd : setattr(fd, 0, MOUNT_ATTR_RDONLY, 0, 0);
+    if (r < 0)
+        return hk_error_errno(err, r, "make /dev read-only");
     return 0;
 }
 
@@ -265,12 +329,25 @@ static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_op
 {
     _cleanup_close_ int dst = -1;
     int r = open_destination(rootfd, m, false, &dst, err);
+    if (r == 0)
+        r = check_proc(m, dst, -1, err);
     if (r < 0)
         return r;
     char target[64];
     fd_path(dst, target, sizeof(target));
     unsigned long flags = o->flags & ~(unsigned long)MS_REMOUNT;
-    if (mount(m->source ? m->source : m->type, target, m->type, flags, o->data) < 0) {
+    if (is_dev(m))
+        flags &= ~(unsigned long)MS_RDONLY; /* made read-only once its nodes are in (dev_ro) */
+    /* a tmpfs takes the mode of the directory it covers unless mode= says otherwise (runc) */
+    _cleanup_free_ char *data = NULL;
+    struct stat st;
+    if (strcmp(m->type, "tmpfs") == 0 && !(o->data && (strncmp(o->data, "mode=", 5) == 0 ||
+                                                       strstr(o->data, ",mode="))) &&
+        fstat(dst, &st) == 0 && S_ISDIR(st.st_mode))
+        data = xasprintf("%s%smode=%o", o->data ? o->data : "", o->data ? "," : "",
+                         (unsigned)(st.st_mode & 07777));
+    if (mount(m->source ? m->source : m->type, target, m->type, flags,
+              data ? data : o->data) < 0) {
         int e = errno;
         /* sysfs needs a network namespace owned by the user namespace; runc binds the host's
          * /sys read-only instead. */
@@ -319,13 +396,21 @@ static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct moun
     return cgroup_mount_in(cg, rootfd, m->destination, o->flags, err);
 }
 
-static int mount_one(int rootfd, const struct oci_mount *m, int prepared,
-                     struct cgroup_access *cg, bool in_userns, struct hk_error *err)
+static int mount_one(const struct oci_spec *s, int rootfd, const struct oci_mount *m,
+                     int prepared, const char *bundle, struct cgroup_access *cg, bool in_userns,
+                     struct hk_error *err)
 {
     struct mount_opts o;
     mount_opts_parse(m->options, &o);
     int r;
-    if (is_bind(m, &o)) {
+    if (is_bind(m, &o) && prepared < 0) {
+        /* cloned now, in its turn: mountinfo (ordered by when a mount was made) then lists
+         * the mounts in config order */
+        _cleanup_close_ int tree = -1;
+        r = prepare_bind(s, m, &o, bundle, &tree, err);
+        if (r == 0)
+            r = mount_bind(rootfd, m, tree, err);
+    } else if (is_bind(m, &o)) {
         r = mount_bind(rootfd, m, prepared, err);
     } else if (!m->type) {
         r = hk_error_set(err, -EINVAL, "no type, and not a bind mount");
@@ -340,32 +425,129 @@ static int mount_one(int rootfd, const struct oci_mount *m, int prepared,
     return r;
 }
 
-/* /dev gets the default devices when config.json mounts a fresh filesystem there. */
-static bool dev_is_fresh(const struct oci_spec *s)
+/* An image's /dev that is a symlink would send device nodes wherever it points: refused, as
+ * crun does (a symlink out of the rootfs, or anywhere: /dev is the runtime's). */
+static int refuse_dev_symlink(int rootfd, struct hk_error *err)
 {
-    for (size_t i = 0; i < s->n_mounts; i++) {
-        const struct oci_mount *m = &s->mounts[i];
-        _cleanup_free_ char *d = path_clean(m->destination);
-        if (strcmp(d, "/dev") == 0)
-            return m->type && strcmp(m->type, "bind") != 0 && !strv_contains(m->options, "bind") &&
-                   !strv_contains(m->options, "rbind");
-    }
-    return false;
+    _cleanup_close_ int fd = open_in_root(rootfd, "/dev", O_PATH | O_NOFOLLOW, 0, 0);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode))
+        return 0;
+    char target[256] = "";
+    ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+    target[n > 0 ? n : 0] = '\0';
+    return hk_error_set(err, -ELOOP, "'/dev' is a symlink in the rootfs (to '%s'): refusing "
+                                     "to set up devices through it",
+                        target);
 }
 
-int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
+/* The id of the fresh filesystem mount_fs just put at m's destination (0: none). */
+static uint64_t fresh_mount_id(int rootfd, const struct oci_mount *m)
+{
+    if (!m->type || strcmp(m->type, "bind") == 0 || strv_contains(m->options, "bind") ||
+        strv_contains(m->options, "rbind"))
+        return 0;
+    _cleanup_close_ int fd = open_in_root(rootfd, m->destination, O_PATH, 0, 0);
+    uint64_t id = 0;
+    if (fd < 0 || fd_mount_id(fd, &id) < 0)
+        return 0;
+    return id;
+}
+
+int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds, const char *bundle,
                      struct cgroup_access *cg, bool in_userns, struct hk_error *err)
 {
+    int r = refuse_dev_symlink(rootfd, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ uint64_t *ids = xcalloc(s->n_mounts + 1, sizeof(*ids));
+    struct dev_mounts own = {.ids = ids, .n = 1};
+    if (fd_mount_id(rootfd, &ids[0]) < 0)
+        return hk_error_errno(err, -errno, "the rootfs mount");
     for (size_t i = 0; i < s->n_mounts; i++) {
-        int r = mount_one(rootfd, &s->mounts[i], binds[i], cg, in_userns, err);
+        r = mount_one(s, rootfd, &s->mounts[i], binds[i], bundle, cg, in_userns, err);
         if (r < 0)
             return hk_error_prefix(err, r, "mounts[%zu] ('%s')", i, s->mounts[i].destination);
+        uint64_t id = fresh_mount_id(rootfd, &s->mounts[i]);
+        if (id && id != ids[0])
+            ids[own.n++] = id;
     }
-    return devices_create(s, rootfd, dev_is_fresh(s), in_userns, err);
+    r = devices_create(s, rootfd, &own, in_userns, err);
+    return r < 0 ? r : dev_ro(s, rootfd, err);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo; undo it in place. */
+static void unescape_octal(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++, w++) {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
+            r[3] >= '0' && r[3] <= '7') {
+            *w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 3;
+        } else {
+            *w = *r;
+        }
+    }
+    *w = '\0';
+}
+
+/* Hide a full procfs or sysfs mount of the old root: detach it, or (locked, in a user
+ * namespace) cover it with an empty read-only tmpfs. */
+static int hide_pseudo_fs(const char *mp, struct hk_error *err)
+{
+    if (umount2(mp, MNT_DETACH) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EINVAL && errno != EPERM)
+        return hk_error_errno(err, -errno, "--no-pivot: unmount the host's '%s'", mp);
+    if (mount("tmpfs", mp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0 &&
+        errno != ENOENT)
+        return hk_error_errno(err, -errno, "--no-pivot: cover the host's '%s'", mp);
+    return 0;
+}
+
+/* Without pivot_root the old root stays in the container's mount namespace, and with it the
+ * host's own /proc and /sys: the kernel lets a (nested) user namespace mount a fresh,
+ * unmasked procfs or sysfs when a full one is visible anywhere in the namespace. So every
+ * full procfs and sysfs mount outside the rootfs goes first, as runc's msMoveRoot does. */
+static int hide_old_root_pseudo_fs(int rootfd, struct hk_error *err)
+{
+    char buf[64], root[PATH_MAX];
+    ssize_t n = readlink(fd_path(rootfd, buf, sizeof(buf)), root, sizeof(root) - 1);
+    if (n <= 0)
+        return hk_error_errno(err, -errno, "--no-pivot: the rootfs path");
+    root[n] = '\0';
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return hk_error_errno(err, -errno, "--no-pivot: read mountinfo");
+    _cleanup_free_ char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        char mroot[PATH_MAX], mp[PATH_MAX], fstype[64];
+        const char *sep = strstr(line, " - ");
+        if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", mroot, mp) != 2 ||
+            sscanf(sep + 3, "%63s", fstype) != 1)
+            continue;
+        if (strcmp(mroot, "/") != 0 || (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs")))
+            continue;
+        unescape_octal(mp);
+        size_t rl = strlen(root);
+        if (strncmp(mp, root, rl) == 0 && (mp[rl] == '/' || mp[rl] == '\0'))
+            continue; /* the container's own */
+        int r = hide_pseudo_fs(mp, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 int rootfs_pivot(int rootfd, bool no_pivot, struct hk_error *err)
 {
+    if (no_pivot) {
+        int r = hide_old_root_pseudo_fs(rootfd, err);
+        if (r < 0)
+            return r;
+    }
     if (fchdir(rootfd) < 0)
         return hk_error_errno(err, -errno, "chdir to the rootfs");
     if (no_pivot) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -272,4 +273,20 @@ int copy_fd(int src_fd, int dst_fd)
 bool path_exists(const char *path)
 {
     return access(path, F_OK) == 0;
+}
+
+int lock_path(const char *path, int *ret_fd, struct hk_error *err)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return hk_error_errno(err, -errno, "open '%s'", path);
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno == EINTR)
+            continue;
+        int e = -errno;
+        close(fd);
+        return hk_error_errno(err, e, "lock '%s'", path);
+    }
+    *ret_fd = fd;
+    return 0;
 }

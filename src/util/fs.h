@@ -28,6 +28,8 @@ int write_str_at(int dirfd, const char *path, const char *s);
 /* Read a small file (procfs, cgroupfs) into buf, NUL-terminated, trailing newline stripped. */
 int read_str_at(int dirfd, const char *path, char *buf, size_t size);
 
+/* Open (creating, 0600) and flock(LOCK_EX) a lock file; *ret_fd holds the lock until closed. */
+int lock_path(const char *path, int *ret_fd, struct hk_error *err);
 /* mkdir -p; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -2,6 +2,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 const char *human_size(uint64_t bytes, char *buf, size_t size)
 {
@@ -44,4 +46,28 @@ const char *human_duration(int64_t seconds, char *buf, size_t size)
     else
         snprintf(buf, size, "%" PRId64 " years", s / 3600 / 24 / 365);
     return buf;
+}
+
+int64_t human_parse_time(const char *s)
+{
+    if (!s)
+        return -1;
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return -1;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    int64_t t = (int64_t)timegm(&tm);
+    if (*p == '+' || *p == '-') {
+        int hh = 0, mm = 0;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+            return -1;
+        int64_t off = hh * 3600 + mm * 60;
+        t += *p == '+' ? -off : off;
+    } else if (*p != 'Z' && *p != 'z') {
+        return -1;
+    }
+    return t;
 }

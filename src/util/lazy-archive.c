@@ -78,4 +78,5 @@ LAZY_VOID(L, archive_entry_set_symlink, (E *e, const char *t), (e, t))
 LAZY_VOID(L, archive_entry_set_hardlink, (E *e, const char *t), (e, t))
 LAZY_VOID(L, archive_entry_set_rdevmajor, (E *e, dev_t d), (e, d))
 LAZY_VOID(L, archive_entry_set_rdevminor, (E *e, dev_t d), (e, d))
+LAZY_VOID(L, archive_entry_copy_stat, (E *e, const struct stat *st), (e, st))
 /* clang-format on */

@@ -1,5 +1,6 @@
 #include "util/path.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -29,6 +30,15 @@ int open_in_root(int rootfd, const char *path, int flags, mode_t mode, unsigned 
         if (errno != EAGAIN && errno != EINTR)
             return -errno;
     }
+}
+
+int fd_mount_id(int fd, uint64_t *ret)
+{
+    struct statx stx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+        return -errno;
+    *ret = stx.stx_mnt_id;
+    return 0;
 }
 
 const char *fd_path(int fd, char *buf, size_t size)

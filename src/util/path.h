@@ -9,6 +9,7 @@
 
 #include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -24,6 +25,9 @@ int mkdir_p_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, stru
 /* Make sure path exists inside rootfd as a regular file (creating parents as directories);
  * returns an O_PATH fd of it. An existing non-directory is accepted as is. */
 int touch_in_root(int rootfd, const char *path, mode_t mode, int *ret_fd, struct hk_error *err);
+
+/* The id of the mount that holds fd (statx STATX_MNT_ID). */
+int fd_mount_id(int fd, uint64_t *ret);
 
 /* "/proc/self/fd/N" for fd, into buf (at least 32 bytes). */
 const char *fd_path(int fd, char *buf, size_t size);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include "engine/mountspec.h"
 #include "engine/net/ports.h"
 #include "engine/options.h"
 #include "fuzz.h"
@@ -76,10 +77,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (opt_parse_cpus(s, &v, NULL) == 0)
         FUZZ_CHECK(v >= 0 && v <= 1000000LL * 1000000000LL);
     check_ulimit(s);
-    struct volume vol = {0};
-    if (opt_parse_volume(s, &vol, NULL) == 0) {
-        FUZZ_CHECK(vol.host[0] == '/' && vol.ctr[0] == '/');
-        volume_clear(&vol);
+    json_t *m = NULL;
+    char *mode = NULL;
+    if (mountspec_parse_bind(s, &m, &mode, NULL) == 0) {
+        FUZZ_CHECK(json_string_value(json_object_get(m, "Target"))[0] == '/' && mode);
+        json_decref(m);
+        free(mode);
+    }
+    if (mountspec_parse_csv(s, &m, NULL) == 0) {
+        FUZZ_CHECK(json_string_length(json_object_get(m, "Target")) > 0);
+        (void)mountspec_validate(m, false, NULL);
+        json_decref(m);
     }
     json_t *tmpfs = json_object();
     if (opt_parse_tmpfs(s, tmpfs, NULL) == 0)

@@ -1,9 +1,15 @@
 """Shared fixtures for hako's integration tests.
 
 Every test runs the real binaries as root, in a temp directory of its own, and must leave
-nothing behind: the `no_leaks` fixture (autouse) compares the machine's mounts, hako cgroups,
+nothing behind: the `no_leaks` fixture (autouse) compares this session's mounts, cgroups,
 network namespaces and child processes before and after each test and fails the test when
 something is left over.
+
+What a session makes is told apart from what another test session on the same machine makes
+(another checkout's `make test`, a developer's run): mounts are counted only under this
+session's temp dir, and every container's cgroup goes under a parent of this session's own,
+/hako/test-<pid> (hako's global --cgroup-parent for the engine, cgroupsPath for the runtime's
+bundles), so the cgroup check looks only there.
 """
 import json
 import os
@@ -22,6 +28,8 @@ BUILD = Path(os.environ.get("HAKO_BUILD", REPO / "build"))
 HAKO = BUILD / "hako"
 RUNTIME = BUILD / "hako-runtime"
 BUSYBOX = Path("/bin/busybox")
+# This session's cgroup parent (see the module comment).
+CG_PARENT = f"/hako/test-{os.getpid()}"
 
 
 def pytest_configure(config):
@@ -38,20 +46,40 @@ def _mounts():
         return {line.split()[4] for line in f}
 
 
+def _session_cgroup_dirs():
+    """CG_PARENT in every hierarchy (pure v2: the one), whether or not it exists now."""
+    root = Path("/sys/fs/cgroup")
+    rel = CG_PARENT.lstrip("/")
+    if (root / "cgroup.controllers").exists():
+        return [root / rel]
+    return [hier / rel for hier in root.iterdir() if hier.is_dir()]
+
+
 def _hako_cgroups():
     found = set()
-    root = Path("/sys/fs/cgroup")
-    for hier in root.iterdir():
-        top = hier / "hako"
-        if not top.is_dir():
-            if hier.name == "hako" and (root / "cgroup.controllers").exists():
-                top = hier  # pure v2: /sys/fs/cgroup/hako
-            else:
-                continue
+    for top in _session_cgroup_dirs():
         for dirpath, dirnames, _ in os.walk(top):
             for d in dirnames:
                 found.add(os.path.join(dirpath, d))
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cgroup_parent():
+    """At the end, the session's parent cgroups go (hako leaves a parent it did not make
+    alone when another container still used it at its delete); one that is not empty is a
+    leak that no test was blamed for."""
+    yield
+    left = sorted(_hako_cgroups())
+    for top in _session_cgroup_dirs():
+        try:
+            top.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            left.append(str(top))
+    if left:
+        pytest.fail(f"cgroups left under {CG_PARENT}: {left}")
 
 
 def _netns():
@@ -167,6 +195,17 @@ def no_leaks(request, tmp_path_factory):
 
 # --- helpers ---------------------------------------------------------------------------------
 
+def wait_for(cond, timeout=10, what="condition"):
+    """Poll cond() until it returns something true (returned), or fail naming what."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def run(cmd, check=False, timeout=60, **kw):
     """Run a command, capture text output; never raises on non-zero unless check.
 
@@ -219,11 +258,11 @@ class Runtime:
 
     def create(self, cid, bundle, *extra, **kw):
         self.ids.add(cid)
-        return self("create", "--bundle", bundle, *extra, cid, **kw)
+        return self("create", "--bundle", in_session_cgroup(bundle, cid), *extra, cid, **kw)
 
     def run(self, cid, bundle, *extra, **kw):
         self.ids.add(cid)
-        return self("run", "--bundle", bundle, *extra, cid, **kw)
+        return self("run", "--bundle", in_session_cgroup(bundle, cid), *extra, cid, **kw)
 
     def state(self, cid):
         p = self.ok("state", cid)
@@ -232,6 +271,17 @@ class Runtime:
     def cleanup(self):
         for cid in self.ids:
             self("delete", "--force", cid)
+
+
+def in_session_cgroup(bundle, cid):
+    """A Bundle whose config names no cgroupsPath gets CG_PARENT/<cid> (the runtime's own
+    default is /hako/<cid>); tests that set one keep theirs."""
+    if isinstance(bundle, Bundle):
+        linux = bundle.config.setdefault("linux", {})
+        if "cgroupsPath" not in linux or getattr(bundle, "session_cgroup", False):
+            linux["cgroupsPath"] = f"{CG_PARENT}/{cid}"
+            bundle.session_cgroup = True
+    return bundle
 
 
 @pytest.fixture
@@ -258,6 +308,17 @@ class Bundle:
 
     def sh(self, script):
         return self.set_args("sh", "-c", script)
+
+    def use_userns(self, host_id=100000):
+        """A new user namespace, root mapped to host_id (65536 ids), the rootfs owned by it
+        and no cgroup mount (a user namespace cannot mount the host's hierarchies)."""
+        lx = self.config["linux"]
+        lx["namespaces"].append({"type": "user"})
+        lx["uidMappings"] = [{"containerID": 0, "hostID": host_id, "size": 65536}]
+        lx["gidMappings"] = [{"containerID": 0, "hostID": host_id, "size": 65536}]
+        self.config["mounts"] = [m for m in self.config["mounts"] if m["type"] != "cgroup"]
+        os.chown(self.rootfs, host_id, host_id)
+        return self
 
     def write(self):
         (self.path / "config.json").write_text(json.dumps(self.config, indent=2))
@@ -296,7 +357,8 @@ class Engine:
         self.runroot = tmp_path / "run"
 
     def argv(self, *args):
-        return [HAKO, "--root", self.root, "--runroot", self.runroot, *args]
+        return [HAKO, "--root", self.root, "--runroot", self.runroot,
+                "--cgroup-parent", CG_PARENT, *args]
 
     def __call__(self, *args, **kw):
         return run(self.argv(*args), **kw)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KEEP_PIDS, RUNTIME, make_busybox_rootfs, run
+from conftest import CG_PARENT, KEEP_PIDS, RUNTIME, make_busybox_rootfs, run
 from ocimage import layer_from_dir, oci_archive
 
 REF = "docker.io/library/busybox:latest"
@@ -69,7 +69,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 
 
 def ctr_run(ctr, name, *args, **kw):
-    return run(ctr + ["run", "--rm", "--runc-binary", RUNTIME, "--cgroup", "/hako/" + name,
+    return run(ctr + ["run", "--rm", "--runc-binary", RUNTIME, "--cgroup", f"{CG_PARENT}/{name}",
                       REF, name, *args], **kw)
 
 
@@ -88,7 +88,7 @@ def test_ctr_with_terminal_uses_console_socket(containerd):
     master, slave = pty.openpty()
     try:
         p = subprocess.Popen(containerd + ["run", "--rm", "-t", "--runc-binary", str(RUNTIME),
-                                           "--cgroup", "/hako/ctr-tty", REF, "ctr-tty", "sh",
+                                           "--cgroup", f"{CG_PARENT}/ctr-tty", REF, "ctr-tty", "sh",
                                            "-c", "tty; echo done"],
                              stdin=slave, stdout=slave, stderr=slave)
         os.close(slave)

@@ -8,17 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import HAKO, run
-
-
-def wait_for(cond, timeout=10, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from conftest import CG_PARENT, HAKO, run, wait_for  # noqa: F401  (other suites import wait_for here)
 
 
 def test_run_foreground_streams_and_exit_code(engine):
@@ -65,9 +55,10 @@ def test_detached_ps_logs_stop_rm(engine):
     follow = subprocess.Popen([str(a) for a in engine.argv("logs", "-f", "web")],
                               stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.5)
+        first = follow.stdout.readline()  # following: it has printed the log so far
         assert engine.ok("stop", "web").stdout == "web\n"
         out, _ = follow.communicate(timeout=10)
+        out = first + out
     finally:
         follow.kill()
         follow.wait()
@@ -96,11 +87,13 @@ def test_stop_escalates_to_sigkill(engine):
 def test_kill_wait_and_prefix(engine):
     # PID 1 gets only the signals it handles
     cid = engine.ok("run", "-d", "busybox", "sh", "-c",
-                    "trap 'exit 7' USR1; while true; do sleep 0.1; done").stdout.strip()
+                    "trap 'exit 7' USR1; echo trapped; while true; do sleep 0.1; done"
+                    ).stdout.strip()
     waiter = subprocess.Popen([str(a) for a in engine.argv("wait", cid[:5])],
                               stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.3)
+        # a signal sent before the trap is set would be dropped (PID 1 has no default action)
+        wait_for(lambda: engine.ok("logs", cid).stdout == "trapped\n", what="the trap")
         assert engine.ok("kill", "-s", "USR1", cid[:8]).returncode == 0
         out, _ = waiter.communicate(timeout=10)
     finally:
@@ -138,7 +131,7 @@ def test_inspect_pid_is_the_init_on_the_host(engine):
     nspid = [l for l in status.splitlines() if l.startswith("NSpid:")][0].split()[1:]
     assert nspid == [str(pid), "1"]
     assert Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x00100\x00"
-    assert f"/hako/{cid}" in Path(f"/proc/{pid}/cgroup").read_text()
+    assert f"{CG_PARENT}/{cid}" in Path(f"/proc/{pid}/cgroup").read_text()
     info = engine.inspect(cid)
     assert info["Id"] == cid and info["State"]["Running"] and info["State"]["Pid"] == pid
     hk = info["Hako"]
@@ -147,7 +140,7 @@ def test_inspect_pid_is_the_init_on_the_host(engine):
         assert not hk["Namespaces"][ns]["Shared"], ns
         assert hk["Namespaces"][ns]["Container"] == os.readlink(f"/proc/{pid}/ns/{ns if ns != 'network' else 'net'}".replace("/mount", "/mnt"))
     assert hk["Namespaces"]["user"]["Shared"]
-    assert hk["Cgroup"]["Path"] == f"/hako/{cid}"
+    assert hk["Cgroup"]["Path"] == f"{CG_PARENT}/{cid}"
     assert hk["Cgroup"]["Pids"]["Current"] == 1
     assert hk["Monitor"]["Alive"]
     assert engine.ok("inspect", "-f", "{{json .State.Running}} {{.Config.Cmd}}", cid).stdout == \
@@ -239,7 +232,7 @@ def test_records_survive_a_reboot(engine):
     os.kill(info["Hako"]["Monitor"]["Pid"], signal.SIGKILL)
     os.kill(info["State"]["Pid"], signal.SIGKILL)
     wait_for(lambda: not Path(f"/proc/{info['State']['Pid']}").exists(), what="init gone")
-    for d in Path("/sys/fs/cgroup").glob(f"*/hako/{cid}"):
+    for d in Path("/sys/fs/cgroup").glob(f"*{CG_PARENT}/{cid}"):
         d.rmdir()
     subprocess.run(["umount", str(engine.root / "containers" / cid / "rootfs")], check=True)
     shutil.rmtree(engine.runroot)

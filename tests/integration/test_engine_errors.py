@@ -22,8 +22,9 @@ def assert_fails(p, code, *texts):
     (["run", "--ulimit", "nofiles=1", "busybox"], ["invalid ulimit type: nofiles"]),
     (["run", "--stop-signal", "SIGNOPE", "busybox"], ["invalid signal: SIGNOPE"]),
     (["run", "--network", "bridge0", "busybox"], ["network bridge0 not found"]),
-    (["run", "-v", "relative:/x", "busybox"], ["invalid volume specification"]),
-    (["run", "-v", "/nonexistent-hako-src:/x", "busybox", "true"],
+    (["run", "-v", "./relative:/x", "busybox"], ["includes invalid characters for a local "
+                                                 "volume name"]),
+    (["run", "--mount", "type=bind,src=/nonexistent-hako-src,dst=/x", "busybox", "true"],
      ["bind source path does not exist: /nonexistent-hako-src"]),
     (["run", "--security-opt", "seccomp=/nonexistent.json", "busybox", "true"],
      ["/nonexistent.json"]),

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RUNTIME, make_busybox_rootfs, run
+from conftest import CG_PARENT, RUNTIME, make_busybox_rootfs, run
 from ocimage import layer_from_dir, oci_archive
 
 REF = "docker.io/library/busybox:latest"
-CGROUP_PARENT = "/hako/podman-test"
+CGROUP_PARENT = f"{CG_PARENT}/podman"
 # This machine's hard limits are lower than Podman's defaults (nofile/nproc 1048576) and
 # CAP_SYS_RESOURCE is not available to raise them: ask for what is allowed.
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import RUNTIME, run
+from conftest import CG_PARENT, RUNTIME, run, wait_for
 
 
 def test_seed_scenario_pid_hostname_isolation(rt, bundle):
@@ -57,7 +57,7 @@ def test_user_namespace_maps_root_to_unprivileged_uid(rt, bundle):
     assert uid_map == ["0", "100000", "65536"]
     # the init joined its cgroup itself, from inside the new user namespace: every hierarchy
     cgroups = open(f"/proc/{pid}/cgroup").read().splitlines()
-    assert cgroups and all(l.endswith(":/hako/userns") for l in cgroups), cgroups
+    assert cgroups and all(l.endswith(f":{CG_PARENT}/userns") for l in cgroups), cgroups
     rt.ok("start", "userns")
     # and so does a process exec'd into it
     p = rt("exec", "userns", "cat", "/proc/self/cgroup")
@@ -148,16 +148,19 @@ def test_run_detached_and_pid_file(rt, bundle, tmp_path):
 
 
 def test_kill_signal_names_and_numbers(rt, bundle):
-    bundle.sh("trap 'echo USR1 > /tmp/got' USR1; while :; do sleep 0.1; done")
+    got = bundle.rootfs / "tmp/got"
+    bundle.sh("trap 'echo USR1 >> /tmp/got' USR1; echo ready > /tmp/got; "
+              "while :; do sleep 0.1; done")
     rt.run("killsig", bundle, "-d").check_returncode()
-    rt.ok("kill", "killsig", "SIGUSR1")
-    rt.ok("kill", "killsig", "usr1")
-    rt.ok("kill", "killsig", "10")
-    for _ in range(100):
-        if (bundle.rootfs / "tmp/got").exists():
-            break
-        time.sleep(0.02)
-    assert (bundle.rootfs / "tmp/got").read_text() == "USR1\n"
+
+    def lines():
+        return got.read_text().splitlines() if got.exists() else []
+    # the trap is set once "ready" is there; each form of the signal is delivered in turn
+    wait_for(lambda: lines() == ["ready"], what="the trap")
+    for n, sig in enumerate(("SIGUSR1", "usr1", "10"), start=1):
+        rt.ok("kill", "killsig", sig)
+        wait_for(lambda: len(lines()) > n, what=f"kill {sig} to arrive")
+        assert lines() == ["ready"] + ["USR1"] * n
     p = rt("kill", "killsig", "NOPE")
     assert p.returncode == 1 and "'NOPE' is not a signal" in p.stderr
     rt.ok("kill", "killsig", "KILL")

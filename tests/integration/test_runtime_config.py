@@ -6,10 +6,11 @@ import socket
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
-from conftest import RUNTIME, run
+from conftest import RUNTIME, run, wait_for
 
 
 def caps_of(out, name):
@@ -295,7 +296,7 @@ def test_hooks_order_and_state(rt, bundle, tmp_path):
     inner_log = (bundle.rootfs / "tmp/inner.log").read_text()
     assert inner_log.startswith("startContainer ") and '"id":"hooks"' in inner_log
     rt.ok("kill", "hooks", "KILL")
-    time.sleep(0.1)
+    wait_for(lambda: rt.state("hooks")["status"] == "stopped", what="the init to die")
     rt.ok("delete", "hooks")
     last = log.read_text().splitlines()[-1]
     assert last.startswith("poststop ") and json.loads(last.split(" ", 1)[1])["status"] == "stopped"
@@ -363,12 +364,7 @@ def test_idmapped_bind_mount(rt, bundle, tmp_path, own_mappings):
     vol = tmp_path / "vol"
     vol.mkdir()
     (vol / "f").write_text("x")
-    lx = bundle.config["linux"]
-    lx["namespaces"].append({"type": "user"})
-    lx["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    lx["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["type"] != "cgroup"]
-    os.chown(bundle.rootfs, 100000, 100000)
+    bundle.use_userns()
     m = {"destination": "/vol", "type": "bind", "source": str(vol),
          "options": ["bind", "idmap"]}
     if own_mappings:
@@ -391,3 +387,53 @@ def test_idmap_without_mappings_is_explained(rt, bundle, tmp_path):
     p = rt.create("noidmap", bundle)
     assert p.returncode == 1 and "idmap needs uidMappings" in p.stderr
     assert not (rt.root / "noidmap").exists()
+
+
+def test_io_priority_scheduler_memory_policy(rt, bundle):
+    """runtime-spec 1.2's process.ioPriority, process.scheduler and linux.memoryPolicy are
+    applied to the init (seen from the host with ionice, chrt, /proc/PID/stat and numa_maps)."""
+    c = bundle.config
+    c["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+    c["process"]["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
+    c["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "0",
+                                  "flags": ["MPOL_F_STATIC_NODES"]}
+    bundle.set_args("sleep", "30")
+    p = rt.create("sched", bundle)
+    assert p.returncode == 0, p.stderr
+    pid = rt.state("sched")["pid"]
+    assert run(["ionice", "-p", pid]).stdout.strip() == "best-effort: prio 6"
+    assert "SCHED_BATCH" in run(["chrt", "-p", pid]).stdout
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    assert int(fields[16]) == 7                      # nice (field 19 of stat)
+    maps = Path(f"/proc/{pid}/numa_maps").read_text()
+    assert " bind=static:0 " in maps or " bind:0 " in maps, maps.splitlines()[:2]
+    rt.ok("delete", "--force", "sched")
+
+
+def test_scheduling_fields_bad_values_are_named(rt, bundle):
+    cases = [
+        ({"ioPriority": {"class": "IOPRIO_CLASS_FAST"}}, None,
+         "process.ioPriority.class: 'IOPRIO_CLASS_FAST' is not IOPRIO_CLASS_RT"),
+        ({"ioPriority": {"class": "IOPRIO_CLASS_BE", "priority": 8}}, None,
+         "process.ioPriority.priority"),
+        ({"scheduler": {"policy": "SCHED_FIFO"}}, None,
+         "process.scheduler.priority: SCHED_FIFO needs a priority from 1 to 99"),
+        ({"scheduler": {"policy": "SCHED_OTHER", "flags": ["SCHED_FLAG_NOPE"]}}, None,
+         "process.scheduler.flags[0]: unknown flag 'SCHED_FLAG_NOPE'"),
+        ({}, {"mode": "MPOL_BIND"}, "linux.memoryPolicy.nodes: MPOL_BIND needs nodes"),
+        ({}, {"mode": "MPOL_BIND", "nodes": "3-1"}, "linux.memoryPolicy.nodes: '3-1'"),
+        ({}, {"mode": "MPOL_DEFAULT", "nodes": "0"}, "MPOL_DEFAULT takes no nodes"),
+        # a node this machine does not have: the kernel says no, at create, naming the field
+        ({}, {"mode": "MPOL_BIND", "nodes": "1000"}, "linux.memoryPolicy: set_mempolicy"),
+    ]
+    bundle.set_args("true")
+    for i, (proc, mpol, want) in enumerate(cases):
+        for k in ("ioPriority", "scheduler"):
+            bundle.config["process"].pop(k, None)
+        bundle.config["process"].update(proc)
+        bundle.config["linux"].pop("memoryPolicy", None)
+        if mpol:
+            bundle.config["linux"]["memoryPolicy"] = mpol
+        p = rt.run(f"badsched{i}", bundle)
+        assert p.returncode != 0 and want in p.stderr, (proc, mpol, p.stderr)
+        assert not (rt.root / f"badsched{i}").exists()

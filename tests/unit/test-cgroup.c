@@ -231,6 +231,78 @@ static void test_device_program(void **state)
     free(p);
 }
 
+/* Run the device program on one request: the instruction subset cgroup_bpf_device_prog emits. */
+static int run_device_prog(const struct bpf_insn *insns, size_t n, uint32_t type, uint32_t access,
+                           uint32_t major, uint32_t minor)
+{
+    uint32_t ctx[3] = {access << 16 | type, major, minor};
+    uint64_t reg[11] = {0};
+    for (size_t pc = 0; pc < n; pc++) {
+        const struct bpf_insn *i = &insns[pc];
+        uint64_t src = BPF_SRC(i->code) == BPF_X ? reg[i->src_reg] : (uint64_t)(int64_t)i->imm;
+        switch (BPF_CLASS(i->code)) {
+        case BPF_LDX:
+            reg[i->dst_reg] = ctx[i->off / 4];
+            break;
+        case BPF_ALU:
+        case BPF_ALU64:
+            if (BPF_OP(i->code) == BPF_AND)
+                reg[i->dst_reg] = (uint32_t)(reg[i->dst_reg] & src);
+            else if (BPF_OP(i->code) == BPF_RSH)
+                reg[i->dst_reg] = (uint32_t)reg[i->dst_reg] >> src;
+            else if (BPF_OP(i->code) == BPF_MOV)
+                reg[i->dst_reg] = BPF_CLASS(i->code) == BPF_ALU ? (uint32_t)src : src;
+            else
+                fail_msg("unexpected ALU op %#x", i->code);
+            break;
+        case BPF_JMP:
+            if (BPF_OP(i->code) == BPF_EXIT)
+                return (int)reg[0];
+            if ((BPF_OP(i->code) == BPF_JNE && reg[i->dst_reg] != src) ||
+                (BPF_OP(i->code) == BPF_JEQ && reg[i->dst_reg] == src))
+                pc += (size_t)i->off;
+            break;
+        default:
+            fail_msg("unexpected instruction %#x", i->code);
+        }
+    }
+    fail_msg("the program ran off its end");
+    return -1;
+}
+
+static void test_device_rule_order(void **state)
+{
+    (void)state;
+    /* /dev/kmsg (c 1:11) in linux.devices, and denied by linux.resources.devices */
+    struct res_device_rule kmsg = {true, 'c', 1, 11, "rwm"};
+    struct res_device_rule deny = {false, 'c', 1, 11, "rwm"};
+    struct cgroup_manager m = {.extra_devices = &kmsg, .n_extra_devices = 1};
+    struct oci_resources res = {.devices = &deny, .n_devices = 1};
+    struct res_device_rule *rules = NULL;
+    size_t n = 0;
+    assert_int_equal(cgroup_device_rules(&m, &res, &rules, &n), 0);
+    /* deny all, linux.devices' allow, then the user's deny, then the defaults */
+    assert_false(rules[0].allow);
+    assert_true(rules[1].allow && rules[1].minor == 11);
+    assert_false(rules[2].allow);
+    assert_int_equal(rules[2].minor, 11);
+    void *p = NULL;
+    size_t np = 0;
+    assert_int_equal(cgroup_bpf_device_prog(rules, n, &p, &np), 0);
+    assert_int_equal(run_device_prog(p, np, BPF_DEVCG_DEV_CHAR, BPF_DEVCG_ACC_READ, 1, 11), 0);
+    assert_int_equal(run_device_prog(p, np, BPF_DEVCG_DEV_CHAR, BPF_DEVCG_ACC_READ, 1, 3), 1);
+    free(p);
+    /* without the deny, the linux.devices entry is allowed */
+    res.n_devices = 0;
+    free(rules);
+    assert_int_equal(cgroup_device_rules(&m, &res, &rules, &n), 0);
+    assert_int_equal(cgroup_bpf_device_prog(rules, n, &p, &np), 0);
+    assert_int_equal(run_device_prog(p, np, BPF_DEVCG_DEV_CHAR, BPF_DEVCG_ACC_READ, 1, 11), 1);
+    assert_int_equal(run_device_prog(p, np, BPF_DEVCG_DEV_CHAR, BPF_DEVCG_ACC_READ, 1, 12), 0);
+    free(p);
+    free(rules);
+}
+
 static void test_state_json(void **state)
 {
     (void)state;
@@ -282,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_mountinfo_v1_combined_and_v2),
         cmocka_unit_test(test_ctrl_names),
         cmocka_unit_test(test_device_program),
+        cmocka_unit_test(test_device_rule_order),
         cmocka_unit_test(test_state_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

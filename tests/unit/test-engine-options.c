@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/mountspec.h"
 #include "engine/options.h"
 #include "engine/restart.h"
 #include "util/json.h"
@@ -76,24 +77,82 @@ static void test_ulimit(void **state)
 static void test_volume_tmpfs(void **state)
 {
     (void)state;
-    struct volume v = {0};
+    json_t *m = NULL;
+    char *mode = NULL;
     struct hk_error err = {0};
-    assert_int_equal(opt_parse_volume("/h:/c", &v, NULL), 0);
-    assert_string_equal(v.host, "/h");
-    assert_string_equal(v.ctr, "/c");
-    assert_false(v.ro);
-    volume_clear(&v);
-    assert_int_equal(opt_parse_volume("/h:/c:ro", &v, NULL), 0);
-    assert_true(v.ro);
-    volume_clear(&v);
-    assert_int_equal(opt_parse_volume("/h:/c:rw,z", &v, NULL), 0);
-    assert_false(v.ro);
-    volume_clear(&v);
-    assert_int_equal(opt_parse_volume("name:/c", &v, &err), -EINVAL);
-    assert_non_null(strstr(err.msg, "named volumes are not supported"));
-    assert_int_equal(opt_parse_volume("/h:c", &v, NULL), -EINVAL);
-    assert_int_equal(opt_parse_volume("/h", &v, NULL), -EINVAL);
-    assert_int_equal(opt_parse_volume("/h:/c:xx", &v, NULL), -EINVAL);
+    assert_int_equal(mountspec_parse_bind("/h:/c", &m, &mode, NULL), 0);
+    assert_string_equal(json_string_value(json_object_get(m, "Type")), "bind");
+    assert_string_equal(json_string_value(json_object_get(m, "Source")), "/h");
+    assert_string_equal(json_string_value(json_object_get(m, "Target")), "/c");
+    assert_false(json_is_true(json_object_get(m, "ReadOnly")));
+    json_decref(m);
+    free(mode);
+    assert_int_equal(mountspec_parse_bind("/h:/c:ro", &m, NULL, NULL), 0);
+    assert_true(json_is_true(json_object_get(m, "ReadOnly")));
+    json_decref(m);
+    assert_int_equal(mountspec_parse_bind("data:/c:rw,z,nocopy", &m, &mode, NULL), 0);
+    assert_string_equal(json_string_value(json_object_get(m, "Type")), "volume");
+    assert_true(json_is_true(json_object_get(json_object_get(m, "VolumeOptions"), "NoCopy")));
+    assert_string_equal(mode, "rw,z,nocopy");
+    json_decref(m);
+    free(mode);
+    assert_int_equal(mountspec_parse_bind("/anon", &m, NULL, NULL), 0);
+    assert_string_equal(json_string_value(json_object_get(m, "Source")), "");
+    json_decref(m);
+    assert_int_equal(mountspec_parse_bind("/h:c", &m, NULL, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid mount config for type \"bind\": invalid mount path: "
+                                 "'c' mount path must be absolute");
+    assert_int_equal(mountspec_parse_bind("/h:/c:xx", &m, NULL, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid mode: xx");
+    assert_int_equal(mountspec_parse_bind("/etc::/x", &m, NULL, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid mode: /x");
+    assert_int_equal(mountspec_parse_bind("/h:ro", &m, NULL, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid volume specification: '/h:ro'");
+    assert_int_equal(mountspec_parse_bind("/h:/", &m, NULL, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid mount config for type \"bind\": invalid "
+                                 "specification: destination can't be '/'");
+    assert_int_equal(mountspec_parse_bind("/etc:/proc", &m, NULL, &err), -EPERM);
+    assert_string_equal(err.msg, "\"/proc\" cannot be mounted because it is not of type proc");
+    assert_int_equal(mountspec_parse_bind("/etc:/proc/sys/x", &m, NULL, &err), -EPERM);
+    assert_int_equal(mountspec_parse_bind("/etc/hostname:/proc/uptime", &m, NULL, NULL), 0);
+    json_decref(m);
+    assert_int_equal(mountspec_parse_bind("v:/c:shared", &m, NULL, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid mount config for type \"volume\": field BindOptions "
+                                 "must not be specified");
+    assert_int_equal(mountspec_parse_bind("/c:ro", &m, NULL, &err), -EINVAL);
+    assert_int_equal(mountspec_parse_bind("a:b:c:d", &m, NULL, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid volume specification: 'a:b:c:d'");
+    assert_int_equal(mountspec_parse_csv("type=bind,src=/h,dst=/c,readonly,bind-propagation=rshared",
+                                         &m, NULL), 0);
+    assert_true(json_is_true(json_object_get(m, "ReadOnly")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "BindOptions"),
+                                                          "Propagation")), "rshared");
+    json_decref(m);
+    assert_int_equal(mountspec_parse_csv("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770",
+                                         &m, NULL), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "TmpfsOptions"),
+                                                        "Mode")), 01770);
+    json_decref(m);
+    assert_int_equal(mountspec_parse_csv("type=bind,source=/h", &m, &err), -EINVAL);
+    assert_string_equal(err.msg, "target is required");
+    assert_int_equal(mountspec_parse_csv("type=bind,target=/c,volume-nocopy", &m, &err), -EINVAL);
+    assert_string_equal(err.msg, "cannot mix 'volume-*' options with mount type 'bind'");
+    assert_int_equal(mountspec_parse_csv("target=/c,foo=bar", &m, &err), -EINVAL);
+    assert_string_equal(err.msg, "unexpected key 'foo' in 'foo=bar'");
+    assert_int_equal(mountspec_parse_csv("target=/c,bogus", &m, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid field 'bogus' must be a key=value pair");
+    assert_int_equal(mountspec_parse_csv("type=tmpfs,target=/c,tmpfs-mode=9", &m, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid value for tmpfs-mode: 9");
+    assert_int_equal(mountspec_parse_csv("type=bind,source=/nonexistent-x,target=/c", &m, NULL), 0);
+    assert_int_equal(mountspec_validate(m, true, &err), -ENOENT);
+    assert_string_equal(err.msg, "invalid mount config for type \"bind\": bind source path does "
+                                 "not exist: /nonexistent-x");
+    json_decref(m);
+    assert_int_equal(mountspec_parse_csv("type=volume,target=/c,readonly", &m, NULL), 0);
+    assert_int_equal(mountspec_validate(m, true, &err), -EINVAL);
+    assert_string_equal(err.msg, "invalid mount config for type \"volume\": must not set "
+                                 "ReadOnly mode when using anonymous volumes");
+    json_decref(m);
     json_t *t = json_object();
     assert_int_equal(opt_parse_tmpfs("/run:size=1m,exec", t, NULL), 0);
     assert_int_equal(opt_parse_tmpfs("/tmp", t, NULL), 0);

@@ -135,13 +135,26 @@ static json_t *build(const char *config, const char *hc, struct hk_error *err)
 {
     json_t *c = json_loads(config, 0, NULL), *h = json_loads(hc, 0, NULL), *spec = NULL;
     struct user_ids u = {.uid = 1000, .gid = 1000};
+    /* the user's mounts come resolved (engine/mounts.c): binds "/a:/b[:ro]" here */
+    json_t *mounts = json_array(), *b;
+    size_t k;
+    json_array_foreach(json_object_get(h, "Binds"), k, b)
+    {
+        char src[64], dst[64], mode[8] = "";
+        sscanf(json_string_value(b), "%63[^:]:%63[^:]:%7s", src, dst, mode);
+        json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:[s,s,s]}", "destination", dst,
+                                                "type", "bind", "source", src, "options",
+                                                "rbind", "rprivate", mode[0] ? mode : "rw"));
+    }
     struct specgen in = {.id = "abc", .config = c, .host_config = h, .dir = "/ctr",
                          .user = &u, .init_path = "/root/bin/hako-init",
-                         .seccomp = "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}"};
+                         .seccomp = "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}",
+                         .mounts = mounts};
     json_t *warnings = json_array();
     if (specgen_build(&in, &spec, warnings, err) < 0)
         spec = NULL;
     json_decref(warnings);
+    json_decref(mounts);
     json_decref(c);
     json_decref(h);
     return spec;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -43,6 +44,19 @@ int main(int argc, char **argv)
         return report(syscall(strtol(argv[2], NULL, 0), 0, 0, 0, 0, 0, 0) < 0 ? -1 : 0);
     if (strcmp(what, "unshare-user") == 0)
         return report(unshare(CLONE_NEWUSER));
+    if (strcmp(what, "chroot-escape") == 0 && argc > 2) {
+        /* the classic: chroot into a subdirectory with cwd left outside it, climb, chroot
+         * there; then open argv[2] (a host path): "ok" means the host's root was reached */
+        mkdir("/.escape", 0700);
+        if (chroot("/.escape") < 0)
+            return report(-1);
+        for (int i = 0; i < 64; i++)
+            if (chdir("..") < 0)
+                return report(-1);
+        if (chroot(".") < 0)
+            return report(-1);
+        return report(open(argv[2], O_RDONLY) < 0 ? -1 : 0);
+    }
     if (strcmp(what, "write") == 0 && argc > 2) {
         int fd = open(argv[2], O_WRONLY);
         return report(fd < 0 ? -1 : 0);

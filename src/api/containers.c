@@ -1,0 +1,365 @@
+/* containers.c — /containers/...: list, create, start, stop, restart, kill, pause, unpause,
+ * rename, delete, inspect, prune, resize. Each a translation onto the engine call `hako` makes;
+ * start runs in a spawned helper (api/helper.c) because it forks the container's monitor. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/internal.h"
+#include "engine/create.h"
+#include "engine/inspect.h"
+#include "engine/lifecycle.h"
+#include "engine/list.h"
+#include "engine/options.h"
+#include "image/image.h"
+#include "oci/parse.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static long long unix_time(const char *rfc3339)
+{
+    struct tm tm = {0};
+    if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
+        return 0;
+    return (long long)timegm(&tm);
+}
+
+/* docker's list entry for a record. */
+static json_t *list_entry(const json_t *rec)
+{
+    const json_t *st = json_object_get(rec, "State"), *cfg = json_object_get(rec, "Config");
+    _cleanup_free_ char *cmd = xstrdup(jstr(rec, "Path"));
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(rec, "Args"), i, v)
+    {
+        char *n = xasprintf("%s %s", cmd, json_string_value(v));
+        free(cmd);
+        cmd = n;
+    }
+    _cleanup_free_ char *status = engine_status_text(st, time(NULL));
+    const json_t *labels = json_object_get(cfg, "Labels");
+    return json_pack("{s:s,s:[s],s:s,s:s,s:s,s:I,s:[],s:O,s:s,s:s,s:{s:s},s:{s:{}},s:[]}", "Id",
+                     jstr(rec, "Id"), "Names", jstr(rec, "Name"), "Image", jstr(cfg, "Image"),
+                     "ImageID", jstr(rec, "Image"), "Command", cmd, "Created",
+                     (json_int_t)unix_time(jstr(rec, "Created")), "Ports", "Labels",
+                     labels ? labels : json_object(), "State", jstr(st, "Status"), "Status",
+                     status, "HostConfig", "NetworkMode",
+                     jstr(json_object_get(rec, "HostConfig"), "NetworkMode"), "NetworkSettings",
+                     "Networks", "Mounts");
+}
+
+static enum MHD_Result list(struct api_call *c)
+{
+    char **filters = NULL;
+    struct hk_error err = {0};
+    int st = api_filters(&c->req, &filters, &err);
+    if (st) {
+        strv_free(filters);
+        return api_reply_msg(c, (unsigned)st, "%s", hk_error_msg(&err));
+    }
+    bool all = api_query_bool(&c->req, "all");
+    const char *lim = api_query(&c->req, "limit");
+    long limit = lim && lim[0] ? atol(lim) : -1;
+    json_t *recs = NULL;
+    if (record_list(c->ctx->e, &recs, &err) < 0) {
+        strv_free(filters);
+        return api_reply_error(c, &err, 500);
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
+        if (limit >= 0 && (long)json_array_size(out) >= limit)
+            break;
+        bool has_status = false;
+        for (size_t k = 0; filters[k]; k++)
+            has_status |= strncmp(filters[k], "status=", 7) == 0;
+        if (!all && limit < 0 && !has_status && !engine_status_live(record_status(rec)))
+            continue;
+        if (!engine_list_matches(rec, (const char *const *)filters))
+            continue;
+        json_array_append_new(out, list_entry(rec));
+    }
+    json_decref(recs);
+    strv_free(filters);
+    return api_reply_json(c, 200, out);
+}
+
+static enum MHD_Result create(struct api_call *c)
+{
+    json_t *config = NULL, *host = NULL;
+    struct hk_error err = {0};
+    int st = api_create_request(&c->req, &config, &host, &err);
+    if (st)
+        return api_reply_msg(c, (unsigned)st, "%s", hk_error_msg(&err));
+    const char *image = json_string_value(json_object_get(config, "Image"));
+    struct store *s = NULL;
+    struct image *img = NULL;
+    enum MHD_Result ret;
+    if (store_open(c->ctx->root, &s, &err) < 0) {
+        ret = api_reply_error(c, &err, 500);
+    } else if (image_lookup(s, image, &img, &err) < 0) {
+        /* docker's CLI pulls on exactly this answer and creates again */
+        ret = err.code == -ENOENT ? api_reply_msg(c, 404, "No such image: %s", image)
+                                  : api_reply_error(c, &err, 500);
+    } else {
+        struct create_request req = {.image = image, .img = img,
+                                     .name = api_query(&c->req, "name"), .config = config,
+                                     .host_config = host};
+        if (req.name && !req.name[0])
+            req.name = NULL;
+        json_t *warnings = json_array();
+        char *id = NULL;
+        if (engine_create(c->ctx->e, s, &req, &id, warnings, &err) < 0) {
+            json_decref(warnings);
+            ret = api_reply_error(c, &err, 500);
+        } else {
+            ret = api_reply_json(c, 201, json_pack("{s:s,s:o}", "Id", id, "Warnings", warnings));
+        }
+        free(id);
+    }
+    image_free(img);
+    store_free(s);
+    json_decref(config);
+    json_decref(host);
+    return ret;
+}
+
+static int recv_fd(int sock)
+{
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof(u.buf)};
+    ssize_t n;
+    while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (!c || c->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+/* Start id through `hako service-helper start` (it forks the monitor: not in this threaded
+ * process). A client attached before the start gets the attach connection. On failure
+ * *ret_status and err say why (the helper's stderr). */
+static int start_container(struct api_call *c, const char *id, unsigned *ret_status,
+                           struct hk_error *err)
+{
+    bool attach = api_attach_waiting(id);
+    int errp[2], sp[2] = {-1, -1};
+    if (pipe2(errp, O_CLOEXEC) < 0)
+        return hk_error_errno(err, -errno, "pipe");
+    if (attach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+        attach = false;
+    const char *args[] = {"service-helper", "start", id, attach ? "attach" : NULL, NULL};
+    int fds[3] = {-1, -1, errp[1]};
+    pid_t pid;
+    int r = api_spawn(c->ctx, args, fds, attach ? sp[1] : -1, &pid, err);
+    close(errp[1]);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    if (r < 0) {
+        close(errp[0]);
+        if (sp[0] >= 0)
+            close(sp[0]);
+        return r;
+    }
+    char msg[2048];
+    size_t n = 0;
+    ssize_t k;
+    while (n < sizeof(msg) - 1 && ((k = read(errp[0], msg + n, sizeof(msg) - 1 - n)) > 0 ||
+                                   (k < 0 && errno == EINTR)))
+        if (k > 0)
+            n += (size_t)k;
+    msg[n] = '\0';
+    close(errp[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int conn = sp[0] >= 0 ? recv_fd(sp[0]) : -1;
+    if (sp[0] >= 0)
+        close(sp[0]);
+    if (conn >= 0 && !api_attach_handoff(id, conn))
+        close(conn);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    msg[strcspn(msg, "\n")] = '\0';
+    *ret_status = 400;
+    return hk_error_set(err, -EIO, "%s", msg[0] ? msg : "start failed");
+}
+
+static bool is_running(const struct engine *e, const char *id)
+{
+    struct record *rec = NULL;
+    if (record_open(e, id, true, &rec, NULL) < 0)
+        return false;
+    record_refresh(e, rec);
+    bool live = engine_status_live(record_status(rec->j));
+    record_free(rec);
+    return live;
+}
+
+static enum MHD_Result start(struct api_call *c, const char *id)
+{
+    if (is_running(c->ctx->e, id))
+        return api_reply_empty(c, 304);
+    struct hk_error err = {0};
+    unsigned st = 500;
+    if (start_container(c, id, &st, &err) < 0)
+        return api_reply_msg(c, st, "%s", hk_error_msg(&err));
+    return api_reply_empty(c, 204);
+}
+
+static int timeout_of(struct api_call *c)
+{
+    const char *t = api_query(&c->req, "t");
+    if (!t)
+        t = api_query(&c->req, "timeout");
+    return t && t[0] ? atoi(t) : -1;
+}
+
+static enum MHD_Result stop(struct api_call *c, const char *id, bool restart)
+{
+    struct hk_error err = {0};
+    bool running = is_running(c->ctx->e, id);
+    if (!running && !restart)
+        return api_reply_empty(c, 304);
+    if (running && engine_stop(c->ctx->e, id, timeout_of(c), &err) < 0)
+        return api_reply_error(c, &err, 500);
+    if (restart) {
+        unsigned st = 500;
+        if (start_container(c, id, &st, &err) < 0)
+            return api_reply_msg(c, st, "%s", hk_error_msg(&err));
+    }
+    return api_reply_empty(c, 204);
+}
+
+static enum MHD_Result kill_ct(struct api_call *c, const char *id)
+{
+    int sig = SIGKILL;
+    struct hk_error err = {0};
+    const char *s = api_query(&c->req, "signal");
+    if (s && s[0] && opt_parse_signal(s, &sig, &err) < 0)
+        return api_reply_msg(c, 400, "%s", hk_error_msg(&err));
+    if (!is_running(c->ctx->e, id))
+        return api_reply_msg(c, 409, "Cannot kill container: %s: container %s is not running",
+                             c->req.object, id);
+    if (engine_kill(c->ctx->e, id, sig, &err) < 0)
+        return api_reply_error(c, &err, 500);
+    return api_reply_empty(c, 204);
+}
+
+static enum MHD_Result pause_ct(struct api_call *c, const char *id, bool pause)
+{
+    struct hk_error err = {0};
+    if (engine_pause(c->ctx->e, id, pause, &err) < 0)
+        return api_reply_msg(c, err.code == -ENOENT ? 404 : 409, "%s", hk_error_msg(&err));
+    return api_reply_empty(c, 204);
+}
+
+static enum MHD_Result rename_ct(struct api_call *c, const char *id)
+{
+    const char *name = api_query(&c->req, "name");
+    struct hk_error err = {0};
+    if (!name || !name[0])
+        return api_reply_msg(c, 400, "Neither old nor new names may be empty");
+    if (engine_rename(c->ctx->e, id, name[0] == '/' ? name + 1 : name, &err) < 0)
+        return api_reply_error(c, &err, 500);
+    return api_reply_empty(c, 204);
+}
+
+static enum MHD_Result delete(struct api_call *c, const char *id)
+{
+    struct hk_error err = {0};
+    if (engine_remove(c->ctx->e, id, api_query_bool(&c->req, "force"), &err) < 0)
+        return api_reply_error(c, &err, 500);
+    return api_reply_empty(c, 204);
+}
+
+static enum MHD_Result inspect(struct api_call *c, const char *id)
+{
+    json_t *j = NULL;
+    struct hk_error err = {0};
+    if (inspect_container(c->ctx->e, id, &j, &err) < 0)
+        return api_reply_error(c, &err, 500);
+    /* docker's clients read these; the record keeps what hako knows */
+    if (!json_object_get(j, "NetworkSettings"))
+        json_object_set_new(j, "NetworkSettings",
+                            json_pack("{s:{},s:{},s:s}", "Networks", "Ports", "IPAddress", ""));
+    json_t *cfg = json_object_get(j, "Config");
+    static const char *const bools[] = {"AttachStdin", "AttachStdout", "AttachStderr"};
+    for (size_t i = 0; json_is_object(cfg) && i < ELEMENTSOF(bools); i++)
+        if (!json_object_get(cfg, bools[i]))
+            json_object_set_new(cfg, bools[i], json_false());
+    return api_reply_json(c, 200, j);
+}
+
+static enum MHD_Result prune(struct api_call *c)
+{
+    json_t *recs = NULL, *deleted = json_array();
+    struct hk_error err = {0};
+    if (record_list(c->ctx->e, &recs, &err) < 0) {
+        json_decref(deleted);
+        return api_reply_error(c, &err, 500);
+    }
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
+        if (engine_status_live(record_status(rec)))
+            continue;
+        const char *id = jstr(rec, "Id");
+        if (engine_remove(c->ctx->e, id, false, NULL) == 0)
+            json_array_append_new(deleted, json_string(id));
+    }
+    json_decref(recs);
+    return api_reply_json(c, 200, json_pack("{s:o,s:i}", "ContainersDeleted", deleted,
+                                            "SpaceReclaimed", 0));
+}
+
+enum MHD_Result api_containers(struct api_call *c)
+{
+    if (c->req.op == OP_CT_LIST)
+        return list(c);
+    if (c->req.op == OP_CT_CREATE)
+        return create(c);
+    if (c->req.op == OP_CT_PRUNE)
+        return prune(c);
+    _cleanup_free_ char *id = NULL;
+    if (!api_resolve(c, &id))
+        return MHD_YES;
+    switch (c->req.op) {
+    case OP_CT_INSPECT: return inspect(c, id);
+    case OP_CT_START: return start(c, id);
+    case OP_CT_STOP: return stop(c, id, false);
+    case OP_CT_RESTART: return stop(c, id, true);
+    case OP_CT_KILL: return kill_ct(c, id);
+    case OP_CT_PAUSE: return pause_ct(c, id, true);
+    case OP_CT_UNPAUSE: return pause_ct(c, id, false);
+    case OP_CT_RENAME: return rename_ct(c, id);
+    case OP_CT_DELETE: return delete(c, id);
+    case OP_CT_RESIZE: return api_attach_resize(c, id);
+    default: return api_reply_msg(c, 501, "not implemented by hako yet");
+    }
+}

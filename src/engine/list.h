@@ -1,0 +1,14 @@
+/* list.h — listing containers as docker does (`ps`, GET /containers/json). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "Up 5 seconds", "Exited (0) 3 minutes ago", "Created", "Restarting (1) 2 seconds ago" for a
+ * record's State at time now (seconds since the epoch). Allocated. */
+char *engine_status_text(const json_t *state, int64_t now);
+
+/* Whether a record passes filters ("status=running", "name=web", "label=k[=v]", "id=3f2a"; a
+ * NULL-terminated list): the same key ORs, different keys AND, as docker's --filter. */
+bool engine_list_matches(const json_t *rec, const char *const *filters);
