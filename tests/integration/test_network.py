@@ -75,8 +75,9 @@ def links():
 
 
 def test_default_bridge_gives_address_route_and_resolv_conf(engine):
-    p = engine.ok("run", "--rm", "--network", "bridge", "busybox", "sh", "-c",
-                  "ip -4 addr show eth0; ip route; cat /etc/resolv.conf")
+    p = engine.ok("run", "--rm", "--network", "bridge", "--hostname", "box", "busybox", "sh",
+                  "-c", "ip -4 addr show eth0; ip route; cat /etc/resolv.conf; "
+                  "echo hosts: $(grep -w box /etc/hosts)")
     net = json.loads(engine.ok("network", "inspect", "bridge").stdout)[0]
     cfg = net["IPAM"]["Config"][0]
     prefix = cfg["Subnet"].rsplit(".", 2)[0]  # a /16: "10.209"
@@ -85,6 +86,8 @@ def test_default_bridge_gives_address_route_and_resolv_conf(engine):
     assert net["Options"]["com.docker.network.bridge.name"] == NET_PREFIX + "0"
     assert "nameserver" in p.stdout
     assert "nameserver 127." not in p.stdout
+    own = p.stdout.split("hosts: ")[1].split()
+    assert own[1] == "box" and own[0].startswith(prefix + ".")
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         assert f.read().strip() == "1"
 

@@ -223,6 +223,25 @@ static int attach_steps(const char *id, pid_t pid, const json_t *rec,
     return r;
 }
 
+/* The container's own address and hostname in its /etc/hosts (HostsPath), as docker writes
+ * them; the file is bind-mounted already, so it is rewritten in place, not replaced. */
+static void hosts_add_self(const json_t *rec, const char *ip)
+{
+    const char *path = json_string_value(json_object_get(rec, "HostsPath"));
+    const char *host = json_string_value(
+        json_object_get(json_object_get(rec, "Config"), "Hostname"));
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    if (!path || !host || read_file(path, 1 << 20, &text, &len, NULL) < 0)
+        return;
+    _cleanup_free_ char *line = xasprintf("%s\t%s\n", ip, host);
+    if (strstr(text, line))
+        return;
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0 && write(fd, line, strlen(line)) < 0)
+        return;
+}
+
 int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_error *err)
 {
     struct record *rec = NULL;
@@ -241,9 +260,11 @@ int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_erro
     if (r == 0)
         r = attach_steps(id, pid, rec->j, &p, err);
     json_t *ns = NULL;
-    if (r == 0)
+    if (r == 0) {
         ns = settings(&p.net, pid, p.ip, p.mac, p.ports, p.n_ports,
                       json_object_get(json_object_get(rec->j, "Config"), "ExposedPorts"));
+        hosts_add_self(rec->j, p.ip);
+    }
     record_free(rec);
     if (r == 0) {
         r = record_open(e, id, true, &rec, err);
