@@ -270,6 +270,35 @@ def test_network_container_shares_a_running_containers_namespace(engine):
     assert "cannot join network of a non running container: main" in p.stderr
 
 
+def test_connect_and_disconnect_a_running_container(engine):
+    engine.ok("network", "create", "--subnet", "10.236.1.0/24", "side")
+    engine.ok("run", "-d", "--name", "peer", "--network", "side", "busybox", "sleep", "60")
+    engine.ok("run", "-d", "--name", "c1", "--network", "bridge", "busybox", "sleep", "60")
+    peer = engine.inspect("peer")["NetworkSettings"]["IPAddress"]
+    engine.ok("network", "connect", "--ip", "10.236.1.50", "side", "c1")
+    p = engine.ok("exec", "c1", "sh", "-c", f"ip -4 addr show eth1; ip route; "
+                  f"ping -c1 -W5 {peer} >/dev/null && echo ping-ok")
+    assert "inet 10.236.1.50/24" in p.stdout and "ping-ok" in p.stdout
+    assert p.stdout.count("default") == 1  # still only through the first network
+    nets = engine.inspect("c1")["NetworkSettings"]["Networks"]
+    assert set(nets) == {"bridge", "side"} and nets["side"]["IPAddress"] == "10.236.1.50"
+    p = engine("network", "connect", "side", "c1")
+    assert p.returncode == 1 and "already exists in network side" in p.stderr
+    engine.ok("network", "disconnect", "side", "c1")
+    p = engine.ok("exec", "c1", "ip", "link")
+    assert "eth1" not in p.stdout and "eth0" in p.stdout
+    assert set(engine.inspect("c1")["NetworkSettings"]["Networks"]) == {"bridge"}
+    p = engine("network", "disconnect", "side", "c1")
+    assert p.returncode == 1 and "is not connected to network side" in p.stderr
+    # connected again, then the container goes: its second address goes with it
+    engine.ok("network", "connect", "side", "c1")
+    engine.ok("rm", "-f", "c1")
+    net = json.loads(engine.ok("network", "inspect", "side").stdout)[0]
+    assert [c["Name"] for c in net["Containers"].values()] == ["peer"]
+    engine.ok("rm", "-f", "peer")
+    engine.ok("network", "rm", "side")
+
+
 def test_network_create_errors(engine):
     engine.ok("network", "create", "--subnet", "10.232.0.0/24", "one")
     for args, msg in ((["--subnet", "10.232.0.0/25", "two"], "Pool overlaps"),
