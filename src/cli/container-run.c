@@ -108,7 +108,8 @@ static void run_usage(const char *cmd)
            "      --security-opt OPT    no-new-privileges, seccomp=unconfined|FILE\n"
            "      --uidmap/--gidmap C:H:N  User namespace mappings (--userns host)\n"
            "      --network MODE        default (own namespace, loopback only), none, host,\n"
-           "                            bridge (the default bridge network) or a network's name\n"
+           "                            bridge (the default bridge network), a network's name or\n"
+           "                            container:NAME (share a running container's network)\n"
            "  -p, --publish [IP:][HOSTPORT:]CPORT[/PROTO]  publish a port (ranges a-b too)\n"
            "  -P, --publish-all         publish every exposed port on a random host port\n"
            "      --ip ADDR             the container's address on a user network\n"
@@ -271,8 +272,9 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
                                            "--uidmap/--gidmap for a user namespace)", arg);
         break;
     case OPT_NETWORK:
-        if (!arg[0] || strncmp(arg, "container:", 10) == 0)
-            return cli_usage_error(f->cmd, "--network %s: not supported yet", arg);
+        if (!arg[0] || strcmp(arg, "container:") == 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--network\" flag",
+                                   arg);
         json_object_set_new(hc, "NetworkMode", json_string(arg));
         break;
     case 'p': {

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/container-table.h"
 #include "cli/container.h"
+#include "engine/net/attach.h"
 #include "engine/net/network.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -218,7 +219,55 @@ static int net_prune(int argc, char **argv)
     return 0;
 }
 
+/* connect [--ip IP] NETWORK CONTAINER, disconnect [-f] NETWORK CONTAINER */
+static int net_connect_cmd(int argc, char **argv, bool connect)
+{
+    static const struct option opts[] = {
+        {"ip", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'f'},
+        {"alias", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0},
+    };
+    const char *ip = NULL, *cmd = connect ? "network connect" : "network disconnect";
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+        if (c == 'i' && connect)
+            ip = optarg;
+        else if (c == 'a' && connect)
+            return cli_usage_error(cmd, "--alias: network aliases are not supported yet");
+        else if (c != 'f' || connect)
+            return cli_unknown_flag(cmd, argc, argv);
+    }
+    if (optind + 2 != argc)
+        return cli_usage_error(cmd, "\"hako %s\" requires exactly 2 arguments.", cmd);
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc)
+        return rc;
+    _cleanup_free_ char *id = NULL;
+    rc = cli_resolve(e, argv[optind + 1], &id);
+    struct hk_error err = {0};
+    if (rc == 0 && (connect ? net_connect(e, id, argv[optind], ip, &err)
+                            : net_disconnect(e, id, argv[optind], &err)) < 0) {
+        fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(&err));
+        rc = 1;
+    }
+    engine_free(e);
+    return rc;
+}
+
+static int net_connect_main(int argc, char **argv)
+{
+    return net_connect_cmd(argc, argv, true);
+}
+
+static int net_disconnect_main(int argc, char **argv)
+{
+    return net_connect_cmd(argc, argv, false);
+}
+
 static const struct cli_command net_commands[] = {
+    {"connect", net_connect_main, "Connect a running container to a network"},
+    {"disconnect", net_disconnect_main, "Disconnect a container from a network"},
     {"create", net_create, "Create a network"},
     {"ls", net_ls, "List networks"},
     {"list", net_ls, NULL},

@@ -235,6 +235,28 @@ static int userns_prepare(const struct engine *e, const json_t *hc, struct recor
     return 0;
 }
 
+/* --network container:REF: REF's network namespace, /proc/PID/ns/net of its init, which
+ * must run (docker's "cannot join network of a non running container"). */
+static int netns_of(const struct engine *e, const char *ref, char **ret, struct hk_error *err)
+{
+    _cleanup_free_ char *id = NULL;
+    int r = record_resolve(e, ref, &id, err);
+    struct record *rec = NULL;
+    if (r == 0)
+        r = record_open(e, id, true, &rec, err);
+    if (r < 0)
+        return r;
+    record_refresh(e, rec);
+    json_int_t pid = json_integer_value(json_object_get(json_object_get(rec->j, "State"), "Pid"));
+    bool running = strcmp(record_status(rec->j), "running") == 0 && pid > 0;
+    record_free(rec);
+    if (!running)
+        return hk_error_set(err, -EINVAL, "cannot join network of a non running container: %s",
+                            ref);
+    *ret = xasprintf("/proc/%lld/ns/net", (long long)pid);
+    return 0;
+}
+
 /* The container's /etc files; host-gateway is its network's gateway (the default bridge's
  * when it has none of its own, as docker's docker0 address). */
 static int write_etc(const struct engine *e, const char *dir, const json_t *cfg,
@@ -326,11 +348,15 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0)
         r = seccomp_for(hc, &seccomp, err);
     _cleanup_json_ json_t *spec = NULL;
+    _cleanup_free_ char *netns = NULL;
+    if (r == 0 && strncmp(jstr(hc, "NetworkMode"), "container:", 10) == 0)
+        r = netns_of(e, jstr(hc, "NetworkMode") + 10, &netns, err);
     if (r == 0) {
         struct specgen in = {.id = rec->id, .cgroup_parent = e->cgroup_parent, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE),
-                             .mounts = mp->oci};
+                             .mounts = mp->oci,
+                             .netns_path = netns};
         r = specgen_build(&in, &spec, warnings, err);
     }
     user_ids_clear(&user);
@@ -415,6 +441,14 @@ static int check_network(const struct engine *e, const json_t *hc, json_t *warni
     bool ports = json_object_size(json_object_get(hc, "PortBindings")) ||
                  json_is_true(json_object_get(hc, "PublishAllPorts"));
     const char *ip = jstr(json_object_get(hc, "Hako"), "IPv4Address");
+    if (strncmp(mode, "container:", 10) == 0) {
+        _cleanup_free_ char *path = NULL;
+        int r = netns_of(e, mode + 10, &path, err);
+        if (r == 0 && ports)
+            r = hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "
+                                           "container type network mode");
+        return r;
+    }
     if (!net_mode_is_network(mode)) {
         if (ports && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0))
             return hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "

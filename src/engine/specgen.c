@@ -461,7 +461,10 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
     const char *net = cfg_str(hc, "NetworkMode");
     json_t *ns = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "ipc", "type",
                            "uts", "type", "mount", "type", "cgroup");
-    if (strcmp(net, "host") != 0)
+    if (in->netns_path && strncmp(net, "container:", 10) == 0)
+        json_array_append_new(ns, json_pack("{s:s,s:s}", "type", "network", "path",
+                                            in->netns_path));
+    else if (strcmp(net, "host") != 0)
         json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
     _cleanup_free_ char *cg =
         xasprintf("%s/%s", in->cgroup_parent ? in->cgroup_parent : "/hako", in->id);

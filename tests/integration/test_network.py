@@ -75,8 +75,9 @@ def links():
 
 
 def test_default_bridge_gives_address_route_and_resolv_conf(engine):
-    p = engine.ok("run", "--rm", "--network", "bridge", "busybox", "sh", "-c",
-                  "ip -4 addr show eth0; ip route; cat /etc/resolv.conf")
+    p = engine.ok("run", "--rm", "--network", "bridge", "--hostname", "box", "busybox", "sh",
+                  "-c", "ip -4 addr show eth0; ip route; cat /etc/resolv.conf; "
+                  "echo hosts: $(grep -w box /etc/hosts)")
     net = json.loads(engine.ok("network", "inspect", "bridge").stdout)[0]
     cfg = net["IPAM"]["Config"][0]
     prefix = cfg["Subnet"].rsplit(".", 2)[0]  # a /16: "10.209"
@@ -85,6 +86,8 @@ def test_default_bridge_gives_address_route_and_resolv_conf(engine):
     assert net["Options"]["com.docker.network.bridge.name"] == NET_PREFIX + "0"
     assert "nameserver" in p.stdout
     assert "nameserver 127." not in p.stdout
+    own = p.stdout.split("hosts: ")[1].split()
+    assert own[1] == "box" and own[0].startswith(prefix + ".")
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         assert f.read().strip() == "1"
 
@@ -249,6 +252,51 @@ def test_user_network_containers_reach_each_other(engine):
     engine.ok("rm", "-f", "srv")
     engine.ok("network", "rm", "app")
     assert engine.ok("network", "ls", "-q").stdout.count("\n") == 1  # bridge only
+
+
+def test_network_container_shares_a_running_containers_namespace(engine):
+    engine.ok("run", "-d", "--name", "main", "--network", "bridge", "busybox", "sh", "-c",
+              "mkdir -p /www && echo sidecar-ok > /www/index.html && exec httpd -f -p 80 -h /www")
+    ip = engine.inspect("main")["NetworkSettings"]["IPAddress"]
+    p = engine.ok("run", "--rm", "--network", "container:main", "busybox", "sh", "-c",
+                  "ip -4 addr show eth0; "
+                  "for i in $(seq 50); do wget -qO- http://127.0.0.1/ && break; sleep 0.1; done")
+    assert f"inet {ip}/" in p.stdout and "sidecar-ok" in p.stdout
+    p = engine("run", "--rm", "--network", "container:main", "-p", "80:80", "busybox", "true")
+    assert p.returncode == 125 and "conflicting options: port publishing" in p.stderr
+    engine.ok("stop", "-t", "0", "main")
+    p = engine("run", "--rm", "--network", "container:main", "busybox", "true")
+    assert p.returncode == 125
+    assert "cannot join network of a non running container: main" in p.stderr
+
+
+def test_connect_and_disconnect_a_running_container(engine):
+    engine.ok("network", "create", "--subnet", "10.236.1.0/24", "side")
+    engine.ok("run", "-d", "--name", "peer", "--network", "side", "busybox", "sleep", "60")
+    engine.ok("run", "-d", "--name", "c1", "--network", "bridge", "busybox", "sleep", "60")
+    peer = engine.inspect("peer")["NetworkSettings"]["IPAddress"]
+    engine.ok("network", "connect", "--ip", "10.236.1.50", "side", "c1")
+    p = engine.ok("exec", "c1", "sh", "-c", f"ip -4 addr show eth1; ip route; "
+                  f"ping -c1 -W5 {peer} >/dev/null && echo ping-ok")
+    assert "inet 10.236.1.50/24" in p.stdout and "ping-ok" in p.stdout
+    assert p.stdout.count("default") == 1  # still only through the first network
+    nets = engine.inspect("c1")["NetworkSettings"]["Networks"]
+    assert set(nets) == {"bridge", "side"} and nets["side"]["IPAddress"] == "10.236.1.50"
+    p = engine("network", "connect", "side", "c1")
+    assert p.returncode == 1 and "already exists in network side" in p.stderr
+    engine.ok("network", "disconnect", "side", "c1")
+    p = engine.ok("exec", "c1", "ip", "link")
+    assert "eth1" not in p.stdout and "eth0" in p.stdout
+    assert set(engine.inspect("c1")["NetworkSettings"]["Networks"]) == {"bridge"}
+    p = engine("network", "disconnect", "side", "c1")
+    assert p.returncode == 1 and "is not connected to network side" in p.stderr
+    # connected again, then the container goes: its second address goes with it
+    engine.ok("network", "connect", "side", "c1")
+    engine.ok("rm", "-f", "c1")
+    net = json.loads(engine.ok("network", "inspect", "side").stdout)[0]
+    assert [c["Name"] for c in net["Containers"].values()] == ["peer"]
+    engine.ok("rm", "-f", "peer")
+    engine.ok("network", "rm", "side")
 
 
 def test_network_create_errors(engine):

@@ -75,31 +75,32 @@ static int reserve_all(struct fw_port *ports, size_t n, int *fds, struct hk_erro
     return 0;
 }
 
-/* The container's side: lo and eth0 up, the address, the default route. */
-static int inside(pid_t pid, const struct network *n, struct in_addr ip, struct hk_error *err)
+/* The container's side: lo and ifname up, the address, the default route (when route). */
+static int inside(pid_t pid, const struct network *n, const char *ifname, struct in_addr ip,
+                  bool route, struct hk_error *err)
 {
     struct nl *nl = NULL;
     int r = nl_open_in(pid, &nl, err);
     if (r < 0)
         return r;
-    int lo = nl_ifindex(nl, "lo"), eth = nl_ifindex(nl, "eth0");
+    int lo = nl_ifindex(nl, "lo"), eth = nl_ifindex(nl, ifname);
     if (lo < 0 || eth < 0)
-        r = hk_error_set(err, -ENODEV, "the container's lo or eth0 is missing");
+        r = hk_error_set(err, -ENODEV, "the container's lo or %s is missing", ifname);
     if (r == 0)
         r = nl_link_up(nl, lo, err);
     if (r == 0)
         r = nl_addr_add(nl, eth, ip, n->prefix, err);
     if (r == 0)
         r = nl_link_up(nl, eth, err);
-    if (r == 0 && !n->internal)
+    if (r == 0 && route && !n->internal)
         r = nl_route_default(nl, n->gw, err);
     nl_close(nl);
     return r;
 }
 
-/* The veth, from the host end into the namespace of pid. */
-static int veth(pid_t pid, const struct network *n, const char *name, const unsigned char *mac,
-                struct hk_error *err)
+/* The veth, from the host end into the namespace of pid, named ifname there. */
+static int veth(pid_t pid, const struct network *n, const char *name, const char *ifname,
+                const unsigned char *mac, struct hk_error *err)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
@@ -112,7 +113,7 @@ static int veth(pid_t pid, const struct network *n, const char *name, const unsi
     if (br < 0 && r == 0)
         r = hk_error_errno(err, br, "bridge '%s'", n->bridge);
     if (r == 0)
-        r = nl_veth_add(nl, name, br, "eth0", ns, mac, err);
+        r = nl_veth_add(nl, name, br, ifname, ns, mac, err);
     nl_close(nl);
     return r;
 }
@@ -162,6 +163,17 @@ static json_t *settings(const struct network *n, pid_t pid, const char *ip, cons
                      n->prefix, "MacAddress", mac, "Ports", pm, "Networks", n->name, ep);
 }
 
+/* docker's MAC for an address: 02:42 and the address's four bytes. */
+static void mac_of(const char *ip, struct in_addr *a, unsigned char mac[6], char text[18])
+{
+    inet_pton(AF_INET, ip, a);
+    mac[0] = 0x02;
+    mac[1] = 0x42;
+    memcpy(mac + 2, &a->s_addr, 4);
+    snprintf(text, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+             mac[5]);
+}
+
 struct plan {
     struct network net;
     char ip[16];
@@ -192,7 +204,7 @@ static int attach_steps(const char *id, pid_t pid, const json_t *rec,
     int r = network_up(&p->net, err);
     if (r < 0)
         return r;
-    r = ipam_claim(&p->net, id, want, p->ip, err);
+    r = ipam_claim(&p->net, id, 0, want, p->ip, err);
     if (r < 0)
         return r;
     r = ports_wanted(hc, json_object_get(cfg, "ExposedPorts"), &p->ports, &p->n_ports, err);
@@ -203,11 +215,8 @@ static int attach_steps(const char *id, pid_t pid, const json_t *rec,
     if (r < 0)
         return r;
     struct in_addr a;
-    inet_pton(AF_INET, p->ip, &a);
-    unsigned char mac[6] = {0x02, 0x42};
-    memcpy(mac + 2, &a.s_addr, 4);
-    snprintf(p->mac, sizeof(p->mac), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-             mac[3], mac[4], mac[5]);
+    unsigned char mac[6];
+    mac_of(p->ip, &a, mac, p->mac);
     snprintf(p->veth, sizeof(p->veth), "%.6sv%.8s", p->net.table, id);
     json_t *f = ports_json(p->ports, p->n_ports, p->fds);
     json_object_set_new(f, "Veth", json_string(p->veth));
@@ -215,12 +224,31 @@ static int attach_steps(const char *id, pid_t pid, const json_t *rec,
     r = ipam_update(&p->net, p->ip, f, err);
     json_decref(f);
     if (r == 0)
-        r = veth(pid, &p->net, p->veth, mac, err);
+        r = veth(pid, &p->net, p->veth, "eth0", mac, err);
     if (r == 0)
-        r = inside(pid, &p->net, a, err);
+        r = inside(pid, &p->net, "eth0", a, true, err);
     if (r == 0)
         r = fw_ports(p->net.table, true, p->ip, p->ports, p->n_ports, err);
     return r;
+}
+
+/* The container's own address and hostname in its /etc/hosts (HostsPath), as docker writes
+ * them; the file is bind-mounted already, so it is rewritten in place, not replaced. */
+static void hosts_add_self(const json_t *rec, const char *ip)
+{
+    const char *path = json_string_value(json_object_get(rec, "HostsPath"));
+    const char *host = json_string_value(
+        json_object_get(json_object_get(rec, "Config"), "Hostname"));
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    if (!path || !host || read_file(path, 1 << 20, &text, &len, NULL) < 0)
+        return;
+    _cleanup_free_ char *line = xasprintf("%s\t%s\n", ip, host);
+    if (strstr(text, line))
+        return;
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0 && write(fd, line, strlen(line)) < 0)
+        return;
 }
 
 int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_error *err)
@@ -241,9 +269,11 @@ int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_erro
     if (r == 0)
         r = attach_steps(id, pid, rec->j, &p, err);
     json_t *ns = NULL;
-    if (r == 0)
+    if (r == 0) {
         ns = settings(&p.net, pid, p.ip, p.mac, p.ports, p.n_ports,
                       json_object_get(json_object_get(rec->j, "Config"), "ExposedPorts"));
+        hosts_add_self(rec->j, p.ip);
+    }
     record_free(rec);
     if (r == 0) {
         r = record_open(e, id, true, &rec, err);
@@ -293,4 +323,118 @@ void net_release_id(const struct engine *e, const char *id)
     net_release(e, id, r->j);
     record_save(r, NULL);
     record_free(r);
+}
+
+/* The endpoint of network n on a running container: veth <prefix>c<id7><k> (k: the
+ * container's k-th network, 1..9) in its namespace as eth<k>, the address held by its monitor.
+ * The caller holds the record's lock and saves it. */
+static int connect_steps(const struct record *rec, const struct network *n, const char *want,
+                         json_t **ret_ep, struct hk_error *err)
+{
+    const json_t *hk = json_object_get(rec->j, "Hako");
+    pid_t pid = (pid_t)json_integer_value(json_object_get(json_object_get(rec->j, "State"),
+                                                          "Pid"));
+    pid_t mon = (pid_t)json_integer_value(json_object_get(hk, "MonitorPid"));
+    size_t k = json_object_size(
+        json_object_get(json_object_get(rec->j, "NetworkSettings"), "Networks"));
+    if (k > 9)
+        return hk_error_set(err, -ENOSPC, "a container joins at most 10 networks");
+    char ip[16], mtext[18], veth_name[16], ifname[8];
+    int r = network_up(n, err);
+    if (r >= 0)
+        r = ipam_claim(n, rec->id, mon, want, ip, err);
+    if (r < 0)
+        return r;
+    struct in_addr a;
+    unsigned char mac[6];
+    mac_of(ip, &a, mac, mtext);
+    snprintf(veth_name, sizeof(veth_name), "%.6sc%.7s%zu", n->table, rec->id, k);
+    snprintf(ifname, sizeof(ifname), "eth%zu", k);
+    json_t *f = json_pack("{s:s,s:s,s:[],s:[]}", "Veth", veth_name, "Mac", mtext, "Ports",
+                          "Fds");
+    r = ipam_update(n, ip, f, err);
+    json_decref(f);
+    if (r == 0)
+        r = veth(pid, n, veth_name, ifname, mac, err);
+    if (r == 0)
+        r = inside(pid, n, ifname, a, k == 0, err);
+    if (r < 0) {
+        ipam_release(n, ip, rec->id);
+        return r;
+    }
+    char gw[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
+    *ret_ep = json_pack("{s:n,s:s,s:s,s:s,s:s,s:i,s:s}", "Aliases", "NetworkID", n->id,
+                        "EndpointID", ip, "Gateway", n->internal ? "" : gw, "IPAddress", ip,
+                        "IPPrefixLen", n->prefix, "MacAddress", mtext);
+    return 0;
+}
+
+int net_connect(const struct engine *e, const char *id, const char *network, const char *ip,
+                struct hk_error *err)
+{
+    struct network n;
+    int r = network_get(e, network, &n, err);
+    if (r < 0)
+        return r;
+    if (ip && n.is_default)
+        return hk_error_set(err, -EINVAL, "user specified IP address is supported on user "
+                                          "defined networks only");
+    struct record *rec = NULL;
+    r = record_open(e, id, true, &rec, err);
+    if (r < 0)
+        return r;
+    record_refresh(e, rec);
+    json_t *ns = json_object_get(rec->j, "NetworkSettings");
+    json_t *nets = json_object_get(ns, "Networks");
+    if (strcmp(record_status(rec->j), "running") != 0)
+        r = hk_error_set(err, -EINVAL, "container %.12s is not running (hako connects running "
+                                       "containers only)", id);
+    else if (!json_is_object(nets))
+        r = hk_error_set(err, -EINVAL, "container %.12s has no bridge network of its own to "
+                                       "add to (its network mode is not a network)", id);
+    else if (json_object_get(nets, n.name))
+        r = hk_error_set(err, -EEXIST, "endpoint with name %s already exists in network %s",
+                         json_string_value(json_object_get(rec->j, "Name")) ?: id, n.name);
+    json_t *ep = NULL;
+    if (r == 0)
+        r = connect_steps(rec, &n, ip, &ep, err);
+    if (r == 0) {
+        json_object_set_new(nets, n.name, ep);
+        r = record_save(rec, err);
+    }
+    record_free(rec);
+    return r;
+}
+
+int net_disconnect(const struct engine *e, const char *id, const char *network,
+                   struct hk_error *err)
+{
+    struct network n;
+    int r = network_get(e, network, &n, err);
+    if (r < 0)
+        return r;
+    struct record *rec = NULL;
+    r = record_open(e, id, true, &rec, err);
+    if (r < 0)
+        return r;
+    json_t *nets = json_object_get(json_object_get(rec->j, "NetworkSettings"), "Networks");
+    json_t *ep = json_object_get(nets, n.name);
+    const char *mode = json_string_value(
+        json_object_get(json_object_get(rec->j, "HostConfig"), "NetworkMode"));
+    if (!ep)
+        r = hk_error_set(err, -ENOENT, "container %.12s is not connected to network %s", id,
+                         n.name);
+    else if (mode && (strcmp(mode, n.name) == 0 || strcmp(mode, n.id) == 0))
+        r = hk_error_set(err, -EINVAL, "container %.12s: %s is its network mode; hako "
+                                       "disconnects only networks added by connect", id, n.name);
+    if (r == 0) {
+        const char *ip = json_string_value(json_object_get(ep, "IPAddress"));
+        if (ip && *ip)
+            ipam_release(&n, ip, rec->id); /* deletes the veth: eth<k> leaves the container */
+        json_object_del(nets, n.name);
+        r = record_save(rec, err);
+    }
+    record_free(rec);
+    return r;
 }

@@ -28,5 +28,14 @@ void net_release(const struct engine *e, const char *id, json_t *j);
 /* net_release on container id's record, saved (under its lock). */
 void net_release_id(const struct engine *e, const char *id);
 
+/* `network connect`: a running container gains an interface on network (eth1, eth2...),
+ * with address ip (NULL: chosen), held by its monitor like its first one. */
+int net_connect(const struct engine *e, const char *id, const char *network, const char *ip,
+                struct hk_error *err);
+
+/* `network disconnect`: the interface and address of network leave the container. */
+int net_disconnect(const struct engine *e, const char *id, const char *network,
+                   struct hk_error *err);
+
 /* Whether the network mode names a bridge network (not none/host/default/container:). */
 bool net_mode_is_network(const char *mode);

@@ -128,8 +128,8 @@ static void reclaim(int dfd, const char *table, json_t *live)
 }
 
 /* Claim an address of n for id: want (--ip) or the lowest free one. ret_ip gets its text. */
-int ipam_claim(const struct network *n, const char *id,
-                      const char *want, char ret_ip[16], struct hk_error *err)
+int ipam_claim(const struct network *n, const char *id, pid_t holder, const char *want,
+               char ret_ip[16], struct hk_error *err)
 {
     _cleanup_free_ char *dir = ipam_dir(n);
     _cleanup_close_ int dfd = ipam_lock(dir, err);
@@ -159,8 +159,10 @@ int ipam_claim(const struct network *n, const char *id,
         }
         unsigned long long start = 0;
         char st;
-        proc_start_time(getpid(), &start, &st);
-        json_t *j = json_pack("{s:s,s:i,s:I}", "Id", id, "Pid", (int)getpid(), "Start",
+        if (!holder)
+            holder = getpid();
+        proc_start_time(holder, &start, &st);
+        json_t *j = json_pack("{s:s,s:i,s:I}", "Id", id, "Pid", (int)holder, "Start",
                               (json_int_t)start);
         _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);

@@ -9,16 +9,17 @@
 #pragma once
 
 #include <jansson.h>
+#include <sys/types.h>
 
 #include "engine/net/network.h"
 #include "engine/record.h"
 #include "util/error.h"
 
-/* Claim an address of n for container id, held by this process: want (--ip) or the lowest
- * free one; ret_ip gets its text. Docker's errors: "Address already in use", "Invalid address
+/* Claim an address of n for container id, held by process holder (0: this one): want (--ip)
+ * or the lowest free one; ret_ip gets its text. Docker's errors: "Address already in use", "Invalid address
  * X: It does not belong to any of this network's subnets". */
-int ipam_claim(const struct network *n, const char *id,
-               const char *want, char ret_ip[16], struct hk_error *err);
+int ipam_claim(const struct network *n, const char *id, pid_t holder, const char *want,
+               char ret_ip[16], struct hk_error *err);
 
 /* Merge fields (Veth, Mac, Ports, Fds) into the entry of ip. */
 int ipam_update(const struct network *n, const char *ip,
