@@ -30,6 +30,20 @@ struct engine_opts {
 };
 extern struct engine_opts engine_opts;
 
+/* Exit statuses, as docker's: a command's operation that failed (no such container, ...) is 1,
+ * except for run and create, whose own errors are 125 (126/127 for the program); a bad flag
+ * is 125 everywhere. Commands return 125 for both; cli_fail and cli_op_error note that an
+ * operation failed, and the front door turns 125 into 1 for commands other than run/create. */
+extern bool cli_op_failed;
+/* Note an operation's failure (its message printed already); returns 125. */
+int cli_op_error(void);
+
+struct option;
+/* getopt_long without its abbreviations: docker (and runc) match long options exactly, so
+ * "--priv" is an unknown flag and "--pid host" is never read as "--pids-limit host". A long
+ * option typed as a prefix returns '?' with optopt 0 and argv[optind - 1] the word typed. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
 /* Print "<prog>: <message>" to stderr. */
 void cli_error(const char *fmt, ...) _printf_(1, 2);
 /* Print the error's message with a prefix naming the command, return exit code. */

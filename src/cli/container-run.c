@@ -2,7 +2,9 @@
  * HostConfig, the image pulled when missing, the container created and started with its
  * monitor, and (unless -d) attached until it exits. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,12 +143,18 @@ static int flag_error(struct run_flags *f, const char *flag, const char *value,
 static int int_flag(struct run_flags *f, int c, const char *arg)
 {
     char *end;
+    errno = 0;
     long long n = strtoll(arg, &end, 10);
     const char *flag = c == 'c' ? "-c, --cpu-shares" : c == OPT_PIDS ? "--pids-limit"
                                                                       : "--stop-timeout";
     if (!*arg || *end)
         return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: not an integer",
                                arg, flag);
+    /* docker's parse: 64-bit values (32 for --stop-timeout); the limits' ranges are checked at
+     * create, naming the flag */
+    if (errno == ERANGE || (c == OPT_STOP_TIMEOUT && (n > INT32_MAX || n < INT32_MIN)))
+        return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: value out of "
+                                       "range", arg, flag);
     json_object_set_new(c == OPT_STOP_TIMEOUT ? f->config : f->host_config,
                         c == 'c' ? "CpuShares" : c == OPT_PIDS ? "PidsLimit" : "StopTimeout",
                         json_integer(n));
@@ -244,6 +252,9 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case OPT_RM: f->rm = true; break;
     case OPT_NAME: f->name = arg; break;
     case 'e':
+        if (arg[0] == '=' || !arg[0])
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"-e, --env\" flag: "
+                                           "invalid environment variable: %s", arg, arg);
         if (strchr(arg, '='))
             strv_add(cfg, "Env", arg);
         else if (getenv(arg)) {
@@ -330,7 +341,7 @@ static int parse_run_flags(int argc, char **argv, struct run_flags *f)
                                "Name", "no", "MaximumRetryCount", 0);
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:c:v:l:p:P", run_options, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+dite:w:u:h:m:c:v:l:p:P", run_options)) != -1) {
         if (c == '?')
             return cli_unknown_flag(f->cmd, argc, argv);
         if (c == OPT_HELP) {
@@ -440,6 +451,12 @@ static int run_or_create(int argc, char **argv, const char *cmd)
 {
     struct run_flags f = {.cmd = cmd};
     int rc = parse_run_flags(argc, argv, &f);
+    /* docker's CLI checks this before it creates anything, and exits 1 */
+    if (rc == 0 && strcmp(cmd, "run") == 0 && f.tty && f.interactive && !f.detach &&
+        !isatty(STDIN_FILENO)) {
+        cli_error("the input device is not a TTY");
+        rc = 1;
+    }
     if (rc == 0 && may_ptrace(f.host_config))
         cli_protect_binary(); /* may re-exec: nothing was done yet */
     struct engine *e = NULL;
@@ -519,7 +536,7 @@ int cmd_start(int argc, char **argv)
     bool attach = false, interactive = false;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+ai", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+ai", opts)) != -1) {
         if (c == 'a')
             attach = true;
         else if (c == 'i')

@@ -129,7 +129,7 @@ int engine_main(int argc, char **argv)
         return 125;
     int c;
     /* "+" stops at the first non-option: the command's own flags follow it. */
-    while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+vh", opts)) != -1) {
         switch (c) {
         case 'r':
             engine_opts.root = optarg;
@@ -177,7 +177,10 @@ int engine_main(int argc, char **argv)
             bool stored = strcmp(name, "run") == 0 || strcmp(name, "create") == 0 ||
                           strcmp(name, "exec") == 0;
             int rc = stored ? check_utf8(sub_argc, sub_argv) : 0;
-            return rc ? rc : commands[i].run(sub_argc, sub_argv);
+            if (rc == 0)
+                rc = commands[i].run(sub_argc, sub_argv);
+            bool run_like = strcmp(name, "run") == 0 || strcmp(name, "create") == 0;
+            return rc == 125 && cli_op_failed && !run_like ? 1 : rc;
         }
     cli_error("'%s' is not a hako command. See 'hako --help'", name);
     return 125;

@@ -38,7 +38,7 @@ static int volume_create_cmd(int argc, char **argv)
     const char *name = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:d:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+o:d:", opts)) != -1) {
         if (c == 'l')
             kv_set(labels, optarg);
         else if (c == 'o')
@@ -115,7 +115,7 @@ static int volume_ls_cmd(int argc, char **argv)
     _cleanup_json_ json_t *filters = json_array();
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qf:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+qf:", opts)) != -1) {
         if (c == 'q')
             quiet = true;
         else if (c == 'f')
@@ -175,7 +175,7 @@ static int volume_inspect_cmd(int argc, char **argv)
     const char *format = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+f:", opts)) != -1) {
         if (c == 'f')
             format = optarg;
         else if (c == 'h') {
@@ -213,7 +213,7 @@ static int volume_rm_cmd(int argc, char **argv)
     bool force = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+f", opts)) != -1) {
         if (c == 'f')
             force = true;
         else if (c == 'h') {
@@ -252,7 +252,7 @@ static int volume_prune_cmd(int argc, char **argv)
     _cleanup_json_ json_t *filters = json_array();
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+af", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+af", opts)) != -1) {
         if (c == 'a')
             all = true;
         else if (c == 'f')

@@ -136,6 +136,22 @@ static int check_cpuset(const char *set, long ncpu, struct hk_error *err)
     return 0;
 }
 
+/* --security-opt as docker's daemon parses it (its messages); what this host cannot give
+ * (AppArmor, SELinux labels) is an error rather than silently nothing. */
+static int check_security_opts(const json_t *hc, struct hk_error *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
+    {
+        struct security_opt so;
+        int r = opt_parse_security_opt(json_string_value(v), &so, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 static int check_host_config(const json_t *hc, struct hk_error *err)
 {
     json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
@@ -150,10 +166,25 @@ static int check_host_config(const json_t *hc, struct hk_error *err)
                                           "memory limit, see usage");
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     json_int_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
-    if (ncpu > 0 && nano > ncpu * 1000000000LL)
+    if (nano < 0 || (nano > 0 && nano < 10000000) || (ncpu > 0 && nano > ncpu * 1000000000LL))
         return hk_error_set(err, -EINVAL, "Range of CPUs is from 0.01 to %ld.00, as there are "
                                           "only %ld CPUs available", ncpu, ncpu);
+    if (nano > 0 && json_integer_value(json_object_get(hc, "CpuQuota")) > 0)
+        return hk_error_set(err, -EINVAL, "Conflicting options: Nano CPUs and CPU Period cannot "
+                                          "both be set");
+    /* cgroup v1's cpu.shares range (the kernel would clamp or refuse at start) */
+    json_int_t shares = json_integer_value(json_object_get(hc, "CpuShares"));
+    if (shares < 0 || shares > 262144)
+        return hk_error_set(err, -EINVAL, "invalid --cpu-shares %lld: the range is 2 to 262144 "
+                                          "(0: the default, 1024)", (long long)shares);
+    json_int_t pids = json_integer_value(json_object_get(hc, "PidsLimit"));
+    if (pids > 4194304)
+        return hk_error_set(err, -EINVAL, "invalid --pids-limit %lld: above the kernel's "
+                                          "maximum number of processes (4194304; 0 or -1: "
+                                          "unlimited)", (long long)pids);
     int r = check_cpuset(jstr(hc, "CpusetCpus"), ncpu, err);
+    if (r == 0)
+        r = check_security_opts(hc, err);
     if (r < 0)
         return r;
     const char *rp = jstr(json_object_get(hc, "RestartPolicy"), "Name");
@@ -183,12 +214,13 @@ static int seccomp_for(const json_t *hc, char **ret, struct hk_error *err)
     json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
     {
         const char *s = json_string_value(v);
-        if (!s || (strncmp(s, "seccomp=", 8) != 0 && strncmp(s, "seccomp:", 8) != 0))
+        struct security_opt so;
+        if (!s || opt_parse_security_opt(s, &so, NULL) < 0 || so.kind != SECOPT_SECCOMP)
             continue;
-        if (strcmp(s + 8, "unconfined") == 0)
+        if (strcmp(so.value, "unconfined") == 0)
             return 0;
         json_t *p = NULL;
-        int r = create_seccomp_from_file(s + 8, &p, err);
+        int r = create_seccomp_from_file(so.value, &p, err);
         if (r < 0)
             return hk_error_prefix(err, r, "--security-opt %s", s);
         *ret = json_dumps(p, JSON_COMPACT);
@@ -447,6 +479,10 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
     int r = check_host_config(req->host_config, err);
     if (r == 0)
         r = check_network(e, req->host_config, warnings, err);
+    const char *wd = jstr(req->config, "WorkingDir");
+    if (r == 0 && wd[0] && wd[0] != '/')
+        r = hk_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an "
+                                       "absolute path", wd);
     if (r == 0 && req->name)
         r = names_check(req->name, err);
     if (r < 0)

@@ -263,11 +263,10 @@ static json_t *build_process(const struct specgen *in, json_t *warnings, struct 
     json_t *v;
     json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
     {
-        const char *s = json_string_value(v);
-        if (s && (strcmp(s, "no-new-privileges") == 0 ||
-                  strcmp(s, "no-new-privileges:true") == 0 ||
-                  strcmp(s, "no-new-privileges=true") == 0))
-            json_object_set_new(p, "noNewPrivileges", json_true());
+        struct security_opt so;
+        if (json_string_value(v) && opt_parse_security_opt(json_string_value(v), &so, NULL) == 0 &&
+            so.kind == SECOPT_NNP)
+            json_object_set_new(p, "noNewPrivileges", json_boolean(so.nnp));
     }
     return p;
 }

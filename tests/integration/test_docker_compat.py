@@ -1,0 +1,159 @@
+"""docker's exact behaviour where scripts rely on it: exit statuses (1 for a failing command
+other than run/create, 125 for run/create's own errors and for bad flags), long options matched
+exactly, `wait` on a --rm container, `-it` without a terminal, values checked at create naming
+the flag, --security-opt, ps filters, inspect's fallback to images, exec into a paused
+container. Expected values are docker's documented outputs."""
+import json
+import time
+
+import pytest
+
+
+def test_failing_commands_exit_1(engine):
+    for args in (["rm", "nosuch"], ["logs", "nosuch"], ["stop", "nosuch"], ["kill", "nosuch"],
+                 ["start", "nosuch"], ["wait", "nosuch"], ["pause", "nosuch"],
+                 ["exec", "nosuch", "true"], ["top", "nosuch"]):
+        p = engine(*args)
+        assert p.returncode == 1, (args, p.returncode, p.stderr)
+        assert "No such container: nosuch" in p.stderr, args
+    # a bad flag is 125 everywhere, as docker's flag errors
+    p = engine("rm", "--bogus", "x")
+    assert p.returncode == 125 and "unknown flag: --bogus" in p.stderr
+    # run/create keep 125 for their own errors
+    p = engine("run", "--rm", "--volumes-from", "nosuch", "busybox", "true")
+    assert p.returncode == 125
+
+
+def test_inspect_falls_back_to_images_and_prints_empty_list(engine):
+    p = engine("inspect", "nosuch")
+    assert p.returncode == 1
+    assert p.stdout == "[]\n"
+    assert "Error: No such object: nosuch" in p.stderr
+    [img] = json.loads(engine.ok("inspect", "busybox").stdout)
+    assert img["Id"].startswith("sha256:") and "busybox:latest" in img["RepoTags"]
+    engine.ok("create", "--name", "busybox", "busybox", "true")  # a container wins
+    [c] = json.loads(engine.ok("inspect", "busybox").stdout)
+    assert c["Name"] == "/busybox"
+    [i2] = json.loads(engine.ok("inspect", "--type", "image", "busybox").stdout)
+    assert i2["Id"] == img["Id"]
+    p = engine("inspect", "--type", "container", "nosuch")
+    assert p.returncode == 1 and "Error: No such container: nosuch" in p.stderr
+    engine.ok("volume", "create", "vv")
+    [v] = json.loads(engine.ok("inspect", "vv").stdout)
+    assert v["Name"] == "vv" and v["Driver"] == "local"
+    # found ones are printed, missing ones are errors, the status is 1
+    p = engine("inspect", "-f", "{{.Name}}", "busybox", "nosuch")
+    assert p.returncode == 1 and p.stdout == "/busybox\n"
+
+
+@pytest.mark.parametrize("flag", ["--priv", "--pid", "--netw=host", "--memory-s"])
+def test_long_options_exact(engine, flag):
+    # getopt would take each for the one long option it begins (--pid host as --pids-limit)
+    args = ["run", flag] + (["host"] if flag == "--pid" else []) + ["busybox", "true"]
+    p = engine(*args)
+    assert p.returncode == 125
+    assert f"unknown flag: {flag}" in p.stderr, p.stderr
+    assert engine.ok("ps", "-aq").stdout == ""
+
+
+def test_long_options_exact_elsewhere(engine):
+    p = engine("ps", "--al")
+    assert p.returncode == 125 and "unknown flag: --al" in p.stderr
+    p = engine("logs", "--foll", "x")
+    assert p.returncode == 125 and "unknown flag: --foll" in p.stderr
+
+
+def test_wait_on_detached_rm_container(engine):
+    cid = engine.ok("run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.3; exit 7").stdout.strip()
+    p = engine("wait", cid)
+    assert p.returncode == 0 and p.stdout == "7\n"
+
+
+def test_run_it_without_terminal(engine):
+    p = engine("run", "-it", "busybox", "true", stdin=open("/dev/null"))
+    assert p.returncode == 1
+    assert "the input device is not a TTY" in p.stderr
+    assert engine.ok("ps", "-aq").stdout == ""  # checked before anything was made
+    # -t alone works without a terminal, as docker's
+    assert engine("run", "--rm", "-t", "busybox", "true", stdin=open("/dev/null")).returncode == 0
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--cpus", "0.001"], "Range of CPUs is from 0.01 to"),
+    (["--cpus", "1000"], "Range of CPUs is from 0.01 to"),
+    (["-c", "-5"], "--cpu-shares -5"),
+    (["-c", "300000"], "--cpu-shares 300000"),
+    (["--pids-limit", "99999999999999999999"], "value out of range"),
+    (["--pids-limit", "5000000"], "--pids-limit 5000000"),
+    (["-e", "=x"], 'invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x'),
+    (["-w", "relative"], "the working directory 'relative' is invalid, it needs to be an "
+                         "absolute path"),
+    (["--security-opt", "no-new-privilege"], 'invalid --security-opt 1: "no-new-privilege"'),
+    (["--security-opt", "foo=bar"], 'invalid --security-opt 2: "foo=bar"'),
+    (["--security-opt", "no-new-privileges=maybe"],
+     'invalid --security-opt 2: "no-new-privileges=maybe"'),
+    (["--security-opt", "apparmor=docker-default"], "AppArmor is not enabled on this host"),
+])
+def test_values_checked_at_create(engine, args, msg):
+    p = engine("create", *args, "busybox", "true")
+    assert p.returncode == 125, p.stderr
+    assert msg in p.stderr, p.stderr
+    assert engine.ok("ps", "-aq").stdout == ""
+
+
+def test_security_opt_accepted_forms(engine):
+    for opt in ("no-new-privileges", "no-new-privileges=true", "no-new-privileges:true",
+                "no-new-privileges=1"):
+        out = engine.ok("run", "--rm", "--security-opt", opt, "busybox", "grep", "NoNewPrivs",
+                        "/proc/self/status").stdout
+        assert out.split() == ["NoNewPrivs:", "1"], opt
+    out = engine.ok("run", "--rm", "--security-opt", "no-new-privileges=false", "busybox",
+                    "grep", "NoNewPrivs", "/proc/self/status").stdout
+    assert out.split() == ["NoNewPrivs:", "0"]
+
+
+def test_ps_filters(engine):
+    p = engine("ps", "-a", "--filter", "foo=bar")
+    assert p.returncode == 1 and "Invalid filter 'foo'" in p.stderr and p.stdout == ""
+    p = engine("ps", "-a", "--filter", "status=bogus")
+    assert p.returncode == 1 and "invalid filter 'status=bogus'" in p.stderr
+    assert engine("run", "--name", "first", "-v", "fv:/data", "busybox", "sh", "-c",
+                  "exit 3").returncode == 3
+    time.sleep(0.01)
+    engine.ok("run", "--name", "second", "busybox", "true")
+    time.sleep(0.01)
+    engine.ok("create", "--name", "third", "busybox", "true")
+
+    def names(*f):
+        args = ["ps", "-a", "--format", "{{.Names}}"]
+        for x in f:
+            args += ["--filter", x]
+        return engine.ok(*args).stdout.split()
+    assert names("exited=3") == ["first"]
+    assert names("exited=0") == ["second"]
+    assert sorted(names("ancestor=busybox")) == ["first", "second", "third"]
+    assert names("ancestor=busybox:latest", "status=created") == ["third"]
+    assert names("ancestor=nosuch") == []
+    assert names("before=third") == ["second", "first"]
+    assert names("since=first") == ["third", "second"]
+    assert names("volume=fv") == ["first"]
+    assert names("volume=/data") == ["first"]
+    # before/since list stopped containers without -a, as docker's
+    assert engine.ok("ps", "--format", "{{.Names}}", "--filter",
+                     "since=first").stdout.split() == ["third", "second"]
+    p = engine("ps", "--filter", "before=nosuch")
+    assert p.returncode == 1 and "No such container: nosuch" in p.stderr
+
+
+def test_exec_into_paused_container(engine):
+    engine.ok("run", "-d", "--name", "pz", "busybox", "sleep", "100")
+    engine.ok("pause", "pz")
+    try:
+        p = engine("exec", "pz", "true")
+        assert p.returncode == 1
+        assert "is paused, unpause the container before exec" in p.stderr
+    finally:
+        engine.ok("unpause", "pz")
+    p = engine("exec", "-it", "pz", "true", stdin=open("/dev/null"))
+    assert p.returncode == 1 and "the input device is not a TTY" in p.stderr
+    engine.ok("rm", "-f", "pz")
