@@ -56,6 +56,14 @@ struct cli_command {
     const char *summary;
 };
 
+/* `hako GROUP SUB ...` (volume, container): run the subcommand argv[1] names, or print the
+ * list (exit 0 for --help, 125 for an unknown one). */
+int cli_subcommand(const char *group, const struct cli_command *subs, size_t n, int argc,
+                   char **argv, const char *summary);
+/* docker's prune prompt ("WARNING! This will remove <what>. ... [y/N]"): whether the user said
+ * yes on stdin. */
+bool cli_confirm(const char *what);
+
 /* Engine commands, one family per file (cli/image.c, cli/container.c, ...). */
 int cmd_pull(int argc, char **argv);
 int cmd_push(int argc, char **argv);

@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
     {"cp", cmd_cp, "Copy files between a container and the host"},
     {"build", cmd_build, "Build an image from a Dockerfile"},
     {"commit", cmd_commit, "Create a new image from a container's changes"},
+    {"container", cmd_container, "Manage containers (ls, run, rm, prune, ...)"},
     {"create", cmd_create, "Create a new container"},
     {"diff", cmd_diff, "Show a container's changed files (A added, C changed, D deleted)"},
     {"exec", cmd_exec, "Run a command in a running container"},
@@ -179,7 +180,9 @@ int engine_main(int argc, char **argv)
             int rc = stored ? check_utf8(sub_argc, sub_argv) : 0;
             if (rc == 0)
                 rc = commands[i].run(sub_argc, sub_argv);
-            bool run_like = strcmp(name, "run") == 0 || strcmp(name, "create") == 0;
+            /* run and create, also as "container run" */
+            const char *verb = strcmp(name, "container") == 0 && sub_argc > 1 ? sub_argv[1] : name;
+            bool run_like = strcmp(verb, "run") == 0 || strcmp(verb, "create") == 0;
             return rc == 125 && cli_op_failed && !run_like ? 1 : rc;
         }
     cli_error("'%s' is not a hako command. See 'hako --help'", name);

@@ -55,3 +55,31 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
     optopt = 0;
     return '?';
 }
+
+int cli_subcommand(const char *group, const struct cli_command *subs, size_t n, int argc,
+                   char **argv, const char *summary)
+{
+    if (argc >= 2)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(argv[1], subs[i].name) == 0) {
+                optind = 0;
+                return subs[i].run(argc - 1, argv + 1);
+            }
+    bool help = argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+    FILE *f = help ? stdout : stderr;
+    if (!help)
+        fprintf(stderr, "hako: unknown command \"%s\" for \"hako %s\"\n\n", argv[1], group);
+    fprintf(f, "Usage: hako %s COMMAND\n\n%s\n\nCommands:\n", group, summary);
+    for (size_t i = 0; i < n; i++)
+        if (subs[i].summary)
+            fprintf(f, "  %-9s %s\n", subs[i].name, subs[i].summary);
+    return help ? 0 : 125;
+}
+
+bool cli_confirm(const char *warning)
+{
+    fprintf(stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ",
+            warning);
+    char line[16] = "";
+    return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
+}

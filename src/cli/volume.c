@@ -267,15 +267,10 @@ static int volume_prune_cmd(int argc, char **argv)
         } else
             return cli_unknown_flag("volume prune", argc, argv);
     }
-    if (!force) {
-        fprintf(stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? "
-                        "[y/N] ", all ? "all local volumes not used by at least one container"
-                                      : "anonymous local volumes not used by at least one "
-                                        "container");
-        char line[16] = "";
-        if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
-            return 0;
-    }
+    if (!force && !cli_confirm(all ? "all local volumes not used by at least one container"
+                                   : "anonymous local volumes not used by at least one "
+                                     "container"))
+        return 0;
     struct engine *e = NULL;
     int rc = open_engine(&e);
     if (rc)
@@ -311,19 +306,5 @@ int cmd_volume(int argc, char **argv)
         {"remove", volume_rm_cmd, NULL},
         {"prune", volume_prune_cmd, "Remove unused volumes"},
     };
-    if (argc >= 2)
-        for (size_t i = 0; i < ELEMENTSOF(subs); i++)
-            if (strcmp(argv[1], subs[i].name) == 0) {
-                optind = 0;
-                return subs[i].run(argc - 1, argv + 1);
-            }
-    bool help = argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-    FILE *f = help ? stdout : stderr;
-    if (!help)
-        fprintf(stderr, "hako: unknown command \"%s\" for \"hako volume\"\n\n", argv[1]);
-    fprintf(f, "Usage: hako volume COMMAND\n\nManage volumes\n\nCommands:\n");
-    for (size_t i = 0; i < ELEMENTSOF(subs); i++)
-        if (subs[i].summary)
-            fprintf(f, "  %-9s %s\n", subs[i].name, subs[i].summary);
-    return help ? 0 : EXIT_FAIL;
+    return cli_subcommand("volume", subs, ELEMENTSOF(subs), argc, argv, "Manage volumes");
 }

@@ -152,6 +152,71 @@ static int check_security_opts(const json_t *hc, struct hk_error *err)
     return 0;
 }
 
+/* docker's sysctls that a container's own namespaces hold (validateSysctl). */
+static bool sysctl_namespaced(const char *k)
+{
+    static const char *const exact[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                        "kernel.sem", "kernel.shmall", "kernel.shmmax",
+                                        "kernel.shmmni", "kernel.shm_rmid_forced"};
+    for (size_t i = 0; i < ELEMENTSOF(exact); i++)
+        if (strcmp(k, exact[i]) == 0)
+            return true;
+    return strncmp(k, "fs.mqueue.", 10) == 0 || strncmp(k, "net.", 4) == 0;
+}
+
+/* The flags of the namespaces, OOM score, reservations and CFS values, as docker's daemon
+ * checks them. */
+static int check_more(const json_t *hc, struct hk_error *err)
+{
+    json_int_t oom = json_integer_value(json_object_get(hc, "OomScoreAdj"));
+    if (oom < -1000 || oom > 1000)
+        return hk_error_set(err, -EINVAL, "Invalid value %lld, range for oom score adj is "
+                                          "[-1000, 1000]", (long long)oom);
+    json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
+    json_int_t resv = json_integer_value(json_object_get(hc, "MemoryReservation"));
+    if (resv > 0 && resv < MIN_MEMORY)
+        return hk_error_set(err, -EINVAL, "Minimum memory reservation allowed is 6MB");
+    if (resv > 0 && mem > 0 && mem < resv)
+        return hk_error_set(err, -EINVAL, "Minimum memory limit can not be less than memory "
+                                          "reservation limit, see usage");
+    json_int_t period = json_integer_value(json_object_get(hc, "CpuPeriod"));
+    json_int_t quota = json_integer_value(json_object_get(hc, "CpuQuota"));
+    if (period != 0 && (period < 1000 || period > 1000000))
+        return hk_error_set(err, -EINVAL, "CPU cfs period can not be less than 1ms (i.e. 1000) or "
+                                          "larger than 1 second (i.e. 1000000)");
+    if (quota > 0 && quota < 1000)
+        return hk_error_set(err, -EINVAL, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+    static const char *const modes[][2] = {{"PidMode", "--pid"}, {"IpcMode", "--ipc"},
+                                           {"UTSMode", "--uts"}};
+    static const char *const ok[] = {"", "host", "private", "shareable", "none"};
+    for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
+        const char *v = jstr(hc, modes[i][0]);
+        size_t k = 0;
+        while (k < ELEMENTSOF(ok) && strcmp(v, ok[k]) != 0)
+            k++;
+        bool allowed = k < ELEMENTSOF(ok) && (k <= 1 || i == 1) && (k <= 2 || i == 1);
+        if (!allowed)
+            return hk_error_set(err, -EINVAL, "%s %s: not supported (hako knows \"host\"%s; "
+                                              "container:ID is not there yet)", modes[i][1], v,
+                                i == 1 ? ", \"private\", \"shareable\", \"none\"" : "");
+    }
+    const char *k;
+    json_t *v;
+    bool hostnet = strcmp(jstr(hc, "NetworkMode"), "host") == 0;
+    json_object_foreach((json_t *)json_object_get(hc, "Sysctls"), k, v)
+    {
+        if (!sysctl_namespaced(k))
+            return hk_error_set(err, -EINVAL, "sysctl '%s' is not allowed", k);
+        if (hostnet && strncmp(k, "net.", 4) == 0)
+            return hk_error_set(err, -EINVAL, "sysctl \"%s\" not allowed in host network "
+                                              "namespace", k);
+        if (strcmp(jstr(hc, "IpcMode"), "host") == 0 && strncmp(k, "net.", 4) != 0)
+            return hk_error_set(err, -EINVAL, "sysctl \"%s\" not allowed in host IPC namespace",
+                                k);
+    }
+    return 0;
+}
+
 static int check_host_config(const json_t *hc, struct hk_error *err)
 {
     json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
@@ -185,6 +250,8 @@ static int check_host_config(const json_t *hc, struct hk_error *err)
     int r = check_cpuset(jstr(hc, "CpusetCpus"), ncpu, err);
     if (r == 0)
         r = check_security_opts(hc, err);
+    if (r == 0)
+        r = check_more(hc, err);
     if (r < 0)
         return r;
     const char *rp = jstr(json_object_get(hc, "RestartPolicy"), "Name");
@@ -324,6 +391,25 @@ static void etc_paths(json_t *j, const char *dir)
     }
 }
 
+/* --group-add NAME|GID: more supplementary groups, names through the image's /etc/group. */
+static int group_add(int rootfd, const json_t *groups, struct user_ids *u, struct hk_error *err)
+{
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g)
+    {
+        _cleanup_free_ char *spec = xasprintf("0:%s", json_string_value(g));
+        struct user_ids one = {0};
+        int r = user_resolve(rootfd, spec, &one, err);
+        if (r < 0)
+            return hk_error_prefix(err, r, "--group-add %s", json_string_value(g));
+        u->gids = xrealloc(u->gids, (u->n_gids + 1) * sizeof(*u->gids));
+        u->gids[u->n_gids++] = one.gid;
+        user_ids_clear(&one);
+    }
+    return 0;
+}
+
 /* The part of create that fills the container's directory: rootfs, user, /etc, config.json. */
 static int make_bundle(const struct engine *e, struct store *s, const struct image *img,
                        struct record *rec, const struct mount_plan *mp, json_t *warnings,
@@ -345,6 +431,8 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     r = mounts_copy_up(e, mp, rootfd, err);
     if (r == 0)
         r = user_resolve(rootfd, jstr(cfg, "User"), &user, err);
+    if (r == 0)
+        r = group_add(rootfd, json_object_get(hc, "GroupAdd"), &user, err);
     if (r == 0)
         r = userns_prepare(e, hc, rec, &etc, err);
     if (r == 0)
@@ -429,7 +517,8 @@ static json_t *flags_config(const struct create_request *req, const char *id)
     json_t *flags = json_deep_copy(req->config);
     if (!jstr(flags, "Hostname")[0]) {
         char host[256] = "";
-        if (strcmp(jstr(req->host_config, "NetworkMode"), "host") == 0)
+        if (strcmp(jstr(req->host_config, "NetworkMode"), "host") == 0 ||
+            strcmp(jstr(req->host_config, "UTSMode"), "host") == 0)
             gethostname(host, sizeof(host) - 1);
         else
             snprintf(host, sizeof(host), "%.12s", id);

@@ -316,6 +316,27 @@ static int remove_dir_locked(const struct engine *e, const char *id, struct hk_e
     return 0;
 }
 
+int engine_prune(const struct engine *e, json_t **ret_removed, struct hk_error *err)
+{
+    _cleanup_json_ json_t *recs = NULL;
+    int r = record_list(e, &recs, err);
+    if (r < 0)
+        return r;
+    json_t *removed = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
+        const char *id = json_string_value(json_object_get(rec, "Id"));
+        if (!id || engine_status_live(record_status(rec)))
+            continue;
+        if (engine_remove_volumes(e, id, false, false, NULL) == 0)
+            json_array_append_new(removed, json_string(id));
+    }
+    *ret_removed = removed;
+    return 0;
+}
+
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err)
 {
     return remove_dir(e, id, false, err);

@@ -4,6 +4,7 @@ exactly, `wait` on a --rm container, `-it` without a terminal, values checked at
 the flag, --security-opt, ps filters, inspect's fallback to images, exec into a paused
 container. Expected values are docker's documented outputs."""
 import json
+import os
 import time
 
 import pytest
@@ -46,14 +47,22 @@ def test_inspect_falls_back_to_images_and_prints_empty_list(engine):
     assert p.returncode == 1 and p.stdout == "/busybox\n"
 
 
-@pytest.mark.parametrize("flag", ["--priv", "--pid", "--netw=host", "--memory-s"])
+@pytest.mark.parametrize("flag", ["--priv", "--pids", "--netw=host", "--memory-s"])
 def test_long_options_exact(engine, flag):
-    # getopt would take each for the one long option it begins (--pid host as --pids-limit)
-    args = ["run", flag] + (["host"] if flag == "--pid" else []) + ["busybox", "true"]
+    # getopt would take each for the one long option it begins (--pids 5 as --pids-limit 5)
+    args = ["run", flag] + (["5"] if flag == "--pids" else []) + ["busybox", "true"]
     p = engine(*args)
     assert p.returncode == 125
     assert f"unknown flag: {flag}" in p.stderr, p.stderr
     assert engine.ok("ps", "-aq").stdout == ""
+
+
+def test_pid_host_is_not_pids_limit(engine):
+    # before exact matching, getopt read "--pid host" as "--pids-limit host"
+    cid = engine.ok("create", "--pid", "host", "busybox", "true").stdout.strip()
+    hc = engine.inspect(cid)["HostConfig"]
+    assert hc["PidMode"] == "host" and "PidsLimit" not in hc
+    engine.ok("rm", cid)
 
 
 def test_long_options_exact_elsewhere(engine):
@@ -157,3 +166,83 @@ def test_exec_into_paused_container(engine):
     p = engine("exec", "-it", "pz", "true", stdin=open("/dev/null"))
     assert p.returncode == 1 and "the input device is not a TTY" in p.stderr
     engine.ok("rm", "-f", "pz")
+
+
+def test_namespace_and_resource_flags(engine):
+    host = open("/proc/sys/kernel/hostname").read().strip()
+    out = engine.ok("run", "--rm", "--uts", "host", "--ipc", "host", "busybox", "sh", "-c",
+                    "hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts").stdout.split()
+    assert out[0] == host
+    assert out[1] == os.readlink("/proc/self/ns/ipc") and out[2] == os.readlink("/proc/self/ns/uts")
+    # --pid host: the host's processes are visible (our own pid among them)
+    out = engine.ok("run", "--rm", "--pid", "host", "busybox", "ls", "/proc").stdout.split()
+    assert str(os.getpid()) in out
+    out = engine.ok("run", "--rm", "--shm-size", "1m", "--sysctl", "net.ipv4.ip_forward=1",
+                    "--oom-score-adj", "500", "--group-add", "1234", "--group-add", "nobody",
+                    "busybox", "sh", "-c",
+                    "df -k /dev/shm | tail -1; cat /proc/sys/net/ipv4/ip_forward "
+                    "/proc/self/oom_score_adj; id -G").stdout.splitlines()
+    assert out[0].split()[1] == "1024"
+    assert out[1:3] == ["1", "500"]
+    assert set(out[3].split()) == {"0", "1234", "65534"}
+    cid = engine.ok("create", "--memory-reservation", "10m", "--cpu-quota", "50000",
+                    "--cpu-period", "100000", "busybox", "true").stdout.strip()
+    spec = json.loads((engine.root / "containers" / cid / "config.json").read_text())
+    res = spec["linux"]["resources"]
+    assert res["memory"]["reservation"] == 10 << 20
+    assert res["cpu"]["quota"] == 50000 and res["cpu"]["period"] == 100000
+    engine.ok("rm", cid)
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--sysctl", "kernel.foo=1"], "sysctl 'kernel.foo' is not allowed"),
+    (["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"],
+     'sysctl "net.ipv4.ip_forward" not allowed in host network namespace'),
+    (["--oom-score-adj", "1001"], "Invalid value 1001, range for oom score adj is [-1000, 1000]"),
+    (["--memory-reservation", "1m"], "Minimum memory reservation allowed is 6MB"),
+    (["-m", "10m", "--memory-reservation", "20m"],
+     "Minimum memory limit can not be less than memory reservation limit"),
+    (["--cpu-period", "10"], "CPU cfs period can not be less than 1ms"),
+    (["--cpu-quota", "10"], "CPU cfs quota can not be less than 1ms"),
+    (["--pid", "container:x"], "--pid container:x: not supported"),
+    (["--ipc", "bogus"], "--ipc bogus: not supported"),
+    (["--group-add", "nosuchgroup"], "unable to find group nosuchgroup"),
+    (["--pull", "sometimes"], "invalid pull option: 'sometimes'"),
+])
+def test_more_values_checked_at_create(engine, args, msg):
+    p = engine("create", *args, "busybox", "true")
+    assert p.returncode == 125, p.stderr
+    assert msg in p.stderr, p.stderr
+    assert engine.ok("ps", "-aq").stdout == ""
+
+
+def test_cidfile_and_pull_never(engine, tmp_path):
+    cidfile = tmp_path / "cid"
+    cid = engine.ok("create", "--cidfile", cidfile, "busybox", "true").stdout.strip()
+    assert cidfile.read_text() == cid
+    p = engine("create", "--cidfile", cidfile, "busybox", "true")
+    assert p.returncode == 125
+    assert f"Container ID file found, make sure the other container isn't running or delete " \
+           f"{cidfile}" in p.stderr
+    p = engine("run", "--rm", "--pull", "never", "nosuch:1", "true")
+    assert p.returncode == 125 and "No such image: nosuch:1" in p.stderr
+    assert engine.ok("ps", "-aq", "--no-trunc").stdout.split() == [cid]
+
+
+def test_container_management_forms_and_prune(engine):
+    assert engine.ok("container", "run", "--rm", "busybox", "echo", "hi").stdout == "hi\n"
+    done = engine.ok("container", "create", "busybox", "true").stdout.strip()
+    engine.ok("container", "start", done)
+    engine.ok("container", "wait", done)
+    up = engine.ok("container", "run", "-d", "busybox", "sleep", "100").stdout.strip()
+    assert sorted(engine.ok("container", "ls", "-aq", "--no-trunc").stdout.split()) == \
+        sorted([done, up])
+    p = engine.ok("container", "prune", "-f")
+    assert p.stdout == f"Deleted Containers:\n{done}\n\nTotal reclaimed space: 0B\n"
+    assert engine.ok("container", "ls", "-aq", "--no-trunc").stdout.split() == [up]
+    p = engine("container", "rm", "nosuch")
+    assert p.returncode == 1
+    p = engine("container", "run", "--priv", "busybox")
+    assert p.returncode == 125
+    engine.ok("container", "rm", "-f", up)
+    assert engine.ok("image", "ls", "-q").stdout.strip() != ""
