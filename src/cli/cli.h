@@ -68,6 +68,8 @@ bool cli_confirm(const char *what);
 int cmd_pull(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);

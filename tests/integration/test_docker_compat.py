@@ -246,3 +246,26 @@ def test_container_management_forms_and_prune(engine):
     assert p.returncode == 125
     engine.ok("container", "rm", "-f", up)
     assert engine.ok("image", "ls", "-q").stdout.strip() != ""
+
+
+def test_version_and_info(engine):
+    out = engine.ok("version").stdout
+    assert out.startswith("Client:\n Version:  ") and "\nServer: " in out
+    assert engine.ok("version", "--format", "{{.Client.Version}}").stdout.strip() == \
+        engine.ok("version", "--format", "{{.Server.Version}}").stdout.strip()
+    assert json.loads(engine.ok("version", "--format", "json").stdout)["Server"][
+        "KernelVersion"] == os.uname().release
+    engine.ok("run", "-d", "--name", "up", "busybox", "sleep", "100")
+    engine.ok("create", "busybox", "true")
+    info = json.loads(engine.ok("info", "--format", "json").stdout)
+    assert (info["Containers"], info["ContainersRunning"], info["ContainersStopped"],
+            info["ContainersPaused"]) == (2, 1, 1, 0)
+    assert info["Images"] == 1 and info["NCPU"] == os.cpu_count()
+    assert info["KernelVersion"] == os.uname().release and info["OSType"] == "linux"
+    assert info["DockerRootDir"] == str(engine.root)
+    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    assert info["CgroupVersion"] == ("2" if v2 else "1")
+    text = engine.ok("info").stdout
+    assert " Containers: 2\n  Running: 1\n  Paused: 0\n  Stopped: 1\n Images: 1\n" in text
+    assert engine.ok("info", "-f", "{{.ContainersRunning}}").stdout == "1\n"
+    engine.ok("rm", "-f", "up")
