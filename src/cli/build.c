@@ -72,7 +72,7 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
     int c, rc = 0;
     struct hk_error err = {0};
-    while (rc == 0 && (c = getopt_long(argc, argv, "t:f:qh", opts, NULL)) != -1) {
+    while (rc == 0 && (c = cli_getopt(argc, argv, "t:f:qh", opts)) != -1) {
         switch (c) {
         case 't': {
             char *tag = NULL;

@@ -30,6 +30,20 @@ struct engine_opts {
 };
 extern struct engine_opts engine_opts;
 
+/* Exit statuses, as docker's: a command's operation that failed (no such container, ...) is 1,
+ * except for run and create, whose own errors are 125 (126/127 for the program); a bad flag
+ * is 125 everywhere. Commands return 125 for both; cli_fail and cli_op_error note that an
+ * operation failed, and the front door turns 125 into 1 for commands other than run/create. */
+extern bool cli_op_failed;
+/* Note an operation's failure (its message printed already); returns 125. */
+int cli_op_error(void);
+
+struct option;
+/* getopt_long without its abbreviations: docker (and runc) match long options exactly, so
+ * "--priv" is an unknown flag and "--pid host" is never read as "--pids-limit host". A long
+ * option typed as a prefix returns '?' with optopt 0 and argv[optind - 1] the word typed. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
 /* Print "<prog>: <message>" to stderr. */
 void cli_error(const char *fmt, ...) _printf_(1, 2);
 /* Print the error's message with a prefix naming the command, return exit code. */
@@ -42,10 +56,20 @@ struct cli_command {
     const char *summary;
 };
 
+/* `hako GROUP SUB ...` (volume, container): run the subcommand argv[1] names, or print the
+ * list (exit 0 for --help, 125 for an unknown one). */
+int cli_subcommand(const char *group, const struct cli_command *subs, size_t n, int argc,
+                   char **argv, const char *summary);
+/* docker's prune prompt ("WARNING! This will remove <what>. ... [y/N]"): whether the user said
+ * yes on stdin. */
+bool cli_confirm(const char *what);
+
 /* Engine commands, one family per file (cli/image.c, cli/container.c, ...). */
 int cmd_pull(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);

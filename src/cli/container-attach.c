@@ -175,7 +175,7 @@ int cmd_attach(int argc, char **argv)
     bool no_stdin = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+", opts)) != -1) {
         if (c == 'n')
             no_stdin = true;
         else if (c == 'h') {
@@ -206,7 +206,7 @@ int cmd_attach(int argc, char **argv)
         int conn = -1;
         if (!running) {
             fprintf(stderr, "hako: You cannot attach to a stopped container, start it first\n");
-            rc = 125;
+            rc = cli_op_error();
         } else if (attach_connect(dir, &conn, &err) < 0) {
             rc = cli_fail(&err, 125);
         } else if (cli_attach_relay(e, id, conn, tty, in, &rc) < 0) {

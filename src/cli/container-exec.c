@@ -42,7 +42,7 @@ static int parse_exec(int argc, char **argv, struct exec_flags *f)
     };
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+dite:w:u:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+dite:w:u:", opts)) != -1) {
         switch (c) {
         case 'd': f->detach = true; break;
         case 'i': f->interactive = true; break;
@@ -125,10 +125,20 @@ static int run_exec(const struct engine *e, const char *id, char **args,
         return cli_fail(&err, 125);
     record_refresh(e, rec);
     bool running = strcmp(record_status(rec->j), "running") == 0;
+    bool paused = strcmp(record_status(rec->j), "paused") == 0;
     rec = record_free(rec);
+    if (paused) {
+        fprintf(stderr, "Error response from daemon: Container %s is paused, unpause the "
+                        "container before exec\n", id);
+        return cli_op_error();
+    }
     if (!running) {
         fprintf(stderr, "Error response from daemon: container %s is not running\n", id);
-        return 125;
+        return cli_op_error();
+    }
+    if (f->tty && f->interactive && !isatty(STDIN_FILENO)) {
+        cli_error("the input device is not a TTY");
+        return cli_op_error();
     }
     struct oci_process *p = NULL;
     if (build_process(e, id, args, f, &p, &err) < 0)

@@ -29,7 +29,7 @@ int cli_resolve(const struct engine *e, const char *ref, char **ret_id)
     struct hk_error err = {0};
     if (record_resolve(e, ref, ret_id, &err) < 0) {
         fprintf(stderr, "Error: %s\n", hk_error_msg(&err));
-        return 125;
+        return cli_op_error();
     }
     return 0;
 }
@@ -98,7 +98,7 @@ static int for_each(int argc, char **argv, const char *cmd, each_fn fn, void *ud
 static int fail(const struct hk_error *err)
 {
     fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(err));
-    return 125;
+    return cli_op_error();
 }
 
 static int do_stop(struct engine *e, const char *id, const char *ref, void *ud)
@@ -125,7 +125,7 @@ static int stop_like(int argc, char **argv, const char *cmd, each_fn fn)
     };
     int timeout = -1, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+t:s:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+t:s:", opts)) != -1) {
         if (c == 't') {
             int r = parse_int(cmd, "-t, --time", optarg, &timeout);
             if (r)
@@ -165,7 +165,7 @@ int cmd_kill(int argc, char **argv)
     };
     int sig = 9, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+s:", opts)) != -1) {
         struct hk_error err = {0};
         if (c == 's') {
             if (opt_parse_signal(optarg, &sig, &err) < 0)
@@ -197,7 +197,7 @@ int cmd_rm(int argc, char **argv)
     bool fv[2] = {false, false}; /* force, volumes */
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+fv", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+fv", opts)) != -1) {
         if (c == 'f')
             fv[0] = true;
         else if (c == 'v')
@@ -231,7 +231,7 @@ static int no_flags(int argc, char **argv, const char *cmd, const char *usage)
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+", opts)) != -1) {
         if (c == 'h') {
             printf("Usage: hako %s %s\n", cmd, usage);
             return -1;

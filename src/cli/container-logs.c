@@ -47,7 +47,7 @@ static int parse_logs_flags(int argc, char **argv, struct logs_flags *f)
     f->filter.tail = -1;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+fn:t", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+fn:t", opts)) != -1) {
         struct hk_error err = {0};
         switch (c) {
         case 'f': f->follow = true; break;

@@ -1,4 +1,5 @@
 /* container-ps.c — `hako ps`, `hako inspect`, `hako top`. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,10 @@
 #include "engine/lifecycle.h"
 #include "engine/list.h"
 #include "engine/net/ports.h"
+#include "engine/psfilter.h"
 #include "engine/template.h"
+#include "engine/volume.h"
+#include "image/image.h"
 #include "runtime/control.h"
 #include "util/fs.h"
 #include "util/human.h"
@@ -85,20 +89,23 @@ static int parse_ps(int argc, char **argv, struct ps_flags *f)
     };
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+aqf:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+aqf:", opts)) != -1) {
         switch (c) {
         case 'a': f->all = true; break;
         case 'q': f->quiet = true; break;
         case 'N': f->no_trunc = true; break;
         case 'F': f->format = optarg; break;
         case 'f':
-            if (!strchr(optarg, '=') || f->n_filters >= ELEMENTSOF(f->filters) - 1)
-                return cli_usage_error("ps", "bad format of filter (expected name=value)");
+            if (f->n_filters >= ELEMENTSOF(f->filters) - 1)
+                return cli_usage_error("ps", "too many --filter flags (%zu at most)",
+                                       ELEMENTSOF(f->filters) - 1);
             f->filters[f->n_filters++] = optarg;
             break;
         case 'h':
             printf("Usage: hako ps [-a] [-q] [--no-trunc] [--format table|json|TEMPLATE] "
-                   "[--filter status=|name=|label=|id=]\n");
+                   "[--filter KEY=VALUE]\n\n"
+                   "Filters: ancestor, before, since, exited, id, label, name, status, volume,\n"
+                   "health, is-task (one key ORs its values, different keys AND)\n");
             return -1;
         default:
             return cli_unknown_flag("ps", argc, argv);
@@ -124,21 +131,33 @@ int cmd_ps(int argc, char **argv)
         engine_free(e);
         return cli_fail(&err, 125);
     }
+    _cleanup_json_ json_t *fj = json_array();
+    for (size_t k = 0; k < f.n_filters; k++)
+        json_array_append_new(fj, json_string(f.filters[k]));
+    struct store *store = NULL;
+    if (f.n_filters)
+        store_open(engine_opts.root, &store, NULL); /* for ancestor= */
+    struct psfilter pf = {0};
+    int r = psfilter_parse(fj, recs, store, &pf, &err);
+    store_free(store);
+    if (r < 0) {
+        json_decref(recs);
+        engine_free(e);
+        return cli_fail(&err, 125);
+    }
     int64_t now = (int64_t)time(NULL);
     _cleanup_json_ json_t *rows = json_array();
     size_t i;
     json_t *rec;
     json_array_foreach(recs, i, rec)
     {
-        const char *s = jstr(json_object_get(rec, "State"), "Status");
-        bool any_status = false;
-        for (size_t k = 0; k < f.n_filters; k++)
-            any_status |= strncmp(f.filters[k], "status=", 7) == 0;
-        if ((!f.all && !any_status && !engine_status_live(s)) || 
-            !engine_list_matches(rec, (const char *const *)f.filters))
+        const char *st = jstr(json_object_get(rec, "State"), "Status");
+        if ((!f.all && !psfilter_wants_stopped(&pf) && !engine_status_live(st)) ||
+            !psfilter_match(&pf, rec))
             continue;
         json_array_append_new(rows, ps_row(rec, f.no_trunc, now));
     }
+    psfilter_clear(&pf);
     json_decref(recs);
     engine_free(e);
     if (f.quiet) {
@@ -166,6 +185,36 @@ int cmd_ps(int argc, char **argv)
     return format_print(fmt, rows, header);
 }
 
+/* One name for `inspect`: a container, else (unless --type says otherwise) an image, else a
+ * volume, as docker looks them up. */
+static int inspect_one(const struct engine *e, struct store *s, const char *name,
+                       const char *type, json_t **ret)
+{
+    bool any = !type[0];
+    struct hk_error err = {0};
+    _cleanup_free_ char *id = NULL;
+    if (any || !strcmp(type, "container")) {
+        int r = record_resolve(e, name, &id, &err);
+        if (r == 0)
+            return inspect_container(e, id, ret, &err) < 0 ? cli_fail(&err, 125) : 0;
+        if (r != -ENOENT) { /* an ambiguous prefix */
+            fprintf(stderr, "Error: %s\n", hk_error_msg(&err));
+            return cli_op_error();
+        }
+    }
+    struct image *img = NULL;
+    if ((any || !strcmp(type, "image")) && s && image_lookup(s, name, &img, NULL) == 0) {
+        *ret = cli_image_inspect_json(img);
+        image_free(img);
+        return 0;
+    }
+    if ((any || !strcmp(type, "volume")) && volume_get(e, name, ret, NULL) == 0)
+        return 0;
+    const char *what = any ? "object" : type;
+    fprintf(stderr, "Error: No such %s: %s\n", what, name);
+    return cli_op_error();
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -173,36 +222,43 @@ int cmd_inspect(int argc, char **argv)
         {"size", no_argument, NULL, 's'},         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *format = NULL;
+    const char *format = NULL, *type = "";
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f:s", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+f:s", opts)) != -1) {
         if (c == 'f')
             format = optarg;
+        else if (c == 'T')
+            type = optarg;
         else if (c == 'h') {
-            printf("Usage: hako inspect [-f TEMPLATE] CONTAINER [CONTAINER...]\n");
+            printf("Usage: hako inspect [-f TEMPLATE] [--type container|image|volume] NAME|ID "
+                   "[NAME|ID...]\n");
             return 0;
-        } else if (c != 'T' && c != 's')
+        } else if (c != 's')
             return cli_unknown_flag("inspect", argc, argv);
     }
+    if (type[0] && strcmp(type, "container") && strcmp(type, "image") && strcmp(type, "volume"))
+        return cli_usage_error("inspect", "\"%s\" is not a valid value for --type", type);
     if (optind >= argc)
         return cli_usage_error("inspect", "\"hako inspect\" requires at least 1 argument.");
     struct engine *e = NULL;
     int rc = cli_engine_open(&e);
     if (rc)
         return rc;
+    struct store *s = NULL;
+    store_open(engine_opts.root, &s, NULL);
     _cleanup_json_ json_t *all = json_array();
     for (int i = optind; i < argc; i++) {
-        _cleanup_free_ char *id = NULL;
         json_t *j = NULL;
-        struct hk_error err = {0};
-        if (record_resolve(e, argv[i], &id, &err) < 0 || inspect_container(e, id, &j, &err) < 0) {
-            fprintf(stderr, "Error: %s\n", hk_error_msg(&err));
-            rc = 125;
-            continue;
-        }
-        json_array_append_new(all, j);
+        int r = inspect_one(e, s, argv[i], type, &j);
+        if (r)
+            rc = r;
+        else
+            json_array_append_new(all, j);
     }
+    store_free(s);
     engine_free(e);
-    return format_inspect(format, all, rc, 125);
+    /* docker prints the objects it found ("[]" when none) and the errors after them */
+    int fr = format_inspect(format, all, 0, 125);
+    return fr ? fr : rc;
 }

@@ -2,7 +2,9 @@
  * HostConfig, the image pulled when missing, the container created and started with its
  * monitor, and (unless -d) attached until it exits. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,7 @@
 
 struct run_flags {
     bool detach, interactive, tty, rm;
-    const char *name;
+    const char *name, *cidfile, *pull;
     json_t *config, *host_config;
     const char *cmd; /* "run" or "create" */
 };
@@ -36,6 +38,9 @@ enum {
     OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT, OPT_USERNS, OPT_UIDMAP, OPT_GIDMAP,
     OPT_NETWORK, OPT_PUBLISH_ALL, OPT_IP, OPT_ADD_HOST, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION,
     OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
+    OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
+    OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
+    OPT_CIDFILE, OPT_PULL,
 };
 
 static const struct option run_options[] = {
@@ -54,6 +59,17 @@ static const struct option run_options[] = {
     {"ulimit", required_argument, NULL, OPT_ULIMIT}, {"read-only", no_argument, NULL, OPT_READ_ONLY},
     {"volume", required_argument, NULL, 'v'},   {"tmpfs", required_argument, NULL, OPT_TMPFS},
     {"mount", required_argument, NULL, OPT_MOUNT},
+    {"pid", required_argument, NULL, OPT_PID},  {"ipc", required_argument, NULL, OPT_IPC},
+    {"uts", required_argument, NULL, OPT_UTS},
+    {"shm-size", required_argument, NULL, OPT_SHM_SIZE},
+    {"sysctl", required_argument, NULL, OPT_SYSCTL},
+    {"oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ},
+    {"memory-reservation", required_argument, NULL, OPT_MEMORY_RESERVATION},
+    {"cpu-quota", required_argument, NULL, OPT_CPU_QUOTA},
+    {"cpu-period", required_argument, NULL, OPT_CPU_PERIOD},
+    {"group-add", required_argument, NULL, OPT_GROUP_ADD},
+    {"cidfile", required_argument, NULL, OPT_CIDFILE},
+    {"pull", required_argument, NULL, OPT_PULL},
     {"volumes-from", required_argument, NULL, OPT_VOLUMES_FROM},
     {"init", no_argument, NULL, OPT_INIT},      {"cap-add", required_argument, NULL, OPT_CAP_ADD},
     {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
@@ -117,7 +133,17 @@ static void run_usage(const char *cmd)
            "      --dns IP, --dns-search DOMAIN, --dns-option OPT   /etc/resolv.conf lines\n"
            "      --restart POLICY      no, on-failure[:N], always, unless-stopped\n"
            "      --stop-signal SIG     --stop-timeout N\n"
-           "  -l, --label K=V           Set metadata\n",
+           "  -l, --label K=V           Set metadata\n"
+           "      --pid host            Share the host's PID namespace (--uts host likewise)\n"
+           "      --ipc MODE            host, private, shareable, none\n"
+           "      --shm-size BYTES      Size of /dev/shm (64m)\n"
+           "      --sysctl K=V          Namespaced sysctls (net.*, kernel.shm*, fs.mqueue.*)\n"
+           "      --oom-score-adj N     -1000 to 1000\n"
+           "      --memory-reservation BYTES  Soft memory limit\n"
+           "      --cpu-quota N/--cpu-period N  CFS quota and period (microseconds)\n"
+           "      --group-add GROUP     Another supplementary group (name or GID)\n"
+           "      --cidfile FILE        Write the container ID to FILE\n"
+           "      --pull POLICY         missing (default), always, never\n",
            cmd, strcmp(cmd, "run") == 0 ? "Create and run" : "Create");
 }
 
@@ -142,14 +168,29 @@ static int flag_error(struct run_flags *f, const char *flag, const char *value,
 static int int_flag(struct run_flags *f, int c, const char *arg)
 {
     char *end;
+    errno = 0;
     long long n = strtoll(arg, &end, 10);
-    const char *flag = c == 'c' ? "-c, --cpu-shares" : c == OPT_PIDS ? "--pids-limit"
-                                                                      : "--stop-timeout";
+    static const struct {
+        int c;
+        const char *flag, *key;
+    } ints[] = {{'c', "-c, --cpu-shares", "CpuShares"}, {OPT_PIDS, "--pids-limit", "PidsLimit"},
+                {OPT_STOP_TIMEOUT, "--stop-timeout", "StopTimeout"},
+                {OPT_OOM_SCORE_ADJ, "--oom-score-adj", "OomScoreAdj"},
+                {OPT_CPU_QUOTA, "--cpu-quota", "CpuQuota"},
+                {OPT_CPU_PERIOD, "--cpu-period", "CpuPeriod"}};
+    size_t k = 0;
+    while (k + 1 < ELEMENTSOF(ints) && ints[k].c != c)
+        k++;
+    const char *flag = ints[k].flag;
     if (!*arg || *end)
         return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: not an integer",
                                arg, flag);
-    json_object_set_new(c == OPT_STOP_TIMEOUT ? f->config : f->host_config,
-                        c == 'c' ? "CpuShares" : c == OPT_PIDS ? "PidsLimit" : "StopTimeout",
+    /* docker's parse: 64-bit values (32 for --stop-timeout); the limits' ranges are checked at
+     * create, naming the flag */
+    if (errno == ERANGE || (c == OPT_STOP_TIMEOUT && (n > INT32_MAX || n < INT32_MIN)))
+        return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: value out of "
+                                       "range", arg, flag);
+    json_object_set_new(c == OPT_STOP_TIMEOUT ? f->config : f->host_config, ints[k].key,
                         json_integer(n));
     return 0;
 }
@@ -178,6 +219,9 @@ static int value_flag(struct run_flags *f, int c, const char *arg)
     case 'c':
     case OPT_PIDS:
     case OPT_STOP_TIMEOUT:
+    case OPT_OOM_SCORE_ADJ:
+    case OPT_CPU_QUOTA:
+    case OPT_CPU_PERIOD:
         return int_flag(f, c, arg);
     case OPT_ULIMIT:
         if (opt_parse_ulimit(arg, &j, &err) < 0)
@@ -218,6 +262,25 @@ static int value_flag(struct run_flags *f, int c, const char *arg)
     case OPT_VOLUMES_FROM:
         strv_add(hc, "VolumesFrom", arg);
         return 0;
+    case OPT_SHM_SIZE:
+    case OPT_MEMORY_RESERVATION:
+        if (opt_parse_bytes(arg, &v, &err) < 0)
+            return flag_error(f, c == OPT_SHM_SIZE ? "--shm-size" : "--memory-reservation", arg,
+                              &err);
+        json_object_set_new(hc, c == OPT_SHM_SIZE ? "ShmSize" : "MemoryReservation",
+                            json_integer(v));
+        return 0;
+    case OPT_SYSCTL: {
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq == arg)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--sysctl\" flag: "
+                                           "sysctl '%s' is not allowed", arg, arg);
+        if (!json_object_get(hc, "Sysctls"))
+            json_object_set_new(hc, "Sysctls", json_object());
+        _cleanup_free_ char *k = strndup(arg, (size_t)(eq - arg));
+        json_object_set_new(json_object_get(hc, "Sysctls"), k, json_string(eq + 1));
+        return 0;
+    }
     case OPT_MOUNT:
         if (mountspec_parse_csv(arg, &j, &err) < 0)
             return flag_error(f, "--mount", arg, &err);
@@ -245,6 +308,9 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case OPT_RM: f->rm = true; break;
     case OPT_NAME: f->name = arg; break;
     case 'e':
+        if (arg[0] == '=' || !arg[0])
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"-e, --env\" flag: "
+                                           "invalid environment variable: %s", arg, arg);
         if (strchr(arg, '='))
             strv_add(cfg, "Env", arg);
         else if (getenv(arg)) {
@@ -265,6 +331,17 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case OPT_CAP_ADD: strv_add(hc, "CapAdd", arg); break;
     case OPT_CAP_DROP: strv_add(hc, "CapDrop", arg); break;
     case OPT_PRIVILEGED: json_object_set_new(hc, "Privileged", json_true()); break;
+    case OPT_PID: json_object_set_new(hc, "PidMode", json_string(arg)); break;
+    case OPT_IPC: json_object_set_new(hc, "IpcMode", json_string(arg)); break;
+    case OPT_UTS: json_object_set_new(hc, "UTSMode", json_string(arg)); break;
+    case OPT_GROUP_ADD: strv_add(hc, "GroupAdd", arg); break;
+    case OPT_CIDFILE: f->cidfile = arg; break;
+    case OPT_PULL:
+        if (strcmp(arg, "missing") && strcmp(arg, "always") && strcmp(arg, "never"))
+            return cli_usage_error(f->cmd, "invalid pull option: '%s': must be one of "
+                                           "\"always\", \"missing\" or \"never\"", arg);
+        f->pull = arg;
+        break;
     case OPT_SECURITY_OPT: strv_add(hc, "SecurityOpt", arg); break;
     case OPT_USERNS:
         if (strcmp(arg, "host") != 0 && arg[0])
@@ -332,7 +409,7 @@ static int parse_run_flags(int argc, char **argv, struct run_flags *f)
                                "Name", "no", "MaximumRetryCount", 0);
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:c:v:l:p:P", run_options, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+dite:w:u:h:m:c:v:l:p:P", run_options)) != -1) {
         if (c == '?')
             return cli_unknown_flag(f->cmd, argc, argv);
         if (c == OPT_HELP) {
@@ -381,13 +458,19 @@ static bool may_ptrace(const json_t *hc)
 }
 
 /* The image in the store, pulled first when missing (progress on stderr, as docker run). */
-static int ensure_image(struct store *s, const char *name, struct image **ret)
+static int ensure_image(struct store *s, const char *name, const char *pull, struct image **ret)
 {
     struct hk_error err = {0};
-    int r = image_lookup(s, name, ret, &err);
+    bool always = pull && strcmp(pull, "always") == 0;
+    int r = always ? -ENOENT : image_lookup(s, name, ret, &err);
     if (r != -ENOENT)
         return r < 0 ? cli_fail(&err, 125) : 0;
-    fprintf(stderr, "Unable to find image '%s' locally\n", name);
+    if (pull && strcmp(pull, "never") == 0) {
+        cli_error("No such image: %s", name);
+        return 125;
+    }
+    if (!always)
+        fprintf(stderr, "Unable to find image '%s' locally\n", name);
     fflush(stdout);
     int saved = dup(1);
     dup2(2, 1);
@@ -413,7 +496,7 @@ static int do_create(struct engine *e, struct run_flags *f, const char *image, c
     if (rc)
         return rc;
     struct image *img = NULL;
-    rc = ensure_image(s, image, &img);
+    rc = ensure_image(s, image, f->pull, &img);
     if (rc) {
         store_free(s);
         return rc;
@@ -442,14 +525,32 @@ static int run_or_create(int argc, char **argv, const char *cmd)
 {
     struct run_flags f = {.cmd = cmd};
     int rc = parse_run_flags(argc, argv, &f);
+    /* docker's CLI checks this before it creates anything, and exits 1 */
+    if (rc == 0 && strcmp(cmd, "run") == 0 && f.tty && f.interactive && !f.detach &&
+        !isatty(STDIN_FILENO)) {
+        cli_error("the input device is not a TTY");
+        rc = 1;
+    }
     if (rc == 0 && may_ptrace(f.host_config))
         cli_protect_binary(); /* may re-exec: nothing was done yet */
+    if (rc == 0 && f.cidfile && path_exists(f.cidfile)) {
+        cli_error("Container ID file found, make sure the other container isn't running or "
+                  "delete %s", f.cidfile);
+        rc = 125;
+    }
     struct engine *e = NULL;
     _cleanup_free_ char *id = NULL;
     if (rc == 0)
         rc = cli_engine_open(&e);
     if (rc == 0)
         rc = do_create(e, &f, argv[optind], &id);
+    if (rc == 0 && f.cidfile) {
+        struct hk_error err = {0};
+        if (write_file_atomic(f.cidfile, id, strlen(id), 0644, &err) < 0) {
+            rc = cli_fail(&err, 125);
+            engine_remove(e, id, true, NULL);
+        }
+    }
     if (rc == 0 && strcmp(cmd, "create") == 0) {
         printf("%s\n", id);
     } else if (rc == 0) {
@@ -521,7 +622,7 @@ int cmd_start(int argc, char **argv)
     bool attach = false, interactive = false;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+ai", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+ai", opts)) != -1) {
         if (c == 'a')
             attach = true;
         else if (c == 'i')

@@ -136,7 +136,7 @@ int cmd_stats(int argc, char **argv)
     const char *format = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+a", opts)) != -1) {
         if (c == 'n')
             no_stream = true;
         else if (c == 'f')
@@ -183,7 +183,7 @@ int cmd_top(int argc, char **argv)
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+", opts)) != -1) {
         if (c != 'h')
             return cli_unknown_flag("top", argc, argv);
         printf("Usage: hako top CONTAINER\n");
@@ -201,7 +201,7 @@ int cmd_top(int argc, char **argv)
     struct hk_error err = {0};
     if (rc == 0 && container_pids(&e->rt, id, &pids, &n, &err) < 0) {
         fprintf(stderr, "Error response from daemon: container %s is not running\n", id);
-        rc = 125;
+        rc = cli_op_error();
     }
     struct table *t = table_new(6);
     static const char *const head[] = {"HOST PID", "PID", "PPID", "UID", "TIME", "CMD"};

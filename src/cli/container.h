@@ -49,3 +49,4 @@ int cmd_exec(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 int cmd_port(int argc, char **argv);
+int cmd_container(int argc, char **argv);

@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
     {"cp", cmd_cp, "Copy files between a container and the host"},
     {"build", cmd_build, "Build an image from a Dockerfile"},
     {"commit", cmd_commit, "Create a new image from a container's changes"},
+    {"container", cmd_container, "Manage containers (ls, run, rm, prune, ...)"},
     {"create", cmd_create, "Create a new container"},
     {"diff", cmd_diff, "Show a container's changed files (A added, C changed, D deleted)"},
     {"exec", cmd_exec, "Run a command in a running container"},
@@ -29,6 +30,7 @@ static const struct cli_command commands[] = {
     {"images", cmd_images, "List images"},
     {"image", cmd_image, "Manage images (inspect, ls, rm, build-busybox)"},
     {"import", cmd_import, "Import a rootfs tarball as an image"},
+    {"info", cmd_info, "Show the system's containers, images and host facts"},
     {"inspect", cmd_inspect, "Show containers in detail (with what the kernel sees)"},
     {"kill", cmd_kill, "Send a signal to containers"},
     {"load", cmd_load, "Load images from a docker-archive or oci-archive"},
@@ -53,6 +55,7 @@ static const struct cli_command commands[] = {
     {"tag", cmd_tag, "Tag an image"},
     {"top", cmd_top, "Show a container's processes (host and container pids)"},
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
+    {"version", cmd_version, "Show hako's version"},
     {"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
     {"system", cmd_system, "The Docker Engine API service (system service)"},
@@ -129,7 +132,7 @@ int engine_main(int argc, char **argv)
         return 125;
     int c;
     /* "+" stops at the first non-option: the command's own flags follow it. */
-    while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+vh", opts)) != -1) {
         switch (c) {
         case 'r':
             engine_opts.root = optarg;
@@ -177,7 +180,12 @@ int engine_main(int argc, char **argv)
             bool stored = strcmp(name, "run") == 0 || strcmp(name, "create") == 0 ||
                           strcmp(name, "exec") == 0;
             int rc = stored ? check_utf8(sub_argc, sub_argv) : 0;
-            return rc ? rc : commands[i].run(sub_argc, sub_argv);
+            if (rc == 0)
+                rc = commands[i].run(sub_argc, sub_argv);
+            /* run and create, also as "container run" */
+            const char *verb = strcmp(name, "container") == 0 && sub_argc > 1 ? sub_argv[1] : name;
+            bool run_like = strcmp(verb, "run") == 0 || strcmp(verb, "create") == 0;
+            return rc == 125 && cli_op_failed && !run_like ? 1 : rc;
         }
     cli_error("'%s' is not a hako command. See 'hako --help'", name);
     return 125;

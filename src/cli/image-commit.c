@@ -58,7 +58,7 @@ int cmd_commit(int argc, char **argv)
     _cleanup_json_ json_t *changes = json_array();
     struct hk_error err = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "+a:c:m:p::h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+a:c:m:p::h", opts)) != -1) {
         switch (c) {
         case 'a': q.author = optarg; break;
         case 'm': q.comment = optarg; break;
@@ -204,7 +204,7 @@ int cmd_history(int argc, char **argv)
     bool no_trunc = false, quiet = false;
     const char *format = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "qH::h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "qH::h", opts)) != -1) {
         if (c == 'n')
             no_trunc = true;
         else if (c == 'f')

@@ -10,6 +10,12 @@
 /* Open the store at --root, printing the error; returns 0 or the exit status (125). */
 int cli_store_open(struct store **ret);
 
+struct image;
+/* docker's image inspect object of img (new reference). */
+json_t *cli_image_inspect_json(const struct image *img);
+
+/* "busybox:latest" for "docker.io/library/busybox:latest" (tags and repo digests). */
+char *cli_familiar(const char *ref);
 
 /* The registry flags pull and push share, as getopt returns them: 't' (--tls-verify, with an
  * optional true|false in optarg) and 'a' (--authfile). True when c was one of them and valid. */

@@ -38,7 +38,7 @@ int cmd_load(int argc, char **argv)
     const char *input = NULL;
     bool quiet = false;
     int c;
-    while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "i:qh", opts)) != -1) {
         if (c == 'i')
             input = optarg;
         else if (c == 'q')
@@ -118,7 +118,7 @@ int cmd_save(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *output = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
         if (c == 'o') {
             output = optarg;
             continue;
@@ -154,7 +154,7 @@ int cmd_import(int argc, char **argv)
     const char *message = NULL;
     _cleanup_json_ json_t *changes = json_array();
     int c;
-    while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "m:c:h", opts)) != -1) {
         if (c == 'm') {
             message = optarg;
             continue;

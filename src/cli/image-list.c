@@ -180,7 +180,7 @@ int cmd_images(int argc, char **argv)
     };
     bool quiet = false, json = false, no_trunc = false;
     int c;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "qh", opts)) != -1) {
         if (c == 'q')
             quiet = true;
         else if (c == 'T')

@@ -16,7 +16,7 @@ int cmd_image_mount(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     enum rootfs_driver driver = ROOTFS_AUTO;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 'd' && strcmp(optarg, "overlay") == 0)
             driver = ROOTFS_OVERLAY;
         else if (c == 'd' && strcmp(optarg, "copy") == 0)

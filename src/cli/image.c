@@ -66,7 +66,7 @@ static json_t *graph_driver(const struct image *img)
     return g;
 }
 
-static json_t *inspect_json(const struct image *img)
+json_t *cli_image_inspect_json(const struct image *img)
 {
     json_t *cfg = img->config;
     const char *s;
@@ -103,7 +103,7 @@ static int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         fprintf(c == 'h' ? stdout : stderr, "Usage: hako image inspect IMAGE [IMAGE...]\n");
         return c == 'h' ? 0 : 125;
     }
@@ -123,7 +123,7 @@ static int cmd_inspect(int argc, char **argv)
             rc = cli_fail(&err, 125);
             continue;
         }
-        json_array_append_new(out, inspect_json(img));
+        json_array_append_new(out, cli_image_inspect_json(img));
         image_free(img);
     }
     char *text = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
@@ -140,7 +140,7 @@ int cmd_rmi(int argc, char **argv)
         {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     bool force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "fh", opts)) != -1) {
         if (c == 'f') {
             force = true;
             continue;
@@ -208,7 +208,7 @@ static int cmd_build_busybox(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *busybox = BUSYBOX_BINARY, *tag = "busybox:latest";
     int c;
-    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "t:h", opts)) != -1) {
         if (c == 'b')
             busybox = optarg;
         else if (c == 't')

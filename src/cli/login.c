@@ -71,7 +71,7 @@ static int parse(int argc, char **argv, struct login_args *a)
     };
     int c;
     a->tls_verify = true;
-    while ((c = getopt_long(argc, argv, "u:p:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "u:p:h", opts)) != -1) {
         if (c == 'u')
             a->user = optarg;
         else if (c == 'p')
@@ -129,7 +129,7 @@ int cmd_logout(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *authfile = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 'a') {
             authfile = optarg;
             continue;

@@ -32,7 +32,7 @@ static int net_create(int argc, char **argv)
     req.labels = labels;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+d:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+d:", opts)) != -1) {
         switch (c) {
         case 's': req.subnet = optarg; break;
         case 'g': req.gateway = optarg; break;
@@ -89,7 +89,7 @@ static int net_ls(int argc, char **argv)
     int c;
     bool no_trunc = false;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qf:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+qf:", opts)) != -1) {
         if (c == 'f')
             format = optarg;
         else if (c == 'q')
@@ -138,7 +138,7 @@ static int net_inspect(int argc, char **argv)
     opterr = 0;
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
-    while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+f:", opts)) != -1) {
         if (c != 'f')
             return cli_unknown_flag("network inspect", argc, argv);
         format = optarg;

@@ -51,7 +51,7 @@ static int parse_args(int argc, char **argv, struct pull_args *a)
     struct hk_error err = {0};
     int c;
     a->o.tls_verify = true;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "qh", opts)) != -1) {
         if (c == 'q') {
             a->quiet = true;
         } else if (c == 'p') {

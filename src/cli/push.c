@@ -51,7 +51,7 @@ static int parse_args(int argc, char **argv, struct push_opts *o, bool *quiet)
     };
     int c;
     o->tls_verify = true;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "qh", opts)) != -1) {
         if (c == 'q') {
             *quiet = true;
         } else if (cli_registry_opt(c, &o->tls_verify, &o->authfile)) {

@@ -35,7 +35,7 @@ static int service(int argc, char **argv)
     struct api_opts o = {.root = engine_opts.root, .runroot = engine_opts.runroot,
                          .hosts = hosts, .idle_seconds = 5};
     int c;
-    while ((c = getopt_long(argc, argv, "H:t:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "H:t:h", opts)) != -1) {
         char *end;
         switch (c) {
         case 'H':

@@ -38,7 +38,7 @@ static int volume_create_cmd(int argc, char **argv)
     const char *name = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:d:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+o:d:", opts)) != -1) {
         if (c == 'l')
             kv_set(labels, optarg);
         else if (c == 'o')
@@ -115,7 +115,7 @@ static int volume_ls_cmd(int argc, char **argv)
     _cleanup_json_ json_t *filters = json_array();
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+qf:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+qf:", opts)) != -1) {
         if (c == 'q')
             quiet = true;
         else if (c == 'f')
@@ -175,7 +175,7 @@ static int volume_inspect_cmd(int argc, char **argv)
     const char *format = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+f:", opts)) != -1) {
         if (c == 'f')
             format = optarg;
         else if (c == 'h') {
@@ -213,7 +213,7 @@ static int volume_rm_cmd(int argc, char **argv)
     bool force = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+f", opts)) != -1) {
         if (c == 'f')
             force = true;
         else if (c == 'h') {
@@ -252,7 +252,7 @@ static int volume_prune_cmd(int argc, char **argv)
     _cleanup_json_ json_t *filters = json_array();
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+af", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+af", opts)) != -1) {
         if (c == 'a')
             all = true;
         else if (c == 'f')
@@ -267,15 +267,10 @@ static int volume_prune_cmd(int argc, char **argv)
         } else
             return cli_unknown_flag("volume prune", argc, argv);
     }
-    if (!force) {
-        fprintf(stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? "
-                        "[y/N] ", all ? "all local volumes not used by at least one container"
-                                      : "anonymous local volumes not used by at least one "
-                                        "container");
-        char line[16] = "";
-        if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
-            return 0;
-    }
+    if (!force && !cli_confirm(all ? "all local volumes not used by at least one container"
+                                   : "anonymous local volumes not used by at least one "
+                                     "container"))
+        return 0;
     struct engine *e = NULL;
     int rc = open_engine(&e);
     if (rc)
@@ -311,19 +306,5 @@ int cmd_volume(int argc, char **argv)
         {"remove", volume_rm_cmd, NULL},
         {"prune", volume_prune_cmd, "Remove unused volumes"},
     };
-    if (argc >= 2)
-        for (size_t i = 0; i < ELEMENTSOF(subs); i++)
-            if (strcmp(argv[1], subs[i].name) == 0) {
-                optind = 0;
-                return subs[i].run(argc - 1, argv + 1);
-            }
-    bool help = argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-    FILE *f = help ? stdout : stderr;
-    if (!help)
-        fprintf(stderr, "hako: unknown command \"%s\" for \"hako volume\"\n\n", argv[1]);
-    fprintf(f, "Usage: hako volume COMMAND\n\nManage volumes\n\nCommands:\n");
-    for (size_t i = 0; i < ELEMENTSOF(subs); i++)
-        if (subs[i].summary)
-            fprintf(f, "  %-9s %s\n", subs[i].name, subs[i].summary);
-    return help ? 0 : EXIT_FAIL;
+    return cli_subcommand("volume", subs, ELEMENTSOF(subs), argc, argv, "Manage volumes");
 }

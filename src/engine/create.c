@@ -136,6 +136,87 @@ static int check_cpuset(const char *set, long ncpu, struct hk_error *err)
     return 0;
 }
 
+/* --security-opt as docker's daemon parses it (its messages); what this host cannot give
+ * (AppArmor, SELinux labels) is an error rather than silently nothing. */
+static int check_security_opts(const json_t *hc, struct hk_error *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
+    {
+        struct security_opt so;
+        int r = opt_parse_security_opt(json_string_value(v), &so, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* docker's sysctls that a container's own namespaces hold (validateSysctl). */
+static bool sysctl_namespaced(const char *k)
+{
+    static const char *const exact[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                        "kernel.sem", "kernel.shmall", "kernel.shmmax",
+                                        "kernel.shmmni", "kernel.shm_rmid_forced"};
+    for (size_t i = 0; i < ELEMENTSOF(exact); i++)
+        if (strcmp(k, exact[i]) == 0)
+            return true;
+    return strncmp(k, "fs.mqueue.", 10) == 0 || strncmp(k, "net.", 4) == 0;
+}
+
+/* The flags of the namespaces, OOM score, reservations and CFS values, as docker's daemon
+ * checks them. */
+static int check_more(const json_t *hc, struct hk_error *err)
+{
+    json_int_t oom = json_integer_value(json_object_get(hc, "OomScoreAdj"));
+    if (oom < -1000 || oom > 1000)
+        return hk_error_set(err, -EINVAL, "Invalid value %lld, range for oom score adj is "
+                                          "[-1000, 1000]", (long long)oom);
+    json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
+    json_int_t resv = json_integer_value(json_object_get(hc, "MemoryReservation"));
+    if (resv > 0 && resv < MIN_MEMORY)
+        return hk_error_set(err, -EINVAL, "Minimum memory reservation allowed is 6MB");
+    if (resv > 0 && mem > 0 && mem < resv)
+        return hk_error_set(err, -EINVAL, "Minimum memory limit can not be less than memory "
+                                          "reservation limit, see usage");
+    json_int_t period = json_integer_value(json_object_get(hc, "CpuPeriod"));
+    json_int_t quota = json_integer_value(json_object_get(hc, "CpuQuota"));
+    if (period != 0 && (period < 1000 || period > 1000000))
+        return hk_error_set(err, -EINVAL, "CPU cfs period can not be less than 1ms (i.e. 1000) or "
+                                          "larger than 1 second (i.e. 1000000)");
+    if (quota > 0 && quota < 1000)
+        return hk_error_set(err, -EINVAL, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+    static const char *const modes[][2] = {{"PidMode", "--pid"}, {"IpcMode", "--ipc"},
+                                           {"UTSMode", "--uts"}};
+    static const char *const ok[] = {"", "host", "private", "shareable", "none"};
+    for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
+        const char *v = jstr(hc, modes[i][0]);
+        size_t k = 0;
+        while (k < ELEMENTSOF(ok) && strcmp(v, ok[k]) != 0)
+            k++;
+        bool allowed = k < ELEMENTSOF(ok) && (k <= 1 || i == 1) && (k <= 2 || i == 1);
+        if (!allowed)
+            return hk_error_set(err, -EINVAL, "%s %s: not supported (hako knows \"host\"%s; "
+                                              "container:ID is not there yet)", modes[i][1], v,
+                                i == 1 ? ", \"private\", \"shareable\", \"none\"" : "");
+    }
+    const char *k;
+    json_t *v;
+    bool hostnet = strcmp(jstr(hc, "NetworkMode"), "host") == 0;
+    json_object_foreach((json_t *)json_object_get(hc, "Sysctls"), k, v)
+    {
+        if (!sysctl_namespaced(k))
+            return hk_error_set(err, -EINVAL, "sysctl '%s' is not allowed", k);
+        if (hostnet && strncmp(k, "net.", 4) == 0)
+            return hk_error_set(err, -EINVAL, "sysctl \"%s\" not allowed in host network "
+                                              "namespace", k);
+        if (strcmp(jstr(hc, "IpcMode"), "host") == 0 && strncmp(k, "net.", 4) != 0)
+            return hk_error_set(err, -EINVAL, "sysctl \"%s\" not allowed in host IPC namespace",
+                                k);
+    }
+    return 0;
+}
+
 static int check_host_config(const json_t *hc, struct hk_error *err)
 {
     json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
@@ -150,10 +231,27 @@ static int check_host_config(const json_t *hc, struct hk_error *err)
                                           "memory limit, see usage");
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     json_int_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
-    if (ncpu > 0 && nano > ncpu * 1000000000LL)
+    if (nano < 0 || (nano > 0 && nano < 10000000) || (ncpu > 0 && nano > ncpu * 1000000000LL))
         return hk_error_set(err, -EINVAL, "Range of CPUs is from 0.01 to %ld.00, as there are "
                                           "only %ld CPUs available", ncpu, ncpu);
+    if (nano > 0 && json_integer_value(json_object_get(hc, "CpuQuota")) > 0)
+        return hk_error_set(err, -EINVAL, "Conflicting options: Nano CPUs and CPU Period cannot "
+                                          "both be set");
+    /* cgroup v1's cpu.shares range (the kernel would clamp or refuse at start) */
+    json_int_t shares = json_integer_value(json_object_get(hc, "CpuShares"));
+    if (shares < 0 || shares > 262144)
+        return hk_error_set(err, -EINVAL, "invalid --cpu-shares %lld: the range is 2 to 262144 "
+                                          "(0: the default, 1024)", (long long)shares);
+    json_int_t pids = json_integer_value(json_object_get(hc, "PidsLimit"));
+    if (pids > 4194304)
+        return hk_error_set(err, -EINVAL, "invalid --pids-limit %lld: above the kernel's "
+                                          "maximum number of processes (4194304; 0 or -1: "
+                                          "unlimited)", (long long)pids);
     int r = check_cpuset(jstr(hc, "CpusetCpus"), ncpu, err);
+    if (r == 0)
+        r = check_security_opts(hc, err);
+    if (r == 0)
+        r = check_more(hc, err);
     if (r < 0)
         return r;
     const char *rp = jstr(json_object_get(hc, "RestartPolicy"), "Name");
@@ -183,12 +281,13 @@ static int seccomp_for(const json_t *hc, char **ret, struct hk_error *err)
     json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
     {
         const char *s = json_string_value(v);
-        if (!s || (strncmp(s, "seccomp=", 8) != 0 && strncmp(s, "seccomp:", 8) != 0))
+        struct security_opt so;
+        if (!s || opt_parse_security_opt(s, &so, NULL) < 0 || so.kind != SECOPT_SECCOMP)
             continue;
-        if (strcmp(s + 8, "unconfined") == 0)
+        if (strcmp(so.value, "unconfined") == 0)
             return 0;
         json_t *p = NULL;
-        int r = create_seccomp_from_file(s + 8, &p, err);
+        int r = create_seccomp_from_file(so.value, &p, err);
         if (r < 0)
             return hk_error_prefix(err, r, "--security-opt %s", s);
         *ret = json_dumps(p, JSON_COMPACT);
@@ -314,6 +413,25 @@ static void etc_paths(json_t *j, const char *dir)
     }
 }
 
+/* --group-add NAME|GID: more supplementary groups, names through the image's /etc/group. */
+static int group_add(int rootfd, const json_t *groups, struct user_ids *u, struct hk_error *err)
+{
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g)
+    {
+        _cleanup_free_ char *spec = xasprintf("0:%s", json_string_value(g));
+        struct user_ids one = {0};
+        int r = user_resolve(rootfd, spec, &one, err);
+        if (r < 0)
+            return hk_error_prefix(err, r, "--group-add %s", json_string_value(g));
+        u->gids = xrealloc(u->gids, (u->n_gids + 1) * sizeof(*u->gids));
+        u->gids[u->n_gids++] = one.gid;
+        user_ids_clear(&one);
+    }
+    return 0;
+}
+
 /* The part of create that fills the container's directory: rootfs, user, /etc, config.json. */
 static int make_bundle(const struct engine *e, struct store *s, const struct image *img,
                        struct record *rec, const struct mount_plan *mp, json_t *warnings,
@@ -335,6 +453,8 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     r = mounts_copy_up(e, mp, rootfd, err);
     if (r == 0)
         r = user_resolve(rootfd, jstr(cfg, "User"), &user, err);
+    if (r == 0)
+        r = group_add(rootfd, json_object_get(hc, "GroupAdd"), &user, err);
     if (r == 0)
         r = userns_prepare(e, hc, rec, &etc, err);
     if (r == 0)
@@ -423,7 +543,8 @@ static json_t *flags_config(const struct create_request *req, const char *id)
     json_t *flags = json_deep_copy(req->config);
     if (!jstr(flags, "Hostname")[0]) {
         char host[256] = "";
-        if (strcmp(jstr(req->host_config, "NetworkMode"), "host") == 0)
+        if (strcmp(jstr(req->host_config, "NetworkMode"), "host") == 0 ||
+            strcmp(jstr(req->host_config, "UTSMode"), "host") == 0)
             gethostname(host, sizeof(host) - 1);
         else
             snprintf(host, sizeof(host), "%.12s", id);
@@ -481,6 +602,10 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
     int r = check_host_config(req->host_config, err);
     if (r == 0)
         r = check_network(e, req->host_config, warnings, err);
+    const char *wd = jstr(req->config, "WorkingDir");
+    if (r == 0 && wd[0] && wd[0] != '/')
+        r = hk_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an "
+                                       "absolute path", wd);
     if (r == 0 && req->name)
         r = names_check(req->name, err);
     if (r < 0)

@@ -7,13 +7,17 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/attach-proto.h"
+#include "engine/attach.h"
 #include "engine/monitor.h"
 #include "engine/mounts.h"
 #include "engine/names.h"
@@ -322,6 +326,27 @@ static int remove_dir_locked(const struct engine *e, const char *id, struct hk_e
     return 0;
 }
 
+int engine_prune(const struct engine *e, json_t **ret_removed, struct hk_error *err)
+{
+    _cleanup_json_ json_t *recs = NULL;
+    int r = record_list(e, &recs, err);
+    if (r < 0)
+        return r;
+    json_t *removed = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
+        const char *id = json_string_value(json_object_get(rec, "Id"));
+        if (!id || engine_status_live(record_status(rec)))
+            continue;
+        if (engine_remove_volumes(e, id, false, false, NULL) == 0)
+            json_array_append_new(removed, json_string(id));
+    }
+    *ret_removed = removed;
+    return 0;
+}
+
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err)
 {
     return remove_dir(e, id, false, err);
@@ -399,9 +424,47 @@ void engine_sweep(const struct engine *e)
     closedir(d);
 }
 
+/* Wait on the monitor's attach socket for its exit message (a client wanting no stream): the
+ * only way to learn the status of a --rm container, whose record is gone right after. */
+static int wait_attached(const struct engine *e, const char *id, int *ret_code)
+{
+    _cleanup_free_ char *dir = engine_dir(e, id);
+    _cleanup_close_ int fd = -1;
+    if (attach_connect(dir, &fd, NULL) < 0)
+        return -ENOENT;
+    unsigned char want = 0;
+    if (attach_send(fd, ATTACH_HELLO, &want, 1) < 0)
+        return -EIO;
+    char buf[ATTACH_MSG_MAX + 2];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -EPIPE;
+        buf[n] = '\0';
+        if (buf[0] == ATTACH_EXIT) {
+            *ret_code = atoi(buf + 1);
+            return 0;
+        }
+        if (buf[0] == ATTACH_FAIL)
+            return -EPIPE;
+    }
+}
+
 int engine_wait(const struct engine *e, const char *id, int *ret_code, struct hk_error *err)
 {
     int code = 0;
+    struct record *live = NULL;
+    if (record_open(e, id, false, &live, NULL) == 0) {
+        bool running = engine_status_live(record_status(live->j)) &&
+                       record_monitor_alive(live->j) &&
+                       json_is_true(json_object_get(json_object_get(live->j, "HostConfig"),
+                                                    "AutoRemove"));
+        record_free(live);
+        if (running && wait_attached(e, id, ret_code) == 0)
+            return 0;
+    }
     for (;;) {
         struct record *rec = NULL;
         if (record_open(e, id, false, &rec, NULL) < 0)

@@ -2,6 +2,7 @@
  * full ID (record_resolve first). Errors carry docker's words. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "engine/record.h"
@@ -33,6 +34,9 @@ int engine_remove(const struct engine *e, const char *id, bool force, struct hk_
  * another container uses them. (--rm containers always lose theirs.) */
 int engine_remove_volumes(const struct engine *e, const char *id, bool force, bool volumes,
                           struct hk_error *err);
+/* docker's container prune: remove every container that is not running (created, exited),
+ * with its anonymous volumes kept (as docker). *ret_removed: their IDs. */
+int engine_prune(const struct engine *e, json_t **ret_removed, struct hk_error *err);
 /* Remove what is left of a stopped container: runtime state, rootfs, its directory. */
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err);
 

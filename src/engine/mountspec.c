@@ -121,11 +121,7 @@ static json_t *sub(json_t *m, const char *key)
 
 static int csv_bool(const char *key, const char *v, bool *ret, struct hk_error *err)
 {
-    if (!strcmp(v, "1") || !strcasecmp(v, "t") || !strcasecmp(v, "true"))
-        *ret = true;
-    else if (!strcmp(v, "0") || !strcasecmp(v, "f") || !strcasecmp(v, "false"))
-        *ret = false;
-    else
+    if (opt_parse_bool(v, ret) < 0)
         return hk_error_set(err, -EINVAL, "invalid value for %s: %s", key, v);
     return 0;
 }

@@ -292,3 +292,57 @@ int opt_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct hk_err
     *ret_ns = ns;
     return 0;
 }
+
+int opt_parse_bool(const char *s, bool *ret)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+        if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
+            *ret = strcmp(s, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int opt_parse_security_opt(const char *s, struct security_opt *ret, struct hk_error *err)
+{
+    *ret = (struct security_opt){.kind = SECOPT_NNP, .nnp = true, .value = ""};
+    if (strcmp(s, "no-new-privileges") == 0)
+        return 0;
+    if (strcmp(s, "disable") == 0) {
+        *ret = (struct security_opt){.kind = SECOPT_LABEL, .value = "disable"};
+        return 0;
+    }
+    const char *sep = strchr(s, '=') ? strchr(s, '=') : strchr(s, ':');
+    if (!sep)
+        return hk_error_set(err, -EINVAL, "invalid --security-opt 1: \"%s\"", s);
+    size_t kl = (size_t)(sep - s);
+    const char *v = sep + 1;
+    ret->value = v;
+    if (kl == 17 && strncmp(s, "no-new-privileges", kl) == 0) {
+        if (opt_parse_bool(v, &ret->nnp) < 0)
+            return hk_error_set(err, -EINVAL, "invalid --security-opt 2: \"%s\"", s);
+        return 0;
+    }
+    if (kl == 7 && strncmp(s, "seccomp", kl) == 0) {
+        ret->kind = SECOPT_SECCOMP;
+        return v[0] ? 0 : hk_error_set(err, -EINVAL, "invalid --security-opt 2: \"%s\"", s);
+    }
+    if (kl == 8 && strncmp(s, "apparmor", kl) == 0) {
+        ret->kind = SECOPT_APPARMOR;
+        if (strcmp(v, "unconfined") == 0)
+            return 0;
+        return hk_error_set(err, -EINVAL, "--security-opt %s: AppArmor is not enabled on this "
+                                          "host", s);
+    }
+    if (kl == 5 && strncmp(s, "label", kl) == 0) {
+        ret->kind = SECOPT_LABEL;
+        if (strcmp(v, "disable") == 0)
+            return 0;
+        return hk_error_set(err, -EINVAL, "--security-opt %s: SELinux is not enabled on this "
+                                          "host", s);
+    }
+    return hk_error_set(err, -EINVAL, "invalid --security-opt 2: \"%s\"", s);
+}

@@ -42,3 +42,19 @@ bool opt_parse_duration(const char *s, int64_t *ret);
  * ("1700000000[.5]") or a duration before now ("10m", "1h30m", "45s"). Nanoseconds since the
  * epoch. */
 int opt_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct hk_error *err);
+
+/* Go's strconv.ParseBool, as docker reads boolean values: 1 t T TRUE true True, 0 f F FALSE
+ * false False. -EINVAL otherwise. */
+int opt_parse_bool(const char *s, bool *ret);
+
+/* One --security-opt, as docker's daemon reads it: "no-new-privileges[=|:BOOL]",
+ * "seccomp=unconfined|FILE", "apparmor=unconfined", "label=disable" (":" works as "=").
+ * Errors are docker's ("invalid --security-opt 2: \"x\""); an AppArmor profile or an SELinux
+ * label this host cannot apply is an error naming it. */
+enum security_opt_kind { SECOPT_NNP, SECOPT_SECCOMP, SECOPT_APPARMOR, SECOPT_LABEL };
+struct security_opt {
+    enum security_opt_kind kind;
+    bool nnp;          /* SECOPT_NNP */
+    const char *value; /* into the string given: the seccomp file, "unconfined", ... */
+};
+int opt_parse_security_opt(const char *s, struct security_opt *ret, struct hk_error *err);

@@ -255,6 +255,8 @@ static json_t *build_process(const struct specgen *in, json_t *warnings, struct 
         json_decref(p);
         return NULL;
     }
+    if (json_object_get(hc, "OomScoreAdj"))
+        json_object_set_new(p, "oomScoreAdj", json_integer(cfg_int(hc, "OomScoreAdj")));
     json_t *rl = build_rlimits(hc, in->can_raise_rlimits, warnings);
     if (json_array_size(rl))
         json_object_set(p, "rlimits", rl);
@@ -263,11 +265,10 @@ static json_t *build_process(const struct specgen *in, json_t *warnings, struct 
     json_t *v;
     json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
     {
-        const char *s = json_string_value(v);
-        if (s && (strcmp(s, "no-new-privileges") == 0 ||
-                  strcmp(s, "no-new-privileges:true") == 0 ||
-                  strcmp(s, "no-new-privileges=true") == 0))
-            json_object_set_new(p, "noNewPrivileges", json_true());
+        struct security_opt so;
+        if (json_string_value(v) && opt_parse_security_opt(json_string_value(v), &so, NULL) == 0 &&
+            so.kind == SECOPT_NNP)
+            json_object_set_new(p, "noNewPrivileges", json_boolean(so.nnp));
     }
     return p;
 }
@@ -285,7 +286,7 @@ static json_t *mount_json(const char *dest, const char *type, const char *src,
         json_array_append_new(a, mount_json(dest, type, src, o_, ELEMENTSOF(o_)));                 \
     } while (0)
 
-static void default_mounts(json_t *m, bool privileged)
+static void default_mounts(json_t *m, bool privileged, json_int_t shm_size, bool shm)
 {
     MOUNT(m, "/proc", "proc", "proc", "nosuid", "noexec", "nodev");
     MOUNT(m, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
@@ -301,8 +302,12 @@ static void default_mounts(json_t *m, bool privileged)
               "ro");
     }
     MOUNT(m, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
-    MOUNT(m, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777",
-          "size=67108864");
+    if (!shm)
+        return; /* --ipc host: the host's /dev/shm is bound instead; --ipc none: none */
+    char size[64];
+    snprintf(size, sizeof(size), "size=%lld", (long long)(shm_size > 0 ? shm_size : 67108864));
+    const char *const opts[] = {"nosuid", "noexec", "nodev", "mode=1777", size};
+    json_array_append_new(m, mount_json("/dev/shm", "tmpfs", "shm", opts, ELEMENTSOF(opts)));
 }
 
 /* --tmpfs: docker's defaults (noexec, nosuid, nodev) unless the options say otherwise. */
@@ -377,7 +382,11 @@ static void build_mounts(const struct specgen *in, json_t *spec)
     const json_t *hc = in->host_config;
     json_t *m = json_array();
     json_object_set_new(spec, "mounts", m);
-    default_mounts(m, cfg_bool(hc, "Privileged"));
+    const char *ipc = cfg_str(hc, "IpcMode");
+    default_mounts(m, cfg_bool(hc, "Privileged"), cfg_int(hc, "ShmSize"),
+                   strcmp(ipc, "host") != 0 && strcmp(ipc, "none") != 0);
+    if (strcmp(ipc, "host") == 0)
+        json_array_append_new(m, bind_mount("/dev/shm", "/dev/shm", false));
     static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
     for (size_t i = 0; i < ELEMENTSOF(etc); i++) {
         _cleanup_free_ char *src = xasprintf("%s/%s", in->dir, etc[i]);
@@ -399,8 +408,18 @@ static json_t *build_resources(const json_t *hc)
         json_object_set_new(m, "swap", json_integer(swap == 0 ? 2 * mem : swap));
         json_object_set_new(res, "memory", m);
     }
+    json_int_t resv = cfg_int(hc, "MemoryReservation");
+    if (resv > 0) {
+        if (!json_object_get(res, "memory"))
+            json_object_set_new(res, "memory", json_object());
+        json_object_set_new(json_object_get(res, "memory"), "reservation", json_integer(resv));
+    }
     json_t *cpu = json_object();
     json_int_t nano = cfg_int(hc, "NanoCpus");
+    if (cfg_int(hc, "CpuQuota") != 0)
+        json_object_set_new(cpu, "quota", json_integer(cfg_int(hc, "CpuQuota")));
+    if (cfg_int(hc, "CpuPeriod") > 0)
+        json_object_set_new(cpu, "period", json_integer(cfg_int(hc, "CpuPeriod")));
     if (nano > 0) {
         json_object_set_new(cpu, "quota", json_integer(nano / 10000)); /* period 100 ms */
         json_object_set_new(cpu, "period", json_integer(100000));
@@ -459,8 +478,13 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
     const json_t *hc = in->host_config;
     bool priv = cfg_bool(hc, "Privileged");
     const char *net = cfg_str(hc, "NetworkMode");
-    json_t *ns = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "ipc", "type",
-                           "uts", "type", "mount", "type", "cgroup");
+    json_t *ns = json_pack("[{s:s},{s:s}]", "type", "mount", "type", "cgroup");
+    /* --pid/--ipc/--uts host: the host's namespace (none of our own) */
+    static const char *const shareable[][2] = {{"pid", "PidMode"}, {"ipc", "IpcMode"},
+                                               {"uts", "UTSMode"}};
+    for (size_t i = 0; i < ELEMENTSOF(shareable); i++)
+        if (strcmp(cfg_str(hc, shareable[i][1]), "host") != 0)
+            json_array_append_new(ns, json_pack("{s:s}", "type", shareable[i][0]));
     if (in->netns_path && strncmp(net, "container:", 10) == 0)
         json_array_append_new(ns, json_pack("{s:s,s:s}", "type", "network", "path",
                                             in->netns_path));
@@ -470,6 +494,8 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
         xasprintf("%s/%s", in->cgroup_parent ? in->cgroup_parent : "/hako", in->id);
     json_t *lx = json_pack("{s:o,s:s,s:o}", "namespaces", ns, "cgroupsPath", cg, "resources",
                            build_resources(hc));
+    if (json_object_size(json_object_get(hc, "Sysctls")))
+        json_object_set_new(lx, "sysctl", json_deep_copy(json_object_get(hc, "Sysctls")));
     json_t *um = json_object_get(hc, "UidMaps"), *gm = json_object_get(hc, "GidMaps");
     if (json_array_size(um) || json_array_size(gm)) {
         json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
@@ -526,6 +552,8 @@ int specgen_build(const struct specgen *in, json_t **ret, json_t *warnings,
         json_pack("{s:s,s:o,s:{s:s,s:b},s:s,s:o}", "ociVersion", OCI_VERSION, "process", process,
                   "root", "path", "rootfs", "readonly", cfg_bool(hc, "ReadonlyRootfs"), "hostname",
                   cfg_str(in->config, "Hostname"), "linux", lx);
+    if (strcmp(cfg_str(hc, "UTSMode"), "host") == 0)
+        json_object_del(spec, "hostname"); /* no UTS namespace of its own to name */
     build_mounts(in, spec);
     *ret = TAKE_PTR(spec);
     return 0;

@@ -306,7 +306,7 @@ int volume_filter_match(const struct engine *e, const json_t *vol, const json_t 
         while (k < ELEMENTSOF(keys) && (strlen(keys[k]) != kl || strncmp(keys[k], s, kl) != 0))
             k++;
         if (k == ELEMENTSOF(keys))
-            return hk_error_set(err, -EINVAL, "invalid filter '%.*s'", (int)kl, s);
+            return hk_error_set(err, -EINVAL, "Invalid filter '%.*s'", (int)kl, s);
         seen[k] = true;
         bool m = false;
         if (k == 0) {

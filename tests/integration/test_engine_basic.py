@@ -101,7 +101,7 @@ def test_kill_wait_and_prefix(engine):
         waiter.wait()
     assert out == "7\n"
     p = engine("kill", cid)
-    assert p.returncode == 125 and "is not running" in p.stderr
+    assert p.returncode == 1 and "is not running" in p.stderr
 
 
 def test_rm_flag_leaves_nothing(engine):
@@ -119,7 +119,7 @@ def test_rm_flag_leaves_nothing(engine):
 def test_rm_refuses_running_then_force(engine):
     engine.ok("run", "-d", "--name", "busy", "busybox", "sleep", "100")
     p = engine("rm", "busy")
-    assert p.returncode == 125 and "You cannot remove a running container" in p.stderr
+    assert p.returncode == 1 and "You cannot remove a running container" in p.stderr
     assert engine.ok("rm", "-f", "busy").stdout == "busy\n"
     assert engine.ok("ps", "-aq").stdout == ""
 
@@ -199,7 +199,7 @@ def test_names_rename_filters_labels(engine):
     assert engine.ok("ps", "--filter", "name=uno", "--format", "{{.Names}} {{.Labels}}").stdout \
         == "uno tier=web\n"
     p = engine("rename", "uno", auto)
-    assert p.returncode == 125 and "already in use" in p.stderr
+    assert p.returncode == 1 and "already in use" in p.stderr
     p = engine("run", "--name", "uno", "busybox", "true")
     assert p.returncode == 125 and 'The container name "/uno" is already in use' in p.stderr
     table = engine.ok("ps", "--format", "table {{.Names}}\\t{{.Status}}").stdout.splitlines()
@@ -213,7 +213,7 @@ def test_names_rename_filters_labels(engine):
 def test_rmi_refuses_an_image_a_container_uses(engine):
     cid = engine.ok("create", "--name", "keep", "busybox").stdout.strip()
     p = engine("rmi", "busybox")
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert f"container {cid[:12]} is using it" in p.stderr
     # forced: only untagged; the container still starts from its layers
     engine.ok("rmi", "-f", "busybox")

@@ -1,5 +1,6 @@
-"""Bad input gets a clear, docker-like message and exit status 125 (hako's own errors); a
-program that cannot run gets 126/127; nothing is left behind by a failed run."""
+"""Bad input gets a clear, docker-like message and exit status 125 (run/create's own errors
+and bad flags; 1, docker's, for another command whose operation failed); a program that cannot
+run gets 126/127; nothing is left behind by a failed run."""
 import pytest
 
 
@@ -31,14 +32,7 @@ def assert_fails(p, code, *texts):
     (["run"], ['"hako run" requires at least 1 argument.']),
     (["run", "127.0.0.1:9/nope"], ["Unable to find image '127.0.0.1:9/nope' locally"]),
     (["run", "--entrypoint", "", "busybox"], ["No command specified"]),
-    (["start", "nosuch"], ["No such container: nosuch"]),
-    (["stop", "nosuch"], ["No such container: nosuch"]),
-    (["rm", "nosuch"], ["No such container: nosuch"]),
-    (["logs", "nosuch"], ["No such container: nosuch"]),
-    (["inspect", "nosuch"], ["No such container: nosuch"]),
-    (["exec", "nosuch", "true"], ["No such container: nosuch"]),
     (["kill", "-s", "NOPE", "x"], ["invalid signal: NOPE"]),
-    (["ps", "--filter", "status"], ["bad format of filter"]),
     (["nosuchcommand"], ["'nosuchcommand' is not a hako command"]),
 ])
 def test_bad_input_is_125(engine, args, texts):
@@ -48,6 +42,24 @@ def test_bad_input_is_125(engine, args, texts):
         assert t in p.stderr, p.stderr
     assert "Traceback" not in p.stderr
     # a failed run leaves no container, mount or process (the leak fixture checks the rest)
+    assert engine.ok("ps", "-aq").stdout == ""
+
+
+@pytest.mark.parametrize("args,texts", [
+    (["start", "nosuch"], ["No such container: nosuch"]),
+    (["stop", "nosuch"], ["No such container: nosuch"]),
+    (["rm", "nosuch"], ["No such container: nosuch"]),
+    (["logs", "nosuch"], ["No such container: nosuch"]),
+    (["inspect", "nosuch"], ["No such object: nosuch"]),
+    (["exec", "nosuch", "true"], ["No such container: nosuch"]),
+    (["ps", "--filter", "status"], ["bad format of filter"]),
+])
+def test_failing_command_is_1(engine, args, texts):
+    """docker's status for a command other than run/create whose operation failed."""
+    p = engine(*args)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    for t in texts:
+        assert t in p.stderr, p.stderr
     assert engine.ok("ps", "-aq").stdout == ""
 
 
@@ -74,11 +86,12 @@ def test_ambiguous_prefix_and_stopped_container_errors(engine):
     for i in ids:
         firsts.setdefault(i[0], []).append(i)
     shared = next(k for k, v in firsts.items() if len(v) > 1)
-    assert_fails(engine("inspect", shared), 125, "multiple containers found with provided prefix")
-    assert_fails(engine("attach", ids[0]), 125, "You cannot attach to a stopped container")
-    assert_fails(engine("exec", ids[0], "true"), 125, "is not running")
-    assert_fails(engine("kill", ids[0]), 125, "is not running")
-    assert_fails(engine("pause", ids[0]), 125, "is not running")
+    p = engine("inspect", shared)
+    assert p.returncode == 1 and "multiple containers found with provided prefix" in p.stderr
+    assert_fails(engine("attach", ids[0]), 1, "You cannot attach to a stopped container")
+    assert_fails(engine("exec", ids[0], "true"), 1, "is not running")
+    assert_fails(engine("kill", ids[0]), 1, "is not running")
+    assert_fails(engine("pause", ids[0]), 1, "is not running")
 
 
 def test_arguments_that_are_not_utf8(engine):

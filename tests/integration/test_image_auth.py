@@ -107,11 +107,11 @@ def test_basic_auth_login_pull_logout(tmp_path, htpasswd_registry):
     root, authfile = tmp_path / "root", tmp_path / "auth.json"
     name = f"{reg.host}/test/multi:v1"
     p = hako(root, "pull", "--authfile", authfile, name)
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert f"registry {reg.host}: repository test/multi" in p.stderr
     assert f"authentication required: run 'hako login {reg.host}'" in p.stderr
     p = hako(root, "login", "--authfile", authfile, "-u", USER, "-p", "wrong", reg.host)
-    assert p.returncode == 125 and "HTTP 401" in p.stderr and not authfile.exists()
+    assert p.returncode == 1 and "HTTP 401" in p.stderr and not authfile.exists()
     p = hako(root, "login", "--authfile", authfile, "-u", USER, "--password-stdin", reg.host,
              input=PASS + "\n")
     assert p.returncode == 0, p.stderr
@@ -128,7 +128,7 @@ def test_basic_auth_login_pull_logout(tmp_path, htpasswd_registry):
     assert p.stdout == f"Removed login credentials for {reg.host}\n"
     assert json.loads(authfile.read_text())["auths"] == {}
     p = hako(root, "logout", "--authfile", authfile, reg.host)
-    assert p.returncode == 125 and f"not logged in to {reg.host}" in p.stderr
+    assert p.returncode == 1 and f"not logged in to {reg.host}" in p.stderr
 
 
 def hako_cmd(root):
@@ -142,7 +142,7 @@ def test_token_auth(tmp_path, token_setup):
     name = f"{reg.host}/test/multi:v1"
     p = hako(root, "pull", "-q", "--authfile", authfile, name, timeout=120)
     if needs_creds:
-        assert p.returncode == 125
+        assert p.returncode == 1
         assert "token from http://127.0.0.1:" in p.stderr and "HTTP 401" in p.stderr
         p = hako(root, "login", "--authfile", authfile, "-u", USER, "-p", PASS, reg.host)
         assert p.returncode == 0, p.stderr

@@ -86,15 +86,15 @@ def test_inspect_is_docker_shaped(tmp_path):
 
 def test_missing_image_errors(tmp_path):
     p = hako(tmp_path, "image", "inspect", "nosuch")
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert "No such image: nosuch" in p.stderr
     assert json.loads(p.stdout) == []
     p = hako(tmp_path, "rmi", "nosuch")
-    assert p.returncode == 125 and "No such image: nosuch" in p.stderr and p.stdout == ""
+    assert p.returncode == 1 and "No such image: nosuch" in p.stderr and p.stdout == ""
     p = hako(tmp_path, "tag", "nosuch", "other")
-    assert p.returncode == 125 and "No such image" in p.stderr
+    assert p.returncode == 1 and "No such image" in p.stderr
     p = hako(tmp_path, "image", "inspect", "Bad:Name")
-    assert p.returncode == 125
+    assert p.returncode == 1
 
 
 def test_tag_and_rmi(tmp_path):
@@ -105,10 +105,10 @@ def test_tag_and_rmi(tmp_path):
     [img] = json.loads(hako(tmp_path, "image", "inspect", "localhost:5000/mine/bb:v1").stdout)
     assert sorted(img["RepoTags"]) == ["busybox:latest", "localhost:5000/mine/bb:v1"]
     p = hako(tmp_path, "tag", "busybox", "x@sha256:" + "0" * 64)
-    assert p.returncode == 125 and "digest" in p.stderr
+    assert p.returncode == 1 and "digest" in p.stderr
     # by ID with two tags: refused unless forced
     p = hako(tmp_path, "rmi", image_id[7:19])
-    assert p.returncode == 125 and "must be forced" in p.stderr
+    assert p.returncode == 1 and "must be forced" in p.stderr
     # by tag: only untags
     p = hako(tmp_path, "rmi", "localhost:5000/mine/bb:v1", check=True)
     assert p.stdout == "Untagged: localhost:5000/mine/bb:v1\n"
@@ -156,7 +156,7 @@ def test_rootfs_overlay_and_copy_fallback(tmp_path):
             # forcing overlay there fails with the kernel's reason
             p = hako(tmp_path / "root", "image", "mount", "--driver", "overlay", "busybox",
                      outer / "rootfs/other")
-            assert p.returncode == 125 and "overlay: upperdir" in p.stderr
+            assert p.returncode == 1 and "overlay: upperdir" in p.stderr
         finally:
             hako(tmp_path / "root", "image", "unmount", inner, check=True)
         assert not (inner / "rootfs").exists()

@@ -232,7 +232,7 @@ def test_pulled_files_owners_modes_links_whiteouts(tmp_path, registry):
         (rootfs / "data/written").write_text("upper")  # goes to the container's upper dir
         assert (tmp_path / "c1/upper/data/written").exists()
         p = hako(root, "image", "mount", name, tmp_path / "c1")
-        assert p.returncode == 125 and "already holds" in p.stderr
+        assert p.returncode == 1 and "already holds" in p.stderr
     finally:
         hako(root, "image", "unmount", tmp_path / "c1", check=True)
     assert not (tmp_path / "c1/rootfs").exists()
@@ -273,10 +273,10 @@ def test_pull_by_digest_and_index_platforms(tmp_path, registry, storage):
     top = img["GraphDriver"]["Data"]["LowerDir"].split(":")[0]
     assert open(f"{top}/arch").read() == "arm64\n"
     p = hako(root, "pull", "--platform", "linux/s390x", name)
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert "no image for platform linux/s390x" in p.stderr and "linux/arm64/v8" in p.stderr
     p = hako(root, "pull", "--platform", "linux", name)
-    assert p.returncode == 125 and "invalid platform" in p.stderr
+    assert p.returncode == 1 and "invalid platform" in p.stderr
 
 
 # --- failures: clear errors, nothing half-stored ----------------------------------------------
@@ -284,10 +284,10 @@ def test_pull_by_digest_and_index_platforms(tmp_path, registry, storage):
 def test_unknown_image_and_tag(tmp_path, registry):
     root = tmp_path / "root"
     p = hako(root, "pull", f"{registry.host}/test/nothere:v1")
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert f"registry {registry.host}: repository test/nothere: manifest v1: HTTP 404" in p.stderr
     p = hako(root, "pull", f"{registry.host}/test/multi:nope")
-    assert p.returncode == 125 and "HTTP 404" in p.stderr and "MANIFEST_UNKNOWN" in p.stderr
+    assert p.returncode == 1 and "HTTP 404" in p.stderr and "MANIFEST_UNKNOWN" in p.stderr
     assert_store_clean(root)
 
 
@@ -296,7 +296,7 @@ def test_registry_down(tmp_path):
     root = tmp_path / "root"
     host = f"127.0.0.1:{free_port()}"
     p = hako(root, "pull", f"{host}/x/y")
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert f"registry {host}: repository x/y: cannot connect" in p.stderr
     assert p.stdout.strip() in ("", "Using default tag: latest")
     assert_store_clean(root)
@@ -306,7 +306,7 @@ def test_remote_registry_needs_tls(tmp_path):
     # without --tls-verify=false only local registries may use plain HTTP: "localhost.invalid"
     # fails to resolve, which shows that no HTTP attempt was made either way
     p = hako(tmp_path, "pull", "registry.invalid/x/y")
-    assert p.returncode == 125 and "cannot connect" in p.stderr and "http:" not in p.stderr
+    assert p.returncode == 1 and "cannot connect" in p.stderr and "http:" not in p.stderr
 
 
 def test_blob_digest_mismatch(tmp_path, storage):
@@ -327,7 +327,7 @@ def test_blob_digest_mismatch(tmp_path, storage):
         p = hako(root, "pull", f"{reg.host}/test/multi:v1", timeout=120)
     finally:
         reg.stop()
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert f"blob {bad}: digest mismatch: expected {bad}, got sha256:" in p.stderr
     assert f"registry {reg.host}: repository test/multi" in p.stderr
     assert_store_clean(root)
@@ -341,7 +341,7 @@ def test_truncated_download(tmp_path, registry):
     with Server(proxy_handler(registry.host, cut)) as proxy:
         root = tmp_path / "root"
         p = hako(root, "pull", f"{proxy.host}/test/multi:v1", timeout=120)
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert "blob sha256:" in p.stderr and "bytes remaining" in p.stderr
     assert "after 4 attempts" in p.stderr
     assert_store_clean(root)
@@ -381,7 +381,7 @@ def test_manifest_not_json(tmp_path):
     with Server(Fake) as fake:
         root = tmp_path / "root"
         p = hako(root, "pull", f"{fake.host}/x/y:t")
-    assert p.returncode == 125
+    assert p.returncode == 1
     assert f"registry {fake.host}: repository x/y: manifest t: manifest is not JSON" in p.stderr
     assert_store_clean(root)
 
@@ -394,13 +394,13 @@ def test_manifest_digest_header_mismatch(tmp_path, registry):
     with Server(proxy_handler(registry.host, lie)) as proxy:
         root = tmp_path / "root"
         p = hako(root, "pull", f"{proxy.host}/test/multi:v1")
-    assert p.returncode == 125 and "digest mismatch" in p.stderr
+    assert p.returncode == 1 and "digest mismatch" in p.stderr
     assert_store_clean(root)
 
 
 def test_bad_reference(tmp_path):
     p = hako(tmp_path, "pull", "Bad/Name")
-    assert p.returncode == 125 and "must be lowercase" in p.stderr
+    assert p.returncode == 1 and "must be lowercase" in p.stderr
     p = hako(tmp_path, "pull")
     assert p.returncode == 125
 

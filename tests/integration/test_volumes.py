@@ -30,7 +30,7 @@ def test_volume_create_ls_inspect_rm(engine):
     assert engine.ok("volume", "ls", "--format", "table {{.Name}}\t{{.Driver}}").stdout == (
         "VOLUME NAME   DRIVER\ndata          local\nother         local\n")
     p = engine("volume", "ls", "--filter", "foo=bar")
-    assert p.returncode == 1 and "invalid filter 'foo'" in p.stderr
+    assert p.returncode == 1 and "Invalid filter 'foo'" in p.stderr
     [v] = json.loads(engine.ok("volume", "inspect", "data").stdout)
     assert v["Name"] == "data" and v["Driver"] == "local" and v["Scope"] == "local"
     assert v["Labels"] == {"team": "a"}
