@@ -13,6 +13,7 @@
 #include "build/config.h"
 #include "build/copy.h"
 #include "build/dockerfile.h"
+#include "build/ignore.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
 #include "image/commit.h"
@@ -45,6 +46,7 @@ struct bstate {
     size_t step, n_steps;
     char created[32];
     struct hk_error *err;
+    struct ignore ignore; /* the context's .dockerignore */
 };
 
 #define LINE_ERR(b, in, r, ...)                                                                    \
@@ -397,6 +399,14 @@ static int run_step(struct bstate *b, const struct df_instr *in)
     return run_container(b, in, cmd, key, joined);
 }
 
+static bool skip_ignored(const char *relpath, bool dir, void *ud)
+{
+    const struct ignore *ig = ud;
+    if (!ignore_match(ig, relpath))
+        return false;
+    return !(dir && ignore_may_include_under(ig, relpath));
+}
+
 static int parse_chown(struct bstate *b, const struct df_instr *in, struct build_copy *c)
 {
     const char *v = df_flag(in, "chown", NULL);
@@ -468,6 +478,10 @@ static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_
             return LINE_ERR(b, in, hk_error_set(b->err, -ENOENT, "--from=%s: no such stage "
                                                 "(images are not supported yet)", from));
         root = NULL;
+    }
+    if (root && b->ignore.n) {
+        c->skip = skip_ignored;
+        c->skip_ud = &b->ignore;
     }
     *ret_root = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (root && *ret_root < 0)
@@ -663,8 +677,14 @@ static int final_labels(struct bstate *b)
 int build_image(const struct engine *e, struct store *s, const struct build_request *q,
                 char *ret_id, struct hk_error *err)
 {
+    _cleanup_free_ char *ipath = xasprintf("%s/.dockerignore", q->context);
+    _cleanup_free_ char *itext = NULL;
+    size_t ilen;
+    if (read_file(ipath, 1 << 20, &itext, &ilen, NULL) < 0)
+        itext = NULL;
     struct bstate b = {.q = q, .e = e, .s = s, .err = err, .meta_args = json_object(),
                        .args = json_object()};
+    ignore_parse(itext, &b.ignore);
     image_time_string(layer_epoch(), b.created);
     int r = dockerfile_parse(q->dockerfile, q->dockerfile_len, q->dockerfile_name, &b.d, err);
     int target = r < 0 ? r : plan(&b);
@@ -684,5 +704,6 @@ int build_image(const struct engine *e, struct store *s, const struct build_requ
     json_decref(b.args);
     json_decref(b.meta_args);
     dockerfile_clear(&b.d);
+    ignore_clear(&b.ignore);
     return r;
 }
