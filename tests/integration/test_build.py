@@ -216,7 +216,7 @@ def test_errors_name_the_line(engine, tmp_path):
     no_build_leftovers(e)
 
 
-def test_run_network_none_and_unsupported_mount(engine, tmp_path):
+def test_run_network(engine, tmp_path):
     e = engine
     ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\n"
                                    "RUN --network=none ip -o link | grep -v ': lo:' | wc -l\n"})
@@ -225,7 +225,43 @@ def test_run_network_none_and_unsupported_mount(engine, tmp_path):
     ctx = write(tmp_path / "ctx3", {"Dockerfile": "FROM busybox\nRUN --network=bogus true\n"})
     p = build(e, ctx)
     assert p.returncode == 1 and "Dockerfile:2: RUN: --network=bogus" in p.stderr
-    ctx = write(tmp_path / "ctx2",
-                {"Dockerfile": "FROM busybox\nRUN --mount=type=cache,target=/c true\n"})
-    p = build(e, ctx)
-    assert p.returncode == 1 and "--mount is not supported yet" in p.stderr
+
+
+def all_layer_bytes(e):
+    data = b""
+    for blob in (e.root / "blobs/sha256").iterdir():
+        data += blob.read_bytes()
+    for dirpath, _, files in os.walk(e.root / "layers"):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            if os.path.isfile(p) and not os.path.islink(p):
+                data += open(p, "rb").read()
+    return data
+
+
+def test_run_mounts_secret_cache_bind_tmpfs(engine, tmp_path):
+    e = engine
+    secret = tmp_path / "token"
+    secret.write_text("S3CR3T-VALUE-4242")
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+RUN --mount=type=secret,id=tok sed s/-VALUE-/-seen-/ /run/secrets/tok && echo && \\
+    cp /run/secrets/tok /dev/null
+RUN --mount=type=secret,id=tok,target=/tok2 wc -c /tok2
+RUN --mount=type=cache,target=/cache echo -n x >> /cache/count && wc -c < /cache/count
+RUN --mount=type=bind,source=data,target=/src cat /src/in > /copied
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/f && mount | grep -c ' /scratch '
+""", "data/in": "bound\n"})
+    p = build(e, ctx, "-t", "mnt", "--secret", f"id=tok,src={secret}")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "S3CR3T-seen-4242" in p.stdout and "17 /tok2" in p.stdout
+    assert e.ok("run", "--rm", "mnt", "cat", "/copied").stdout == "bound\n"
+    got = e.ok("run", "--rm", "mnt", "sh", "-c",
+               "ls /run/secrets /tok2 /scratch /cache 2>&1; true").stdout
+    assert "No such file" in got and "S3CR3T" not in got
+    assert b"S3CR3T-VALUE-4242" not in all_layer_bytes(e)
+    # the cache directory persists between builds (a --no-cache build still uses it)
+    p = build(e, ctx, "--no-cache", "--secret", f"id=tok,src={secret}")
+    assert p.returncode == 0 and "\n2\n" in p.stdout, p.stdout
+    p = build(e, ctx, "--no-cache")
+    assert p.returncode == 1 and "secret tok: not provided" in p.stderr
+    no_build_leftovers(e)
