@@ -7,6 +7,7 @@ import tarfile
 import time
 
 from conftest import run
+from test_podman import podman  # noqa: F401  (the fixture)
 
 
 def write(ctx, files):
@@ -265,3 +266,25 @@ RUN --mount=type=tmpfs,target=/scratch touch /scratch/f && mount | grep -c ' /sc
     p = build(e, ctx, "--no-cache")
     assert p.returncode == 1 and "secret tok: not provided" in p.stderr
     no_build_leftovers(e)
+
+
+def test_built_image_loads_and_runs_in_podman(engine, tmp_path, podman):
+    from test_podman import prun
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+ENV WHERE=podman
+WORKDIR /srv
+COPY msg /srv/msg
+RUN echo "built by hako" >> /srv/msg && rm /bin/ls
+CMD ["sh", "-c", "cat /srv/msg; echo in $WHERE at $(pwd); ls /bin/ls 2>&1 | head -1"]
+""", "msg": "hello\n"})
+    assert build(e, ctx, "-t", "docker.io/library/hakobuilt:1").returncode == 0
+    archive = tmp_path / "img.tar"
+    with open(archive, "wb") as f:
+        assert run(e.argv("save", "hakobuilt:1"), stdout=f).returncode == 0
+    p = run(podman + ["load", "-i", archive], timeout=120)
+    assert p.returncode == 0, p.stderr
+    p = prun(podman, "--rm", "docker.io/library/hakobuilt:1")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[:3] == ["hello", "built by hako", "in podman at /srv"]
+    assert "No such file" in p.stdout
