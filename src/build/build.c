@@ -155,6 +155,8 @@ static int commit_step(struct bstate *b, const char *created_by, const struct la
     int r = image_commit(b->s, b->img, config, l, NULL, id, b->err);
     json_decref(config);
     if (r == 0)
+        r = image_mark_intermediate(b->s, id, true, b->err);
+    if (r == 0)
         r = load_image(b, id);
     if (r == 0 && key)
         cache_put(b, key);
@@ -808,6 +810,8 @@ int build_image(const struct engine *e, struct store *s, const struct build_requ
             r = run_stage(&b, &b.stages[k]);
     if (r == 0)
         r = final_labels(&b);
+    if (r == 0)
+        r = image_mark_intermediate(s, b.id, false, err);
     if (r == 0)
         snprintf(ret_id, DIGEST_STR_SIZE, "%s", b.id);
     for (size_t k = 0; k < b.n_stages; k++)

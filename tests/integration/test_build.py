@@ -133,6 +133,10 @@ ENV X=1
     assert "Using cache" not in steps[3] and "Using cache" not in steps[4]
     assert e.ok("run", "--rm", "c:2", "cat", "/copy").stdout == "v2\n"
     assert "Using cache" not in build(e, ctx, "--no-cache").stdout
+    # the steps' images are intermediate: listed only with -a, as docker lists them
+    listed = e.ok("images").stdout
+    assert "<none>" not in listed and "c " in listed
+    assert e.ok("images", "-a").stdout.count("<none>") >= 4
 
 
 def test_dockerignore(engine, tmp_path):
