@@ -541,44 +541,12 @@ static int parse_chown(struct bstate *b, const struct df_instr *in, struct build
     return 0;
 }
 
-static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_copy *c,
-                      char ***ret_words, int *ret_root, char **ret_mount)
+/* The root COPY reads from: the context (with .dockerignore), or for --from=STAGE that
+ * stage's image mounted under tmp/ (*ret_mount: the directory to unmount and remove). */
+static int open_source_root(struct bstate *b, const struct df_instr *in, struct build_copy *c,
+                            int *ret_root, char **ret_mount)
 {
-    const char *chmod = df_flag(in, "chmod", NULL);
-    c->mode = -1;
-    if (chmod) {
-        char *end;
-        long m = strtol(chmod, &end, 8);
-        if (*end || end == chmod || m < 0 || m > 07777)
-            return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chmod=%s: expected an "
-                                                "octal mode", chmod));
-        c->mode = (int)m;
-    }
-    int r = parse_chown(b, in, c);
-    if (r < 0)
-        return r;
-    char **w = NULL;
-    size_t n = 0;
-    if (in->json) {
-        w = xcalloc(in->n_args + 1, sizeof(char *));
-        for (size_t i = 0; i < in->n_args && r == 0; i++)
-            r = df_expand(in->args[i], b->d.escape, var_lookup, b, &w[i], b->err);
-        n = in->n_args;
-    } else {
-        r = df_words(in->rest, b->d.escape, var_lookup, b, &w, &n, b->err);
-    }
-    if (r < 0 || n < 2) {
-        df_strv_free(w);
-        return LINE_ERR(b, in, r < 0 ? r : hk_error_set(b->err, -EINVAL, "no destination"));
-    }
-    if (in->n_heredocs > 0) {
-        df_strv_free(w);
-        return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "COPY heredocs are not "
-                                            "supported yet"));
-    }
-    *ret_words = w;
-    c->srcs = w;
-    c->n_srcs = n - 1;
+    int r = 0;
     const char *from = df_flag(in, "from", NULL);
     const char *root = b->q->context;
     _cleanup_free_ char *stage_root = NULL;
@@ -619,6 +587,50 @@ static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_
         if (r < 0 || *ret_root < 0)
             return r < 0 ? r : hk_error_errno(b->err, -errno, "open stage root");
     }
+    return 0;
+}
+
+static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_copy *c,
+                      char ***ret_words, int *ret_root, char **ret_mount)
+{
+    const char *chmod = df_flag(in, "chmod", NULL);
+    c->mode = -1;
+    if (chmod) {
+        char *end;
+        long m = strtol(chmod, &end, 8);
+        if (*end || end == chmod || m < 0 || m > 07777)
+            return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chmod=%s: expected an "
+                                                "octal mode", chmod));
+        c->mode = (int)m;
+    }
+    int r = parse_chown(b, in, c);
+    if (r < 0)
+        return r;
+    char **w = NULL;
+    size_t n = 0;
+    if (in->json) {
+        w = xcalloc(in->n_args + 1, sizeof(char *));
+        for (size_t i = 0; i < in->n_args && r == 0; i++)
+            r = df_expand(in->args[i], b->d.escape, var_lookup, b, &w[i], b->err);
+        n = in->n_args;
+    } else {
+        r = df_words(in->rest, b->d.escape, var_lookup, b, &w, &n, b->err);
+    }
+    if (r < 0 || n < 2) {
+        df_strv_free(w);
+        return LINE_ERR(b, in, r < 0 ? r : hk_error_set(b->err, -EINVAL, "no destination"));
+    }
+    if (in->n_heredocs > 0) {
+        df_strv_free(w);
+        return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "COPY heredocs are not "
+                                            "supported yet"));
+    }
+    *ret_words = w;
+    c->srcs = w;
+    c->n_srcs = n - 1;
+    r = open_source_root(b, in, c, ret_root, ret_mount);
+    if (r < 0)
+        return r;
     /* dest: relative to WORKDIR */
     const char *d = w[n - 1];
     const char *wd = json_string_value(json_object_get(json_object_get(b->config, "config"),
