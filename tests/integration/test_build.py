@@ -292,3 +292,26 @@ CMD ["sh", "-c", "cat /srv/msg; echo in $WHERE at $(pwd); ls /bin/ls 2>&1 | head
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[:3] == ["hello", "built by hako", "in podman at /srv"]
     assert "No such file" in p.stdout
+
+
+def test_copy_never_leaves_the_context(engine, tmp_path):
+    e = engine
+    outside = tmp_path / "outside-secret"
+    outside.write_text("HOST-ONLY\n")
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nCOPY link dir/ /in/\n",
+                                   "dir/f": "inside\n"})
+    (ctx / "link").symlink_to(outside)
+    (ctx / "dir/up").symlink_to("../../outside-secret")
+    assert build(e, ctx, "-t", "safe").returncode == 0
+    got = e.ok("run", "--rm", "safe", "sh", "-c",
+               "readlink /in/link; readlink /in/up; cat /in/f; cat /in/link 2>&1; true").stdout
+    assert got.splitlines()[:3] == [str(outside), "../../outside-secret", "inside"]
+    assert "HOST-ONLY" not in got  # copied as a link, never the host file's contents
+    # ".." cannot climb out of the context either: it resolves inside it
+    write(ctx, {"Dockerfile": "FROM busybox\nCOPY ../outside-secret /x\n"})
+    p = build(e, ctx)
+    assert p.returncode == 1 and "Dockerfile:2: COPY:" in p.stderr
+    write(ctx, {"Dockerfile": "FROM busybox\nCOPY dir/up/../../outside-secret /x\n"})
+    p = build(e, ctx)
+    assert p.returncode == 1 and "HOST-ONLY" not in p.stdout
+    assert outside.read_text() == "HOST-ONLY\n"
