@@ -13,6 +13,7 @@
 #include "build/config.h"
 #include "build/copy.h"
 #include "build/dockerfile.h"
+#include "build/ignore.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
 #include "image/commit.h"
@@ -45,6 +46,7 @@ struct bstate {
     size_t step, n_steps;
     char created[32];
     struct hk_error *err;
+    struct ignore ignore; /* the context's .dockerignore */
 };
 
 #define LINE_ERR(b, in, r, ...)                                                                    \
@@ -152,6 +154,8 @@ static int commit_step(struct bstate *b, const char *created_by, const struct la
     char id[DIGEST_STR_SIZE];
     int r = image_commit(b->s, b->img, config, l, NULL, id, b->err);
     json_decref(config);
+    if (r == 0)
+        r = image_mark_intermediate(b->s, id, true, b->err);
     if (r == 0)
         r = load_image(b, id);
     if (r == 0 && key)
@@ -333,6 +337,106 @@ static char *join_words(json_t *a)
     return s;
 }
 
+/* RUN --mount=type=bind|cache|tmpfs|secret,... as the container's Binds and Tmpfs; each
+ * target is added to targets (to take the mount points out of the layer afterwards). */
+static int add_mount(struct bstate *b, const struct df_instr *in, const char *spec, json_t *hc,
+                     json_t *targets)
+{
+    _cleanup_free_ char *copy = xstrdup(spec);
+    const char *type = "bind", *target = NULL, *source = NULL, *id = NULL;
+    bool rw = false;
+    for (char *save = NULL, *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        const char *v = eq ? eq + 1 : "";
+        if (eq)
+            *eq = 0;
+        if (strcmp(kv, "type") == 0)
+            type = v;
+        else if (strcmp(kv, "target") == 0 || strcmp(kv, "dst") == 0 || strcmp(kv, "destination") == 0)
+            target = v;
+        else if (strcmp(kv, "source") == 0 || strcmp(kv, "src") == 0)
+            source = v;
+        else if (strcmp(kv, "id") == 0)
+            id = v;
+        else if (strcmp(kv, "rw") == 0 || strcmp(kv, "readwrite") == 0)
+            rw = !eq || strcmp(v, "true") == 0;
+        else if (strcmp(kv, "ro") == 0 || strcmp(kv, "readonly") == 0)
+            rw = eq && strcmp(v, "false") == 0;
+        else if (strcmp(kv, "required") && strcmp(kv, "sharing") && strcmp(kv, "mode") &&
+                 strcmp(kv, "uid") && strcmp(kv, "gid") && strcmp(kv, "size"))
+            return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--mount: unknown option "
+                                                "'%s'", kv));
+    }
+    bool secret = strcmp(type, "secret") == 0;
+    _cleanup_free_ char *def = secret && id ? xasprintf("/run/secrets/%s", id) : NULL;
+    if (!target)
+        target = def;
+    if (!target || target[0] != '/')
+        return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--mount: an absolute target "
+                                            "is required"));
+    json_array_append_new(targets, json_string(target));
+    if (strcmp(type, "tmpfs") == 0) {
+        json_object_set_new(json_object_get(hc, "Tmpfs"), target, json_string(""));
+        return 0;
+    }
+    _cleanup_free_ char *host = NULL;
+    if (secret) {
+        const char *path = json_string_value(json_object_get(b->q->secrets, id ? id : ""));
+        if (!path)
+            return LINE_ERR(b, in, hk_error_set(b->err, -ENOENT, "secret %s: not provided "
+                                                "(--secret id=%s,src=FILE)", id, id));
+        host = xstrdup(path);
+        rw = false;
+    } else if (strcmp(type, "cache") == 0) {
+        char key[DIGEST_STR_SIZE];
+        _cleanup_free_ char *name = xasprintf("%s", id ? id : target);
+        int r = digest_buffer(name, strlen(name), key, b->err);
+        if (r < 0)
+            return r;
+        host = xasprintf("%s/build-cache/mounts/%.32s", b->s->root, digest_hex(key));
+        mkdir_p(host, 0755);
+        rw = true;
+    } else if (strcmp(type, "bind") == 0) {
+        int root = open(b->q->context, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = root < 0 ? -errno : open_in_root(root, source ? source : "/", O_PATH | O_CLOEXEC, 0, 0);
+        if (root >= 0)
+            close(root);
+        if (fd < 0)
+            return LINE_ERR(b, in, hk_error_errno(b->err, fd, "--mount source '%s'",
+                                                  source ? source : "."));
+        char p[64], real[4096];
+        ssize_t n = readlink(fd_path(fd, p, sizeof(p)), real, sizeof(real) - 1);
+        close(fd);
+        if (n < 0)
+            return hk_error_errno(b->err, -errno, "--mount source");
+        real[n] = 0;
+        host = xstrdup(real);
+    } else {
+        return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--mount: unknown type '%s'",
+                                            type));
+    }
+    json_array_append_new(json_object_get(hc, "Binds"),
+                          json_sprintf("%s:%s%s", host, target, rw ? "" : ":ro"));
+    return 0;
+}
+
+/* Take the mount points RUN --mount made out of the upper directory: an empty file or
+ * directory at each target, and then its parents while they are empty. */
+static void drop_mount_points(const char *upper, json_t *targets)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(targets, i, t)
+    {
+        _cleanup_free_ char *p = xasprintf("%s%s", upper, json_string_value(t));
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+            unlink(p);
+        while (strlen(p) > strlen(upper) && rmdir(p) == 0)
+            *strrchr(p, '/') = 0;
+    }
+}
+
 static int run_container(struct bstate *b, const struct df_instr *in, json_t *cmd,
                          const char *key, const char *by)
 {
@@ -349,7 +453,19 @@ static int run_container(struct bstate *b, const struct df_instr *in, json_t *cm
     if (json_string_length(wd))
         json_object_set(flags, "WorkingDir", wd);
     const char *net = df_flag(in, "network", NULL);
-    json_t *hc = json_pack("{s:s}", "NetworkMode", net ? net : "default");
+    json_t *hc = json_pack("{s:s, s:[], s:{}}", "NetworkMode", net ? net : "default", "Binds",
+                           "Tmpfs");
+    json_t *targets = json_array();
+    for (size_t i = 0; i < in->n_flags; i++)
+        if (strcmp(in->flags[i].name, "mount") == 0) {
+            int r = add_mount(b, in, in->flags[i].value ? in->flags[i].value : "", hc, targets);
+            if (r < 0) {
+                json_decref(hc);
+                json_decref(flags);
+                json_decref(targets);
+                return r;
+            }
+        }
     struct create_request req = {.image = b->id, .img = b->img, .config = flags,
                                  .host_config = hc};
     _cleanup_free_ char *cid = NULL;
@@ -359,8 +475,10 @@ static int run_container(struct bstate *b, const struct df_instr *in, json_t *cm
     json_decref(warnings);
     json_decref(flags);
     json_decref(hc);
-    if (r < 0)
+    if (r < 0) {
+        json_decref(targets);
         return LINE_ERR(b, in, r);
+    }
     say(b, " ---> Running in %.12s\n", cid);
     r = b->q->run(b->q->run_ud, cid, &code, b->err);
     if (r == 0 && code != 0)
@@ -372,6 +490,9 @@ static int run_container(struct bstate *b, const struct df_instr *in, json_t *cm
     if (r == 0 && umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL)
         r = hk_error_errno(b->err, -errno, "unmount '%s'", rootfs);
     if (r == 0)
+        drop_mount_points(upper, targets);
+    json_decref(targets);
+    if (r == 0)
         r = layer_step(b, upper, true, by, key);
     engine_remove(b->e, cid, true, NULL);
     return r;
@@ -379,9 +500,6 @@ static int run_container(struct bstate *b, const struct df_instr *in, json_t *cm
 
 static int run_step(struct bstate *b, const struct df_instr *in)
 {
-    bool present;
-    if (df_flag(in, "mount", &present), present)
-        return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "--mount is not supported yet"));
     const char *net = df_flag(in, "network", NULL);
     if (net && strcmp(net, "none") != 0 && strcmp(net, "host") != 0 && strcmp(net, "default"))
         return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--network=%s: expected none, "
@@ -395,6 +513,14 @@ static int run_step(struct bstate *b, const struct df_instr *in)
         return r;
     }
     return run_container(b, in, cmd, key, joined);
+}
+
+static bool skip_ignored(const char *relpath, bool dir, void *ud)
+{
+    const struct ignore *ig = ud;
+    if (!ignore_match(ig, relpath))
+        return false;
+    return !(dir && ignore_may_include_under(ig, relpath));
 }
 
 static int parse_chown(struct bstate *b, const struct df_instr *in, struct build_copy *c)
@@ -412,6 +538,55 @@ static int parse_chown(struct bstate *b, const struct df_instr *in, struct build
                                             "UID[:GID] is supported", v));
     c->uid = (uid_t)u;
     c->gid = (gid_t)g;
+    return 0;
+}
+
+/* The root COPY reads from: the context (with .dockerignore), or for --from=STAGE that
+ * stage's image mounted under tmp/ (*ret_mount: the directory to unmount and remove). */
+static int open_source_root(struct bstate *b, const struct df_instr *in, struct build_copy *c,
+                            int *ret_root, char **ret_mount)
+{
+    int r = 0;
+    const char *from = df_flag(in, "from", NULL);
+    const char *root = b->q->context;
+    _cleanup_free_ char *stage_root = NULL;
+    if (from) {
+        for (size_t i = 0; i < b->n_stages && !stage_root; i++) {
+            char idx[24];
+            snprintf(idx, sizeof(idx), "%zu", i);
+            if ((b->stages[i].name && strcasecmp(b->stages[i].name, from) == 0) ||
+                strcmp(idx, from) == 0)
+                stage_root = xstrdup(b->stages[i].id);
+        }
+        if (!stage_root)
+            return LINE_ERR(b, in, hk_error_set(b->err, -ENOENT, "--from=%s: no such stage "
+                                                "(images are not supported yet)", from));
+        root = NULL;
+    }
+    if (root && b->ignore.n) {
+        c->skip = skip_ignored;
+        c->skip_ud = &b->ignore;
+    }
+    *ret_root = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (root && *ret_root < 0)
+        return hk_error_errno(b->err, -errno, "open the context '%s'", root);
+    if (!root) { /* the stage's image, mounted read-only-ish under tmp/ */
+        struct image *img = NULL;
+        char *dir = NULL;
+        _cleanup_free_ char *rootfs = NULL;
+        r = image_lookup(b->s, stage_root, &img, b->err);
+        if (r == 0)
+            r = store_tmpdir(b->s, "from", &dir, b->err);
+        if (r == 0)
+            r = image_rootfs_mount(b->s, img, dir, ROOTFS_AUTO, true, &rootfs, b->err);
+        image_free(img);
+        if (dir)
+            *ret_mount = dir; /* the caller unmounts and removes it */
+        if (r == 0)
+            *ret_root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (r < 0 || *ret_root < 0)
+            return r < 0 ? r : hk_error_errno(b->err, -errno, "open stage root");
+    }
     return 0;
 }
 
@@ -453,42 +628,9 @@ static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_
     *ret_words = w;
     c->srcs = w;
     c->n_srcs = n - 1;
-    const char *from = df_flag(in, "from", NULL);
-    const char *root = b->q->context;
-    _cleanup_free_ char *stage_root = NULL;
-    if (from) {
-        for (size_t i = 0; i < b->n_stages && !stage_root; i++) {
-            char idx[24];
-            snprintf(idx, sizeof(idx), "%zu", i);
-            if ((b->stages[i].name && strcasecmp(b->stages[i].name, from) == 0) ||
-                strcmp(idx, from) == 0)
-                stage_root = xstrdup(b->stages[i].id);
-        }
-        if (!stage_root)
-            return LINE_ERR(b, in, hk_error_set(b->err, -ENOENT, "--from=%s: no such stage "
-                                                "(images are not supported yet)", from));
-        root = NULL;
-    }
-    *ret_root = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (root && *ret_root < 0)
-        return hk_error_errno(b->err, -errno, "open the context '%s'", root);
-    if (!root) { /* the stage's image, mounted read-only-ish under tmp/ */
-        struct image *img = NULL;
-        char *dir = NULL;
-        _cleanup_free_ char *rootfs = NULL;
-        r = image_lookup(b->s, stage_root, &img, b->err);
-        if (r == 0)
-            r = store_tmpdir(b->s, "from", &dir, b->err);
-        if (r == 0)
-            r = image_rootfs_mount(b->s, img, dir, ROOTFS_AUTO, true, &rootfs, b->err);
-        image_free(img);
-        if (dir)
-            *ret_mount = dir; /* the caller unmounts and removes it */
-        if (r == 0)
-            *ret_root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (r < 0 || *ret_root < 0)
-            return r < 0 ? r : hk_error_errno(b->err, -errno, "open stage root");
-    }
+    r = open_source_root(b, in, c, ret_root, ret_mount);
+    if (r < 0)
+        return r;
     /* dest: relative to WORKDIR */
     const char *d = w[n - 1];
     const char *wd = json_string_value(json_object_get(json_object_get(b->config, "config"),
@@ -663,8 +805,14 @@ static int final_labels(struct bstate *b)
 int build_image(const struct engine *e, struct store *s, const struct build_request *q,
                 char *ret_id, struct hk_error *err)
 {
+    _cleanup_free_ char *ipath = xasprintf("%s/.dockerignore", q->context);
+    _cleanup_free_ char *itext = NULL;
+    size_t ilen;
+    if (read_file(ipath, 1 << 20, &itext, &ilen, NULL) < 0)
+        itext = NULL;
     struct bstate b = {.q = q, .e = e, .s = s, .err = err, .meta_args = json_object(),
                        .args = json_object()};
+    ignore_parse(itext, &b.ignore);
     image_time_string(layer_epoch(), b.created);
     int r = dockerfile_parse(q->dockerfile, q->dockerfile_len, q->dockerfile_name, &b.d, err);
     int target = r < 0 ? r : plan(&b);
@@ -675,6 +823,8 @@ int build_image(const struct engine *e, struct store *s, const struct build_requ
     if (r == 0)
         r = final_labels(&b);
     if (r == 0)
+        r = image_mark_intermediate(s, b.id, false, err);
+    if (r == 0)
         snprintf(ret_id, DIGEST_STR_SIZE, "%s", b.id);
     for (size_t k = 0; k < b.n_stages; k++)
         free(b.stages[k].name);
@@ -684,5 +834,6 @@ int build_image(const struct engine *e, struct store *s, const struct build_requ
     json_decref(b.args);
     json_decref(b.meta_args);
     dockerfile_clear(&b.d);
+    ignore_clear(&b.ignore);
     return r;
 }

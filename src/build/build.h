@@ -25,7 +25,8 @@ struct build_request {
     json_t *build_args;          /* {"K": "V"} (--build-arg) */
     const char *target;          /* --target stage name, or NULL: the last */
     bool no_cache;
-    json_t *labels; /* {"k": "v"} (--label) */
+    json_t *labels;  /* {"k": "v"} (--label) */
+    json_t *secrets; /* {"id": "/host/file"} (--secret id=,src=): RUN --mount=type=secret */
     FILE *out;      /* progress (docker's classic plain output); NULL: quiet */
     enum layer_compression compression;
     /* start container id, relay its output to out, wait: *ret_code its exit status */

@@ -51,7 +51,9 @@ static int copy_children(struct walk *w, int sfd, const char *rel, int dfd, int 
     int r = 0;
     for (size_t i = 0; i < n; i++) {
         _cleanup_free_ char *sub = xasprintf("%s%s%s", rel, *rel ? "/" : "", names[i]);
-        if (r == 0 && !(w->c->skip && w->c->skip(sub, w->c->skip_ud)))
+        struct stat st;
+        bool dir = fstatat(sfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        if (r == 0 && !(w->c->skip && w->c->skip(sub, dir, w->c->skip_ud)))
             r = copy_entry(w, sfd, names[i], sub, dfd, names[i], depth + 1);
         free(names[i]);
     }
@@ -142,8 +144,8 @@ static bool has_glob(const char *s)
 }
 
 /* The sources matching pattern src (relative to the root): parent dir fd and names. */
-static int expand_src(struct walk *w, const char *src, int *ret_dir, char ***ret_names,
-                      size_t *ret_n)
+static int expand_src(struct walk *w, const char *src, int *ret_dir, char **ret_dirpath,
+                      char ***ret_names, size_t *ret_n)
 {
     _cleanup_free_ char *clean = path_clean(src);
     _cleanup_free_ char *dir = NULL, *base = NULL;
@@ -180,6 +182,7 @@ static int expand_src(struct walk *w, const char *src, int *ret_dir, char ***ret
         qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
     }
     *ret_dir = dfd;
+    *ret_dirpath = xstrdup(dir + 1); /* relative: "" or "a/b" */
     *ret_names = names;
     *ret_n = n;
     return 0;
@@ -210,7 +213,7 @@ static int one_source(struct walk *w, int sdir, const char *name, const char *re
         if (sfd < 0)
             return hk_error_errno(w->err, -errno, "open '%s'", rel);
         int r = w->h ? 0 : dest_dir(w, layer_fd, dest, &dfd);
-        return r < 0 ? r : copy_children(w, sfd, strcmp(rel, ".") ? rel : "", dfd, 0);
+        return r < 0 ? r : copy_children(w, sfd, rel, dfd, 0);
     }
     _cleanup_free_ char *parent = NULL, *base = NULL;
     if (to_dir) {
@@ -235,19 +238,26 @@ static int walk_sources(struct walk *w, int layer_fd)
     for (size_t i = 0; i < c->n_srcs; i++) {
         int dfd = -1;
         char **names = NULL;
+        _cleanup_free_ char *dirpath = NULL;
         size_t n = 0;
-        int r = expand_src(w, c->srcs[i], &dfd, &names, &n);
+        int r = expand_src(w, c->srcs[i], &dfd, &dirpath, &names, &n);
         if (r < 0)
             return r;
         if (n > 1 && !to_dir)
             r = hk_error_set(w->err, -EINVAL, "When using COPY with more than one source "
                              "file, the destination must be a directory and end with a /");
+        size_t used = 0;
         for (size_t k = 0; k < n; k++) {
-            if (r == 0)
-                r = one_source(w, dfd, names[k], names[k], layer_fd, to_dir);
+            _cleanup_free_ char *rel = strcmp(names[k], ".") == 0 ? xstrdup(dirpath)
+                                       : xasprintf("%s%s%s", dirpath, *dirpath ? "/" : "",
+                                                   names[k]);
+            bool skip = *rel && c->skip && c->skip(rel, false, c->skip_ud);
+            if (r == 0 && !skip)
+                r = one_source(w, dfd, names[k], rel, layer_fd, to_dir);
+            used += !skip;
             free(names[k]);
         }
-        total += n;
+        total += used;
         free(names);
         close(dfd);
         if (r < 0)

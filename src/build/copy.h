@@ -20,7 +20,9 @@ struct build_copy {
     uid_t uid;         /* --chown (0 by default, as docker) */
     gid_t gid;
     int mode;          /* --chmod, or -1 to keep the source's */
-    bool (*skip)(const char *relpath, void *ud); /* .dockerignore (may be NULL) */
+    /* .dockerignore (may be NULL): whether to leave relpath out; a directory is left out only
+     * when nothing under it can be re-included */
+    bool (*skip)(const char *relpath, bool dir, void *ud);
     void *skip_ud;
 };
 

@@ -23,7 +23,7 @@
 #define BUILD_STDIN_MAX (UINT64_C(1) << 31)
 
 struct build_flags {
-    json_t *tags, *args, *labels;
+    json_t *tags, *args, *labels, *secrets;
     const char *file, *target, *iidfile;
     bool no_cache, quiet;
     enum layer_compression compression;
@@ -41,6 +41,7 @@ static int build_usage(FILE *f, int rc)
                "      --label K=V          set a label on the image\n"
                "  -q, --quiet              print only the image ID\n"
                "      --iidfile FILE       write the image ID to FILE\n"
+               "      --secret id=ID,src=FILE  a file for RUN --mount=type=secret (never in a layer)\n"
                "      --platform P         linux/amd64 (the host's platform only)\n"
                "      --compression ALG    gzip (default), zstd or uncompressed layers\n");
     return rc;
@@ -61,6 +62,37 @@ static int kv(json_t *obj, const char *flag, const char *arg)
     return 0;
 }
 
+/* --secret id=ID,src=FILE (or source=FILE). */
+static int secret_flag(json_t *secrets, const char *arg)
+{
+    _cleanup_free_ char *copy = xstrdup(arg);
+    const char *id = NULL, *src = NULL, *env = NULL;
+    for (char *save = NULL, *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return cli_usage_error("build", "--secret: expected KEY=VALUE in '%s'", arg);
+        *eq = 0;
+        if (strcmp(kv, "id") == 0)
+            id = eq + 1;
+        else if (strcmp(kv, "src") == 0 || strcmp(kv, "source") == 0)
+            src = eq + 1;
+        else if (strcmp(kv, "env") == 0)
+            env = eq + 1;
+        else if (strcmp(kv, "type") != 0)
+            return cli_usage_error("build", "--secret: unknown key '%s'", kv);
+    }
+    if (!id || (!src && !env))
+        return cli_usage_error("build", "--secret %s: expected id=ID,src=FILE", arg);
+    if (env)
+        return cli_usage_error("build", "--secret %s: env= is not supported yet (use src=FILE)",
+                               id);
+    char real[4096];
+    if (!realpath(src, real))
+        return cli_usage_error("build", "--secret %s: %s: %m", id, src);
+    json_object_set_new(secrets, id, json_string(real));
+    return 0;
+}
+
 static int parse_build_flags(int argc, char **argv, struct build_flags *f)
 {
     static const struct option opts[] = {
@@ -69,7 +101,8 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         {"no-cache", no_argument, NULL, 'N'},        {"label", required_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},           {"iidfile", required_argument, NULL, 'I'},
         {"platform", required_argument, NULL, 'P'},  {"compression", required_argument, NULL, 'z'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+        {"secret", required_argument, NULL, 'S'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c, rc = 0;
     struct hk_error err = {0};
     while (rc == 0 && (c = cli_getopt(argc, argv, "t:f:qh", opts)) != -1) {
@@ -86,6 +119,7 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         case 'A': rc = kv(f->args, "--build-arg", optarg); break;
         case 'L': rc = kv(f->labels, "--label", optarg); break;
         case 'T': f->target = optarg; break;
+        case 'S': rc = secret_flag(f->secrets, optarg); break;
         case 'N': f->no_cache = true; break;
         case 'q': f->quiet = true; break;
         case 'I': f->iidfile = optarg; break;
@@ -259,7 +293,7 @@ static int do_build(struct engine *e, struct store *s, const struct build_flags 
         .context = context, .dockerfile = df, .dockerfile_len = len,
         .dockerfile_name = f->file && strcmp(f->file, "-") ? f->file : "Dockerfile",
         .build_args = f->args, .target = f->target, .no_cache = f->no_cache,
-        .labels = f->labels, .out = f->quiet ? NULL : stdout, .compression = f->compression,
+        .labels = f->labels, .secrets = f->secrets, .out = f->quiet ? NULL : stdout, .compression = f->compression,
         .run = run_hook, .run_ud = &x};
     const char *slash = strrchr(q.dockerfile_name, '/');
     if (slash)
@@ -275,7 +309,8 @@ static int do_build(struct engine *e, struct store *s, const struct build_flags 
 
 int cmd_build(int argc, char **argv)
 {
-    struct build_flags f = {.tags = json_array(), .args = json_object(), .labels = json_object()};
+    struct build_flags f = {.tags = json_array(), .args = json_object(), .labels = json_object(),
+                            .secrets = json_object()};
     int rc = parse_build_flags(argc, argv, &f);
     struct engine *e = NULL;
     struct store *s = NULL;
@@ -309,5 +344,6 @@ int cmd_build(int argc, char **argv)
     json_decref(f.tags);
     json_decref(f.args);
     json_decref(f.labels);
+    json_decref(f.secrets);
     return rc < 0 ? 0 : rc;
 }

@@ -57,7 +57,7 @@ static void add_row(struct row **rows, size_t *n, const char *id, json_t *rec, c
 }
 
 /* One row per tag; an untagged image gets one row (named by a repo digest if it has one). */
-static struct row *collect(json_t *records, const char *filter, size_t *ret_n)
+static struct row *collect(json_t *records, const char *filter, bool all, size_t *ret_n)
 {
     struct row *rows = NULL;
     size_t n = 0;
@@ -76,7 +76,7 @@ static struct row *collect(json_t *records, const char *filter, size_t *ret_n)
             if (!filter || strncmp(tag, filter, strlen(filter)) == 0)
                 add_row(&rows, &n, id, rec, tag);
         }
-        if (!tagged && !filter)
+        if (!tagged && !filter && (all || !json_is_true(json_object_get(rec, "intermediate"))))
             add_row(&rows, &n, id, rec, NULL);
     }
     if (n > 1)
@@ -152,6 +152,7 @@ static void usage(FILE *f)
                "List images\n\n"
                "Options:\n"
                "  -q, --quiet          only show image IDs\n"
+               "  -a, --all            also show the intermediate images of builds\n"
                "      --format FMT     table (default) or json (one object per line)\n"
                "      --no-trunc       do not truncate image IDs\n");
 }
@@ -173,16 +174,19 @@ int cmd_images(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"quiet", no_argument, NULL, 'q'},
+        {"all", no_argument, NULL, 'a'},
         {"format", required_argument, NULL, 'f'},
         {"no-trunc", no_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool quiet = false, json = false, no_trunc = false;
+    bool quiet = false, json = false, no_trunc = false, all = false;
     int c;
-    while ((c = cli_getopt(argc, argv, "qh", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "qah", opts)) != -1) {
         if (c == 'q')
             quiet = true;
+        else if (c == 'a')
+            all = true;
         else if (c == 'T')
             no_trunc = true;
         else if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
@@ -212,7 +216,7 @@ int cmd_images(int argc, char **argv)
         return cli_fail(&err, 125);
     }
     size_t n = 0;
-    struct row *rows = collect(records, filter, &n);
+    struct row *rows = collect(records, filter, all, &n);
     int64_t now = (int64_t)time(NULL);
     if (quiet)
         for (size_t i = 0; i < n; i++)

@@ -99,3 +99,28 @@ int image_commit(struct store *s, const struct image *base, json_t *config,
     json_decref(layers);
     return r;
 }
+
+struct mark {
+    const char *id;
+    bool on;
+};
+
+static int do_mark(json_t *records, void *ud, struct hk_error *err)
+{
+    (void)err;
+    struct mark *m = ud;
+    json_t *rec = json_object_get(json_object_get(records, "images"), m->id);
+    if (!rec)
+        return 0;
+    if (m->on)
+        json_object_set_new(rec, "intermediate", json_true());
+    else
+        json_object_del(rec, "intermediate");
+    return 0;
+}
+
+int image_mark_intermediate(struct store *s, const char *id, bool on, struct hk_error *err)
+{
+    struct mark m = {id, on};
+    return store_records_update(s, do_mark, &m, err);
+}

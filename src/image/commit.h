@@ -24,3 +24,7 @@ void image_config_history(json_t *config, const char *created, const char *creat
 int image_commit(struct store *s, const struct image *base, json_t *config,
                  const struct layer_created *layer, const char *tag, char ret_id[DIGEST_STR_SIZE],
                  struct hk_error *err);
+
+/* Mark image id as a build step's intermediate image (or not): `images` lists an untagged
+ * intermediate image only with -a, as docker does. */
+int image_mark_intermediate(struct store *s, const char *id, bool on, struct hk_error *err);

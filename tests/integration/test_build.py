@@ -1,0 +1,317 @@
+"""hako build: each instruction, multi-stage, the cache, .dockerignore, build args, stdin
+contexts, reproducible digests, and errors that name the Dockerfile line."""
+import io
+import json
+import os
+import tarfile
+import time
+
+from conftest import run
+from test_podman import podman  # noqa: F401  (the fixture)
+
+
+def write(ctx, files):
+    for name, data in files.items():
+        p = ctx / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(data)
+    return ctx
+
+
+def build(e, ctx, *args, **kw):
+    return e("build", *args, str(ctx), **kw)
+
+
+def cfg(e, ref):
+    return json.loads(e.ok("image", "inspect", ref).stdout)[0]["Config"]
+
+
+def no_build_leftovers(e):
+    assert e.ok("ps", "-aq").stdout == ""
+    tmp = e.root / "tmp"
+    assert not tmp.exists() or os.listdir(tmp) == []
+
+
+def test_instructions_and_config(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": """# syntax=docker/dockerfile:1
+FROM busybox
+ARG WHO=world
+ENV GREETING="hello ${WHO}" \\
+    EMPTY=
+WORKDIR /app
+WORKDIR sub
+COPY --chmod=0640 --chown=7:8 files/ ./
+COPY files/*.txt /globbed/
+RUN echo "$GREETING from $(pwd)" > out; \\
+    echo built
+RUN <<EOF
+echo heredoc > /app/sub/here
+EOF
+SHELL ["/bin/sh", "-xc"]
+RUN echo via-shell > /shell
+USER 1000:1000
+EXPOSE 80 53/udp
+LABEL org.example=yes other="two words"
+VOLUME ["/data"]
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=5s --retries=2 CMD ["true"]
+ONBUILD RUN echo child
+ENTRYPOINT ["cat"]
+CMD ["out"]
+""",
+        "files/a.txt": "A\n", "files/b.txt": "B\n", "files/c.bin": "C\n"})
+    p = build(e, ctx, "-t", "inst:1", "--build-arg", "WHO=hako")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    assert "Step 1/20 : FROM busybox" in out and 'Step 20/20 : CMD ["out"]' in out
+    assert "built\n" in out and " ---> Running in " in out
+    assert "Successfully built " in out and "Successfully tagged inst:1" in out
+    assert e.ok("run", "--rm", "inst:1").stdout == "hello hako from /app/sub\n"
+    got = e.ok("run", "--rm", "-u", "0", "--entrypoint", "sh", "inst:1", "-c",
+               "stat -c '%a %u:%g %n' a.txt; ls /globbed; cat here /shell").stdout
+    assert got == "640 7:8 a.txt\na.txt\nb.txt\nheredoc\nvia-shell\n"
+    c = cfg(e, "inst:1")
+    assert c["User"] == "1000:1000" and c["WorkingDir"] == "/app/sub"
+    assert "GREETING=hello hako" in c["Env"] and "EMPTY=" in c["Env"]
+    assert not any(x.startswith("WHO=") for x in c["Env"])  # ARGs are not kept
+    assert set(c["ExposedPorts"]) == {"80/tcp", "53/udp"} and set(c["Volumes"]) == {"/data"}
+    assert c["Labels"] == {"org.example": "yes", "other": "two words"}
+    assert c["StopSignal"] == "SIGINT" and c["OnBuild"] == ["RUN echo child"]
+    assert c["Healthcheck"] == {"Test": ["CMD", "true"], "Interval": 5000000000, "Retries": 2}
+    assert c["Entrypoint"] == ["cat"] and c["Cmd"] == ["out"]
+    assert c["Shell"] == ["/bin/sh", "-xc"]
+    hist = e.ok("history", "--no-trunc", "--format", "{{.CreatedBy}}", "inst:1").stdout
+    assert "/bin/sh -c #(nop)  ENV GREETING=" in hist and "/bin/sh -xc echo via-shell" in hist
+    no_build_leftovers(e)
+
+
+def test_multistage_target_and_skipped_stages(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """ARG BASE=busybox
+FROM ${BASE} AS builder
+RUN echo compiled > /artifact
+FROM busybox AS unused
+RUN exit 3
+FROM busybox AS final
+COPY --from=builder /artifact /artifact
+CMD ["cat", "/artifact"]
+FROM final AS test
+RUN echo testing
+"""})
+    p = build(e, ctx, "-t", "ms", "--target", "final")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "RUN exit 3" not in p.stdout and "testing" not in p.stdout
+    assert e.ok("run", "--rm", "ms").stdout == "compiled\n"
+    assert len(json.loads(e.ok("image", "inspect", "ms").stdout)[0]["RootFS"]["Layers"]) == 2
+    p = build(e, ctx, "--target", "nosuch")
+    assert p.returncode == 1 and 'target stage "nosuch" could not be found' in p.stderr
+
+
+def test_cache_reuse_and_invalidation(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+RUN echo one > /one
+COPY a.txt /a.txt
+RUN cat /a.txt > /copy
+ENV X=1
+""", "a.txt": "v1\n"})
+    first = build(e, ctx, "-t", "c:1")
+    assert first.returncode == 0 and "Using cache" not in first.stdout
+    t0 = time.monotonic()
+    again = build(e, ctx, "-t", "c:1")
+    elapsed = time.monotonic() - t0
+    assert again.returncode == 0 and again.stdout.count(" ---> Using cache") == 4
+    assert " ---> Running in" not in again.stdout
+    assert again.stdout.splitlines()[-2] == first.stdout.splitlines()[-2]  # same ID
+    print(f"fully cached rebuild: {elapsed:.3f} s")
+    (ctx / "a.txt").write_text("v2\n")
+    changed = build(e, ctx, "-t", "c:2")
+    steps = changed.stdout.split("Step ")
+    assert "Using cache" in steps[2]                      # RUN echo one
+    assert "Using cache" not in steps[3] and "Using cache" not in steps[4]
+    assert e.ok("run", "--rm", "c:2", "cat", "/copy").stdout == "v2\n"
+    assert "Using cache" not in build(e, ctx, "--no-cache").stdout
+    # the steps' images are intermediate: listed only with -a, as docker lists them
+    listed = e.ok("images").stdout
+    assert "<none>" not in listed and "c " in listed
+    assert e.ok("images", "-a").stdout.count("<none>") >= 4
+
+
+def test_dockerignore(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": "FROM busybox\nCOPY . /ctx/\n",
+        ".dockerignore": "# comment\n*.log\n**/secret*\nbuild\n!build/keep\n/tmp\n",
+        "a.txt": "a", "x.log": "log", "deep/dir/secret.key": "s", "deep/dir/ok": "o",
+        "build/drop": "d", "build/keep": "k", "tmp/t": "t"})
+    assert build(e, ctx, "-t", "ign").returncode == 0
+    got = e.ok("run", "--rm", "ign", "find", "/ctx", "-type", "f").stdout.split()
+    assert sorted(got) == ["/ctx/.dockerignore", "/ctx/Dockerfile", "/ctx/a.txt",
+                           "/ctx/build/keep", "/ctx/deep/dir/ok"]
+    write(ctx, {"Dockerfile": "FROM busybox\nCOPY x.log /\n"})
+    p = build(e, ctx)
+    assert p.returncode == 1 and "Dockerfile:2: COPY: no source files were specified" in p.stderr
+
+
+def test_reproducible_digest(engine, tmp_path, monkeypatch):
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+RUN mkdir /d && echo data > /d/f && rm /bin/ls
+COPY f /f
+CMD ["cat", "/f"]
+""", "f": "x\n"})
+    ids = []
+    for _ in range(2):
+        p = build(e, ctx, "-q", "--no-cache")
+        assert p.returncode == 0, p.stderr
+        ids.append(p.stdout.strip())
+    assert ids[0] == ids[1] and ids[0].startswith("sha256:")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    p = build(e, ctx, "-q", "--no-cache", "--iidfile", tmp_path / "iid")
+    assert p.stdout.strip() != ids[0]
+    assert (tmp_path / "iid").read_text() == p.stdout.strip()
+    hist = e.ok("history", "--format", "{{.CreatedAt}}", p.stdout.strip()).stdout.split()
+    assert hist[0] == "2023-11-14T22:13:20Z"
+
+
+def test_stdin_dockerfile_and_tar_context(engine, tmp_path):
+    e = engine
+    p = e("build", "-t", "fromstdin", "-", input="FROM busybox\nRUN echo piped\nCMD [\"true\"]\n")
+    assert p.returncode == 0 and "piped" in p.stdout
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name, data in {"Dockerfile": b"FROM busybox\nCOPY hello /hello\n",
+                           "hello": b"from tar\n"}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    (tmp_path / "ctx.tar").write_bytes(buf.getvalue())
+    with open(tmp_path / "ctx.tar", "rb") as f:
+        p = run(e.argv("build", "-t", "tarctx", "-"), stdin=f)
+    assert p.returncode == 0, p.stderr
+    assert e.ok("run", "--rm", "tarctx", "cat", "/hello").stdout == "from tar\n"
+    no_build_leftovers(e)
+
+
+def test_errors_name_the_line(engine, tmp_path):
+    e = engine
+    cases = [
+        ("FROM busybox\nRUN echo before; false\n",
+         "The command '/bin/sh -c echo before; false' returned a non-zero code: 1"),
+        ("FROM busybox\n\n# c\nCOPY missing /x\n", "Dockerfile:4: COPY: "),
+        ("FROM busybox\nCOPPY a b\n", "Dockerfile:2: unknown instruction: COPPY"),
+        ("FROM busybox\nCOPY a\n", "Dockerfile:2: COPY: COPY requires at least two arguments"),
+        ("FROM busybox\nRUN --bogus true\n", "Dockerfile:2: RUN: unknown flag: --bogus"),
+        ("FROM nosuch:1\n", "Dockerfile:1: FROM:"),
+        ("FROM busybox\nENV A=${B:?must-be-set}\n", "Dockerfile:2: ENV: B: must-be-set"),
+        ("", "cannot be empty"),
+    ]
+    for i, (df, msg) in enumerate(cases):
+        ctx = write(tmp_path / f"c{i}", {"Dockerfile": df})
+        p = build(e, ctx, "-t", f"bad{i}")
+        assert p.returncode == 1, (df, p.stdout, p.stderr)
+        assert msg in p.stderr, (df, p.stderr)
+        assert f"bad{i}" not in e.ok("images").stdout
+    p = e("build", "--platform", "linux/s390x", str(tmp_path / "c0"))
+    assert p.returncode == 125 and "only this host's platform" in p.stderr
+    p = e("build", str(tmp_path / "nonexistent"))
+    assert p.returncode == 1 and "not found" in p.stderr
+    no_build_leftovers(e)
+
+
+def test_run_network(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\n"
+                                   "RUN --network=none ip -o link | grep -v ': lo:' | wc -l\n"})
+    p = build(e, ctx)
+    assert p.returncode == 0 and "\n0\n" in p.stdout, p.stdout
+    ctx = write(tmp_path / "ctx3", {"Dockerfile": "FROM busybox\nRUN --network=bogus true\n"})
+    p = build(e, ctx)
+    assert p.returncode == 1 and "Dockerfile:2: RUN: --network=bogus" in p.stderr
+
+
+def all_layer_bytes(e):
+    data = b""
+    for blob in (e.root / "blobs/sha256").iterdir():
+        data += blob.read_bytes()
+    for dirpath, _, files in os.walk(e.root / "layers"):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            if os.path.isfile(p) and not os.path.islink(p):
+                data += open(p, "rb").read()
+    return data
+
+
+def test_run_mounts_secret_cache_bind_tmpfs(engine, tmp_path):
+    e = engine
+    secret = tmp_path / "token"
+    secret.write_text("S3CR3T-VALUE-4242")
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+RUN --mount=type=secret,id=tok sed s/-VALUE-/-seen-/ /run/secrets/tok && echo && \\
+    cp /run/secrets/tok /dev/null
+RUN --mount=type=secret,id=tok,target=/tok2 wc -c /tok2
+RUN --mount=type=cache,target=/cache echo -n x >> /cache/count && wc -c < /cache/count
+RUN --mount=type=bind,source=data,target=/src cat /src/in > /copied
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/f && mount | grep -c ' /scratch '
+""", "data/in": "bound\n"})
+    p = build(e, ctx, "-t", "mnt", "--secret", f"id=tok,src={secret}")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "S3CR3T-seen-4242" in p.stdout and "17 /tok2" in p.stdout
+    assert e.ok("run", "--rm", "mnt", "cat", "/copied").stdout == "bound\n"
+    got = e.ok("run", "--rm", "mnt", "sh", "-c",
+               "ls /run/secrets /tok2 /scratch /cache 2>&1; true").stdout
+    assert "No such file" in got and "S3CR3T" not in got
+    assert b"S3CR3T-VALUE-4242" not in all_layer_bytes(e)
+    # the cache directory persists between builds (a --no-cache build still uses it)
+    p = build(e, ctx, "--no-cache", "--secret", f"id=tok,src={secret}")
+    assert p.returncode == 0 and "\n2\n" in p.stdout, p.stdout
+    p = build(e, ctx, "--no-cache")
+    assert p.returncode == 1 and "secret tok: not provided" in p.stderr
+    no_build_leftovers(e)
+
+
+def test_built_image_loads_and_runs_in_podman(engine, tmp_path, podman):
+    from test_podman import prun
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+ENV WHERE=podman
+WORKDIR /srv
+COPY msg /srv/msg
+RUN echo "built by hako" >> /srv/msg && rm /bin/ls
+CMD ["sh", "-c", "cat /srv/msg; echo in $WHERE at $(pwd); ls /bin/ls 2>&1 | head -1"]
+""", "msg": "hello\n"})
+    assert build(e, ctx, "-t", "docker.io/library/hakobuilt:1").returncode == 0
+    archive = tmp_path / "img.tar"
+    with open(archive, "wb") as f:
+        assert run(e.argv("save", "hakobuilt:1"), stdout=f).returncode == 0
+    p = run(podman + ["load", "-i", archive], timeout=120)
+    assert p.returncode == 0, p.stderr
+    p = prun(podman, "--rm", "docker.io/library/hakobuilt:1")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[:3] == ["hello", "built by hako", "in podman at /srv"]
+    assert "No such file" in p.stdout
+
+
+def test_copy_never_leaves_the_context(engine, tmp_path):
+    e = engine
+    outside = tmp_path / "outside-secret"
+    outside.write_text("HOST-ONLY\n")
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nCOPY link dir/ /in/\n",
+                                   "dir/f": "inside\n"})
+    (ctx / "link").symlink_to(outside)
+    (ctx / "dir/up").symlink_to("../../outside-secret")
+    assert build(e, ctx, "-t", "safe").returncode == 0
+    got = e.ok("run", "--rm", "safe", "sh", "-c",
+               "readlink /in/link; readlink /in/up; cat /in/f; cat /in/link 2>&1; true").stdout
+    assert got.splitlines()[:3] == [str(outside), "../../outside-secret", "inside"]
+    assert "HOST-ONLY" not in got  # copied as a link, never the host file's contents
+    # ".." cannot climb out of the context either: it resolves inside it
+    write(ctx, {"Dockerfile": "FROM busybox\nCOPY ../outside-secret /x\n"})
+    p = build(e, ctx)
+    assert p.returncode == 1 and "Dockerfile:2: COPY:" in p.stderr
+    write(ctx, {"Dockerfile": "FROM busybox\nCOPY dir/up/../../outside-secret /x\n"})
+    p = build(e, ctx)
+    assert p.returncode == 1 and "HOST-ONLY" not in p.stdout
+    assert outside.read_text() == "HOST-ONLY\n"
