@@ -610,3 +610,26 @@ def test_login_and_x_registry_auth(svc, engine, tmp_path):
         assert f"Downloaded newer image for {ref}" in out
     finally:
         reg.stop()
+
+
+def test_run_it_and_tty_streams(svc):
+    # -t without -i: the raw stream, a terminal inside
+    p = svc.docker("run", "--rm", "-t", "busybox", "sh", "-c", "echo tty-out; tty")
+    assert p.returncode == 0 and p.stdout.replace("\r\n", "\n") == "tty-out\n/dev/pts/0\n"
+    # -it in a real terminal (tmux): type a command, read the answer, exit
+    session = f"hkapi{os.getpid()}"
+    cmd = f"DOCKER_HOST=unix://{svc.sock} DOCKER_CONFIG={svc.dir / 'docker'} {DOCKER} run --rm " \
+          "-it --name tty1 busybox sh"
+    run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "20", cmd], check=True)
+    try:
+        def screen():
+            return run(["tmux", "capture-pane", "-t", session, "-p"]).stdout
+        wait_for(lambda: "/ #" in screen(), what="the shell prompt")
+        run(["tmux", "send-keys", "-t", session, "echo hello-$((40+2))", "Enter"])
+        wait_for(lambda: "hello-42" in screen(), what="the command's output")
+        run(["tmux", "send-keys", "-t", session, "exit", "Enter"])
+        wait_for(lambda: run(["tmux", "has-session", "-t", session]).returncode != 0,
+                 what="docker run -it to end")
+    finally:
+        run(["tmux", "kill-session", "-t", session])
+    assert svc.dok("ps", "-aq") == ""
