@@ -355,9 +355,14 @@ def test_streams_do_not_block_and_dead_clients_leak_nothing(svc):
     try:
         for f in followers:
             assert f.stdout.readline() == b"line\n"
-        # other clients are served while the streams run
-        for _ in range(10):
-            assert svc.dok("ps", "-q", timeout=10).strip()
+        # other clients are served while the streams run: 50 at once
+        lists = [subprocess.Popen(["curl", "-s", "-m", "30", "--unix-socket", str(svc.sock),
+                                   "http://d/v1.45/containers/json"], stdout=subprocess.PIPE)
+                 for _ in range(50)]
+        for c in lists:
+            out, _ = c.communicate(timeout=60)
+            assert [x["Names"] for x in json.loads(out)] == [["/loud"]]
+        assert svc.dok("ps", "-q", timeout=10).strip()
     finally:
         for f in followers + [stats]:
             f.kill()
