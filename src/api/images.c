@@ -11,6 +11,7 @@
 #include "image/archive-io.h"
 #include "image/digest.h"
 #include "image/image.h"
+#include "image/inspect.h"
 #include "image/pull.h"
 #include "image/reference.h"
 #include "util/base64.h"
@@ -88,32 +89,50 @@ static enum MHD_Result inspect(struct api_call *c)
         store_free(s);
         return api_reply_msg(c, err.code == -ENOENT ? 404 : 500, "%s", hk_error_msg(&err));
     }
-    json_t *tags = json_object();
-    size_t i;
-    json_t *v;
-    json_array_foreach(img->tags, i, v)
-        json_object_set(tags, json_string_value(v), json_string(img->id));
-    json_t *j = summary(img->id, img->record, tags);
-    json_decref(tags);
-    json_t *cfg = json_object_get(img->config, "config");
-    json_object_set_new(j, "Config", cfg ? json_deep_copy(cfg) : json_object());
-    json_object_set(j, "Architecture", json_object_get(img->config, "architecture"));
-    json_object_set(j, "Os", json_object_get(img->config, "os"));
-    json_t *created = json_object_get(img->config, "created");
-    json_object_set_new(j, "Created", created ? json_deep_copy(created) : json_string(""));
-    json_object_set_new(j, "Comment", json_string(""));
-    json_object_set_new(j, "Author", json_string(""));
-    json_t *diff = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
-    json_object_set_new(
-        j, "RootFS",
-        json_pack("{s:s,s:O}", "Type", "layers", "Layers", diff ? diff : json_array()));
-    json_object_set_new(j, "GraphDriver", json_pack("{s:s,s:{}}", "Name", "overlay", "Data"));
-    json_object_set_new(j, "Metadata", json_pack("{s:s}", "LastTagTime", ""));
-    json_object_del(j, "Containers");
-    json_object_del(j, "SharedSize");
+    json_t *j = image_inspect(img);
     image_free(img);
     store_free(s);
     return api_reply_json(c, 200, j);
+}
+
+/* docker's history: the config's history entries, newest first; the image ID on the newest,
+ * "<missing>" on the others (as docker shows pulled images), sizes of the layers in order. */
+static enum MHD_Result history(struct api_call *c)
+{
+    struct store *s = NULL;
+    if (open_store(c, &s) < 0)
+        return MHD_YES;
+    struct image *img = NULL;
+    struct hk_error err = {0};
+    if (image_lookup(s, c->req.object, &img, &err) < 0) {
+        store_free(s);
+        return api_reply_msg(c, err.code == -ENOENT ? 404 : 500, "%s", hk_error_msg(&err));
+    }
+    const json_t *hist = json_object_get(img->config, "history");
+    const json_t *layers = json_object_get(img->record, "layers");
+    json_t *out = json_array();
+    size_t i, layer = 0, n = json_array_size(hist);
+    json_t *h;
+    json_array_foreach(hist, i, h)
+    {
+        bool empty = json_is_true(json_object_get(h, "empty_layer"));
+        json_int_t size = 0;
+        if (!empty)
+            size = json_integer_value(json_object_get(json_array_get(layers, layer++), "size"));
+        int64_t t = human_parse_time(json_string_value(json_object_get(h, "created")));
+        const char *by = json_string_value(json_object_get(h, "created_by"));
+        const char *comment = json_string_value(json_object_get(h, "comment"));
+        bool newest = i + 1 == n;
+        json_array_insert_new(out, 0,
+                              json_pack("{s:s,s:I,s:s,s:o,s:I,s:s}", "Id",
+                                        newest ? img->id : "<missing>", "Created",
+                                        (json_int_t)(t < 0 ? 0 : t), "CreatedBy", by ? by : "",
+                                        "Tags", newest ? json_deep_copy(img->tags) : json_null(),
+                                        "Size", size, "Comment", comment ? comment : ""));
+    }
+    image_free(img);
+    store_free(s);
+    return api_reply_json(c, 200, out);
 }
 
 static enum MHD_Result tag(struct api_call *c)
@@ -412,6 +431,8 @@ enum MHD_Result api_images(struct api_call *c)
         return create(c);
     case OP_IMG_INSPECT:
         return inspect(c);
+    case OP_IMG_HISTORY:
+        return history(c);
     case OP_IMG_TAG:
         return tag(c);
     case OP_IMG_DELETE:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run
+from conftest import HAKO, run
 from imagelib import Registry, skopeo_push
 from test_engine_basic import wait_for
 
@@ -254,6 +254,12 @@ def test_images_tag_rmi_save_load(svc, tmp_path):
     status, img = svc.json("/images/mine/box:v1/json")
     assert status == 200 and img["RepoTags"] and img["Id"].startswith("sha256:")
     assert img["Config"]["Cmd"] == ["sh"]
+    # the same object `hako image inspect` prints (one implementation, image/inspect.c)
+    mine = json.loads(run([HAKO, "--root", svc.engine.root, "image", "inspect",
+                           "mine/box:v1"]).stdout)
+    assert (mine[0] if isinstance(mine, list) else mine) == img
+    hist = svc.dok("history", "--format", "{{.ID}} {{.CreatedBy}}", "busybox").splitlines()
+    assert hist and hist[0].split()[0] == img["Id"][7:19]
     archive = tmp_path / "box.tar"
     svc.dok("save", "-o", archive, "mine/box:v1")
     assert archive.stat().st_size > 100_000
