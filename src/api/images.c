@@ -78,17 +78,26 @@ static enum MHD_Result list(struct api_call *c)
     return api_reply_json(c, 200, out);
 }
 
+/* The store and the image the path names; answered (404 or 500) on failure. */
+static int open_image(struct api_call *c, struct store **ret_s, struct image **ret_img)
+{
+    struct hk_error err = {0};
+    if (open_store(c, ret_s) < 0)
+        return -1;
+    if (image_lookup(*ret_s, c->req.object, ret_img, &err) < 0) {
+        *ret_s = store_free(*ret_s);
+        api_reply_msg(c, err.code == -ENOENT ? 404 : 500, "%s", hk_error_msg(&err));
+        return -1;
+    }
+    return 0;
+}
+
 static enum MHD_Result inspect(struct api_call *c)
 {
     struct store *s = NULL;
-    if (open_store(c, &s) < 0)
-        return MHD_YES;
     struct image *img = NULL;
-    struct hk_error err = {0};
-    if (image_lookup(s, c->req.object, &img, &err) < 0) {
-        store_free(s);
-        return api_reply_msg(c, err.code == -ENOENT ? 404 : 500, "%s", hk_error_msg(&err));
-    }
+    if (open_image(c, &s, &img) < 0)
+        return MHD_YES;
     json_t *j = image_inspect(img);
     image_free(img);
     store_free(s);
@@ -100,14 +109,9 @@ static enum MHD_Result inspect(struct api_call *c)
 static enum MHD_Result history(struct api_call *c)
 {
     struct store *s = NULL;
-    if (open_store(c, &s) < 0)
-        return MHD_YES;
     struct image *img = NULL;
-    struct hk_error err = {0};
-    if (image_lookup(s, c->req.object, &img, &err) < 0) {
-        store_free(s);
-        return api_reply_msg(c, err.code == -ENOENT ? 404 : 500, "%s", hk_error_msg(&err));
-    }
+    if (open_image(c, &s, &img) < 0)
+        return MHD_YES;
     const json_t *hist = json_object_get(img->config, "history");
     const json_t *layers = json_object_get(img->record, "layers");
     json_t *out = json_array();
