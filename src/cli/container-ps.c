@@ -13,6 +13,7 @@
 #include "engine/inspect.h"
 #include "engine/lifecycle.h"
 #include "engine/list.h"
+#include "engine/net/ports.h"
 #include "engine/template.h"
 #include "runtime/control.h"
 #include "util/fs.h"
@@ -56,10 +57,12 @@ static json_t *ps_row(const json_t *rec, bool no_trunc, int64_t now)
         labels = n;
     }
     const char *name = jstr(rec, "Name");
+    _cleanup_free_ char *ports = ports_column(
+        json_object_get(json_object_get(rec, "NetworkSettings"), "Ports"));
     _cleanup_free_ char *id = xasprintf("%.*s", no_trunc ? 64 : 12, jstr(rec, "Id"));
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Image",
                      jstr(json_object_get(rec, "Config"), "Image"), "Command", quoted,
-                     "CreatedAt", jstr(rec, "Created"), "RunningFor", created, "Ports", "",
+                     "CreatedAt", jstr(rec, "Created"), "RunningFor", created, "Ports", ports,
                      "State", jstr(st, "Status"), "Status", status, "Names",
                      name[0] == '/' ? name + 1 : name, "Labels", labels, "Networks",
                      jstr(json_object_get(rec, "HostConfig"), "NetworkMode"));
@@ -201,7 +204,5 @@ int cmd_inspect(int argc, char **argv)
         json_array_append_new(all, j);
     }
     engine_free(e);
-    if (format || json_array_size(all) || rc == 0)
-        return inspect_print(all, format) ? 125 : rc;
-    return rc;
+    return format_inspect(format, all, rc, 125);
 }

@@ -1,6 +1,7 @@
 /* container-run.c — `hako run`, `hako create`, `hako start`: docker's flags into Config and
  * HostConfig, the image pulled when missing, the container created and started with its
  * monitor, and (unless -d) attached until it exits. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,11 @@
 #include "cli/container.h"
 #include "cli/image-common.h"
 #include "engine/create.h"
+#include "engine/etc.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
 #include "engine/mountspec.h"
+#include "engine/net/ports.h"
 #include "engine/options.h"
 #include "engine/restart.h"
 #include "image/image.h"
@@ -31,7 +34,8 @@ enum {
     OPT_RM = 1000, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_MEMORY_SWAP, OPT_CPUS,
     OPT_CPUSET, OPT_PIDS, OPT_ULIMIT, OPT_READ_ONLY, OPT_TMPFS, OPT_INIT, OPT_CAP_ADD,
     OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT, OPT_USERNS, OPT_UIDMAP, OPT_GIDMAP,
-    OPT_NETWORK, OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
+    OPT_NETWORK, OPT_PUBLISH_ALL, OPT_IP, OPT_ADD_HOST, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION,
+    OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
 };
 
 static const struct option run_options[] = {
@@ -58,6 +62,12 @@ static const struct option run_options[] = {
     {"userns", required_argument, NULL, OPT_USERNS},
     {"uidmap", required_argument, NULL, OPT_UIDMAP}, {"gidmap", required_argument, NULL, OPT_GIDMAP},
     {"network", required_argument, NULL, OPT_NETWORK}, {"net", required_argument, NULL, OPT_NETWORK},
+    {"publish", required_argument, NULL, 'p'}, {"publish-all", no_argument, NULL, OPT_PUBLISH_ALL},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"add-host", required_argument, NULL, OPT_ADD_HOST}, {"dns", required_argument, NULL, OPT_DNS},
+    {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
+    {"dns-option", required_argument, NULL, OPT_DNS_OPTION},
+    {"dns-opt", required_argument, NULL, OPT_DNS_OPTION},
     {"restart", required_argument, NULL, OPT_RESTART},
     {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
@@ -97,7 +107,13 @@ static void run_usage(const char *cmd)
            "                            its devices, no masked paths and no seccomp\n"
            "      --security-opt OPT    no-new-privileges, seccomp=unconfined|FILE\n"
            "      --uidmap/--gidmap C:H:N  User namespace mappings (--userns host)\n"
-           "      --network MODE        default (own namespace, loopback), none, host\n"
+           "      --network MODE        default (own namespace, loopback only), none, host,\n"
+           "                            bridge (the default bridge network) or a network's name\n"
+           "  -p, --publish [IP:][HOSTPORT:]CPORT[/PROTO]  publish a port (ranges a-b too)\n"
+           "  -P, --publish-all         publish every exposed port on a random host port\n"
+           "      --ip ADDR             the container's address on a user network\n"
+           "      --add-host NAME:IP    an /etc/hosts line (IP host-gateway: the bridge's address)\n"
+           "      --dns IP, --dns-search DOMAIN, --dns-option OPT   /etc/resolv.conf lines\n"
            "      --restart POLICY      no, on-failure[:N], always, unless-stopped\n"
            "      --stop-signal SIG     --stop-timeout N\n"
            "  -l, --label K=V           Set metadata\n",
@@ -237,6 +253,7 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
         break;
     case 'w': json_object_set_new(cfg, "WorkingDir", json_string(arg)); break;
     case 'u': json_object_set_new(cfg, "User", json_string(arg)); break;
+    case 'P': json_object_set_new(hc, "PublishAllPorts", json_true()); break;
     case 'h': json_object_set_new(cfg, "Hostname", json_string(arg)); break;
     case OPT_ENTRYPOINT:
         json_object_set_new(cfg, "Entrypoint", json_pack("[s]", arg));
@@ -254,11 +271,41 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
                                            "--uidmap/--gidmap for a user namespace)", arg);
         break;
     case OPT_NETWORK:
-        if (strcmp(arg, "none") && strcmp(arg, "host") && strcmp(arg, "default") &&
-            strcmp(arg, "bridge"))
-            return cli_usage_error(f->cmd, "network %s not found", arg);
-        json_object_set_new(hc, "NetworkMode", json_string(strcmp(arg, "bridge") == 0 ? "default"
-                                                                                       : arg));
+        if (!arg[0] || strncmp(arg, "container:", 10) == 0)
+            return cli_usage_error(f->cmd, "--network %s: not supported yet", arg);
+        json_object_set_new(hc, "NetworkMode", json_string(arg));
+        break;
+    case 'p': {
+        struct hk_error err = {0};
+        if (!json_object_get(hc, "PortBindings"))
+            json_object_set_new(hc, "PortBindings", json_object());
+        if (!json_object_get(cfg, "ExposedPorts"))
+            json_object_set_new(cfg, "ExposedPorts", json_object());
+        if (ports_parse(arg, json_object_get(hc, "PortBindings"),
+                        json_object_get(cfg, "ExposedPorts"), &err) < 0)
+            return cli_usage_error(f->cmd, "%s", hk_error_msg(&err));
+        break;
+    }
+    case OPT_ADD_HOST: {
+        struct hk_error err = {0};
+        if (etc_check_extra_host(arg, &err) < 0)
+            return cli_usage_error(f->cmd, "%s", hk_error_msg(&err));
+        strv_add(hc, "ExtraHosts", arg);
+        break;
+    }
+    case OPT_DNS: {
+        unsigned char a[16];
+        if (inet_pton(AF_INET, arg, a) != 1 && inet_pton(AF_INET6, arg, a) != 1)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--dns\" flag: %s is "
+                                           "not an ip address", arg, arg);
+        strv_add(hc, "Dns", arg);
+        break;
+    }
+    case OPT_DNS_SEARCH: strv_add(hc, "DnsSearch", arg); break;
+    case OPT_DNS_OPTION: strv_add(hc, "DnsOptions", arg); break;
+    case OPT_PUBLISH_ALL: json_object_set_new(hc, "PublishAllPorts", json_true()); break;
+    case OPT_IP:
+        json_object_set_new(hc, "Hako", json_pack("{s:s}", "IPv4Address", arg));
         break;
     case 'l': {
         const char *eq = strchr(arg, '=');
@@ -283,7 +330,7 @@ static int parse_run_flags(int argc, char **argv, struct run_flags *f)
                                "Name", "no", "MaximumRetryCount", 0);
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:c:v:l:", run_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:c:v:l:p:P", run_options, NULL)) != -1) {
         if (c == '?')
             return cli_unknown_flag(f->cmd, argc, argv);
         if (c == OPT_HELP) {
@@ -300,6 +347,11 @@ static int parse_run_flags(int argc, char **argv, struct run_flags *f)
     json_object_set_new(f->config, "OpenStdin", json_boolean(f->interactive));
     json_object_set_new(f->config, "StdinOnce", json_boolean(f->interactive && !f->detach));
     json_object_set_new(f->host_config, "AutoRemove", json_boolean(f->rm));
+    /* docker's -p works without --network: published ports need the bridge */
+    if ((json_object_size(json_object_get(f->host_config, "PortBindings")) ||
+         json_is_true(json_object_get(f->host_config, "PublishAllPorts"))) &&
+        strcmp(json_string_value(json_object_get(f->host_config, "NetworkMode")), "default") == 0)
+        json_object_set_new(f->host_config, "NetworkMode", json_string("bridge"));
     if (argc - optind > 1) {
         json_t *cmd = json_array();
         for (int i = optind + 1; i < argc; i++)

@@ -128,17 +128,18 @@ int format_print(const char *format, const json_t *rows, const json_t *header)
 }
 
 
-int inspect_print(const json_t *all, const char *format)
+int format_inspect(const char *format, const json_t *all, int rc, int fail_code)
 {
     if (format) {
         _cleanup_free_ char *tmpl = format_unescape(format);
         size_t i;
         json_t *j;
         struct hk_error err = {0};
-        json_array_foreach(all, i, j) if (format_row(tmpl, j, &err) < 0) return cli_fail(&err, 1);
-        return 0;
+        json_array_foreach(all, i, j) if (format_row(tmpl, j, &err) < 0) return cli_fail(&err,
+                                                                                         fail_code);
+    } else if (json_array_size(all) || rc == 0) {
+        _cleanup_free_ char *s = json_dumps(all, JSON_INDENT(4));
+        printf("%s\n", s);
     }
-    _cleanup_free_ char *s = json_dumps(all, JSON_INDENT(4));
-    printf("%s\n", s);
-    return 0;
+    return rc;
 }

@@ -26,7 +26,6 @@ int format_row(const char *tmpl, const json_t *row, struct hk_error *err);
  * a bare TEMPLATE prints each row as rendered. Returns 0 or the exit status. */
 int format_print(const char *format, const json_t *rows, const json_t *header);
 
-/* What `inspect` prints for the objects in all: each rendered by format, or (format NULL) the
- * array as indented JSON (docker prints "[]" when nothing was found). Returns 0 or 1 (a bad
- * template). */
-int inspect_print(const json_t *all, const char *format);
+/* inspect's output: each of all rendered by format, or all as indented JSON (when it has
+ * something, or nothing failed: rc 0). Returns rc, or fail_code when a template fails. */
+int format_inspect(const char *format, const json_t *all, int rc, int fail_code);

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "engine/record.h"
+#include "build/config.h"
 #include "image/reference.h"
 #include "util/human.h"
 #include "util/fs.h"
@@ -37,3 +38,33 @@ bool cli_registry_opt(int c, bool *tls_verify, const char **authfile)
     return false;
 }
 
+int cli_tag_arg(const char *cmd, const char *arg, char **ret)
+{
+    struct hk_error err = {0};
+    struct image_ref ref = {0};
+    if (ref_parse(arg, &ref, &err) < 0) {
+        cli_error("%s: %s", cmd, err.msg);
+        return 125;
+    }
+    char *tag = ref.digest ? NULL : ref_string(&ref);
+    ref_clear(&ref);
+    if (!tag) {
+        cli_error("%s: '%s' is not a tag", cmd, arg);
+        return 125;
+    }
+    *ret = tag;
+    return 0;
+}
+
+int cli_apply_changes(json_t *changes, json_t *config, struct hk_error *err)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(changes, i, c)
+    {
+        int r = df_apply_change(json_string_value(c), config, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

@@ -18,3 +18,10 @@ bool cli_registry_opt(int c, bool *tls_verify, const char **authfile);
 /* `hako image mount` / `hako image unmount` (image-mount.c). */
 int cmd_image_mount(int argc, char **argv);
 int cmd_image_unmount(int argc, char **argv);
+
+/* A REPOSITORY[:TAG] argument of cmd as a normalized tag (allocated); prints the error and
+ * returns 125 when it is not one (a digest reference is not a tag). */
+int cli_tag_arg(const char *cmd, const char *arg, char **ret);
+
+/* Apply each `--change` of changes (a JSON array of strings) to config's "config" object. */
+int cli_apply_changes(json_t *changes, json_t *config, struct hk_error *err);

@@ -12,6 +12,7 @@
 #include "image/archive-io.h"
 #include "image/reference.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 static int open_input(const char *path, int *ret_fd)
 {
@@ -147,18 +148,28 @@ int cmd_save(int argc, char **argv)
 int cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {{"message", required_argument, NULL, 'm'},
+                                         {"change", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *message = NULL;
+    _cleanup_json_ json_t *changes = json_array();
     int c;
-    while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
         if (c == 'm') {
             message = optarg;
             continue;
         }
+        if (c == 'c') {
+            json_array_append_new(changes, json_string(optarg));
+            continue;
+        }
         fprintf(c == 'h' ? stdout : stderr,
-                "Usage: hako import [-m MESSAGE] FILE|- "
-                "[REPOSITORY[:TAG]]\n\nImport a root filesystem tarball as an image\n");
+                "Usage: hako import [-m MESSAGE] [-c CHANGE]... FILE|- [REPOSITORY[:TAG]]\n\n"
+                "Import a root filesystem tarball as an image\n\n"
+                "  -c, --change INSTR   apply a Dockerfile instruction to the config (CMD,\n"
+                "                       ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL,\n"
+                "                       USER, VOLUME, WORKDIR)\n"
+                "  -m, --message TEXT   the history comment\n");
         return c == 'h' ? 0 : 125;
     }
     if (argc - optind < 1 || argc - optind > 2) {
@@ -167,24 +178,20 @@ int cmd_import(int argc, char **argv)
     }
     struct hk_error err = {0};
     _cleanup_free_ char *tag = NULL;
-    if (optind + 1 < argc) {
-        struct image_ref ref = {0};
-        if (ref_parse(argv[optind + 1], &ref, &err) < 0)
-            return cli_fail(&err, 125);
-        tag = ref.digest ? NULL : ref_string(&ref);
-        ref_clear(&ref);
-        if (!tag) {
-            cli_error("import: '%s' is not a tag", argv[optind + 1]);
-            return 125;
-        }
-    }
-    int fd = -1, rc = open_input(argv[optind], &fd);
+    int rc = optind + 1 < argc ? cli_tag_arg("import", argv[optind + 1], &tag) : 0;
+    if (rc)
+        return rc;
+    _cleanup_json_ json_t *config = json_object();
+    if (cli_apply_changes(changes, config, &err) < 0)
+        return cli_fail(&err, 125);
+    int fd = -1;
+    rc = open_input(argv[optind], &fd);
     struct store *s = NULL;
     if (rc || (rc = cli_store_open(&s)))
         return rc;
     _cleanup_free_ char *comment = xasprintf("Imported from %s", argv[optind]);
     char id[DIGEST_STR_SIZE];
-    int r = image_import(s, fd, tag, message ? message : comment, id, &err);
+    int r = image_import(s, fd, tag, message ? message : comment, config, id, &err);
     if (r < 0) {
         hk_error_prefix(&err, r, "import '%s'", argv[optind]);
         rc = cli_fail(&err, 125);

@@ -29,6 +29,9 @@ int rt_cmd_pause(int argc, char **argv);
 int rt_cmd_resume(int argc, char **argv);
 int rt_cmd_ps(int argc, char **argv);
 int rt_cmd_events(int argc, char **argv);
+/* CRIU (cli/runtime-checkpoint.c). */
+int rt_cmd_checkpoint(int argc, char **argv);
+int rt_cmd_restore(int argc, char **argv);
 
 /* Commands defined in other files (exec, update, pause, resume, ps, events). */
 extern const struct cli_command rt_extra_commands[];

@@ -1,5 +1,7 @@
 /* runtime-exec.c — `hako-runtime exec`: a new process in a running container, as runc's. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,9 @@ struct exec_flags {
     const char *user;
     char **env;  /* NULL-terminated, from -e */
     char **caps; /* from --cap */
+    gid_t *gids; /* from --additional-gids */
+    char **cgroups; /* from --cgroup */
+    size_t n_gids;
     bool tty, no_new_privs;
     struct exec_opts o;
 };
@@ -40,11 +45,12 @@ static int parse_flags(int argc, char **argv, struct exec_flags *f)
         {"additional-gids", required_argument, NULL, 'g'},
         {"apparmor", required_argument, NULL, 'a'}, {"process-label", required_argument, NULL, 'l'},
         {"ignore-paused", no_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+        {"cgroup", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
     int c;
     /* "+": the program's own arguments after the id are not ours. */
-    while ((c = getopt_long_only(argc, argv, "+p:tdw:e:u:", opts, NULL)) != -1) {
+    while ((c = getopt_long_only(argc, argv, "+p:tdw:e:u:g:", opts, NULL)) != -1) {
         switch (c) {
         case 'p': f->process_file = optarg; break;
         case 't': f->tty = true; break;
@@ -64,11 +70,23 @@ static int parse_flags(int argc, char **argv, struct exec_flags *f)
             f->o.preserve_fds = (int)n;
             break;
         }
-        case 'g': case 'a': case 'l': case 'i': break;
+        case 'g': {
+            char *end;
+            errno = 0;
+            unsigned long g = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || errno || g > UINT32_MAX - 1 || optarg[0] == '-')
+                return rt_usage_error("exec", "--additional-gids: '%s' is not a gid", optarg);
+            f->gids = xrealloc(f->gids, (f->n_gids + 1) * sizeof(*f->gids));
+            f->gids[f->n_gids++] = (gid_t)g;
+            break;
+        }
+        case 'i': f->o.ignore_paused = true; break;
+        case 'G': strv_push(&f->cgroups, optarg); break;
+        case 'a': case 'l': break;
         case 'h':
             puts("Usage: hako-runtime exec [--process FILE] [-t] [--console-socket S] [-d] "
                  "[--pid-file F] [--cwd D] [-e K=V] [-u UID[:GID]] [--cap CAP] "
-                 "[--no-new-privs] [--preserve-fds N] ID [COMMAND [ARG...]]");
+                 "[--no-new-privs] [--preserve-fds N] [--additional-gids GID] ID [COMMAND [ARG...]]");
             return -1;
         default:
             return rt_usage_error("exec", "unknown option (see --help)");
@@ -139,6 +157,13 @@ static int build_process(const char *id, char **args, struct exec_flags *f,
         strv_push(&p->env, f->env[i]);
     if (f->user && (r = apply_user(p, f->user, err)) < 0)
         goto fail;
+    if (f->n_gids) {
+        struct oci_user *u = &p->user;
+        u->additional_gids = xrealloc(u->additional_gids,
+                                      (u->n_additional_gids + f->n_gids) * sizeof(gid_t));
+        memcpy(u->additional_gids + u->n_additional_gids, f->gids, f->n_gids * sizeof(gid_t));
+        u->n_additional_gids += f->n_gids;
+    }
     for (size_t i = 0; f->caps && f->caps[i]; i++) {
         int cap = oci_cap_from_name(f->caps[i]);
         if (cap < 0) {
@@ -175,13 +200,19 @@ int rt_cmd_exec(int argc, char **argv)
     if (r == 0 && container_process_can_ptrace(&rt_opts, id, p))
         cli_protect_binary(); /* may re-exec: everything above is read-only */
     struct exec_result res;
+    f.o.cgroups = f.cgroups;
     if (r == 0)
         r = container_exec(&rt_opts, id, p, &f.o, &res, &err);
     process_free(p);
     strv_free(f.env);
     strv_free(f.caps);
-    if (r < 0)
-        return rt_fail(&err);
+    free(f.gids);
+    strv_free(f.cgroups);
+    if (r < 0) {
+        hk_error_prefix(&err, r, "exec failed");
+        rt_fail(&err);
+        return 255; /* runc's status for an exec that did not run */
+    }
     return f.o.detach ? 0 : res.exit_code;
 }
 

@@ -10,5 +10,7 @@ const struct cli_command rt_extra_commands[] = {
     {"resume", rt_cmd_resume, "thaw a paused container"},
     {"ps", rt_cmd_ps, "list the container's processes"},
     {"events", rt_cmd_events, "print the container's stats and OOM events as JSON lines"},
+    {"checkpoint", rt_cmd_checkpoint, "checkpoint a running container (CRIU)"},
+    {"restore", rt_cmd_restore, "restore a container from a checkpoint (CRIU)"},
 };
 const size_t rt_extra_commands_n = ELEMENTSOF(rt_extra_commands);

@@ -135,6 +135,10 @@ static int parse_create_opts(int argc, char **argv, const char *cmd, struct crea
             *ret_detach = true;
             break;
         case 'k':
+            if (!ret_detach)
+                return rt_usage_error(cmd, "unknown option '--keep'");
+            o->keep = true;
+            break;
         case 'S':
             break;
         case 'h':
@@ -247,7 +251,10 @@ static int cmd_kill(int argc, char **argv)
     if (r)
         return r;
     int sig = SIGTERM;
-    if (argc - optind > 1 && opt_parse_signal(argv[optind + 1], &sig, NULL) < 0)
+    /* signal 0 probes, as with runc: exit 0 while the init lives */
+    if (argc - optind > 1 && strcmp(argv[optind + 1], "0") == 0)
+        sig = 0;
+    else if (argc - optind > 1 && opt_parse_signal(argv[optind + 1], &sig, NULL) < 0)
         return rt_usage_error("kill", "'%s' is not a signal", argv[optind + 1]);
     struct hk_error err = {0};
     if (container_kill(&rt_opts, argv[optind], sig, all, &err) < 0)
@@ -425,8 +432,10 @@ static int rt_global_opts(int argc, char **argv)
         case 's':
             rt_opts.systemd_cgroup = true;
             break;
-        case 'R':
         case 'C':
+            rt_opts.criu = optarg;
+            break;
+        case 'R':
             break;
         case 'v': {
             const struct scmp_version *v = seccomp_version();

@@ -202,7 +202,7 @@ static int volume_inspect_cmd(int argc, char **argv)
         json_array_append_new(all, v);
     }
     engine_free(e);
-    return inspect_print(all, format) ? 1 : rc;
+    return format_inspect(format, all, rc, 1);
 }
 
 static int volume_rm_cmd(int argc, char **argv)

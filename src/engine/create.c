@@ -2,6 +2,7 @@
 #include "engine/create.h"
 #include "engine/events.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "engine/lifecycle.h"
 #include "engine/mounts.h"
 #include "engine/names.h"
+#include "engine/net/attach.h"
+#include "engine/net/network.h"
 #include "engine/options.h"
 #include "engine/specgen.h"
 #include "engine/user.h"
@@ -95,6 +98,12 @@ json_t *create_merge_config(const json_t *image_config, const json_t *flags)
     for (size_t i = 0; i < ELEMENTSOF(inherit); i++)
         if (!jstr(flags, inherit[i])[0] && jstr(image_config, inherit[i])[0])
             json_object_set_new(c, inherit[i], json_string(jstr(image_config, inherit[i])));
+    json_t *exposed = json_object();
+    json_object_update(exposed, json_object_get(image_config, "ExposedPorts"));
+    json_object_update(exposed, json_object_get(flags, "ExposedPorts"));
+    if (json_object_size(exposed))
+        json_object_set(c, "ExposedPorts", exposed);
+    json_decref(exposed);
     json_t *labels = json_object();
     json_object_update(labels, json_object_get(image_config, "Labels"));
     json_object_update(labels, json_object_get(flags, "Labels"));
@@ -226,6 +235,28 @@ static int userns_prepare(const struct engine *e, const json_t *hc, struct recor
     return 0;
 }
 
+/* The container's /etc files; host-gateway is its network's gateway (the default bridge's
+ * when it has none of its own, as docker's docker0 address). */
+static int write_etc(const struct engine *e, const char *dir, const json_t *cfg,
+                     const json_t *hc, struct hk_error *err)
+{
+    const char *mode = jstr(hc, "NetworkMode");
+    struct network n;
+    char gw[INET_ADDRSTRLEN] = "";
+    bool need_gw = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(hc, "ExtraHosts"), i, v)
+        need_gw |= strstr(json_string_value(v) ?: "", ":host-gateway") != NULL;
+    if (need_gw && network_get(e, net_mode_is_network(mode) ? mode : "bridge", &n, NULL) == 0)
+        inet_ntop(AF_INET, &n.gw, gw, sizeof(gw));
+    struct etc_opts o = {.hostname = jstr(cfg, "Hostname"),
+                         .host_network = strcmp(mode, "host") == 0,
+                         .host_config = hc,
+                         .gateway = gw};
+    return etc_write(dir, &o, err);
+}
+
 /* The runtime creates missing mount destinations as the container's root, which, mapped to an
  * unprivileged host user, may not write into the image's directories: make them now, inside
  * the rootfs (resolved in it: an image's symlinks stay inside). */
@@ -285,8 +316,7 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0)
         r = userns_prepare(e, hc, rec, &etc, err);
     if (r == 0)
-        r = etc_write(etc, jstr(cfg, "Hostname"), strcmp(jstr(hc, "NetworkMode"), "host") == 0,
-                      err);
+        r = write_etc(e, etc, cfg, hc, err);
     if (r == 0 && strcmp(etc, rec->dir) != 0) {
         etc_paths(rec->j, etc);
         r = record_save(rec, err);
@@ -376,10 +406,47 @@ static json_t *flags_config(const struct create_request *req, const char *id)
     return flags;
 }
 
+/* The network the container asks for exists (the default `bridge` is made now) and is up;
+ * ports and --ip only where docker allows them. */
+static int check_network(const struct engine *e, const json_t *hc, json_t *warnings,
+                         struct hk_error *err)
+{
+    const char *mode = jstr(hc, "NetworkMode");
+    bool ports = json_object_size(json_object_get(hc, "PortBindings")) ||
+                 json_is_true(json_object_get(hc, "PublishAllPorts"));
+    const char *ip = jstr(json_object_get(hc, "Hako"), "IPv4Address");
+    if (!net_mode_is_network(mode)) {
+        if (ports && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0))
+            return hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "
+                                              "container type network mode");
+        if (ports)
+            return hk_error_set(err, -EINVAL, "port publishing needs a bridge network: "
+                                              "--network bridge or a network's name");
+        if (ip[0])
+            return hk_error_set(err, -EINVAL, "user specified IP address is supported on user "
+                                              "defined networks only");
+        return 0;
+    }
+    struct network n;
+    int r = network_get(e, mode, &n, err);
+    if (r < 0)
+        return r;
+    if (ip[0] && n.is_default)
+        return hk_error_set(err, -EINVAL, "user specified IP address is supported on user "
+                                          "defined networks only");
+    r = network_up(&n, err);
+    if (r == 1 && warnings)
+        json_array_append_new(warnings, json_string("net.ipv4.ip_forward was 0: hako turned "
+                                                    "it on for bridge networking"));
+    return r < 0 ? r : 0;
+}
+
 int engine_create(const struct engine *e, struct store *s, const struct create_request *req,
                   char **ret_id, json_t *warnings, struct hk_error *err)
 {
     int r = check_host_config(req->host_config, err);
+    if (r == 0)
+        r = check_network(e, req->host_config, warnings, err);
     if (r == 0 && req->name)
         r = names_check(req->name, err);
     if (r < 0)

@@ -1,7 +1,9 @@
 /* etc.c — the container's hostname, hosts and resolv.conf files. */
 #include "engine/etc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,15 +67,115 @@ static int put(const char *dir, const char *name, const char *text, struct hk_er
     return write_file_replace(path, text, strlen(text), 0644, err);
 }
 
-int etc_write(const char *dir, const char *hostname, bool host_network, struct hk_error *err)
+/* Append "<word> a b c\n" from the array list, or nothing when empty. */
+static void append_list(char **text, const char *word, const json_t *list)
+{
+    if (!json_array_size(list))
+        return;
+    size_t i;
+    json_t *v;
+    char *line = xstrdup(word);
+    json_array_foreach(list, i, v)
+    {
+        char *n = xasprintf("%s %s", line, json_string_value(v) ?: "");
+        free(line);
+        line = n;
+    }
+    char *out = xasprintf("%s%s\n", *text, line);
+    free(line);
+    free(*text);
+    *text = out;
+}
+
+/* text without the lines that start with word (and a space or tab). Allocated. */
+static char *drop_lines(const char *text, const char *word)
+{
+    size_t n = strlen(word), len = 0;
+    char *out = xcalloc(1, strlen(text) + 2);
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (!(strncmp(p, word, n) == 0 && (p[n] == ' ' || p[n] == '\t'))) {
+            memcpy(out + len, p, l);
+            len += l;
+        }
+        p += l;
+    }
+    return out;
+}
+
+char *etc_resolv_conf_for(const char *host_text, const struct etc_opts *o)
+{
+    char *text = etc_resolv_conf(host_text, o->host_network);
+    const json_t *hc = o->host_config;
+    static const char *const keys[][2] = {
+        {"Dns", "nameserver"}, {"DnsSearch", "search"}, {"DnsOptions", "options"}};
+    for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+        const json_t *list = json_object_get(hc, keys[k][0]);
+        if (!json_array_size(list))
+            continue;
+        char *kept = drop_lines(text, keys[k][1]);
+        free(text);
+        text = kept;
+        if (k == 0) { /* one nameserver line each */
+            size_t i;
+            json_t *v;
+            json_array_foreach(list, i, v)
+            {
+                json_t *one = json_pack("[O]", v);
+                append_list(&text, "nameserver", one);
+                json_decref(one);
+            }
+        } else {
+            append_list(&text, keys[k][1], list);
+        }
+    }
+    return text;
+}
+
+int etc_check_extra_host(const char *v, struct hk_error *err)
+{
+    const char *sep = strchr(v, ':');
+    if (!sep || sep == v || !sep[1])
+        return hk_error_set(err, -EINVAL, "invalid argument \"%s\" for \"--add-host\" flag: "
+                                          "bad format for add-host: \"%s\"", v, v);
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (strcmp(sep + 1, "host-gateway") != 0 && inet_pton(AF_INET, sep + 1, buf) != 1 &&
+        inet_pton(AF_INET6, sep + 1, buf) != 1)
+        return hk_error_set(err, -EINVAL, "invalid argument \"%s\" for \"--add-host\" flag: "
+                                          "invalid IP address in add-host: \"%s\"", v, sep + 1);
+    return 0;
+}
+
+/* hosts plus the --add-host lines. Allocated. */
+static char *hosts_for(const char *host_hosts, const struct etc_opts *o)
+{
+    char *text = etc_hosts(host_hosts, o->host_network);
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(o->host_config, "ExtraHosts"), i, v)
+    {
+        const char *s = json_string_value(v) ?: "";
+        const char *sep = strchr(s, ':');
+        if (!sep)
+            continue;
+        const char *ip = strcmp(sep + 1, "host-gateway") == 0 ? (o->gateway ?: "") : sep + 1;
+        char *n = xasprintf("%s%s\t%.*s\n", text, ip, (int)(sep - s), s);
+        free(text);
+        text = n;
+    }
+    return text;
+}
+
+int etc_write(const char *dir, const struct etc_opts *o, struct hk_error *err)
 {
     _cleanup_free_ char *host_resolv = NULL, *host_hosts = NULL;
     size_t len;
     read_file("/etc/resolv.conf", 1 << 20, &host_resolv, &len, NULL);
     read_file("/etc/hosts", 1 << 20, &host_hosts, &len, NULL);
-    _cleanup_free_ char *resolv = etc_resolv_conf(host_resolv, host_network);
-    _cleanup_free_ char *hosts = etc_hosts(host_hosts, host_network);
-    _cleanup_free_ char *hn = xasprintf("%s\n", hostname);
+    _cleanup_free_ char *resolv = etc_resolv_conf_for(host_resolv, o);
+    _cleanup_free_ char *hosts = hosts_for(host_hosts, o);
+    _cleanup_free_ char *hn = xasprintf("%s\n", o->hostname);
     int r = put(dir, "hostname", hn, err);
     if (r == 0)
         r = put(dir, "hosts", hosts, err);

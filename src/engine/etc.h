@@ -2,6 +2,7 @@
  * its directory and bind-mounted over the image's (as docker does). */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "util/error.h"
@@ -14,5 +15,21 @@ char *etc_resolv_conf(const char *host_text, bool host_network);
 /* /etc/hosts: the host's with a host network, else the loopback entries docker writes. */
 char *etc_hosts(const char *host_text, bool host_network);
 
+/* What the files say besides the host's: docker's HostConfig Dns, DnsSearch, DnsOptions
+ * (arrays of strings, replacing the host's nameserver, search and options lines) and
+ * ExtraHosts ("name:ip", ip "host-gateway" meaning gateway). */
+struct etc_opts {
+    const char *hostname;
+    bool host_network;
+    const json_t *host_config;
+    const char *gateway; /* the container's network's gateway, or NULL */
+};
+
+/* resolv.conf as etc_resolv_conf, then Dns/DnsSearch/DnsOptions. Allocated. */
+char *etc_resolv_conf_for(const char *host_text, const struct etc_opts *o);
+
+/* Check one --add-host value ("name:ip", ip may be host-gateway): docker's errors. */
+int etc_check_extra_host(const char *v, struct hk_error *err);
+
 /* Write dir/hostname, dir/hosts, dir/resolv.conf for the container. */
-int etc_write(const char *dir, const char *hostname, bool host_network, struct hk_error *err);
+int etc_write(const char *dir, const struct etc_opts *o, struct hk_error *err);

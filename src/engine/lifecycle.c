@@ -2,11 +2,13 @@
 #include "engine/lifecycle.h"
 #include "engine/events.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -18,8 +20,10 @@
 #include "engine/options.h"
 #include "image/image.h"
 #include "runtime/control.h"
+#include "util/failpoint.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/log.h"
 
 bool engine_status_live(const char *status)
 {
@@ -27,23 +31,42 @@ bool engine_status_live(const char *status)
            strcmp(status, "restarting") == 0;
 }
 
+static int remove_orphan(const struct engine *e, const char *id);
+
 static void sleep_ms(long ms)
 {
     nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000}, NULL);
 }
 
-/* Open and lock the record, repairing it when its monitor died. */
-static int open_fresh(const struct engine *e, const char *id, struct record **ret,
-                      struct hk_error *err)
+bool engine_auto_remove_due(const json_t *j)
 {
-    int r = record_open(e, id, true, ret, err);
-    if (r == 0)
-        record_refresh(e, *ret);
-    return r;
+    return json_is_true(json_object_get(json_object_get(j, "HostConfig"), "AutoRemove")) &&
+           strcmp(record_status(j), "exited") == 0 && !record_monitor_alive(j);
 }
 
-/* Mount the root filesystem again when it is gone (a reboot): same upper dir, same changes. */
-static int ensure_rootfs(struct store *s, const struct record *rec, struct hk_error *err)
+/* Open and lock the record, repairing it when its monitor died. A --rm container found dead
+ * is removed as its monitor would have done: -ENOENT ("No such container"), *ret_gone set. */
+static int open_fresh(const struct engine *e, const char *id, struct record **ret, bool *ret_gone,
+                      struct hk_error *err)
+{
+    if (ret_gone)
+        *ret_gone = false;
+    int r = record_open(e, id, true, ret, err);
+    if (r < 0)
+        return r;
+    record_refresh(e, *ret);
+    if (!engine_auto_remove_due((*ret)->j))
+        return 0;
+    *ret = record_free(*ret);
+    struct hk_error rerr = {0};
+    if (engine_remove_dir(e, id, &rerr) < 0)
+        log_debug("--rm %.12s: %s", id, hk_error_msg(&rerr));
+    if (ret_gone)
+        *ret_gone = true;
+    return hk_error_set(err, -ENOENT, "No such container: %s", id);
+}
+
+int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_error *err)
 {
     _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rec->dir);
     _cleanup_free_ char *copy = xasprintf("%s/rootfs.copy", rec->dir);
@@ -62,22 +85,46 @@ static int ensure_rootfs(struct store *s, const struct record *rec, struct hk_er
     return r == -EBUSY ? 0 : r;
 }
 
+/* The start lock, <dir>/start.lock: held from the status check until the monitor reports,
+ * so of two starts at once one launches and the other then finds the container running. The
+ * monitor closes its inherited copy at once (detach_self). */
+static int start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err)
+{
+    _cleanup_free_ char *dir = engine_dir(e, id);
+    _cleanup_free_ char *path = xasprintf("%s/start.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return errno == ENOENT ? hk_error_set(err, -ENOENT, "No such container: %s", id)
+                               : hk_error_errno(err, -errno, "open '%s'", path);
+    if (flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        return hk_error_errno(err, -errno, "lock '%s'", path);
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
 int engine_start(const struct engine *e, struct store *s, const char *id, int *ret_conn,
                  struct hk_error *err)
 {
     if (ret_conn)
         *ret_conn = -1;
+    _cleanup_close_ int lock = -1;
+    int r = start_lock(e, id, &lock, err);
+    if (r < 0)
+        return r;
+    failpoint("start-locked");
     struct record *rec = NULL;
-    int r = open_fresh(e, id, &rec, err);
+    r = open_fresh(e, id, &rec, NULL, err);
     if (r < 0)
         return r;
     const char *st = record_status(rec->j);
     bool live = engine_status_live(st);
     if (!live)
-        r = ensure_rootfs(s, rec, err);
+        r = engine_rootfs_ensure(s, rec, err);
     record_free(rec);
     if (live || r < 0)
-        return r;
+        return r; /* running already: nothing to do, as docker */
     return monitor_start(e, id, ret_conn, NULL, err);
 }
 
@@ -102,7 +149,7 @@ static int mark_stopping(const struct engine *e, const char *id, bool *ret_live,
                          json_t **ret_config, struct hk_error *err)
 {
     struct record *rec = NULL;
-    int r = open_fresh(e, id, &rec, err);
+    int r = open_fresh(e, id, &rec, NULL, err);
     if (r < 0)
         return r;
     const char *st = record_status(rec->j);
@@ -151,7 +198,7 @@ int engine_stop(const struct engine *e, const char *id, int timeout, struct hk_e
 int engine_kill(const struct engine *e, const char *id, int sig, struct hk_error *err)
 {
     struct record *rec = NULL;
-    int r = open_fresh(e, id, &rec, err);
+    int r = open_fresh(e, id, &rec, NULL, err);
     if (r < 0)
         return r;
     const char *st = record_status(rec->j);
@@ -207,9 +254,17 @@ int engine_remove(const struct engine *e, const char *id, bool force, struct hk_
 int engine_remove_volumes(const struct engine *e, const char *id, bool force, bool volumes,
                           struct hk_error *err)
 {
-    bool live, paused;
+    bool live, paused, gone;
     struct record *rec = NULL;
-    int r = open_fresh(e, id, &rec, err);
+    int r = open_fresh(e, id, &rec, &gone, err);
+    if (gone) {
+        hk_error_clear(err);
+        return 0;
+    }
+    if (r == -ENOENT && remove_orphan(e, id) == 0) {
+        hk_error_clear(err);
+        return 0;
+    }
     if (r < 0)
         return r;
     live = engine_status_live(record_status(rec->j));
@@ -231,9 +286,44 @@ int engine_remove_volumes(const struct engine *e, const char *id, bool force, bo
     return remove_dir(e, id, volumes, err);
 }
 
+/* What engine_remove_dir does, with the names lock already held. */
+static int remove_dir_locked(const struct engine *e, const char *id, struct hk_error *err)
+{
+    struct record *rec = NULL;
+    _cleanup_json_ json_t *last = NULL; /* for the destroy event */
+    if (record_open(e, id, false, &rec, NULL) == 0)
+        last = json_incref(rec->j);
+    record_free(rec);
+    struct hk_error derr = {0};
+    if (container_delete(&e->rt, id, true, &derr) < 0 && derr.code != -ENOENT)
+        return hk_error_prefix(err, derr.code, "remove container %.12s: %s", id,
+                               hk_error_msg(&derr));
+    _cleanup_free_ char *dir = engine_dir(e, id);
+    int r = image_rootfs_unmount(dir, err);
+    if (r < 0)
+        return hk_error_prefix(err, r, "remove container %.12s", id);
+    _cleanup_free_ char *userns = xasprintf("%s/userns/%s", e->runroot, id);
+    rm_rf(userns);
+    r = rm_rf(dir);
+    if (r < 0)
+        return hk_error_errno(err, r, "remove '%s'", dir);
+    if (last)
+        engine_event(e, last, "destroy", NULL);
+    return 0;
+}
+
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err)
 {
     return remove_dir(e, id, false, err);
+}
+
+static int delete_dir(const struct engine *e, const char *id, struct hk_error *err)
+{
+    _cleanup_close_ int lock = -1;
+    int r = record_names_lock(e, &lock, err);
+    if (r < 0)
+        return r;
+    return remove_dir_locked(e, id, err);
 }
 
 /* The container's anonymous volumes go with it for --rm, or when asked (rm -v); the volumes
@@ -254,33 +344,49 @@ static int remove_dir(const struct engine *e, const char *id, bool volumes, stru
     return r;
 }
 
-static int delete_dir(const struct engine *e, const char *id, struct hk_error *err)
+/* Under the names lock: whether <id>'s directory is one without a record that nobody holds
+ * (a create killed between its mkdir and its record's write). A create in progress holds the
+ * names lock until its record is written, and an rm holds it until the directory is gone. */
+static bool orphan_locked(const struct engine *e, const char *id)
 {
-    _cleanup_close_ int lock = -1;
-    int r = record_names_lock(e, &lock, err);
-    if (r < 0)
-        return r;
-    struct record *rec = NULL;
-    _cleanup_json_ json_t *last = NULL; /* for the destroy event */
-    if (record_open(e, id, false, &rec, NULL) == 0)
-        last = json_incref(rec->j);
-    record_free(rec);
-    struct hk_error derr = {0};
-    if (container_delete(&e->rt, id, true, &derr) < 0 && derr.code != -ENOENT)
-        return hk_error_prefix(err, derr.code, "remove container %.12s: %s", id,
-                               hk_error_msg(&derr));
     _cleanup_free_ char *dir = engine_dir(e, id);
-    r = image_rootfs_unmount(dir, err);
+    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+        return false;
+    return faccessat(fd, "container.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+}
+
+/* Remove <id>'s directory when it is an orphan: 0, or -ENOENT when it is not one. */
+static int remove_orphan(const struct engine *e, const char *id)
+{
+    if (!record_is_full_id(id))
+        return -ENOENT;
+    _cleanup_close_ int lock = -1;
+    if (record_names_lock(e, &lock, NULL) < 0 || !orphan_locked(e, id))
+        return -ENOENT;
+    struct hk_error err = {0};
+    int r = remove_dir_locked(e, id, &err);
     if (r < 0)
-        return hk_error_prefix(err, r, "remove container %.12s", id);
-    _cleanup_free_ char *userns = xasprintf("%s/userns/%s", e->runroot, id);
-    rm_rf(userns);
-    r = rm_rf(dir);
-    if (r < 0)
-        return hk_error_errno(err, r, "remove '%s'", dir);
-    if (last)
-        engine_event(e, last, "destroy", NULL);
-    return 0;
+        log_debug("remove orphan %.12s: %s", id, hk_error_msg(&err));
+    return r;
+}
+
+void engine_sweep(const struct engine *e)
+{
+    DIR *d = opendir(e->containers);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!record_is_full_id(de->d_name) ||
+            faccessat(dirfd(d), de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        _cleanup_free_ char *rec = xasprintf("%s/container.json", de->d_name);
+        if (faccessat(dirfd(d), rec, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            continue;
+        remove_orphan(e, de->d_name);
+    }
+    closedir(d);
 }
 
 int engine_wait(const struct engine *e, const char *id, int *ret_code, struct hk_error *err)
@@ -293,7 +399,7 @@ int engine_wait(const struct engine *e, const char *id, int *ret_code, struct hk
         if (!engine_status_live(record_status(rec->j)) || !record_monitor_alive(rec->j)) {
             record_free(rec);
             rec = NULL;
-            int r = open_fresh(e, id, &rec, err);
+            int r = open_fresh(e, id, &rec, NULL, err);
             if (r < 0)
                 return r;
             code = (int)json_integer_value(json_object_get(json_object_get(rec->j, "State"),
@@ -313,7 +419,7 @@ int engine_wait(const struct engine *e, const char *id, int *ret_code, struct hk
 int engine_pause(const struct engine *e, const char *id, bool pause, struct hk_error *err)
 {
     struct record *rec = NULL;
-    int r = open_fresh(e, id, &rec, err);
+    int r = open_fresh(e, id, &rec, NULL, err);
     if (r < 0)
         return r;
     const char *st = record_status(rec->j);

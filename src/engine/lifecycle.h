@@ -14,6 +14,10 @@
 int engine_start(const struct engine *e, struct store *s, const char *id, int *ret_conn,
                  struct hk_error *err);
 
+/* Mount the root filesystem again when it is gone (a reboot): same upper dir, same changes.
+ * Without a store (s NULL) nothing is mounted. */
+int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_error *err);
+
 /* Send the stop signal (Config.StopSignal, SIGTERM by default), wait timeout seconds (< 0:
  * Config.StopTimeout, else 10), then SIGKILL; return once the exit is recorded. The restart
  * policy does not restart it. A container that is not running is fine. */
@@ -31,6 +35,14 @@ int engine_remove_volumes(const struct engine *e, const char *id, bool force, bo
                           struct hk_error *err);
 /* Remove what is left of a stopped container: runtime state, rootfs, its directory. */
 int engine_remove_dir(const struct engine *e, const char *id, struct hk_error *err);
+
+/* Repair what a killed command left in <root>/containers: a container directory without its
+ * record (nobody holding it) is removed with what it holds. Called by scanning commands. */
+void engine_sweep(const struct engine *e);
+
+/* Whether a record is that of a --rm container that exited and has no monitor left to remove
+ * it (the monitor was killed): then whoever sees it removes it. */
+bool engine_auto_remove_due(const json_t *j);
 
 /* Block until the container is not running; *ret_code: its exit code. */
 int engine_wait(const struct engine *e, const char *id, int *ret_code, struct hk_error *err);

@@ -13,6 +13,7 @@
 #include "engine/lifecycle.h"
 #include "engine/monitor-internal.h"
 #include "engine/monitor.h"
+#include "engine/net/attach.h"
 #include "engine/restart.h"
 #include "runtime/cgroup.h"
 #include "runtime/control.h"
@@ -86,6 +87,7 @@ static enum next record_exit(const struct engine *e, const char *id, int code, b
     int count = (int)json_integer_value(json_object_get(r->j, "RestartCount"));
     bool manual = json_is_true(json_object_get(hk, "ManualStop"));
     record_set_exited(r->j, code, oom, NULL);
+    net_release(e, id, r->j);
     enum next next = NEXT_DONE;
     if (restart_should(json_object_get(hc, "RestartPolicy"), code, count, manual)) {
         record_set_status(r->j, "restarting");

@@ -19,7 +19,7 @@
 #include "engine/embedded.h"
 #include "engine/events.h"
 #include "engine/monitor-internal.h"
-#include "engine/netns.h"
+#include "engine/net/attach.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 #include "util/fs.h"
@@ -112,9 +112,7 @@ int monitor_launch(const struct engine *e, const char *id, struct launched *l,
     if (r < 0)
         return r;
     const json_t *cfg = json_object_get(rec->j, "Config");
-    const json_t *hc = json_object_get(rec->j, "HostConfig");
     l->tty = json_is_true(json_object_get(cfg, "Tty"));
-    bool host_net = strcmp(json_string_value(json_object_get(hc, "NetworkMode")) ?: "", "host") == 0;
     r = stdio_prepare(l->tty, json_is_true(json_object_get(cfg, "OpenStdin")), l, err);
     struct create_opts co = {.bundle = rec->dir, .keep_console = l->tty};
     struct create_result res = {.pid = -1, .console_master = -1};
@@ -129,13 +127,15 @@ int monitor_launch(const struct engine *e, const char *id, struct launched *l,
     l->pid = res.pid;
     if (l->tty)
         l->out = l->in = res.console_master;
-    if (!host_net)
-        r = netns_loopback_up(res.pid, err);
+    r = net_attach(e, id, res.pid, err);
+    bool attached = r == 0;
     if (r == 0)
         r = container_start(&e->rt, id, err);
     if (r == 0)
         r = record_running(e, id, res.pid, err);
     if (r < 0) {
+        if (attached)
+            net_release_id(e, id);
         container_delete(&e->rt, id, true, NULL);
         waitpid(res.pid, NULL, 0);
         launched_close(l);

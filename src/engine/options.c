@@ -218,8 +218,7 @@ int opt_parse_idmap(const char *s, json_t **ret, struct hk_error *err)
     return 0;
 }
 
-/* "1h30m15s", "10m", "2.5s" as nanoseconds; false when s is not a duration or does not fit. */
-static bool parse_duration(const char *s, int64_t *ret)
+bool opt_parse_duration(const char *s, int64_t *ret)
 {
     double total = 0;
     const char *p = s;
@@ -249,7 +248,7 @@ static bool parse_duration(const char *s, int64_t *ret)
 int opt_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct hk_error *err)
 {
     int64_t d, ns;
-    if (parse_duration(s, &d)) {
+    if (opt_parse_duration(s, &d)) {
         if (__builtin_sub_overflow(now_ns, d, &ns))
             return hk_error_set(err, -ERANGE, "invalid time '%s': out of range", s);
         *ret_ns = ns;

@@ -34,6 +34,10 @@ int opt_read_env_file(const char *path, json_t *env, struct hk_error *err);
 /* "CTR:HOST:SIZE" (--uidmap/--gidmap) as {"ContainerID", "HostID", "Size"}. */
 int opt_parse_idmap(const char *s, json_t **ret, struct hk_error *err);
 
+/* "1h30m15s", "10m", "2.5s", "500ms" as nanoseconds (Go's durations, as docker takes them);
+ * false when s is not a duration or does not fit. */
+bool opt_parse_duration(const char *s, int64_t *ret);
+
 /* logs --since/--until: RFC 3339 ("2024-01-02T03:04:05Z", "2024-01-02"), a unix time
  * ("1700000000[.5]") or a duration before now ("10m", "1h30m", "45s"). Nanoseconds since the
  * epoch. */

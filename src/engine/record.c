@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/lifecycle.h"
+#include "engine/net/attach.h"
 #include "runtime/state.h"
+#include "util/failpoint.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -72,7 +75,7 @@ char *engine_dir(const struct engine *e, const char *id)
     return xasprintf("%s/%s", e->containers, id);
 }
 
-static bool is_full_id(const char *s)
+bool record_is_full_id(const char *s)
 {
     if (strlen(s) != 64)
         return false;
@@ -113,7 +116,7 @@ static int record_load(struct record *r, struct hk_error *err)
 int record_open(const struct engine *e, const char *id, bool lock, struct record **ret,
                 struct hk_error *err)
 {
-    if (!is_full_id(id))
+    if (!record_is_full_id(id))
         return hk_error_set(err, -ENOENT, "No such container: %s", id);
     struct record *r = xcalloc(1, sizeof(*r));
     r->id = xstrdup(id);
@@ -172,7 +175,7 @@ static int each_record(const struct engine *e, int (*fn)(json_t *j, void *ud), v
     struct dirent *de;
     int r = 0;
     while (r == 0 && (de = readdir(d))) {
-        if (!is_full_id(de->d_name))
+        if (!record_is_full_id(de->d_name))
             continue;
         struct record *rec = NULL;
         if (record_open(e, de->d_name, false, &rec, NULL) < 0)
@@ -212,7 +215,7 @@ int record_resolve(const struct engine *e, const char *ref, char **ret_id, struc
     if (!ref[0])
         return hk_error_set(err, -ENOENT, "No such container: %s", ref);
     _cleanup_free_ char *dir = engine_dir(e, ref);
-    if (is_full_id(ref) && path_exists(dir)) {
+    if (record_is_full_id(ref) && path_exists(dir)) {
         *ret_id = xstrdup(ref);
         return 0;
     }
@@ -229,7 +232,7 @@ int record_resolve(const struct engine *e, const char *ref, char **ret_id, struc
     struct dirent *de;
     int r = 0;
     while ((de = readdir(d))) {
-        if (!is_full_id(de->d_name) || strncmp(de->d_name, ref, n) != 0)
+        if (!record_is_full_id(de->d_name) || strncmp(de->d_name, ref, n) != 0)
             continue;
         if (found) {
             r = hk_error_set(err, -EINVAL, "multiple containers found with provided prefix: %s",
@@ -274,6 +277,7 @@ int record_create(const struct engine *e, json_t *j, struct record **ret, struct
         if (rec->dirfd < 0 || flock(rec->dirfd, LOCK_EX) < 0)
             r = hk_error_errno(err, -errno, "open '%s'", rec->dir);
     }
+    failpoint("record-dir");
     /* a --rm container is gone after its exit anyway: no need to wait for the disk */
     if (r == 0)
         r = save(rec, !json_is_true(json_object_get(json_object_get(j, "HostConfig"),
@@ -333,6 +337,7 @@ static int by_created_desc(const void *a, const void *b)
 
 int record_list(const struct engine *e, json_t **ret, struct hk_error *err)
 {
+    engine_sweep(e);
     _cleanup_json_ json_t *raw = json_array();
     int r = each_record(e, collect, raw, err);
     if (r < 0)
@@ -354,11 +359,15 @@ int record_list(const struct engine *e, json_t **ret, struct hk_error *err)
         } else {
             v[i] = json_incref(j);
         }
+        /* a --rm container whose monitor died: removed as the monitor would have */
+        if (id && engine_auto_remove_due(v[i]) && engine_remove_dir(e, id, NULL) == 0)
+            v[i] = (json_decref(v[i]), NULL);
     }
     qsort(v, n, sizeof(*v), by_created_desc);
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(out, v[i]);
+        if (v[i])
+            json_array_append_new(out, v[i]);
     free(v);
     *ret = out;
     return 0;
@@ -398,6 +407,7 @@ bool record_refresh(const struct engine *e, struct record *r)
     _cleanup_free_ char *why = xasprintf("the container's monitor (pid %lld) is gone",
                                          (long long)mpid);
     record_set_exited(r->j, was_running ? 137 : 255, false, why);
+    net_release(e, r->id, r->j);
     json_object_set_new(hk, "MonitorPid", json_integer(0));
     record_save(r, NULL);
     return true;

@@ -48,6 +48,9 @@ struct record {
     json_t *j;
 };
 
+/* Whether s is a full container ID (64 lowercase hex digits). */
+bool record_is_full_id(const char *s);
+
 /* Load the record of container id (a full ID); lock it when lock. -ENOENT: "No such
  * container: <id>". */
 int record_open(const struct engine *e, const char *id, bool lock, struct record **ret,

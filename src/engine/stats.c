@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/cgroup.h"
@@ -41,13 +42,20 @@ static uint64_t host_memory(void)
     return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
 }
 
-/* Bytes received and sent on every interface but lo in the namespace of pid. */
+/* Bytes received and sent on every interface but lo in the namespace of pid; none for a
+ * container in our own namespace (--network host: the host's traffic is not its own, docker
+ * shows 0B / 0B). */
 static void net_counters(int pid, uint64_t *rx, uint64_t *tx)
 {
     _cleanup_free_ char *path = xasprintf("/proc/%d/net/dev", pid);
+    _cleanup_free_ char *ns = xasprintf("/proc/%d/ns/net", pid);
     _cleanup_free_ char *text = NULL;
     size_t len;
+    struct stat a, b;
     *rx = *tx = 0;
+    if (stat(ns, &a) < 0 || (stat("/proc/self/ns/net", &b) == 0 && a.st_ino == b.st_ino &&
+                             a.st_dev == b.st_dev))
+        return;
     if (read_file(path, 1 << 20, &text, &len, NULL) < 0)
         return;
     for (char *save = NULL, *p = text, *line; (line = strtok_r(p, "\n", &save)); p = NULL) {

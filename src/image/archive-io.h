@@ -17,6 +17,7 @@ int image_load(struct store *s, int fd, json_t **ret_loaded, struct hk_error *er
 int image_save(struct store *s, char *const *names, size_t n, int fd, struct hk_error *err);
 
 /* Import a root filesystem tarball (possibly compressed) from fd as a one-layer image tagged
- * tag (a reference, may be NULL); comment goes to its history. */
-int image_import(struct store *s, int fd, const char *tag, const char *comment,
+ * tag (a reference, may be NULL); comment goes to its history, config (may be NULL: empty)
+ * is the image config's "config" object (Cmd, Env, ... from `--change`). */
+int image_import(struct store *s, int fd, const char *tag, const char *comment, json_t *config,
                  char ret_id[DIGEST_STR_SIZE], struct hk_error *err);

@@ -44,7 +44,7 @@ static int store_decompressed(struct store *s, int fd, char digest[DIGEST_STR_SI
     return blob_writer_commit(w, digest, err);
 }
 
-int image_import(struct store *s, int fd, const char *tag, const char *comment,
+int image_import(struct store *s, int fd, const char *tag, const char *comment, json_t *config,
                  char ret_id[DIGEST_STR_SIZE], struct hk_error *err)
 {
     char digest[DIGEST_STR_SIZE];
@@ -63,7 +63,9 @@ int image_import(struct store *s, int fd, const char *tag, const char *comment,
                             created, "architecture", p.arch, "os", p.os, "config", "rootfs", "type",
                             "layers", "diff_ids", digest, "history", "created", created, "comment",
                             comment ? comment : "imported");
-    _cleanup_free_ char *text = json_dumps(cfg, JSON_COMPACT);
+    if (config)
+        json_object_set(cfg, "config", config);
+    _cleanup_free_ char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(cfg);
     json_t *layers = json_pack("[{s:s, s:s, s:I, s:s}]", "digest", digest, "media_type",
                                MT_OCI_LAYER, "size", (json_int_t)size, "diff_id", digest);

@@ -137,8 +137,7 @@ static int parse_user(const struct parse_ctx *ctx, const json_t *proc, const cha
     if (r < 0)
         return r;
     if (!user)
-        return parse_error(ctx, err, jpath_key(jp, sizeof(jp), parent, "user"),
-                           "required field is missing");
+        return 0; /* uid and gid 0, as runc takes a process without one */
     jpath_key(jp, sizeof(jp), parent, "user");
     int64_t n;
     r = parse_int(ctx, user, jp, "uid", true, 0, UINT32_MAX - 1, &n, NULL, err);

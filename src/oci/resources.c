@@ -90,6 +90,8 @@ static int parse_access(const struct parse_ctx *ctx, const json_t *obj, const ch
     }
     bool seen[3] = {false, false, false};
     for (const char *p = s; *p; p++) {
+        if (*p == 'a')
+            continue; /* "rwa": runc ignores letters that are no permission; a is common */
         const char *at = strchr("rwm", *p);
         if (!at || *p == '\0')
             return parse_error(ctx, err, jpath_key(sub, sizeof(sub), jp, "access"),

@@ -131,10 +131,13 @@ int oci_parse_scheduler(const struct parse_ctx *ctx, const json_t *proc, const c
     return 0;
 }
 
-static const struct name_value mpol_modes[] = {
-    {"MPOL_DEFAULT", 0},        {"MPOL_PREFERRED", 1},       {"MPOL_BIND", 2},
-    {"MPOL_INTERLEAVE", 3},     {"MPOL_LOCAL", 4},           {"MPOL_PREFERRED_MANY", 5},
-    {"MPOL_WEIGHTED_INTERLEAVE", 6}};
+static const struct name_value mpol_modes[] = {{"MPOL_DEFAULT", 0},
+                                               {"MPOL_PREFERRED", 1},
+                                               {"MPOL_BIND", 2},
+                                               {"MPOL_INTERLEAVE", 3},
+                                               {"MPOL_LOCAL", 4},
+                                               {"MPOL_PREFERRED_MANY", 5},
+                                               {"MPOL_WEIGHTED_INTERLEAVE", 6}};
 
 static const struct name_value mpol_flags[] = {{"MPOL_F_NUMA_BALANCING", 1u << 13},
                                                {"MPOL_F_RELATIVE_NODES", 1u << 14},
@@ -198,11 +201,11 @@ int oci_parse_memory_policy(const struct parse_ctx *ctx, const json_t *lx,
                            "'%s' is not a list of NUMA nodes like \"0-3,7\" (below %d)", nodes,
                            OCI_MAX_NUMA_NODES);
     if ((m == 0 || m == 4) && has_nodes)
-        return parse_error(ctx, err, jpath_key(jx, sizeof(jx), jp, "nodes"),
-                           "%s takes no nodes", mode);
+        return parse_error(ctx, err, jpath_key(jx, sizeof(jx), jp, "nodes"), "%s takes no nodes",
+                           mode);
     if (m != 0 && m != 4 && m != 1 && !has_nodes)
-        return parse_error(ctx, err, jpath_key(jx, sizeof(jx), jp, "nodes"),
-                           "%s needs nodes", mode);
+        return parse_error(ctx, err, jpath_key(jx, sizeof(jx), jp, "nodes"), "%s needs nodes",
+                           mode);
     mp.has_nodes = has_nodes;
     *ret = mp;
     return 0;

@@ -332,6 +332,22 @@ int cgroup_create_for_spec(const char *id, const struct oci_spec *spec,
                   err);
 }
 
+int cgroup_adopt_for_spec(const char *id, const struct oci_spec *spec,
+                          struct cgroup_manager **ret, struct hk_error *err)
+{
+    const struct oci_linux *l = &spec->linux_;
+    struct cgroup_manager *m = NULL;
+    int r = plan(id, l->cgroups_path, l->resources, &spec->ctx, l->devices, l->n_devices, &m,
+                 err);
+    if (r < 0)
+        return r;
+    m->pending = resources_free(m->pending);
+    for (size_t i = 0; i < m->n_hiers; i++)
+        m->hiers[i].created = path_exists(m->hiers[i].dir) ? 1 : 0;
+    *ret = m;
+    return 0;
+}
+
 int cgroup_enter(struct cgroup_manager *m, pid_t pid, struct hk_error *err)
 {
     for (size_t i = 0; i < m->n_hiers; i++) {
@@ -511,6 +527,9 @@ static bool remove_empty_leaves(const struct cgroup_manager *m)
 
 int cgroup_destroy(struct cgroup_manager *m, struct hk_error *err)
 {
+    /* what is left in a frozen cgroup (a pause whose container lost its init) cannot die */
+    if (cgroup_is_frozen(m))
+        cgroup_freeze(m, false, NULL);
     int r = remove_empty_leaves(m) ? 0 : kill_remaining(m, err);
     if (r < 0)
         return hk_error_prefix(err, r, "cgroup: delete");
@@ -605,5 +624,53 @@ int cgroup_from_json(const json_t *j, struct cgroup_manager **ret, struct hk_err
         return r;
     }
     *ret = m;
+    return 0;
+}
+
+/* Whether hierarchy h is one that `ctrls` ("cpu,cpuacct", "memory", "name=systemd") names. */
+static bool names_hier(const struct cgroup_hier *h, const char *ctrls)
+{
+    if (strcmp(h->name, ctrls) == 0 || (h->options && strcmp(h->options, ctrls) == 0))
+        return true;
+    _cleanup_free_ char *copy = xstrdup(ctrls);
+    char *save = NULL;
+    for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        int ctrl = cgroup_ctrl_from_name(c, h->v2);
+        if (ctrl >= 0 && (h->ctrls & CG_BIT(ctrl)))
+            return true;
+    }
+    return false;
+}
+
+int cgroup_manager_descend(struct cgroup_manager *m, const char *spec, struct hk_error *err)
+{
+    const char *colon = strchr(spec, ':');
+    _cleanup_free_ char *ctrls = colon ? strndup(spec, (size_t)(colon - spec)) : NULL;
+    const char *sub = colon ? colon + 1 : spec;
+    if (!sub[0] || sub[0] == '/' || strcmp(sub, "..") == 0 || strncmp(sub, "../", 3) == 0 ||
+        strstr(sub, "/../") || (strlen(sub) >= 3 && strcmp(sub + strlen(sub) - 3, "/..") == 0))
+        return hk_error_set(err, -EINVAL, "--cgroup '%s': expected [CONTROLLER:]PATH, a path "
+                                          "below the container's cgroup",
+                            spec);
+    bool matched = false;
+    for (size_t i = 0; i < m->n_hiers; i++) {
+        struct cgroup_hier *h = &m->hiers[i];
+        if (ctrls && !names_hier(h, ctrls))
+            continue;
+        matched = true;
+        char *dir = xasprintf("%s/%s", h->dir, sub);
+        struct stat st;
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            int e = errno ? -errno : -ENOTDIR;
+            hk_error_errno(err, e, "--cgroup '%s': no sub-cgroup '%s'", spec, dir);
+            free(dir);
+            return e;
+        }
+        free(h->dir);
+        h->dir = dir;
+    }
+    if (!matched)
+        return hk_error_set(err, -ENOENT, "--cgroup '%s': no cgroup hierarchy '%s'", spec,
+                            ctrls);
     return 0;
 }

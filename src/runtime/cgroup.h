@@ -39,6 +39,12 @@ int cgroup_create(const char *id, const char *cgroups_path, const json_t *resour
 int cgroup_create_for_spec(const char *id, const struct oci_spec *spec,
                            struct cgroup_manager **ret, struct hk_error *err);
 
+/* The manager a create of spec would have made, for a create that died before recording it:
+ * each hierarchy's directory counts as made when it exists (cgroup_destroy then removes it,
+ * and the parents hako makes when they are empty). Touches nothing. */
+int cgroup_adopt_for_spec(const char *id, const struct oci_spec *spec,
+                          struct cgroup_manager **ret, struct hk_error *err);
+
 /* The cgroup path ("/hako/<id>"), the same in every hierarchy; and the host's layout. */
 
 const char *cgroup_path(const struct cgroup_manager *m);
@@ -117,3 +123,8 @@ int cgroup_mount_in(const struct cgroup_manager *m, int rootfd, const char *dest
                     unsigned long flags, struct hk_error *err);
 
 struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m);
+
+/* exec --cgroup [CONTROLLER[,CONTROLLER]:]PATH: point the manager's directories (those of the
+ * named hierarchies, or all) at an existing sub-cgroup PATH of the container's, as runc does.
+ * PATH must be relative and stay below; a missing one is an error. */
+int cgroup_manager_descend(struct cgroup_manager *m, const char *spec, struct hk_error *err);

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -89,8 +90,14 @@ int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
     return 0;
 }
 
-int console_attach_slave(int slave, struct hk_error *err)
+int console_attach_slave(int slave, uid_t uid, struct hk_error *err)
 {
+    /* The process's user owns its terminal, the group stays devpts' (runc's
+     * fixStdioPermissions); an unmapped id is left as it is. */
+    struct stat st;
+    if (fstat(slave, &st) == 0 && st.st_uid != uid && fchown(slave, uid, (gid_t)-1) < 0 &&
+        errno != EINVAL && errno != EPERM)
+        return hk_error_errno(err, -errno, "give the pty to uid %u", (unsigned)uid);
     if (ioctl(slave, TIOCSCTTY, 0) < 0)
         return hk_error_errno(err, -errno, "make the pty the controlling terminal");
     for (int fd = 0; fd < 3; fd++)

@@ -19,8 +19,9 @@ int console_open_pty(const struct oci_process *p, int *ret_master, int *ret_slav
 int console_create(const struct oci_process *p, int *ret_master, int *ret_slave,
                    struct hk_error *err);
 
-/* Make the slave the controlling terminal and stdin/stdout/stderr of the calling process. */
-int console_attach_slave(int slave, struct hk_error *err);
+/* Make the slave the controlling terminal and stdin/stdout/stderr of the calling process,
+ * owned by uid (the process user, as runc). */
+int console_attach_slave(int slave, uid_t uid, struct hk_error *err);
 
 /* Connect to the unix socket at path and send the master with SCM_RIGHTS (runc's protocol:
  * the data is the pty name). */

@@ -13,6 +13,7 @@
 struct runtime {
     const char *state_root; /* --root */
     bool systemd_cgroup;    /* --systemd-cgroup */
+    const char *criu;       /* --criu: the criu binary checkpoint and restore run */
 };
 
 struct create_opts {
@@ -23,6 +24,7 @@ struct create_opts {
     bool no_new_keyring;
     int preserve_fds;
     bool keep_console;          /* run in the foreground with a terminal: hako relays it */
+    bool keep;                  /* run --keep: the exited container stays (stopped) */
 };
 
 int container_create(const struct runtime *rt, const char *id, const struct create_opts *o,
@@ -67,6 +69,8 @@ struct exec_opts {
     bool detach;       /* return once the process runs (its pid in ret->pid) */
     int preserve_fds;
     bool keep_console; /* with a terminal, no socket and detach: hand the master back */
+    bool ignore_paused; /* exec into a paused container (the process starts on resume) */
+    char **cgroups;     /* --cgroup [CONTROLLER:]PATH: sub-cgroups to run in (NULL-terminated) */
 };
 
 struct exec_result {

@@ -29,6 +29,7 @@
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
+#include "util/failpoint.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -436,14 +437,19 @@ static int launch_prepare(struct launch *l, int rootfd, struct hk_error *err)
     }
     if (r == 0)
         r = make_state_dir(l, rootfd, err);
+    failpoint("create-state-dir");
     if (r == 0)
         r = cgroup_create_for_spec(l->id, l->spec, &l->cg, err);
+    failpoint("create-cgroup");
     /* The init enters its cgroup as it starts (cgroup.h, struct cgroup_entry). */
     if (r == 0)
         r = cgroup_entry_open(l->cg, &l->cg_entry, err);
     log_debug("create: state and cgroup made");
     if (r == 0)
-        r = rootfs_prepare_binds(l->spec, l->bundle, &l->mount_fds, err);
+        r = rootfs_prepare_binds(l->spec, l->bundle,
+                                 l->new_userns || l->ns_fds[OCI_NS_USER] >= 0 ||
+                                     l->ns_fds[OCI_NS_MOUNT] >= 0,
+                                 &l->mount_fds, err);
     if (r == 0)
         r = make_exec_socket(l, err);
     if (r == 0)
@@ -468,6 +474,7 @@ int launch_run(struct launch *l, struct hk_error *err)
     r = launch_prepare(l, rootfd, err);
     if (r == 0)
         r = spawn_init(l, err);
+    failpoint("create-spawned");
     if (r == 0) {
         close(l->sync_child);
         l->sync_child = -1;
@@ -479,6 +486,7 @@ int launch_run(struct launch *l, struct hk_error *err)
     if (r == 0)
         r = serve_child(l, err);
     log_debug("create: init ready");
+    failpoint("create-served");
     if (r == 0)
         r = record(l, err);
     log_debug("create: recorded");

@@ -188,6 +188,15 @@ int devices_create(const struct oci_spec *s, int rootfd, const struct dev_mounts
         r = make_links(rootfd, err);
         if (r < 0)
             return r;
+        /* the terminal is bound onto /dev/console after /dev may have become read-only */
+        if (s->process && s->process->terminal) {
+            int f = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
+                                                          O_CLOEXEC, 0600);
+            if (f < 0 && errno != EEXIST)
+                return hk_error_errno(err, -errno, "create /dev/console");
+            if (f >= 0)
+                close(f);
+        }
     }
     for (size_t i = 0; i < s->linux_.n_devices; i++) {
         const struct oci_device *d = &s->linux_.devices[i];

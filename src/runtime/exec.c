@@ -66,8 +66,8 @@ static void exec_ctx_done(struct exec_ctx *x)
 }
 
 /* Everything exec needs from the container, read under its lock (released before we run). */
-static int exec_load(const struct runtime *rt, const char *id, struct exec_ctx *x,
-                     struct hk_error *err)
+static int exec_load(const struct runtime *rt, const char *id, const struct exec_opts *o,
+                     struct exec_ctx *x, struct hk_error *err)
 {
     struct handle h;
     int r = handle_open(rt, id, &h, err);
@@ -76,7 +76,12 @@ static int exec_load(const struct runtime *rt, const char *id, struct exec_ctx *
     json_t *j = state_to_oci_json(h.st, h.status);
     x->state_json = json_dump_compact(j);
     json_decref(j);
-    if (h.status != STATUS_RUNNING && h.status != STATUS_CREATED) {
+    if (h.status == STATUS_PAUSED && !o->ignore_paused) {
+        r = hk_error_set(err, -EINVAL, "cannot exec in a paused container (use "
+                                       "--ignore-paused to override)");
+        goto out;
+    }
+    if (h.status != STATUS_RUNNING && h.status != STATUS_CREATED && h.status != STATUS_PAUSED) {
         r = hk_error_set(err, -EINVAL, "cannot exec in container '%s': it is %s", id,
                          status_name(h.status));
         goto out;
@@ -93,6 +98,12 @@ static int exec_load(const struct runtime *rt, const char *id, struct exec_ctx *
     }
     if (h.st->cgroup && (r = cgroup_from_json(h.st->cgroup, &x->cg, err)) < 0)
         goto out;
+    for (size_t i = 0; o->cgroups && o->cgroups[i]; i++) {
+        r = x->cg ? cgroup_manager_descend(x->cg, o->cgroups[i], err)
+                  : hk_error_set(err, -ENOENT, "--cgroup: container '%s' has no cgroup", id);
+        if (r < 0)
+            goto out;
+    }
     if (x->spec->linux_.seccomp &&
         (r = seccomp_prepare(x->spec->linux_.seccomp, &x->spec->ctx, &x->seccomp, err)) < 0)
         goto out;
@@ -139,7 +150,7 @@ _noreturn_ static void exec_child(struct exec_ctx *x)
         _cleanup_close_ int master = -1, slave = -1;
         if (setsid() < 0 || console_open_pty(p, &master, &slave, &err) < 0 ||
             sync_send(fd, SYNC_CONSOLE, 0, NULL, master) < 0 ||
-            console_attach_slave(slave, &err) < 0)
+            console_attach_slave(slave, p->user.uid, &err) < 0)
             child_fail(fd, &err);
     }
     char **env = program_env(p);
@@ -286,7 +297,7 @@ int container_exec(const struct runtime *rt, const char *id, const struct oci_pr
     else
         console_forward_set(&fwd);
     sigprocmask(SIG_BLOCK, &fwd, &old);
-    int r = exec_load(rt, id, &x, err);
+    int r = exec_load(rt, id, o, &x, err);
     if (r == 0)
         r = exec_spawn(&x, err);
     if (r < 0 && x.pid > 0) {

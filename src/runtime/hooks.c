@@ -28,8 +28,8 @@ _noreturn_ static void exec_hook(const struct oci_hook *h, int in_fd, int cwd_fd
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     char *const fallback[] = {h->path, NULL};
-    char *const empty[] = {NULL};
-    execve(h->path, h->args && h->args[0] ? h->args : fallback, h->env ? h->env : empty);
+    /* no "env": the runtime's own environment, as runc (Go's exec with a nil Env) gives */
+    execve(h->path, h->args && h->args[0] ? h->args : fallback, h->env ? h->env : environ);
     dprintf(STDERR_FILENO, "exec hook '%s': %s\n", h->path, strerror(errno));
     _exit(127);
 }
@@ -118,4 +118,21 @@ int hooks_run_at(const struct oci_hook *hooks, size_t n, enum oci_hook_kind kind
             return hk_error_prefix(err, r, "%s hook %zu", oci_hook_name(kind), i);
     }
     return 0;
+}
+
+size_t hooks_run_each(const struct oci_hook *hooks, size_t n, enum oci_hook_kind kind,
+                      const char *state_json, void (*failed)(const struct hk_error *, void *),
+                      void *data)
+{
+    size_t n_failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct hk_error err = {0};
+        int r = run_one(&hooks[i], state_json, -1, &err);
+        if (r < 0) {
+            hk_error_prefix(&err, r, "%s hook %zu", oci_hook_name(kind), i);
+            failed(&err, data);
+            n_failed++;
+        }
+    }
+    return n_failed;
 }

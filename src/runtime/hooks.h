@@ -14,3 +14,9 @@ int hooks_run(const struct oci_hook *hooks, size_t n, enum oci_hook_kind kind,
  * root: the spec's "path MUST resolve in the runtime namespace"). */
 int hooks_run_at(const struct oci_hook *hooks, size_t n, enum oci_hook_kind kind,
                  const char *state_json, int cwd_fd, struct hk_error *err);
+/* Run every hook of one kind even when some fail (poststart and poststop: the spec's "log a
+ * warning, the remaining hooks and lifecycle continue"); failed() gets each failure. Returns
+ * how many failed. */
+size_t hooks_run_each(const struct oci_hook *hooks, size_t n, enum oci_hook_kind kind,
+                      const char *state_json, void (*failed)(const struct hk_error *, void *),
+                      void *data);

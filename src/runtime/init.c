@@ -174,7 +174,8 @@ static int setup_rootfs(struct launch *l, struct hk_error *err)
     struct init_cgroup cg = {.base = {.get = init_cgroup_get}, .l = l};
     int r = rootfs_prepare(s, l->rootfs_fd, &rootfd, err);
     if (r == 0)
-        r = rootfs_mount_all(s, rootfd, l->mount_fds, &cg.base, l->new_userns, err);
+        r = rootfs_mount_all(s, rootfd, l->mount_fds, l->bundle, &cg.base,
+                             l->new_userns, err);
     if (r == 0)
         r = init_cgroup_get(&cg.base, NULL, err); /* in our cgroup before any hook runs */
     if (r < 0)
@@ -216,7 +217,7 @@ static int setup_terminal(struct launch *l, struct hk_error *err)
     r = sync_send(l->sync_child, SYNC_CONSOLE, 0, NULL, master);
     if (r < 0)
         return hk_error_errno(err, r, "send the pty to the runtime");
-    return console_attach_slave(slave, err);
+    return console_attach_slave(slave, l->spec->process->user.uid, err);
 }
 
 static int setup_process(struct launch *l, bool *ret_seccomp_done, struct hk_error *err)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -70,6 +71,11 @@ struct oci_spec *handle_saved_spec(const struct handle *h, struct hk_error *err)
     return s;
 }
 
+static void warn_hook_failed(const struct hk_error *err, void *id)
+{
+    log_warn("container '%s': %s", (const char *)id, hk_error_msg(err));
+}
+
 static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
                            enum container_status status)
 {
@@ -79,9 +85,8 @@ static void run_hooks_warn(const struct handle *h, enum oci_hook_kind kind,
     if (s->hooks.n[kind]) {
         _cleanup_json_ json_t *j = state_to_oci_json(h->st, status);
         _cleanup_free_ char *state = json_dump_compact(j);
-        struct hk_error err = {0};
-        if (hooks_run(s->hooks.list[kind], s->hooks.n[kind], kind, state, &err) < 0)
-            log_warn("container '%s': %s", h->st->id, hk_error_msg(&err));
+        hooks_run_each(s->hooks.list[kind], s->hooks.n[kind], kind, state, warn_hook_failed,
+                       h->st->id);
     }
     spec_free(s);
 }
@@ -224,16 +229,39 @@ static int kill_and_wait(const struct container_state *st, struct hk_error *err)
     return 0;
 }
 
+/* A state directory without state.json: a create that died half way (the live create holds
+ * the directory's lock, so once we have it the create is gone). What it may have made is
+ * found from the config.json it saved first: the cgroup in every hierarchy, with any init
+ * still inside (killed by cgroup_destroy); then the directory goes. */
+static int delete_half_made(const struct runtime *rt, const char *id, struct hk_error *err)
+{
+    _cleanup_close_ int rootfd = open(rt->state_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return hk_error_errno(err, -errno, "open state directory '%s'", rt->state_root);
+    _cleanup_close_ int dirfd = -1;
+    int r = state_dir_open(rootfd, id, &dirfd, err);
+    if (r < 0)
+        return r;
+    struct handle h = {.rootfd = -1, .dirfd = dirfd};
+    struct oci_spec *spec = handle_saved_spec(&h, NULL);
+    struct cgroup_manager *m = NULL;
+    if (spec && cgroup_adopt_for_spec(id, spec, &m, NULL) == 0)
+        r = cgroup_destroy(m, err);
+    cgroup_manager_free(m);
+    spec_free(spec);
+    if (r < 0)
+        return hk_error_prefix(err, r, "delete container '%s'", id);
+    r = rm_rf_at(rootfd, id);
+    return r < 0 ? hk_error_errno(err, r, "remove the state of '%s'", id) : 0;
+}
+
 int container_delete(const struct runtime *rt, const char *id, bool force, struct hk_error *err)
 {
     struct handle h;
     int r = handle_open(rt, id, &h, err);
     if (r == -ENODATA) {
-        /* A state directory without state.json: a create that died half way. */
-        _cleanup_close_ int rootfd = open(rt->state_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         hk_error_clear(err);
-        r = rootfd < 0 ? -errno : rm_rf_at(rootfd, id);
-        return r < 0 ? hk_error_errno(err, r, "remove the state of '%s'", id) : 0;
+        return delete_half_made(rt, id, err);
     }
     if (r < 0)
         return r;
@@ -244,12 +272,16 @@ int container_delete(const struct runtime *rt, const char *id, bool force, struc
         return r;
     }
     log_debug("delete '%s': begin", id);
-    r = h.status == STATUS_STOPPED ? 0 : kill_and_wait(h.st, err);
     struct cgroup_manager *m = NULL;
-    if (r == 0 && h.st->cgroup && cgroup_from_json(h.st->cgroup, &m, err) == 0) {
+    if (h.st->cgroup && cgroup_from_json(h.st->cgroup, &m, err) < 0)
+        m = NULL;
+    /* A SIGKILL to a frozen process waits for the thaw: thaw first, as runc does. */
+    if (m && h.status == STATUS_PAUSED)
+        cgroup_freeze(m, false, NULL);
+    r = h.status == STATUS_STOPPED ? 0 : kill_and_wait(h.st, err);
+    if (r == 0 && m)
         r = cgroup_destroy(m, err);
-        cgroup_manager_free(m);
-    }
+    cgroup_manager_free(m);
     log_debug("delete: cgroup removed");
     if (r == 0) {
         run_hooks_warn(&h, OCI_HOOK_POSTSTOP, STATUS_STOPPED);
@@ -259,6 +291,27 @@ int container_delete(const struct runtime *rt, const char *id, bool force, struc
     }
     handle_close(&h);
     return r;
+}
+
+static int visible_entry(const struct dirent *de)
+{
+    return de->d_name[0] != '.';
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* A half-made container as list shows it (runc's way): "creating" while its create runs (it
+ * holds the directory's lock), "stopped" once that create died; delete --force removes it. */
+static json_t *half_made_json(int dirfd, const char *id)
+{
+    bool creating = flock(dirfd, LOCK_EX | LOCK_NB) < 0;
+    if (!creating)
+        flock(dirfd, LOCK_UN);
+    struct container_state st = {.id = (char *)id, .bundle = "", .created = ""};
+    return state_to_oci_json(&st, creating ? STATUS_CREATING : STATUS_STOPPED);
 }
 
 int container_list(const struct runtime *rt, json_t **ret, struct hk_error *err)
@@ -273,24 +326,29 @@ int container_list(const struct runtime *rt, json_t **ret, struct hk_error *err)
         json_decref(arr);
         return hk_error_errno(err, -errno, "open state directory '%s'", rt->state_root);
     }
-    DIR *d = fdopendir(dup(rootfd));
-    if (!d) {
+    /* sorted by id, bytewise, as runc lists them */
+    struct dirent **names = NULL;
+    int n = scandirat(rootfd, ".", &names, visible_entry, by_name);
+    if (n < 0) {
         json_decref(arr);
         return hk_error_errno(err, -errno, "read state directory '%s'", rt->state_root);
     }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
+    for (int i = 0; i < n; i++) {
+        _cleanup_free_ struct dirent *de = names[i];
         _cleanup_close_ int dirfd = openat(rootfd, de->d_name,
                                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct container_state *st = NULL;
-        if (dirfd < 0 || state_load(dirfd, &st, NULL) < 0)
+        if (dirfd < 0)
+            continue;
+        int r = state_load(dirfd, &st, NULL);
+        if (r == -ENODATA && state_check_id(de->d_name, NULL) == 0)
+            json_array_append_new(arr, half_made_json(dirfd, de->d_name));
+        if (r < 0)
             continue;
         json_array_append_new(arr, state_to_oci_json(st, state_status(dirfd, st)));
         state_free(st);
     }
-    closedir(d);
+    free(names);
     *ret = arr;
     return 0;
 }

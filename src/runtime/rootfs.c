@@ -76,7 +76,9 @@ int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, str
      * shared, the container's mounts are meant to reach the host (bidirectional mounts). */
     if (!shared && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return hk_error_errno(err, -errno, "make / rslave");
-    if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+    /* An unbindable tree cannot be cloned: that mode is applied once the rootfs is "/"
+     * (rootfs_finalize); until then it is the rslave default. */
+    if (prop && !(prop & MS_UNBINDABLE) && mount(NULL, "/", NULL, prop, NULL) < 0)
         return hk_error_errno(err, -errno, "linux.rootfsPropagation: make / %s",
                               s->linux_.rootfs_propagation);
     if (shared) {
@@ -244,7 +246,7 @@ static int prepare_bind(const struct oci_spec *s, const struct oci_mount *m,
     return 0;
 }
 
-int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret_fds,
+int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, bool all, int **ret_fds,
                          struct hk_error *err)
 {
     int *fds = xcalloc(s->n_mounts ? s->n_mounts : 1, sizeof(int));
@@ -253,9 +255,9 @@ int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret
     for (size_t i = 0; i < s->n_mounts; i++) {
         struct mount_opts o;
         mount_opts_parse(s->mounts[i].options, &o);
-        int r = is_bind(&s->mounts[i], &o) ? prepare_bind(s, &s->mounts[i], &o, bundle, &fds[i],
-                                                          err)
-                                           : 0;
+        int r = is_bind(&s->mounts[i], &o) && (all || o.idmap)
+                    ? prepare_bind(s, &s->mounts[i], &o, bundle, &fds[i], err)
+                    : 0;
         mount_opts_done(&o);
         if (r < 0) {
             rootfs_binds_free(fds, s->n_mounts);
@@ -291,6 +293,36 @@ static int mount_bind(int rootfd, const struct oci_mount *m, int tree, struct hk
     return 0;
 }
 
+static bool is_dev(const struct oci_mount *m)
+{
+    _cleanup_free_ char *d = path_clean(m->destination);
+    return strcmp(d, "/dev") == 0;
+}
+
+/* A read-only /dev (a fresh filesystem with "ro") gets its sub-mounts, nodes and links first
+ * and is made read-only last, as runc does. */
+static int dev_ro(const struct oci_spec *s, int rootfd, struct hk_error *err)
+{
+    bool ro = false;
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const struct oci_mount *m = &s->mounts[i];
+        if (!is_dev(m))
+            continue;
+        struct mount_opts o;
+        mount_opts_parse(m->options, &o);
+        ro = !is_bind(m, &o) && (o.flags & MS_RDONLY);
+        mount_opts_done(&o);
+    }
+    if (!ro)
+        return 0;
+    _cleanup_close_ int fd = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0,
+                                          RESOLVE_NO_SYMLINKS);
+    int r = fd < 0 ? fd : setattr(fd, 0, MOUNT_ATTR_RDONLY, 0, 0);
+    if (r < 0)
+        return hk_error_errno(err, r, "make /dev read-only");
+    return 0;
+}
+
 /* A filesystem mount (proc, tmpfs, devpts, ...) onto the resolved destination. */
 static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
                     bool in_userns, struct hk_error *err)
@@ -304,7 +336,18 @@ static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_op
     char target[64];
     fd_path(dst, target, sizeof(target));
     unsigned long flags = o->flags & ~(unsigned long)MS_REMOUNT;
-    if (mount(m->source ? m->source : m->type, target, m->type, flags, o->data) < 0) {
+    if (is_dev(m))
+        flags &= ~(unsigned long)MS_RDONLY; /* made read-only once its nodes are in (dev_ro) */
+    /* a tmpfs takes the mode of the directory it covers unless mode= says otherwise (runc) */
+    _cleanup_free_ char *data = NULL;
+    struct stat st;
+    if (strcmp(m->type, "tmpfs") == 0 && !(o->data && (strncmp(o->data, "mode=", 5) == 0 ||
+                                                       strstr(o->data, ",mode="))) &&
+        fstat(dst, &st) == 0 && S_ISDIR(st.st_mode))
+        data = xasprintf("%s%smode=%o", o->data ? o->data : "", o->data ? "," : "",
+                         (unsigned)(st.st_mode & 07777));
+    if (mount(m->source ? m->source : m->type, target, m->type, flags,
+              data ? data : o->data) < 0) {
         int e = errno;
         /* sysfs needs a network namespace owned by the user namespace; runc binds the host's
          * /sys read-only instead. */
@@ -353,13 +396,21 @@ static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct moun
     return cgroup_mount_in(cg, rootfd, m->destination, o->flags, err);
 }
 
-static int mount_one(int rootfd, const struct oci_mount *m, int prepared,
-                     struct cgroup_access *cg, bool in_userns, struct hk_error *err)
+static int mount_one(const struct oci_spec *s, int rootfd, const struct oci_mount *m,
+                     int prepared, const char *bundle, struct cgroup_access *cg, bool in_userns,
+                     struct hk_error *err)
 {
     struct mount_opts o;
     mount_opts_parse(m->options, &o);
     int r;
-    if (is_bind(m, &o)) {
+    if (is_bind(m, &o) && prepared < 0) {
+        /* cloned now, in its turn: mountinfo (ordered by when a mount was made) then lists
+         * the mounts in config order */
+        _cleanup_close_ int tree = -1;
+        r = prepare_bind(s, m, &o, bundle, &tree, err);
+        if (r == 0)
+            r = mount_bind(rootfd, m, tree, err);
+    } else if (is_bind(m, &o)) {
         r = mount_bind(rootfd, m, prepared, err);
     } else if (!m->type) {
         r = hk_error_set(err, -EINVAL, "no type, and not a bind mount");
@@ -403,7 +454,7 @@ static uint64_t fresh_mount_id(int rootfd, const struct oci_mount *m)
     return id;
 }
 
-int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
+int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds, const char *bundle,
                      struct cgroup_access *cg, bool in_userns, struct hk_error *err)
 {
     int r = refuse_dev_symlink(rootfd, err);
@@ -414,14 +465,15 @@ int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
     if (fd_mount_id(rootfd, &ids[0]) < 0)
         return hk_error_errno(err, -errno, "the rootfs mount");
     for (size_t i = 0; i < s->n_mounts; i++) {
-        r = mount_one(rootfd, &s->mounts[i], binds[i], cg, in_userns, err);
+        r = mount_one(s, rootfd, &s->mounts[i], binds[i], bundle, cg, in_userns, err);
         if (r < 0)
             return hk_error_prefix(err, r, "mounts[%zu] ('%s')", i, s->mounts[i].destination);
         uint64_t id = fresh_mount_id(rootfd, &s->mounts[i]);
         if (id && id != ids[0])
             ids[own.n++] = id;
     }
-    return devices_create(s, rootfd, &own, in_userns, err);
+    r = devices_create(s, rootfd, &own, in_userns, err);
+    return r < 0 ? r : dev_ro(s, rootfd, err);
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo; undo it in place. */

@@ -18,11 +18,12 @@ struct cgroup_manager;
  * mount's root. */
 int rootfs_prepare(const struct oci_spec *s, int rootfs_fd, int *ret_rootfd, struct hk_error *err);
 
-/* In the runtime, before the clone: for every bind mount, a detached clone of its source
- * with its attributes (and idmap) applied. The runtime can reach host paths a user
- * namespace's root cannot, and only it may set attributes on host-owned mounts. *ret_fds has
- * one entry per mount (-1 for the others). */
-int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, int **ret_fds,
+/* In the runtime, before the clone: for every bind mount (with all; otherwise only the
+ * idmapped ones), a detached clone of its source with its attributes (and idmap) applied.
+ * The runtime can reach host paths a user namespace's root cannot, and only it may set
+ * attributes on host-owned mounts; without a user namespace the init clones the others
+ * itself, in config order. *ret_fds has one entry per mount (-1 for the others). */
+int rootfs_prepare_binds(const struct oci_spec *s, const char *bundle, bool all, int **ret_fds,
                          struct hk_error *err);
 void rootfs_binds_free(int *fds, size_t n);
 
@@ -38,9 +39,9 @@ struct cgroup_access {
     int (*get)(struct cgroup_access *a, const struct cgroup_manager **ret, struct hk_error *err);
 };
 
-/* Perform config.json's mounts in order (binds from the prepared trees), then create /dev's
- * devices and links. */
-int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds,
+/* Perform config.json's mounts in order (binds from the prepared trees, or cloned from their
+ * source, relative to bundle, when binds[i] is -1), then create /dev's devices and links. */
+int rootfs_mount_all(const struct oci_spec *s, int rootfd, const int *binds, const char *bundle,
                      struct cgroup_access *cg, bool in_userns, struct hk_error *err);
 
 /* Enter the rootfs: pivot_root and detach the old root (or, with no_pivot, MS_MOVE and

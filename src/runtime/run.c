@@ -90,7 +90,7 @@ static int run_blocked(const struct runtime *rt, const char *id, const struct cr
         r = wait_forwarding_signals(pid, &status, err);
     }
     struct hk_error derr = {0};
-    int d = container_delete(rt, id, true, &derr);
+    int d = o->keep ? 0 : container_delete(rt, id, true, &derr);
     if (r == 0 && d < 0) {
         *err = derr;
         r = d;

@@ -45,6 +45,10 @@ LAZY_FN(L, int, archive_write_open_fd, (A *a, int fd), (a, fd))
 LAZY_FN(L, int, archive_write_header, (A *a, E *e), (a, e))
 LAZY_FN(L, la_ssize_t, archive_write_data, (A *a, const void *buf, size_t n), (a, buf, n))
 LAZY_FN(L, int, archive_write_close, (A *a), (a))
+LAZY_FN(L, int, archive_write_set_format_raw, (A *a), (a))
+LAZY_FN(L, int, archive_write_add_filter_gzip, (A *a), (a))
+LAZY_FN(L, int, archive_write_add_filter_zstd, (A *a), (a))
+LAZY_FN(L, int, archive_write_set_options, (A *a, const char *o), (a, o))
 
 /* entries */
 LAZY_FN(L, E *, archive_entry_new, (void), ())
@@ -78,4 +82,5 @@ LAZY_VOID(L, archive_entry_set_symlink, (E *e, const char *t), (e, t))
 LAZY_VOID(L, archive_entry_set_hardlink, (E *e, const char *t), (e, t))
 LAZY_VOID(L, archive_entry_set_rdevmajor, (E *e, dev_t d), (e, d))
 LAZY_VOID(L, archive_entry_set_rdevminor, (E *e, dev_t d), (e, d))
+LAZY_VOID(L, archive_entry_copy_stat, (E *e, const struct stat *st), (e, st))
 /* clang-format on */

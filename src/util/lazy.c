@@ -16,6 +16,8 @@ static struct lazy_lib libs[] = {
     {LAZY_CURL, "libcurl4", NULL},
     {LAZY_ARCHIVE, "libarchive13", NULL},
     {LAZY_CRYPTO, "libssl3", NULL},
+    {LAZY_CRIU, "criu", NULL},
+    {LAZY_NFT, "libnftables1", NULL},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

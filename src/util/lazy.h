@@ -16,6 +16,8 @@
 #define LAZY_CURL "libcurl.so.4"
 #define LAZY_ARCHIVE "libarchive.so.13"
 #define LAZY_CRYPTO "libcrypto.so.3"
+#define LAZY_CRIU "libcriu.so.2"
+#define LAZY_NFT "libnftables.so.1"
 
 /* Load the shared library lib (a soname such as LAZY_CURL) if it is not loaded yet. Returns 0,
  * or -ENOENT with a message naming the library and the Debian package that provides it. */

@@ -1,10 +1,12 @@
 /* fuzz-engine-options.c — the values of hako's docker-style flags (engine/options.c):
  * --memory and --shm-size sizes, --cpus, --ulimit, -v, --tmpfs, --stop-signal and kill -s,
- * --uidmap/--gidmap, and logs --since/--until. Input: the value, given to each parser. */
+ * --uidmap/--gidmap, logs --since/--until, and -p (engine/net/ports.c). Input: the value,
+ * given to each parser. */
 #include <signal.h>
 #include <sys/resource.h>
 
 #include "engine/mountspec.h"
+#include "engine/net/ports.h"
 #include "engine/options.h"
 #include "fuzz.h"
 
@@ -33,6 +35,34 @@ static void check_signal(const char *s)
     const char *name = opt_signal_name(sig);
     int again = 0;
     FUZZ_CHECK(!name || (opt_parse_signal(name, &again, NULL) == 0 && again == sig));
+}
+
+/* -p: on success every binding's key is a valid "port/proto" and every host port a number,
+ * a range or empty, and ports_wanted takes them back. */
+static void check_publish(const char *s)
+{
+    json_t *pb = json_object(), *ex = json_object();
+    if (ports_parse(s, pb, ex, NULL) == 0) {
+        FUZZ_CHECK(json_object_size(pb) > 0 && json_object_size(pb) == json_object_size(ex));
+        const char *key;
+        json_t *v;
+        json_object_foreach(pb, key, v)
+        {
+            int port;
+            char proto[4];
+            FUZZ_CHECK(ports_key(key, &port, proto) == 0 && port > 0 && port <= 65535);
+        }
+        json_t *hc = json_pack("{s:O}", "PortBindings", pb);
+        struct fw_port *w = NULL;
+        size_t n = 0;
+        FUZZ_CHECK(ports_wanted(hc, ex, &w, &n, NULL) == 0 && n >= json_object_size(pb));
+        for (size_t i = 0; i < n; i++)
+            FUZZ_CHECK(w[i].host_port >= 0 && w[i].host_port <= 65535);
+        free(w);
+        json_decref(hc);
+    }
+    json_decref(pb);
+    json_decref(ex);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(map);
     }
     (void)opt_parse_time(s, NOW_NS, &v, NULL);
+    check_publish(s);
     free(s);
     return 0;
 }

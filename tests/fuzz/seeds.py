@@ -301,7 +301,9 @@ def engine_seeds():
                     ("volume", "/srv/data:/data:ro,Z"), ("tmpfs", "/run:size=64m,mode=1777"),
                     ("signal", "SIGTERM"), ("signal-number", "9"), ("idmap", "0:100000:65536"),
                     ("since-duration", "1h30m15s"), ("since-unix", "1700000000.5"),
-                    ("since-rfc3339", "2023-11-14T22:13:20.5+02:00"), ("since-date", "2023-11-14")]:
+                    ("since-rfc3339", "2023-11-14T22:13:20.5+02:00"), ("since-date", "2023-11-14"),
+                    ("publish", "127.0.0.1:8080:80/udp"), ("publish-range", "8000-8010:80-90"),
+                    ("publish-random", "127.0.0.1::53/udp")]:
         put("engine-options", name, v)
     inspect = {"Id": "0123abcd", "Name": "/web", "Args": ["-g", "daemon off;"],
                "State": {"Status": "running", "Running": True, "Pid": 4242, "ExitCode": 0},
@@ -329,8 +331,9 @@ DICT_SOURCES = {
     "state": ["src/runtime/state.c"],
     "cli-values": ["src/cli/runtime-values.c", "src/cli/runtime-values.h"],
     "entry": ["src/image/entry.c"],
-    "engine-options": ["src/engine/options.c"],
+    "engine-options": ["src/engine/options.c", "src/engine/net/ports.c"],
     "template": ["src/engine/template.c", "src/engine/template.h"],
+    "dockerfile": ["src/build/dockerfile.c", "src/build/shell-words.c", "src/build/config.c"],
 }
 JSON_TOKENS = ['{', '}', '[', ']', ':', ',', '"', 'true', 'false', 'null', '-1', '0',
                '4294967295', '9223372036854775807', '\\u0000', '1e309']

@@ -87,6 +87,46 @@ def _netns():
     return {x.name for x in p.iterdir()} if p.is_dir() else set()
 
 
+# Bridge networking: this session's hako names its bridges, veths and nft table with its own
+# prefix (HAKO_NET_PREFIX), so the leak check and the cleanup see only what these tests made.
+NET_PREFIX = "ht" + os.urandom(3).hex()[:4]
+os.environ["HAKO_NET_PREFIX"] = NET_PREFIX
+
+
+def _net():
+    """This session's interfaces (but the default bridge, which stays as docker0 does) and
+    the DNAT elements of its nft table."""
+    found = {f"link {n}" for n in os.listdir("/sys/class/net")
+             if n.startswith(NET_PREFIX) and n != NET_PREFIX + "0"}
+    run_dir = Path("/run/hako-net")
+    if run_dir.is_dir():
+        for d in run_dir.glob(NET_PREFIX + "*"):
+            found |= {f"address {d.name}/{x.name}" for x in d.iterdir()}
+    if shutil.which("nft"):
+        for m in ("any4", "ip4"):
+            p = subprocess.run(["nft", "-j", "list", "map", "inet", NET_PREFIX, m], text=True,
+                               capture_output=True)
+            if p.returncode != 0:
+                continue
+            for item in json.loads(p.stdout).get("nftables", []):
+                for el in item.get("map", {}).get("elem", []):
+                    found.add(f"nft {m} {json.dumps(el)}")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def net_cleanup():
+    """At the end of the session, this session's bridges and nft table go."""
+    yield
+    for n in os.listdir("/sys/class/net"):
+        if n.startswith(NET_PREFIX):
+            subprocess.run(["ip", "link", "del", n], capture_output=True)
+    if shutil.which("nft"):
+        subprocess.run(["nft", "delete", "table", "inet", NET_PREFIX], capture_output=True)
+    for d in Path("/run/hako-net").glob(NET_PREFIX + "*"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
 # Daemons a fixture keeps for several tests (containerd, a registry): not leaks, and neither
 # are their descendants.
 KEEP_PIDS = set()
@@ -129,18 +169,18 @@ def no_leaks(request, tmp_path_factory):
     def mounts():
         return {m for m in _mounts() if m.startswith(places)}
 
-    before = (mounts(), _hako_cgroups(), _netns())
+    before = (mounts(), _hako_cgroups(), _netns(), _net())
     yield
     # give exiting processes a moment to be reaped
     deadline = time.time() + 3
     while time.time() < deadline:
-        after = (mounts(), _hako_cgroups(), _netns())
+        after = (mounts(), _hako_cgroups(), _netns(), _net())
         kids = _children()
         if all(a <= b for a, b in zip(after, before)) and not kids:
             return
         time.sleep(0.05)
     leaks = []
-    for name, a, b in zip(("mounts", "cgroups", "netns"), after, before):
+    for name, a, b in zip(("mounts", "cgroups", "netns", "network"), after, before):
         if a - b:
             leaks.append(f"{name}: {sorted(a - b)}")
     if kids:
@@ -347,6 +387,8 @@ class Engine:
         p = self("ps", "-aq", "--no-trunc")
         for cid in p.stdout.split():
             self("rm", "-f", cid)
+        if (self.root / "networks").is_dir():
+            self("network", "prune")
         deadline = time.time() + 5
         while self.monitors() and time.time() < deadline:
             time.sleep(0.05)

@@ -96,7 +96,11 @@ def test_exec_process_file(rt, running, tmp_path):
     assert p.stdout == "from-json\n"
     f.write_text('{"args": []}')
     p = rt("exec", "--process", f, cid)
-    assert p.returncode == 1 and "user" in p.stderr
+    assert p.returncode == 255 and "args: at least one argument" in p.stderr, p.stderr
+    # without "user": uid 0, as runc
+    f.write_text('{"args": ["id", "-u"], "cwd": "/", "env": ["PATH=/bin:/usr/bin"]}')
+    p = rt("exec", "--process", f, cid)
+    assert p.returncode == 0 and p.stdout == "0\n", p.stderr
 
 
 def test_exec_detach_pid_file(rt, running, tmp_path):
@@ -166,23 +170,24 @@ def test_exec_foreground_terminal_relay(rt, running):
 
 
 def test_exec_errors(rt, running, bundle):
+    # runc: 255 and "exec failed: ..." for an exec that did not run, 1 for a usage error
     p = rt("exec", "ghost", "true")
-    assert p.returncode == 1 and "container 'ghost' does not exist" in p.stderr
+    assert p.returncode == 255 and "exec failed: container 'ghost' does not exist" in p.stderr
     cid = running()
     p = rt("exec", cid, "no-such-cmd")
-    assert p.returncode == 1
+    assert p.returncode == 255
     assert 'exec: "no-such-cmd": executable file not found in $PATH' in p.stderr
     p = rt("exec", cid)
     assert p.returncode == 1 and "a command" in p.stderr
     p = rt("exec", "--cap", "CAP_BOGUS", cid, "true")
-    assert p.returncode == 1 and "CAP_BOGUS" in p.stderr
+    assert p.returncode == 255 and "CAP_BOGUS" in p.stderr
     rt.ok("kill", cid, "KILL")
     for _ in range(100):
         if rt.state(cid)["status"] == "stopped":
             break
         time.sleep(0.02)
     p = rt("exec", cid, "true")
-    assert p.returncode == 1 and "stopped" in p.stderr
+    assert p.returncode == 255 and "stopped" in p.stderr
 
 
 def test_exec_gets_the_container_seccomp_profile(rt, bundle):
@@ -195,3 +200,60 @@ def test_exec_gets_the_container_seccomp_profile(rt, bundle):
     p = rt("exec", "exsec", "sh", "-c", "mkdir /tmp/x 2>&1; echo rc=$?")
     assert "Operation not permitted" in p.stdout and "rc=1" in p.stdout
     assert not (bundle.rootfs / "tmp/x").exists()
+
+
+def test_exec_additional_gids(rt, running):
+    cid = running()
+    p = rt("exec", "--additional-gids", "10", "-g", "20", cid, "cat", "/proc/self/status")
+    assert p.returncode == 0, p.stderr
+    groups = [l for l in p.stdout.splitlines() if l.startswith("Groups:")][0].split()[1:]
+    assert groups == ["10", "20"]
+    p = rt("exec", "--additional-gids", "x", cid, "true")
+    assert p.returncode == 1 and "--additional-gids: 'x' is not a gid" in p.stderr
+
+
+def test_exec_in_a_paused_container_needs_ignore_paused(rt, running, bundle):
+    import subprocess
+    cid = running()
+    rt.ok("pause", cid)
+    p = rt("exec", cid, "true")
+    assert p.returncode == 255
+    assert "cannot exec in a paused container (use --ignore-paused to override)" in p.stderr
+    # with it, the process is made in the frozen cgroup and runs once resumed
+    proc = subprocess.Popen([RUNTIME, "--root", rt.root, "exec", "--ignore-paused", cid,
+                             "sh", "-c", "echo ran > /tmp/ignored-pause"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.5)                     # frozen with the container
+        assert not (bundle.rootfs / "tmp/ignored-pause").exists()
+        rt.ok("resume", cid)
+        assert proc.wait(timeout=20) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            rt("resume", cid)
+            proc.kill()
+            proc.wait()
+    assert (bundle.rootfs / "tmp/ignored-pause").read_text() == "ran\n"
+
+
+def test_exec_cgroup_runs_in_a_sub_cgroup(rt, running):
+    cid = running()
+    pid = rt.state(cid)["pid"]
+    lines = open(f"/proc/{pid}/cgroup").read().splitlines()
+    memory = [l.split(":", 2)[2] for l in lines if l.split(":")[1] == "memory"][0]
+    sub = f"/sys/fs/cgroup/memory{memory}/sub"
+    os.mkdir(sub)
+    try:
+        p = rt("exec", "--cgroup", "memory:sub", cid, "cat", "/proc/self/cgroup")
+        assert p.returncode == 0, p.stderr
+        got = {l.split(":")[1]: l.split(":", 2)[2] for l in p.stdout.splitlines()}
+        assert got["memory"].endswith("/sub") and not got["pids"].endswith("/sub")
+        # only processes that exec put there: none left once it exited
+        assert open(sub + "/cgroup.procs").read() == ""
+        p = rt("exec", "--cgroup", "sub", cid, "true")     # every hierarchy: cpu has none
+        assert p.returncode == 255 and "--cgroup 'sub': no sub-cgroup" in p.stderr
+        p = rt("exec", "--cgroup", "memory:../x", cid, "true")
+        assert p.returncode == 255 and "a path below the container's cgroup" in p.stderr
+    finally:
+        os.rmdir(sub)

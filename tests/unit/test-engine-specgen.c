@@ -71,6 +71,22 @@ static void test_etc(void **state)
     r = etc_hosts("1.2.3.4 host\n", false);
     assert_non_null(strstr(r, "127.0.0.1\tlocalhost\n"));
     free(r);
+    json_t *hc = json_pack("{s:[s,s],s:[s],s:[s,s]}", "Dns", "10.0.0.53", "10.0.0.54",
+                           "DnsSearch", "corp.example", "DnsOptions", "ndots:2", "edns0");
+    struct etc_opts o = {.hostname = "h", .host_config = hc};
+    r = etc_resolv_conf_for("search lan\nnameserver 10.0.0.1\noptions rotate\n", &o);
+    assert_string_equal(r, "nameserver 10.0.0.53\nnameserver 10.0.0.54\n"
+                           "search corp.example\noptions ndots:2 edns0\n");
+    free(r);
+    json_decref(hc);
+    struct hk_error err = {0};
+    assert_int_equal(etc_check_extra_host("db:10.1.2.3", NULL), 0);
+    assert_int_equal(etc_check_extra_host("gw:host-gateway", NULL), 0);
+    assert_int_equal(etc_check_extra_host("v6:::1", NULL), 0);
+    assert_int_equal(etc_check_extra_host("nohost", &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "bad format for add-host: \"nohost\""));
+    assert_int_equal(etc_check_extra_host("x:300.1.1.1", &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "invalid IP address in add-host: \"300.1.1.1\""));
 }
 
 static void test_merge(void **state)

@@ -113,6 +113,13 @@ static void test_empty_and_defaults(void **state)
     assert_int_equal(r->devices[0].type, 'a');
     assert_string_equal(r->devices[0].access, "rwm");
     resources_free(r);
+    /* "rwa", as runc takes it: the a is no permission and is dropped */
+    assert_int_equal(parse_text("{\"linux\": {\"resources\": {\"devices\": [{\"allow\": true, "
+                                "\"access\": \"rwa\"}]}}}",
+                                &r, NULL),
+                     0);
+    assert_string_equal(r->devices[0].access, "rw");
+    resources_free(r);
 }
 
 static void expect_error(const char *res_json, const char *msg)

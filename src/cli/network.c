@@ -1,0 +1,297 @@
+/* network.c — `hako network create|ls|inspect|rm|prune` and `hako port`. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/container-table.h"
+#include "cli/container.h"
+#include "engine/net/network.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static int net_create(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"subnet", required_argument, NULL, 's'}, {"gateway", required_argument, NULL, 'g'},
+        {"internal", no_argument, NULL, 'i'},     {"driver", required_argument, NULL, 'd'},
+        {"label", required_argument, NULL, 'l'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct network_req req = {0};
+    _cleanup_json_ json_t *labels = json_object();
+    req.labels = labels;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+d:", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': req.subnet = optarg; break;
+        case 'g': req.gateway = optarg; break;
+        case 'i': req.internal = true; break;
+        case 'd':
+            if (strcmp(optarg, "bridge") != 0)
+                return cli_usage_error("network create", "driver %s: only \"bridge\" is "
+                                                         "supported", optarg);
+            break;
+        case 'l': {
+            const char *eq = strchr(optarg, '=');
+            _cleanup_free_ char *k = eq ? strndup(optarg, (size_t)(eq - optarg))
+                                        : xstrdup(optarg);
+            json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
+            break;
+        }
+        case 'h':
+            printf("Usage: hako network create [--subnet CIDR] [--gateway IP] [--internal] "
+                   "NAME\n");
+            return 0;
+        default: return cli_unknown_flag("network create", argc, argv);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error("network create", "\"hako network create\" requires exactly 1 "
+                                                 "argument.");
+    if (req.gateway && !req.subnet)
+        return cli_usage_error("network create", "--gateway needs --subnet");
+    req.name = argv[optind];
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc)
+        return rc;
+    struct network n;
+    struct hk_error err = {0};
+    int r = network_create(e, &req, &n, &err);
+    engine_free(e);
+    if (r < 0) {
+        fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(&err));
+        return 1;
+    }
+    printf("%s\n", n.id);
+    return 0;
+}
+
+static int net_ls(int argc, char **argv)
+{
+    const char *format = NULL;
+    bool quiet = false;
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
+        {"no-trunc", no_argument, NULL, 'n'},     {NULL, 0, NULL, 0},
+    };
+    int c;
+    bool no_trunc = false;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+qf:", opts, NULL)) != -1) {
+        if (c == 'f')
+            format = optarg;
+        else if (c == 'q')
+            quiet = true;
+        else if (c == 'n')
+            no_trunc = true;
+        else
+            return cli_unknown_flag("network ls", argc, argv);
+    }
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc)
+        return rc;
+    struct network def;
+    struct hk_error err = {0};
+    _cleanup_json_ json_t *all = NULL;
+    if (network_get(e, "bridge", &def, &err) < 0 || network_list(e, &all, &err) < 0) {
+        engine_free(e);
+        return cli_fail(&err, 1);
+    }
+    engine_free(e);
+    _cleanup_json_ json_t *rows = json_array();
+    size_t i;
+    json_t *j;
+    json_array_foreach(all, i, j)
+    {
+        _cleanup_free_ char *id = xasprintf("%.*s", no_trunc ? 64 : 12, jstr(j, "Id"));
+        json_array_append_new(rows, json_pack("{s:s,s:s,s:s,s:s,s:b}", "ID", id, "Name",
+                                              jstr(j, "Name"), "Driver", "bridge", "Scope",
+                                              "local", "Internal",
+                                              json_is_true(json_object_get(j, "Internal"))));
+    }
+    if (quiet)
+        format = "{{.ID}}";
+    _cleanup_json_ json_t *header = json_pack("{s:s,s:s,s:s,s:s,s:s}", "ID", "NETWORK ID",
+                                              "Name", "NAME", "Driver", "DRIVER", "Scope",
+                                              "SCOPE", "Internal", "INTERNAL");
+    return format_print(format ? format : "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+                        rows, header);
+}
+
+static int net_inspect(int argc, char **argv)
+{
+    const char *format = NULL;
+    int c;
+    opterr = 0;
+    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {NULL, 0, NULL, 0}};
+    while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+        if (c != 'f')
+            return cli_unknown_flag("network inspect", argc, argv);
+        format = optarg;
+    }
+    if (optind >= argc)
+        return cli_usage_error("network inspect", "\"hako network inspect\" requires at least "
+                                                  "1 argument.");
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc)
+        return rc;
+    _cleanup_json_ json_t *all = json_array();
+    for (int i = optind; i < argc; i++) {
+        struct network n;
+        struct hk_error err = {0};
+        if (network_get(e, argv[i], &n, &err) < 0) {
+            fprintf(stderr, "Error: %s\n", hk_error_msg(&err));
+            rc = 1;
+            continue;
+        }
+        json_array_append_new(all, network_inspect(e, &n));
+    }
+    engine_free(e);
+    return format_inspect(format, all, rc, 1);
+}
+
+static int net_rm(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("network rm", "\"hako network rm\" requires at least 1 "
+                                             "argument.");
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc)
+        return rc;
+    for (int i = 1; i < argc; i++) {
+        struct hk_error err = {0};
+        if (network_remove(e, argv[i], &err) < 0) {
+            fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(&err));
+            rc = 1;
+        } else {
+            printf("%s\n", argv[i]);
+        }
+    }
+    engine_free(e);
+    return rc;
+}
+
+static int net_prune(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc)
+        return rc;
+    _cleanup_json_ json_t *all = NULL;
+    struct hk_error err = {0};
+    if (network_list(e, &all, &err) < 0) {
+        engine_free(e);
+        return cli_fail(&err, 1);
+    }
+    bool any = false;
+    size_t i;
+    json_t *j;
+    json_array_foreach(all, i, j)
+    {
+        const char *name = jstr(j, "Name");
+        hk_error_clear(&err);
+        if (strcmp(name, "bridge") == 0 || network_remove(e, name, &err) < 0)
+            continue;
+        if (!any)
+            printf("Deleted Networks:\n");
+        any = true;
+        printf("%s\n", name);
+    }
+    engine_free(e);
+    return 0;
+}
+
+static const struct cli_command net_commands[] = {
+    {"create", net_create, "Create a network"},
+    {"ls", net_ls, "List networks"},
+    {"list", net_ls, NULL},
+    {"inspect", net_inspect, "Display detailed information on one or more networks"},
+    {"rm", net_rm, "Remove one or more networks"},
+    {"remove", net_rm, NULL},
+    {"prune", net_prune, "Remove all unused networks"},
+};
+
+int cmd_network(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "Usage: hako network COMMAND\n\nManage networks\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(net_commands); i++)
+            if (net_commands[i].summary)
+                fprintf(f, "  %-10s %s\n", net_commands[i].name, net_commands[i].summary);
+        return argc < 2 ? 125 : 0;
+    }
+    for (size_t i = 0; i < ELEMENTSOF(net_commands); i++)
+        if (strcmp(net_commands[i].name, argv[1]) == 0) {
+            optind = 0;
+            return net_commands[i].run(argc - 1, argv + 1);
+        }
+    cli_error("'%s' is not a hako network command. See 'hako network --help'", argv[1]);
+    return 125;
+}
+
+/* `hako port CONTAINER [PORT[/PROTO]]`: docker's lines "80/tcp -> 0.0.0.0:8080". */
+int cmd_port(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3)
+        return cli_usage_error("port", "\"hako port\" requires at least 1 and at most 2 "
+                                       "arguments.");
+    struct engine *e = NULL;
+    int rc = cli_engine_open(&e);
+    if (rc)
+        return rc;
+    _cleanup_free_ char *id = NULL;
+    rc = cli_resolve(e, argv[1], &id);
+    struct record *r = NULL;
+    struct hk_error err = {0};
+    if (rc == 0 && record_open(e, id, true, &r, &err) < 0)
+        rc = cli_fail(&err, 1);
+    engine_free(e);
+    if (rc)
+        return rc;
+    _cleanup_free_ char *want = argc == 3 && !strchr(argv[2], '/') ? xasprintf("%s/tcp", argv[2])
+                                                                   : NULL;
+    const char *filter = argc == 3 ? (want ? want : argv[2]) : NULL;
+    const char *key;
+    json_t *list;
+    bool found = false;
+    json_object_foreach(json_object_get(json_object_get(r->j, "NetworkSettings"), "Ports"), key,
+                        list)
+    {
+        if (filter && strcmp(filter, key) != 0)
+            continue;
+        size_t i;
+        json_t *b;
+        json_array_foreach(list, i, b)
+        {
+            found = true;
+            if (filter)
+                printf("%s:%s\n", jstr(b, "HostIp"), jstr(b, "HostPort"));
+            else
+                printf("%s -> %s:%s\n", key, jstr(b, "HostIp"), jstr(b, "HostPort"));
+        }
+    }
+    record_free(r);
+    if (filter && !found) {
+        fprintf(stderr, "Error: No public port '%s' published for %s\n", filter, argv[1]);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,296 @@
+/* attach.c — a container's veth, address, route and published ports (see attach.h). */
+#include "engine/net/attach.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/net/fw.h"
+#include "engine/net/ipam.h"
+#include "engine/net/network.h"
+#include "engine/net/nl.h"
+#include "engine/net/ports.h"
+#include "engine/netns.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+bool net_mode_is_network(const char *mode)
+{
+    return mode && *mode && strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 &&
+           strcmp(mode, "default") != 0 && strncmp(mode, "container:", 10) != 0;
+}
+
+/* Bind a socket on p's host address and port (the first free one of its range; any when 0)
+ * and keep it open across exec: the reservation. Sets p->host_port to the port bound. */
+static int reserve(struct fw_port *p, int *ret_fd, struct hk_error *err)
+{
+    bool udp = strcmp(p->proto, "udp") == 0;
+    int last = p->range_end > p->host_port ? p->range_end : p->host_port;
+    int r = -EADDRINUSE;
+    for (int port = p->host_port; port <= last; port++) {
+        int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+        if (fd < 0)
+            return hk_error_errno(err, -errno, "socket");
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        if (p->host_ip[0])
+            inet_pton(AF_INET, p->host_ip, &a.sin_addr);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+            socklen_t len = sizeof(a);
+            getsockname(fd, (struct sockaddr *)&a, &len);
+            p->host_port = ntohs(a.sin_port);
+            *ret_fd = fd;
+            return 0;
+        }
+        r = -errno;
+        close(fd);
+        if (r != -EADDRINUSE)
+            break;
+    }
+    const char *ip = p->host_ip[0] ? p->host_ip : "0.0.0.0";
+    if (r == -EADDRINUSE && last > p->host_port)
+        return hk_error_set(err, r, "Bind for %s:%d-%d failed: ports are already allocated", ip,
+                            p->host_port, last);
+    if (r == -EADDRINUSE)
+        return hk_error_set(err, r, "Bind for %s:%d failed: port is already allocated", ip,
+                            p->host_port);
+    return hk_error_errno(err, r, "Bind for %s:%d failed", ip, p->host_port);
+}
+
+/* The ports, reserved: fds (n of them) get the sockets; ports get their host ports. */
+static int reserve_all(struct fw_port *ports, size_t n, int *fds, struct hk_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int r = reserve(&ports[i], &fds[i], err);
+        if (r < 0) {
+            while (i-- > 0)
+                close(fds[i]);
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* The container's side: lo and eth0 up, the address, the default route. */
+static int inside(pid_t pid, const struct network *n, struct in_addr ip, struct hk_error *err)
+{
+    struct nl *nl = NULL;
+    int r = nl_open_in(pid, &nl, err);
+    if (r < 0)
+        return r;
+    int lo = nl_ifindex(nl, "lo"), eth = nl_ifindex(nl, "eth0");
+    if (lo < 0 || eth < 0)
+        r = hk_error_set(err, -ENODEV, "the container's lo or eth0 is missing");
+    if (r == 0)
+        r = nl_link_up(nl, lo, err);
+    if (r == 0)
+        r = nl_addr_add(nl, eth, ip, n->prefix, err);
+    if (r == 0)
+        r = nl_link_up(nl, eth, err);
+    if (r == 0 && !n->internal)
+        r = nl_route_default(nl, n->gw, err);
+    nl_close(nl);
+    return r;
+}
+
+/* The veth, from the host end into the namespace of pid. */
+static int veth(pid_t pid, const struct network *n, const char *name, const unsigned char *mac,
+                struct hk_error *err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+    _cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        return hk_error_errno(err, -errno, "open '%s'", path);
+    struct nl *nl = NULL;
+    int r = nl_open(&nl, err);
+    int br = r == 0 ? nl_ifindex(nl, n->bridge) : r;
+    if (br < 0 && r == 0)
+        r = hk_error_errno(err, br, "bridge '%s'", n->bridge);
+    if (r == 0)
+        r = nl_veth_add(nl, name, br, "eth0", ns, mac, err);
+    nl_close(nl);
+    return r;
+}
+
+static json_t *ports_json(const struct fw_port *ports, size_t n, const int *fds)
+{
+    json_t *a = json_array(), *f = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:i}", "Proto", ports[i].proto,
+                                           "HostIp", ports[i].host_ip, "HostPort",
+                                           ports[i].host_port, "ContainerPort",
+                                           ports[i].container_port));
+        json_array_append_new(f, json_integer(fds[i]));
+    }
+    return json_pack("{s:o,s:o}", "Ports", a, "Fds", f);
+}
+
+/* NetworkSettings as docker shows it for a container on network n. */
+static json_t *settings(const struct network *n, pid_t pid, const char *ip, const char *mac,
+                        const struct fw_port *ports, size_t np, const json_t *exposed)
+{
+    char gw[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
+    json_t *pm = json_object();
+    const char *key;
+    json_t *x;
+    json_object_foreach((json_t *)exposed, key, x) json_object_set_new(pm, key, json_null());
+    for (size_t i = 0; i < np; i++) {
+        char k[16], hp[8];
+        snprintf(k, sizeof(k), "%d/%s", ports[i].container_port, ports[i].proto);
+        snprintf(hp, sizeof(hp), "%d", ports[i].host_port);
+        json_t *list = json_object_get(pm, k);
+        if (!json_is_array(list)) {
+            list = json_array();
+            json_object_set_new(pm, k, list);
+        }
+        json_array_append_new(list, json_pack("{s:s,s:s}", "HostIp",
+                                              ports[i].host_ip[0] ? ports[i].host_ip : "0.0.0.0",
+                                              "HostPort", hp));
+    }
+    _cleanup_free_ char *sandbox = xasprintf("/proc/%d/ns/net", (int)pid);
+    json_t *ep = json_pack("{s:n,s:s,s:s,s:s,s:s,s:i,s:s}", "Aliases", "NetworkID", n->id,
+                           "EndpointID", ip, "Gateway", n->internal ? "" : gw, "IPAddress", ip,
+                           "IPPrefixLen", n->prefix, "MacAddress", mac);
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:{s:o}}", "Bridge", n->bridge, "SandboxKey",
+                     sandbox, "Gateway", n->internal ? "" : gw, "IPAddress", ip, "IPPrefixLen",
+                     n->prefix, "MacAddress", mac, "Ports", pm, "Networks", n->name, ep);
+}
+
+struct plan {
+    struct network net;
+    char ip[16];
+    char veth[16];
+    char mac[18];
+    struct fw_port *ports;
+    size_t n_ports;
+    int *fds;
+};
+
+static void plan_undo(const char *id, struct plan *p)
+{
+    if (p->ip[0])
+        ipam_release(&p->net, p->ip, id); /* nft elements, veth, fds, address */
+    free(p->ports);
+    free(p->fds);
+}
+
+/* Everything but the record: address, ports, veth, inside, DNAT. */
+static int attach_steps(const char *id, pid_t pid, const json_t *rec,
+                        struct plan *p, struct hk_error *err)
+{
+    const json_t *hc = json_object_get(rec, "HostConfig");
+    const json_t *cfg = json_object_get(rec, "Config");
+    /* --ip */
+    const char *want = json_string_value(json_object_get(json_object_get(hc, "Hako"),
+                                                         "IPv4Address"));
+    int r = network_up(&p->net, err);
+    if (r < 0)
+        return r;
+    r = ipam_claim(&p->net, id, want, p->ip, err);
+    if (r < 0)
+        return r;
+    r = ports_wanted(hc, json_object_get(cfg, "ExposedPorts"), &p->ports, &p->n_ports, err);
+    if (r < 0)
+        return r;
+    p->fds = xcalloc(p->n_ports + 1, sizeof(int));
+    r = reserve_all(p->ports, p->n_ports, p->fds, err);
+    if (r < 0)
+        return r;
+    struct in_addr a;
+    inet_pton(AF_INET, p->ip, &a);
+    unsigned char mac[6] = {0x02, 0x42};
+    memcpy(mac + 2, &a.s_addr, 4);
+    snprintf(p->mac, sizeof(p->mac), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+             mac[3], mac[4], mac[5]);
+    snprintf(p->veth, sizeof(p->veth), "%.6sv%.8s", p->net.table, id);
+    json_t *f = ports_json(p->ports, p->n_ports, p->fds);
+    json_object_set_new(f, "Veth", json_string(p->veth));
+    json_object_set_new(f, "Mac", json_string(p->mac));
+    r = ipam_update(&p->net, p->ip, f, err);
+    json_decref(f);
+    if (r == 0)
+        r = veth(pid, &p->net, p->veth, mac, err);
+    if (r == 0)
+        r = inside(pid, &p->net, a, err);
+    if (r == 0)
+        r = fw_ports(p->net.table, true, p->ip, p->ports, p->n_ports, err);
+    return r;
+}
+
+int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_error *err)
+{
+    struct record *rec = NULL;
+    int r = record_open(e, id, false, &rec, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *mode = xstrdup(json_string_value(
+        json_object_get(json_object_get(rec->j, "HostConfig"), "NetworkMode")) ?: "");
+    if (!net_mode_is_network(mode)) {
+        bool own = strcmp(mode, "host") != 0;
+        record_free(rec);
+        return own ? netns_loopback_up(pid, err) : 0;
+    }
+    struct plan p = {0};
+    r = network_get(e, mode, &p.net, err);
+    if (r == 0)
+        r = attach_steps(id, pid, rec->j, &p, err);
+    json_t *ns = NULL;
+    if (r == 0)
+        ns = settings(&p.net, pid, p.ip, p.mac, p.ports, p.n_ports,
+                      json_object_get(json_object_get(rec->j, "Config"), "ExposedPorts"));
+    record_free(rec);
+    if (r == 0) {
+        r = record_open(e, id, true, &rec, err);
+        if (r == 0) {
+            json_object_set(rec->j, "NetworkSettings", ns);
+            r = record_save(rec, err);
+            record_free(rec);
+        }
+    }
+    json_decref(ns);
+    if (r < 0) {
+        plan_undo(id, &p);
+        return hk_error_prefix(err, r, "network %s", mode);
+    }
+    free(p.ports);
+    free(p.fds);
+    return 0;
+}
+
+void net_release(const struct engine *e, const char *id, json_t *j)
+{
+    json_t *ns = json_object_get(j, "NetworkSettings");
+    const char *name;
+    json_t *ep;
+    json_object_foreach(json_object_get(ns, "Networks"), name, ep)
+    {
+        struct network n;
+        const char *ip = json_string_value(json_object_get(ep, "IPAddress"));
+        if (ip && *ip && network_get(e, name, &n, NULL) == 0)
+            ipam_release(&n, ip, id);
+        json_object_set_new(ep, "IPAddress", json_string(""));
+        json_object_set_new(ep, "Gateway", json_string(""));
+    }
+    if (json_is_object(ns)) {
+        json_object_set_new(ns, "IPAddress", json_string(""));
+        json_object_set_new(ns, "Gateway", json_string(""));
+        json_object_set_new(ns, "Ports", json_object());
+        json_object_set_new(ns, "SandboxKey", json_string(""));
+    }
+}
+
+void net_release_id(const struct engine *e, const char *id)
+{
+    struct record *r = NULL;
+    if (record_open(e, id, true, &r, NULL) < 0)
+        return;
+    net_release(e, id, r->j);
+    record_save(r, NULL);
+    record_free(r);
+}

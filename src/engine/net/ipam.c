@@ -1,0 +1,232 @@
+/* ipam.c — address files of a network (see ipam.h). */
+#include "engine/net/ipam.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/net/fw.h"
+#include "engine/net/network.h"
+#include "engine/net/nl.h"
+#include "runtime/state.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+/* Machine-wide, by bridge: every --root whose default network is the same bridge shares its
+ * addresses. */
+static char *ipam_dir(const struct network *n)
+{
+    return xasprintf("%s/%s", NETWORK_RUN_DIR, n->bridge);
+}
+
+/* The directory's flock, exclusive (the directory made when missing). */
+static int ipam_lock(const char *dir, struct hk_error *err)
+{
+    if (mkdir_p(dir, 0700) < 0)
+        return hk_error_errno(err, -errno, "mkdir '%s'", dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+        int r = -errno;
+        if (fd >= 0)
+            close(fd);
+        return hk_error_errno(err, r, "lock '%s'", dir);
+    }
+    return fd;
+}
+
+static json_t *entry_load(int dfd, const char *name)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    if (read_file_at(dfd, name, 1 << 20, &text, &len, NULL) < 0)
+        return NULL;
+    return json_loads(text, 0, NULL);
+}
+
+static bool entry_alive(const json_t *j)
+{
+    json_int_t pid = json_integer_value(json_object_get(j, "Pid"));
+    json_int_t start = json_integer_value(json_object_get(j, "Start"));
+    unsigned long long now;
+    char st;
+    return pid > 0 && proc_start_time((pid_t)pid, &now, &st) == 0 && (json_int_t)now == start &&
+           st != 'Z' && st != 'X';
+}
+
+static size_t entry_ports(const json_t *j, struct fw_port **ret)
+{
+    const json_t *ps = json_object_get(j, "Ports");
+    size_t n = json_array_size(ps);
+    struct fw_port *v = xcalloc(n + 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(ps, i);
+        snprintf(v[i].proto, sizeof(v[i].proto), "%s",
+                 json_string_value(json_object_get(p, "Proto")) ?: "tcp");
+        snprintf(v[i].host_ip, sizeof(v[i].host_ip), "%s",
+                 json_string_value(json_object_get(p, "HostIp")) ?: "");
+        v[i].host_port = (int)json_integer_value(json_object_get(p, "HostPort"));
+        v[i].container_port = (int)json_integer_value(json_object_get(p, "ContainerPort"));
+    }
+    *ret = v;
+    return n;
+}
+
+/* Undo an entry: nft elements, veth, port fds (when this process holds them), the file. */
+static void entry_undo(int dfd, const char *ip, const json_t *j, const char *table)
+{
+    struct fw_port *ports = NULL;
+    size_t n = entry_ports(j, &ports);
+    if (n)
+        fw_ports(table, false, ip, ports, n, NULL);
+    free(ports);
+    const char *veth = json_string_value(json_object_get(j, "Veth"));
+    if (veth && *veth) {
+        struct nl *nl = NULL;
+        if (nl_open(&nl, NULL) == 0)
+            nl_link_del(nl, veth);
+        nl_close(nl);
+    }
+    if (json_integer_value(json_object_get(j, "Pid")) == getpid()) {
+        size_t i;
+        json_t *fd;
+        json_array_foreach(json_object_get(j, "Fds"), i, fd) close((int)json_integer_value(fd));
+    }
+    unlinkat(dfd, ip, 0);
+}
+
+/* Reclaim every stale entry of the (locked) directory; fill taken with the live addresses
+ * (host order) when given. */
+static void reclaim(int dfd, const char *table, json_t *live)
+{
+    _cleanup_close_ int d2 = dup(dfd);
+    DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+    if (!d)
+        return;
+    d2 = -1;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, de->d_name, &a) != 1)
+            continue;
+        json_t *j = entry_load(dfd, de->d_name);
+        if (j && entry_alive(j)) {
+            if (live)
+                json_object_set(live, de->d_name, j);
+        } else {
+            entry_undo(dfd, de->d_name, j ? j : json_object(), table);
+        }
+        json_decref(j);
+    }
+    closedir(d);
+}
+
+/* Claim an address of n for id: want (--ip) or the lowest free one. ret_ip gets its text. */
+int ipam_claim(const struct network *n, const char *id,
+                      const char *want, char ret_ip[16], struct hk_error *err)
+{
+    _cleanup_free_ char *dir = ipam_dir(n);
+    _cleanup_close_ int dfd = ipam_lock(dir, err);
+    if (dfd < 0)
+        return dfd;
+    json_t *live = json_object();
+    reclaim(dfd, n->table, live);
+    uint32_t net = ntohl(n->net.s_addr), size = 1u << (32 - n->prefix);
+    uint32_t first = net + 1, last = net + size - 2, pick = 0;
+    if (want) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, want, &a) != 1 || ntohl(a.s_addr) < first ||
+            ntohl(a.s_addr) > last) {
+            json_decref(live);
+            return hk_error_set(err, -EINVAL, "Invalid address %s: It does not belong to any "
+                                              "of this network's subnets", want);
+        }
+        pick = ntohl(a.s_addr);
+    }
+    for (uint32_t c = want ? pick : first; c <= last; c++) {
+        struct in_addr a = {htonl(c)};
+        inet_ntop(AF_INET, &a, ret_ip, 16);
+        if (a.s_addr == n->gw.s_addr || json_object_get(live, ret_ip)) {
+            if (want)
+                break;
+            continue;
+        }
+        unsigned long long start = 0;
+        char st;
+        proc_start_time(getpid(), &start, &st);
+        json_t *j = json_pack("{s:s,s:i,s:I}", "Id", id, "Pid", (int)getpid(), "Start",
+                              (json_int_t)start);
+        _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, ret_ip);
+        int r = write_file_replace(path, text, strlen(text), 0600, err);
+        json_decref(live);
+        return r;
+    }
+    json_decref(live);
+    if (want)
+        return hk_error_set(err, -EADDRINUSE, "Address already in use");
+    return hk_error_set(err, -ENOSPC, "no available IPv4 addresses on this network's address "
+                                      "pools: %s (%s)", n->name, n->subnet);
+}
+
+/* Rewrite the entry of ip with its veth, ports and fds (under the lock). */
+int ipam_update(const struct network *n, const char *ip,
+                       json_t *fields, struct hk_error *err)
+{
+    _cleanup_free_ char *dir = ipam_dir(n);
+    _cleanup_close_ int dfd = ipam_lock(dir, err);
+    if (dfd < 0)
+        return dfd;
+    json_t *j = entry_load(dfd, ip);
+    if (!j)
+        return hk_error_set(err, -ENOENT, "address %s was taken back", ip);
+    json_object_update(j, fields);
+    _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    _cleanup_free_ char *path = xasprintf("%s/%s", dir, ip);
+    return write_file_replace(path, text, strlen(text), 0600, err);
+}
+
+void ipam_release(const struct network *n, const char *ip,
+                  const char *id)
+{
+    _cleanup_free_ char *dir = ipam_dir(n);
+    if (!path_exists(dir))
+        return;
+    _cleanup_close_ int dfd = ipam_lock(dir, NULL);
+    json_t *j = dfd >= 0 ? entry_load(dfd, ip) : NULL;
+    if (j && strcmp(json_string_value(json_object_get(j, "Id")) ?: "", id) == 0)
+        entry_undo(dfd, ip, j, n->table);
+    json_decref(j);
+}
+
+json_t *ipam_endpoints(const struct network *n)
+{
+    json_t *out = json_object();
+    _cleanup_free_ char *dir = ipam_dir(n);
+    if (!path_exists(dir))
+        return out;
+    _cleanup_close_ int dfd = ipam_lock(dir, NULL);
+    if (dfd < 0)
+        return out;
+    json_t *live = json_object();
+    reclaim(dfd, n->table, live);
+    const char *ip;
+    json_t *j;
+    json_object_foreach(live, ip, j)
+    {
+        _cleanup_free_ char *cidr = xasprintf("%s/%d", ip, n->prefix);
+        json_object_set_new(out, json_string_value(json_object_get(j, "Id")) ?: ip,
+                            json_pack("{s:s,s:s}", "IPv4Address", cidr, "MacAddress",
+                                      json_string_value(json_object_get(j, "Mac")) ?: ""));
+    }
+    json_decref(live);
+    return out;
+}

@@ -1,0 +1,370 @@
+"""Bridge networking: the default `bridge` network, published ports (-p, -P), user networks,
+NAT out, --internal, IPAM under concurrency, teardown after kills.
+
+Traffic goes only to 127.0.0.1, to containers' addresses, and to a network namespace this
+test makes as a stand-in for "the outside". Bridges, veths and the nft table carry this
+session's HAKO_NET_PREFIX (conftest.py), which the leak check watches and the session's end
+removes."""
+import concurrent.futures
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import NET_PREFIX, make_busybox_rootfs, run
+from ocimage import layer_from_dir, oci_archive
+
+HTTPD = "mkdir -p /www && echo hello-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www"
+# The host's python3 in a busybox container, for a UDP echo server (busybox has none).
+PYTHON = ["-v", "/usr:/usr:ro", "-v", "/usr/lib:/lib:ro", "-v", "/usr/lib64:/lib64:ro"]
+UDP_ECHO = ("import socket\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 53))\n"
+            "while True:\n"
+            "    d, a = s.recvfrom(100); s.sendto(b'echo:' + d, a)\n")
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=10):
+    """GET url, retrying until the server inside the container listens."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.read().decode()
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def udp_echo(port, timeout=10):
+    deadline = time.time() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.5)
+        while True:
+            s.sendto(b"ping", ("127.0.0.1", port))
+            try:
+                return s.recvfrom(100)[0]
+            except socket.timeout:
+                if time.time() > deadline:
+                    raise
+
+
+def nft_elements():
+    out = []
+    for m in ("any4", "ip4"):
+        p = run(["nft", "-j", "list", "map", "inet", NET_PREFIX, m])
+        if p.returncode == 0:
+            for item in json.loads(p.stdout)["nftables"]:
+                out += item.get("map", {}).get("elem", [])
+    return out
+
+
+def links():
+    return {n for n in os.listdir("/sys/class/net") if n.startswith(NET_PREFIX)}
+
+
+def test_default_bridge_gives_address_route_and_resolv_conf(engine):
+    p = engine.ok("run", "--rm", "--network", "bridge", "busybox", "sh", "-c",
+                  "ip -4 addr show eth0; ip route; cat /etc/resolv.conf")
+    net = json.loads(engine.ok("network", "inspect", "bridge").stdout)[0]
+    cfg = net["IPAM"]["Config"][0]
+    prefix = cfg["Subnet"].rsplit(".", 2)[0]  # a /16: "10.209"
+    assert f"inet {prefix}." in p.stdout
+    assert f"default via {cfg['Gateway']} dev eth0" in p.stdout
+    assert net["Options"]["com.docker.network.bridge.name"] == NET_PREFIX + "0"
+    assert "nameserver" in p.stdout
+    assert "nameserver 127." not in p.stdout
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        assert f.read().strip() == "1"
+
+
+def test_add_host_and_dns_flags(engine):
+    gw = json.loads(engine.ok("network", "inspect", "bridge").stdout)[0]["IPAM"]["Config"][0][
+        "Gateway"]
+    p = engine.ok("run", "--rm", "--network", "bridge", "--add-host", "db:10.1.2.3",
+                  "--add-host", "gw:host-gateway", "--dns", "10.0.0.53", "--dns-search",
+                  "corp.example", "--dns-option", "ndots:2", "busybox", "sh", "-c",
+                  "cat /etc/hosts; echo ---; cat /etc/resolv.conf")
+    hosts, resolv = p.stdout.split("---\n")
+    assert "10.1.2.3\tdb\n" in hosts and f"{gw}\tgw\n" in hosts
+    assert [l for l in resolv.splitlines() if l.startswith("nameserver")] == \
+        ["nameserver 10.0.0.53"]
+    assert "search corp.example\n" in resolv and "options ndots:2\n" in resolv
+
+
+def test_stats_net_io_is_the_containers_own(engine):
+    engine.ok("run", "-d", "--name", "hostnet", "--network", "host", "busybox", "sleep", "60")
+    engine.ok("run", "-d", "--name", "bridged", "--network", "bridge", "busybox", "sh", "-c",
+              "ping -c 3 -i 0.2 $(ip route | awk '/default/ {print $3}'); sleep 60")
+    out = engine.ok("stats", "--no-stream", "--format", "{{.Name}} {{.NetIO}}", "hostnet").stdout
+    assert out.strip() == "hostnet 0B / 0B"
+    deadline = time.time() + 10
+    while True:
+        out = engine.ok("stats", "--no-stream", "--format", "{{.NetIO}}", "bridged").stdout
+        if out.strip() != "0B / 0B" or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert out.strip() != "0B / 0B"
+
+
+def test_publish_tcp_on_loopback_and_any_address(engine):
+    a, b = free_port(), free_port()
+    engine.ok("run", "-d", "--name", "web", "--hostname", "web1", "-p", f"127.0.0.1:{a}:80",
+              "-p", f"{b}:80", "busybox", "sh", "-c", HTTPD)
+    assert http_get(f"http://127.0.0.1:{a}/") == "hello-web1\n"
+    assert http_get(f"http://127.0.0.1:{b}/") == "hello-web1\n"
+    ports = engine.inspect("web")["NetworkSettings"]["Ports"]["80/tcp"]
+    assert {"HostIp": "127.0.0.1", "HostPort": str(a)} in ports
+    assert {"HostIp": "0.0.0.0", "HostPort": str(b)} in ports
+    hc = engine.inspect("web")["HostConfig"]["PortBindings"]["80/tcp"]
+    assert {"HostIp": "127.0.0.1", "HostPort": str(a)} in hc
+    engine.ok("rm", "-f", "web")
+    assert nft_elements() == []
+
+
+def test_publish_udp(engine):
+    port = free_port(socket.SOCK_DGRAM)
+    engine.ok("run", "-d", "--name", "udp", "-p", f"127.0.0.1:{port}:53/udp", *PYTHON,
+              "busybox", "/usr/bin/python3", "-c", UDP_ECHO)
+    assert udp_echo(port) == b"echo:ping"
+    assert engine.ok("port", "udp").stdout == f"53/udp -> 127.0.0.1:{port}\n"
+
+
+def test_random_host_ports_ps_and_port(engine):
+    engine.ok("run", "-d", "--name", "rnd", "-p", "80", "-p", "127.0.0.1::80", "busybox", "sh",
+              "-c", HTTPD)
+    ports = engine.inspect("rnd")["NetworkSettings"]["Ports"]["80/tcp"]
+    assert len(ports) == 2
+    for b in ports:
+        assert 1024 < int(b["HostPort"]) <= 65535
+        assert http_get(f"http://127.0.0.1:{b['HostPort']}/").startswith("hello-")
+    lines = engine.ok("port", "rnd").stdout.splitlines()
+    assert sorted(lines) == sorted(f"80/tcp -> {b['HostIp']}:{b['HostPort']}" for b in ports)
+    assert engine.ok("port", "rnd", "80").stdout.count(":") == 2
+    col = engine.ok("ps", "--format", "{{.Ports}}").stdout.strip()
+    for b in ports:
+        assert f"{b['HostIp']}:{b['HostPort']}->80/tcp" in col
+
+
+def test_port_ranges(engine):
+    a = free_port()
+    # a range of three on both sides; the ports after a may be busy: find three free
+    while any(free_in_use(a + i) for i in range(3)):
+        a = free_port()
+    engine.ok("run", "-d", "--name", "rng", "-p", f"127.0.0.1:{a}-{a + 2}:80-82", "busybox",
+              "sleep", "60")
+    ports = engine.inspect("rng")["NetworkSettings"]["Ports"]
+    assert [ports[f"{80 + i}/tcp"][0]["HostPort"] for i in range(3)] == \
+        [str(a + i) for i in range(3)]
+
+
+def free_in_use(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return False
+        except OSError:
+            return True
+
+
+def test_publish_all_exposed_ports(engine, tmp_path):
+    rootfs = make_busybox_rootfs(tmp_path / "rootfs")
+    cfg = {"Env": ["PATH=/bin"], "Cmd": ["sh", "-c", HTTPD],
+           "ExposedPorts": {"80/tcp": {}, "53/udp": {}}}
+    archive = oci_archive(tmp_path / "img.tar", [layer_from_dir(rootfs)],
+                          ref="docker.io/library/exposer:latest", config=cfg)
+    engine.ok("load", "-q", "-i", archive)
+    engine.ok("run", "-d", "--name", "exp", "-P", "exposer")
+    ports = engine.inspect("exp")["NetworkSettings"]["Ports"]
+    assert set(ports) == {"80/tcp", "53/udp"}
+    hp = ports["80/tcp"][0]["HostPort"]
+    assert http_get(f"http://127.0.0.1:{hp}/").startswith("hello-")
+    assert int(ports["53/udp"][0]["HostPort"]) > 1024
+
+
+def test_port_in_use_is_an_error_naming_it(engine):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        for spec in (f"127.0.0.1:{port}:80", f"{port}:80"):
+            p = engine("run", "-d", "-p", spec, "busybox", "sleep", "60")
+            assert p.returncode == 125, p.stderr
+            assert f":{port} failed: port is already allocated" in p.stderr
+            p = engine("run", "--rm", "-p", spec, "busybox", "true")
+            assert p.returncode == 125
+        assert nft_elements() == []
+        assert not [n for n in links() if "v" in n[len(NET_PREFIX):]]
+        assert "Up" not in engine.ok("ps", "-a").stdout
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["-p", "70000:80"], "invalid hostPort: 70000"),
+    (["-p", "80:70000"], "invalid containerPort: 70000"),
+    (["-p", "80/sctp"], "invalid proto: sctp"),
+    (["-p", "8000-8001:80-82"], "Invalid ranges specified"),
+    (["--network", "host", "-p", "80:80"], "conflicting options: port publishing"),
+    (["--network", "none", "-p", "80:80"], "conflicting options: port publishing"),
+    (["--network", "bridge", "--ip", "10.1.2.3"], "user specified IP address is supported on "
+                                                   "user defined networks only"),
+    (["--network", "nosuchnet"], "network nosuchnet not found"),
+    (["--add-host", "nohost"], "bad format for add-host: \"nohost\""),
+    (["--add-host", "db:1.2.3.256"], "invalid IP address in add-host"),
+    (["--dns", "resolver"], "resolver is not an ip address"),
+])
+def test_bad_network_flags(engine, args, msg):
+    p = engine("run", "--rm", *args, "busybox", "true")
+    assert p.returncode == 125, p.stderr
+    assert msg in p.stderr
+    assert engine.ok("ps", "-aq").stdout == ""
+
+
+def test_user_network_containers_reach_each_other(engine):
+    engine.ok("network", "create", "--subnet", "10.231.7.0/24", "app")
+    engine.ok("run", "-d", "--name", "srv", "--hostname", "srv", "--network", "app", "--ip",
+              "10.231.7.10", "busybox", "sh", "-c", HTTPD)
+    ip = engine.inspect("srv")["NetworkSettings"]["Networks"]["app"]["IPAddress"]
+    assert ip == "10.231.7.10"
+    p = engine.ok("run", "--rm", "--network", "app", "busybox", "sh", "-c",
+                  f"ping -c1 -W5 {ip} >/dev/null && echo ping-ok; "
+                  f"for i in $(seq 50); do wget -qO- http://{ip}/ && break; sleep 0.1; done")
+    assert "ping-ok" in p.stdout and "hello-srv" in p.stdout
+    net = json.loads(engine.ok("network", "inspect", "app").stdout)[0]
+    assert [c["Name"] for c in net["Containers"].values()] == ["srv"]
+    p = engine("network", "rm", "app")
+    assert p.returncode == 1 and "has active endpoints" in p.stderr
+    p = engine("run", "--rm", "--network", "app", "--ip", ip, "busybox", "true")
+    assert p.returncode == 125 and "Address already in use" in p.stderr
+    engine.ok("rm", "-f", "srv")
+    engine.ok("network", "rm", "app")
+    assert engine.ok("network", "ls", "-q").stdout.count("\n") == 1  # bridge only
+
+
+def test_network_create_errors(engine):
+    engine.ok("network", "create", "--subnet", "10.232.0.0/24", "one")
+    for args, msg in ((["--subnet", "10.232.0.0/25", "two"], "Pool overlaps"),
+                      (["one"], "network with name one already exists"),
+                      (["--subnet", "10.232.1.5/24", "three"], "it should be 10.232.1.0/24"),
+                      (["--subnet", "10.232.2.0/24", "--gateway", "10.9.9.9", "four"],
+                       "no matching subnet for gateway"),
+                      (["bridge"], "predefined bridge network")):
+        p = engine("network", "create", *args)
+        assert p.returncode == 1 and msg in p.stderr, (args, p.stderr)
+    assert engine("network", "rm", "bridge").returncode == 1
+    bridge = json.loads(engine.ok("network", "inspect", "one").stdout)[0]["Options"][
+        "com.docker.network.bridge.name"]
+    assert bridge in links()
+    engine.ok("network", "rm", "one")
+    assert bridge not in links()
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """A network namespace routed via the host, standing in for the outside world: the host
+    end of a veth at 10.253.0.1/30, the namespace's at 10.253.0.2/30, and a TCP server there
+    that answers with the address the connection came from."""
+    ns, host_if = f"{NET_PREFIX}out", f"{NET_PREFIX}o0"
+    run(["ip", "netns", "add", ns], check=True)
+    server = None
+    try:
+        run(["ip", "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", ns],
+            check=True)
+        run(["ip", "addr", "add", "10.253.0.1/30", "dev", host_if], check=True)
+        run(["ip", "link", "set", host_if, "up"], check=True)
+        for cmd in (["ip", "addr", "add", "10.253.0.2/30", "dev", "eth0"],
+                    ["ip", "link", "set", "eth0", "up"], ["ip", "link", "set", "lo", "up"]):
+            run(["ip", "netns", "exec", ns, *cmd], check=True)
+        code = ("import socket\n"
+                "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                "s.bind(('10.253.0.2', 7000)); s.listen()\n"
+                "print('ready', flush=True)\n"
+                "while True:\n"
+                "    c, a = s.accept(); c.sendall(('from ' + a[0] + '\\n').encode()); c.close()\n")
+        server = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
+                                  stdout=subprocess.PIPE, text=True)
+        assert server.stdout.readline().strip() == "ready"
+        yield "10.253.0.2"
+    finally:
+        if server:
+            server.kill()
+            server.wait()
+        run(["ip", "link", "del", host_if])
+        run(["ip", "netns", "del", ns])
+
+
+def test_nat_out_masquerades_to_the_host_address(engine, outside):
+    p = engine.ok("run", "--rm", "--network", "bridge", "busybox", "sh", "-c",
+                  f"for i in $(seq 30); do nc -w 3 {outside} 7000 && break; sleep 0.1; done")
+    assert p.stdout.strip() == "from 10.253.0.1"
+
+
+def test_internal_network_has_no_way_out(engine, outside):
+    engine.ok("network", "create", "--internal", "--subnet", "10.233.0.0/24", "closed")
+    p = engine("run", "--rm", "--network", "closed", "busybox", "sh", "-c",
+               f"ip route; nc -w 2 {outside} 7000 && echo reached")
+    assert "default" not in p.stdout
+    assert "reached" not in p.stdout and "from " not in p.stdout
+    engine.ok("network", "rm", "closed")
+
+
+def test_fifty_parallel_runs_get_distinct_addresses(engine):
+    engine.ok("network", "create", "--subnet", "10.234.0.0/24", "many")
+
+    def start(i):
+        return engine("run", "-d", "--name", f"m{i}", "--network", "many", "busybox",
+                      "sleep", "120", timeout=300)
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(start, range(50)))
+    assert [r.returncode for r in results] == [0] * 50, [r.stderr for r in results if r.returncode]
+    ips = [engine.inspect(f"m{i}")["NetworkSettings"]["IPAddress"] for i in range(50)]
+    assert len(set(ips)) == 50 and all(ip.startswith("10.234.0.") for ip in ips)
+    ids = engine.ok("ps", "-q").stdout.split()
+    engine.ok("rm", "-f", *ids, timeout=300)
+    assert json.loads(engine.ok("network", "inspect", "many").stdout)[0]["Containers"] == {}
+    engine.ok("network", "rm", "many")
+
+
+def test_killed_monitor_is_reclaimed(engine):
+    """A SIGKILLed monitor leaves its address, port and nft elements: the next command that
+    looks (ps's refresh, or the next allocation) takes them back."""
+    engine.ok("network", "create", "--subnet", "10.235.0.0/24", "k")
+    port = free_port()
+    engine.ok("run", "-d", "--name", "victim", "--network", "k", "--ip", "10.235.0.9", "-p",
+              f"127.0.0.1:{port}:80", "busybox", "sleep", "120")
+    mon = engine.inspect("victim")["Hako"]["Monitor"]["Pid"]
+    assert nft_elements() != []
+    os.kill(mon, signal.SIGKILL)
+    while os.path.exists(f"/proc/{mon}"):
+        time.sleep(0.02)
+    # the next allocation on the network finds the entry stale and reclaims its address
+    engine.ok("run", "--rm", "--network", "k", "--ip", "10.235.0.9", "busybox", "true")
+    assert nft_elements() == []
+    assert not free_in_use(port)
+    assert "Exited" in engine.ok("ps", "-a", "--format", "{{.Status}}").stdout
+    engine.ok("rm", "-f", "victim")
+    engine.ok("network", "rm", "k")
+
+
+def test_killed_monitor_refresh_releases(engine):
+    port = free_port()
+    engine.ok("run", "-d", "--name", "v2", "-p", f"127.0.0.1:{port}:80", "busybox", "sleep",
+              "120")
+    mon = engine.inspect("v2")["Hako"]["Monitor"]["Pid"]
+    os.kill(mon, signal.SIGKILL)
+    while os.path.exists(f"/proc/{mon}"):
+        time.sleep(0.02)
+    engine.ok("ps", "-a")
+    assert nft_elements() == []
+    assert engine.inspect("v2")["NetworkSettings"]["Ports"] == {}
