@@ -53,14 +53,13 @@ static json_t *list_entry(const json_t *rec)
     }
     _cleanup_free_ char *status = engine_status_text(st, time(NULL));
     const json_t *labels = json_object_get(cfg, "Labels");
-    return json_pack("{s:s,s:[s],s:s,s:s,s:s,s:I,s:[],s:O,s:s,s:s,s:{s:s},s:{s:{}},s:[]}", "Id",
-                     jstr(rec, "Id"), "Names", jstr(rec, "Name"), "Image", jstr(cfg, "Image"),
-                     "ImageID", jstr(rec, "Image"), "Command", cmd, "Created",
-                     (json_int_t)unix_time(jstr(rec, "Created")), "Ports", "Labels",
-                     labels ? labels : json_object(), "State", jstr(st, "Status"), "Status",
-                     status, "HostConfig", "NetworkMode",
-                     jstr(json_object_get(rec, "HostConfig"), "NetworkMode"), "NetworkSettings",
-                     "Networks", "Mounts");
+    return json_pack(
+        "{s:s,s:[s],s:s,s:s,s:s,s:I,s:[],s:O,s:s,s:s,s:{s:s},s:{s:{}},s:[]}", "Id", jstr(rec, "Id"),
+        "Names", jstr(rec, "Name"), "Image", jstr(cfg, "Image"), "ImageID", jstr(rec, "Image"),
+        "Command", cmd, "Created", (json_int_t)unix_time(jstr(rec, "Created")), "Ports", "Labels",
+        labels ? labels : json_object(), "State", jstr(st, "Status"), "Status", status,
+        "HostConfig", "NetworkMode", jstr(json_object_get(rec, "HostConfig"), "NetworkMode"),
+        "NetworkSettings", "Networks", "Mounts");
 }
 
 static enum MHD_Result list(struct api_call *c)
@@ -119,8 +118,10 @@ static enum MHD_Result create(struct api_call *c)
         ret = err.code == -ENOENT ? api_reply_msg(c, 404, "No such image: %s", image)
                                   : api_reply_error(c, &err, 500);
     } else {
-        struct create_request req = {.image = image, .img = img,
-                                     .name = api_query(&c->req, "name"), .config = config,
+        struct create_request req = {.image = image,
+                                     .img = img,
+                                     .name = api_query(&c->req, "name"),
+                                     .config = config,
                                      .host_config = host};
         if (req.name && !req.name[0])
             req.name = NULL;
@@ -149,8 +150,8 @@ static int recv_fd(int sock)
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof(u.buf)};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     ssize_t n;
     while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
         ;
@@ -203,8 +204,8 @@ static int start_container(struct api_call *c, const char *id, unsigned *ret_sta
     char msg[2048];
     size_t n = 0;
     ssize_t k;
-    while (n < sizeof(msg) - 1 && ((k = read(errp[0], msg + n, sizeof(msg) - 1 - n)) > 0 ||
-                                   (k < 0 && errno == EINTR)))
+    while (n < sizeof(msg) - 1 &&
+           ((k = read(errp[0], msg + n, sizeof(msg) - 1 - n)) > 0 || (k < 0 && errno == EINTR)))
         if (k > 0)
             n += (size_t)k;
     msg[n] = '\0';
@@ -226,8 +227,9 @@ static int start_container(struct api_call *c, const char *id, unsigned *ret_sta
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
     return hk_error_set(err, -EIO, "failed to create task for container: %s%s",
                         msg[0] ? msg : "start failed",
-                        code == 127 ? ": no such file or directory"
-                        : code == 126 ? ": permission denied" : "");
+                        code == 127   ? ": no such file or directory"
+                        : code == 126 ? ": permission denied"
+                                      : "");
 }
 
 static bool is_running(const struct engine *e, const char *id)
@@ -251,9 +253,9 @@ static enum MHD_Result start(struct api_call *c, const char *id)
         /* as `hako run --rm`: a container that could not start is not kept (docker's CLI
          * waits for its removal) */
         struct record *rec = NULL;
-        bool rm = record_open(c->ctx->e, id, false, &rec, NULL) == 0 &&
-                  json_is_true(json_object_get(json_object_get(rec->j, "HostConfig"),
-                                               "AutoRemove"));
+        bool rm =
+            record_open(c->ctx->e, id, false, &rec, NULL) == 0 &&
+            json_is_true(json_object_get(json_object_get(rec->j, "HostConfig"), "AutoRemove"));
         record_free(rec);
         if (rm)
             engine_remove(c->ctx->e, id, true, NULL);
@@ -320,11 +322,9 @@ static enum MHD_Result rename_ct(struct api_call *c, const char *id)
     return api_reply_empty(c, 204);
 }
 
-static enum MHD_Result delete(struct api_call *c, const char *id)
-{
-    struct hk_error err = {0};
-    if (engine_remove(c->ctx->e, id, api_query_bool(&c->req, "force"), &err) < 0)
-        return api_reply_error(c, &err, 500);
+static enum MHD_Result delete (struct api_call *c, const char *id) {
+    struct hk_error err = {0}; if (engine_remove(c->ctx->e, id, api_query_bool(&c->req, "force"),
+                                                 &err) < 0) return api_reply_error(c, &err, 500);
     return api_reply_empty(c, 204);
 }
 
@@ -366,13 +366,14 @@ static enum MHD_Result top(struct api_call *c, const char *id)
         for (int k = 0; k < 3; k++)
             snprintf(v[k], sizeof(v[k]), "%lld",
                      (long long)json_integer_value(json_object_get(r, keys[k])));
-        json_array_append_new(procs, json_pack("[s,s,s,s,s]", v[0], v[1], v[2],
-                                               jstr(r, "TIME"), jstr(r, "CMD")));
+        json_array_append_new(
+            procs, json_pack("[s,s,s,s,s]", v[0], v[1], v[2], jstr(r, "TIME"), jstr(r, "CMD")));
         json_decref(r);
     }
     free(pids);
-    return api_reply_json(c, 200, json_pack("{s:[s,s,s,s,s],s:o}", "Titles", "UID", "PID",
-                                            "PPID", "TIME", "CMD", "Processes", procs));
+    return api_reply_json(c, 200,
+                          json_pack("{s:[s,s,s,s,s],s:o}", "Titles", "UID", "PID", "PPID", "TIME",
+                                    "CMD", "Processes", procs));
 }
 
 static enum MHD_Result prune(struct api_call *c)
@@ -394,8 +395,8 @@ static enum MHD_Result prune(struct api_call *c)
             json_array_append_new(deleted, json_string(id));
     }
     json_decref(recs);
-    return api_reply_json(c, 200, json_pack("{s:o,s:i}", "ContainersDeleted", deleted,
-                                            "SpaceReclaimed", 0));
+    return api_reply_json(
+        c, 200, json_pack("{s:o,s:i}", "ContainersDeleted", deleted, "SpaceReclaimed", 0));
 }
 
 enum MHD_Result api_containers(struct api_call *c)
@@ -410,17 +411,29 @@ enum MHD_Result api_containers(struct api_call *c)
     if (!api_resolve(c, &id))
         return MHD_YES;
     switch (c->req.op) {
-    case OP_CT_INSPECT: return inspect(c, id);
-    case OP_CT_TOP: return top(c, id);
-    case OP_CT_START: return start(c, id);
-    case OP_CT_STOP: return stop(c, id, false);
-    case OP_CT_RESTART: return stop(c, id, true);
-    case OP_CT_KILL: return kill_ct(c, id);
-    case OP_CT_PAUSE: return pause_ct(c, id, true);
-    case OP_CT_UNPAUSE: return pause_ct(c, id, false);
-    case OP_CT_RENAME: return rename_ct(c, id);
-    case OP_CT_DELETE: return delete(c, id);
-    case OP_CT_RESIZE: return api_attach_resize(c, id);
-    default: return api_reply_msg(c, 501, "not implemented by hako yet");
+    case OP_CT_INSPECT:
+        return inspect(c, id);
+    case OP_CT_TOP:
+        return top(c, id);
+    case OP_CT_START:
+        return start(c, id);
+    case OP_CT_STOP:
+        return stop(c, id, false);
+    case OP_CT_RESTART:
+        return stop(c, id, true);
+    case OP_CT_KILL:
+        return kill_ct(c, id);
+    case OP_CT_PAUSE:
+        return pause_ct(c, id, true);
+    case OP_CT_UNPAUSE:
+        return pause_ct(c, id, false);
+    case OP_CT_RENAME:
+        return rename_ct(c, id);
+    case OP_CT_DELETE:
+        return delete (c, id);
+    case OP_CT_RESIZE:
+        return api_attach_resize(c, id);
+    default:
+        return api_reply_msg(c, 501, "not implemented by hako yet");
     }
 }

@@ -104,8 +104,7 @@ static int send_new(struct events_job *j, int fd, off_t *off)
         *off += n;
         json_t *ev = json_loadb(line, (size_t)n, 0, NULL);
         int64_t t = json_integer_value(json_object_get(ev, "timeNano"));
-        if (ev && t >= j->since_ns && (!j->until_ns || t <= j->until_ns) &&
-            passes(ev, j->filters))
+        if (ev && t >= j->since_ns && (!j->until_ns || t <= j->until_ns) && passes(ev, j->filters))
             r = api_write_all(fd, line, (size_t)n);
         json_decref(ev);
     }

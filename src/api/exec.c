@@ -65,10 +65,11 @@ static enum MHD_Result exec_create(struct api_call *c)
         return api_reply_msg(c, 400, "No exec command specified");
     size_t i;
     json_t *v;
-    json_array_foreach(cmd, i, v)
-        if (!json_is_string(v))
-            return api_reply_msg(c, 400, "json: cannot unmarshal %s into Go struct field "
-                                         "ExecConfig.Cmd of type string", "value");
+    json_array_foreach(cmd, i, v) if (!json_is_string(v)) return api_reply_msg(
+        c, 400,
+        "json: cannot unmarshal %s into Go struct field "
+        "ExecConfig.Cmd of type string",
+        "value");
     struct exec_inst *x = xcalloc(1, sizeof(*x));
     random_id(x->id);
     x->container = TAKE_PTR(cid);
@@ -128,14 +129,13 @@ static const char **exec_args(const struct exec_inst *x, bool detach)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "Env"), i, v)
-        if (json_is_string(v)) {
-            a[n++] = "-e";
-            a[n++] = json_string_value(v);
-        }
-    a[n++] = x->container;
-    json_array_foreach(json_object_get(b, "Cmd"), i, v)
+    json_array_foreach(json_object_get(b, "Env"), i, v) if (json_is_string(v))
+    {
+        a[n++] = "-e";
         a[n++] = json_string_value(v);
+    }
+    a[n++] = x->container;
+    json_array_foreach(json_object_get(b, "Cmd"), i, v) a[n++] = json_string_value(v);
     a[n] = NULL;
     return a;
 }
@@ -254,9 +254,9 @@ static enum MHD_Result exec_start(struct api_call *c)
     }
     struct exec_job *j = xcalloc(1, sizeof(*j));
     *j = (struct exec_job){.ctx = c->ctx, .x = x, .tty = tty};
-    return api_reply_upgrade(c, tty ? "application/vnd.docker.raw-stream"
-                                    : "application/vnd.docker.multiplexed-stream",
-                             exec_run, j, free);
+    return api_reply_upgrade(
+        c, tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
+        exec_run, j, free);
 }
 
 static enum MHD_Result exec_inspect(struct api_call *c)
@@ -268,16 +268,16 @@ static enum MHD_Result exec_inspect(struct api_call *c)
         const json_t *b = x->config, *cmd = json_object_get(b, "Cmd");
         json_t *args = json_deep_copy(cmd);
         json_array_remove(args, 0);
-        j = json_pack("{s:s,s:b,s:o,s:s,s:b,s:b,s:b,s:b,s:{s:s,s:O,s:b,s:s},s:I}", "ID",
-                      x->id, "Running", x->running, "ExitCode",
+        j = json_pack("{s:s,s:b,s:o,s:s,s:b,s:b,s:b,s:b,s:{s:s,s:O,s:b,s:s},s:I}", "ID", x->id,
+                      "Running", x->running, "ExitCode",
                       x->done ? json_integer(x->exit_code) : json_null(), "ContainerID",
-                      x->container,
-                      "OpenStdin", json_is_true(json_object_get(b, "AttachStdin")), "OpenStdout",
-                      1, "OpenStderr", 1, "CanRemove", 0, "ProcessConfig", "entrypoint",
-                      json_string_value(json_array_get(cmd, 0)), "arguments", args, "tty",
-                      json_is_true(json_object_get(b, "Tty")), "user",
+                      x->container, "OpenStdin", json_is_true(json_object_get(b, "AttachStdin")),
+                      "OpenStdout", 1, "OpenStderr", 1, "CanRemove", 0, "ProcessConfig",
+                      "entrypoint", json_string_value(json_array_get(cmd, 0)), "arguments", args,
+                      "tty", json_is_true(json_object_get(b, "Tty")), "user",
                       json_string_value(json_object_get(b, "User"))
-                          ? json_string_value(json_object_get(b, "User")) : "",
+                          ? json_string_value(json_object_get(b, "User"))
+                          : "",
                       "Pid", (json_int_t)x->pid);
         json_decref(args);
     }
@@ -290,11 +290,15 @@ static enum MHD_Result exec_inspect(struct api_call *c)
 enum MHD_Result api_exec(struct api_call *c)
 {
     switch (c->req.op) {
-    case OP_CT_EXEC: return exec_create(c);
-    case OP_EXEC_START: return exec_start(c);
-    case OP_EXEC_INSPECT: return exec_inspect(c);
+    case OP_CT_EXEC:
+        return exec_create(c);
+    case OP_EXEC_START:
+        return exec_start(c);
+    case OP_EXEC_INSPECT:
+        return exec_inspect(c);
     case OP_EXEC_RESIZE:
         return api_reply_msg(c, 501, "resizing an exec's terminal is not supported by hako yet");
-    default: return api_reply_msg(c, 404, "page not found");
+    default:
+        return api_reply_msg(c, 404, "page not found");
     }
 }

@@ -11,6 +11,7 @@
 #include "image/archive-io.h"
 #include "image/digest.h"
 #include "image/image.h"
+#include "image/inspect.h"
 #include "image/pull.h"
 #include "image/reference.h"
 #include "util/base64.h"
@@ -44,9 +45,8 @@ static json_t *summary(const char *id, const json_t *rec, const json_t *tags)
     const char *t;
     json_t *v;
     size_t i;
-    json_object_foreach((json_t *)tags, t, v)
-        if (strcmp(json_string_value(v), id) == 0)
-            append_familiar(rt, t);
+    json_object_foreach((json_t *)tags, t, v) if (strcmp(json_string_value(v), id) == 0)
+        append_familiar(rt, t);
     json_array_foreach(json_object_get(rec, "repo_digests"), i, v)
         append_familiar(rd, json_string_value(v));
     json_int_t size = json_integer_value(json_object_get(rec, "size"));
@@ -78,42 +78,65 @@ static enum MHD_Result list(struct api_call *c)
     return api_reply_json(c, 200, out);
 }
 
+/* The store and the image the path names; answered (404 or 500) on failure. */
+static int open_image(struct api_call *c, struct store **ret_s, struct image **ret_img)
+{
+    struct hk_error err = {0};
+    if (open_store(c, ret_s) < 0)
+        return -1;
+    if (image_lookup(*ret_s, c->req.object, ret_img, &err) < 0) {
+        *ret_s = store_free(*ret_s);
+        api_reply_msg(c, err.code == -ENOENT ? 404 : 500, "%s", hk_error_msg(&err));
+        return -1;
+    }
+    return 0;
+}
+
 static enum MHD_Result inspect(struct api_call *c)
 {
     struct store *s = NULL;
-    if (open_store(c, &s) < 0)
-        return MHD_YES;
     struct image *img = NULL;
-    struct hk_error err = {0};
-    if (image_lookup(s, c->req.object, &img, &err) < 0) {
-        store_free(s);
-        return api_reply_msg(c, err.code == -ENOENT ? 404 : 500, "%s", hk_error_msg(&err));
-    }
-    json_t *tags = json_object();
-    size_t i;
-    json_t *v;
-    json_array_foreach(img->tags, i, v)
-        json_object_set(tags, json_string_value(v), json_string(img->id));
-    json_t *j = summary(img->id, img->record, tags);
-    json_decref(tags);
-    json_t *cfg = json_object_get(img->config, "config");
-    json_object_set_new(j, "Config", cfg ? json_deep_copy(cfg) : json_object());
-    json_object_set(j, "Architecture", json_object_get(img->config, "architecture"));
-    json_object_set(j, "Os", json_object_get(img->config, "os"));
-    json_t *created = json_object_get(img->config, "created");
-    json_object_set_new(j, "Created", created ? json_deep_copy(created) : json_string(""));
-    json_object_set_new(j, "Comment", json_string(""));
-    json_object_set_new(j, "Author", json_string(""));
-    json_t *diff = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
-    json_object_set_new(j, "RootFS", json_pack("{s:s,s:O}", "Type", "layers", "Layers",
-                                               diff ? diff : json_array()));
-    json_object_set_new(j, "GraphDriver", json_pack("{s:s,s:{}}", "Name", "overlay", "Data"));
-    json_object_set_new(j, "Metadata", json_pack("{s:s}", "LastTagTime", ""));
-    json_object_del(j, "Containers");
-    json_object_del(j, "SharedSize");
+    if (open_image(c, &s, &img) < 0)
+        return MHD_YES;
+    json_t *j = image_inspect(img);
     image_free(img);
     store_free(s);
     return api_reply_json(c, 200, j);
+}
+
+/* docker's history: the config's history entries, newest first; the image ID on the newest,
+ * "<missing>" on the others (as docker shows pulled images), sizes of the layers in order. */
+static enum MHD_Result history(struct api_call *c)
+{
+    struct store *s = NULL;
+    struct image *img = NULL;
+    if (open_image(c, &s, &img) < 0)
+        return MHD_YES;
+    const json_t *hist = json_object_get(img->config, "history");
+    const json_t *layers = json_object_get(img->record, "layers");
+    json_t *out = json_array();
+    size_t i, layer = 0, n = json_array_size(hist);
+    json_t *h;
+    json_array_foreach(hist, i, h)
+    {
+        bool empty = json_is_true(json_object_get(h, "empty_layer"));
+        json_int_t size = 0;
+        if (!empty)
+            size = json_integer_value(json_object_get(json_array_get(layers, layer++), "size"));
+        int64_t t = human_parse_time(json_string_value(json_object_get(h, "created")));
+        const char *by = json_string_value(json_object_get(h, "created_by"));
+        const char *comment = json_string_value(json_object_get(h, "comment"));
+        bool newest = i + 1 == n;
+        json_array_insert_new(out, 0,
+                              json_pack("{s:s,s:I,s:s,s:o,s:I,s:s}", "Id",
+                                        newest ? img->id : "<missing>", "Created",
+                                        (json_int_t)(t < 0 ? 0 : t), "CreatedBy", by ? by : "",
+                                        "Tags", newest ? json_deep_copy(img->tags) : json_null(),
+                                        "Size", size, "Comment", comment ? comment : ""));
+    }
+    image_free(img);
+    store_free(s);
+    return api_reply_json(c, 200, out);
 }
 
 static enum MHD_Result tag(struct api_call *c)
@@ -133,33 +156,29 @@ static enum MHD_Result tag(struct api_call *c)
     return api_reply_empty(c, 201);
 }
 
-static enum MHD_Result delete(struct api_call *c)
-{
-    struct store *s = NULL;
-    if (open_store(c, &s) < 0)
-        return MHD_YES;
-    struct image_removal rm = {0};
-    struct hk_error err = {0};
+static enum MHD_Result delete (struct api_call *c) {
+    struct store *s = NULL; if (open_store(c, &s) < 0) return MHD_YES;
+    struct image_removal rm = {0}; struct hk_error err = {0};
     int r = image_remove(s, c->req.object, api_query_bool(&c->req, "force"), &rm, &err);
     store_free(s);
-    if (r < 0) {
-        image_removal_clear(&rm);
-        return api_reply_msg(c, err.code == -ENOENT ? 404 : err.code == -EBUSY ? 409 : 500, "%s",
-                             hk_error_msg(&err));
-    }
-    json_t *out = json_array();
-    size_t i;
-    json_t *v;
-    json_array_foreach(rm.untagged, i, v)
-    {
-        char *f = ref_familiar(json_string_value(v));
-        json_array_append_new(out, json_pack("{s:s}", "Untagged", f));
-        free(f);
-    }
-    if (rm.deleted)
-        json_array_append_new(out, json_pack("{s:s}", "Deleted", rm.deleted));
-    image_removal_clear(&rm);
-    return api_reply_json(c, 200, out);
+    if (r < 0){image_removal_clear(&rm); return api_reply_msg(c,
+                                                              err.code == -ENOENT  ? 404
+                                                              : err.code == -EBUSY ? 409
+                                                                                   : 500,
+                                                              "%s", hk_error_msg(&err));}
+json_t *out = json_array();
+size_t i;
+json_t *v;
+json_array_foreach(rm.untagged, i, v)
+{
+    char *f = ref_familiar(json_string_value(v));
+    json_array_append_new(out, json_pack("{s:s}", "Untagged", f));
+    free(f);
+}
+if (rm.deleted)
+    json_array_append_new(out, json_pack("{s:s}", "Deleted", rm.deleted));
+image_removal_clear(&rm);
+return api_reply_json(c, 200, out);
 }
 
 /* --- pull -------------------------------------------------------------------------------- */
@@ -187,7 +206,8 @@ static void send_line(struct pull_job *j, json_t *o)
 {
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    if (!j->broken && (api_write_all(j->fd, s, strlen(s)) < 0 || api_write_all(j->fd, "\r\n", 2) < 0))
+    if (!j->broken &&
+        (api_write_all(j->fd, s, strlen(s)) < 0 || api_write_all(j->fd, "\r\n", 2) < 0))
         j->broken = true;
     free(s);
 }
@@ -208,8 +228,8 @@ static void on_layer(void *ud, size_t index, const char *digest, enum progress_s
     snprintf(id, sizeof(id), "%.12s", digest_hex(digest));
     const char *text = (unsigned)st < ELEMENTSOF(state_text) ? state_text[st] : "Waiting";
     if (st == PROGRESS_DOWNLOADING || st == PROGRESS_EXTRACTING)
-        send_line(j, json_pack("{s:s,s:{s:I,s:I},s:s}", "status", text, "progressDetail",
-                               "current", (json_int_t)done, "total", (json_int_t)total, "id", id));
+        send_line(j, json_pack("{s:s,s:{s:I,s:I},s:s}", "status", text, "progressDetail", "current",
+                               (json_int_t)done, "total", (json_int_t)total, "id", id));
     else
         send_line(j, json_pack("{s:s,s:{},s:s}", "status", text, "progressDetail", "id", id));
 }
@@ -230,8 +250,12 @@ static void pull_run(int fd, void *ud)
     struct pull_job *j = ud;
     j->fd = fd;
     struct progress pr = {on_layer, j};
-    struct pull_opts o = {.name = j->name, .tls_verify = true, .user = j->user, .pass = j->pass,
-                          .progress = &pr, .on_manifest = on_manifest};
+    struct pull_opts o = {.name = j->name,
+                          .tls_verify = true,
+                          .user = j->user,
+                          .pass = j->pass,
+                          .progress = &pr,
+                          .on_manifest = on_manifest};
     struct pull_result res = {0};
     struct hk_error err = {0};
     struct store *s = NULL;
@@ -248,9 +272,8 @@ static void pull_run(int fd, void *ud)
     } else {
         _cleanup_free_ char *fam = ref_familiar(res.name);
         _cleanup_free_ char *d = xasprintf("Digest: %s", res.digest);
-        _cleanup_free_ char *st = xasprintf("Status: %s for %s", res.newer
-                                            ? "Downloaded newer image" : "Image is up to date",
-                                            fam);
+        _cleanup_free_ char *st = xasprintf(
+            "Status: %s for %s", res.newer ? "Downloaded newer image" : "Image is up to date", fam);
         send_line(j, json_pack("{s:s}", "status", d));
         send_line(j, json_pack("{s:s}", "status", st));
     }
@@ -381,9 +404,9 @@ static enum MHD_Result load(struct api_call *c)
     {
         const char *name = json_string_value(json_object_get(l, "name"));
         _cleanup_free_ char *fam = name ? ref_familiar(name) : NULL;
-        _cleanup_free_ char *msg = fam ? xasprintf("Loaded image: %s\n", fam)
-                                       : xasprintf("Loaded image ID: %s\n",
-                                                   json_string_value(json_object_get(l, "id")));
+        _cleanup_free_ char *msg =
+            fam ? xasprintf("Loaded image: %s\n", fam)
+                : xasprintf("Loaded image ID: %s\n", json_string_value(json_object_get(l, "id")));
         json_t *o = json_pack("{s:s}", "stream", msg);
         char *s1 = json_dumps(o, JSON_COMPACT);
         json_decref(o);
@@ -406,13 +429,23 @@ static enum MHD_Result load(struct api_call *c)
 enum MHD_Result api_images(struct api_call *c)
 {
     switch (c->req.op) {
-    case OP_IMG_LIST: return list(c);
-    case OP_IMG_CREATE: return create(c);
-    case OP_IMG_INSPECT: return inspect(c);
-    case OP_IMG_TAG: return tag(c);
-    case OP_IMG_DELETE: return delete(c);
-    case OP_IMG_GET: return get(c);
-    case OP_IMG_LOAD: return load(c);
-    default: return api_reply_msg(c, 501, "not implemented by hako yet");
+    case OP_IMG_LIST:
+        return list(c);
+    case OP_IMG_CREATE:
+        return create(c);
+    case OP_IMG_INSPECT:
+        return inspect(c);
+    case OP_IMG_HISTORY:
+        return history(c);
+    case OP_IMG_TAG:
+        return tag(c);
+    case OP_IMG_DELETE:
+        return delete (c);
+    case OP_IMG_GET:
+        return get(c);
+    case OP_IMG_LOAD:
+        return load(c);
+    default:
+        return api_reply_msg(c, 501, "not implemented by hako yet");
     }
 }

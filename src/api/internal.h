@@ -25,7 +25,7 @@ struct api_call {
     char *body;
     size_t n, cap;
     bool too_big;
-    int body_fd;     /* a raw body (images/load) spooled to a temp file, or -1 */
+    int body_fd; /* a raw body (images/load) spooled to a temp file, or -1 */
 };
 
 /* Answers: each queues a response and returns MHD's result. */
@@ -46,8 +46,8 @@ enum MHD_Result api_reply_stream(struct api_call *c, const char *content_type, a
  * and the bytes the server had already read after the request; the connection is closed when
  * it returns. */
 typedef void (*api_upgrade_fn)(int sock, const char *extra, size_t n_extra, void *ud);
-enum MHD_Result api_reply_upgrade(struct api_call *c, const char *content_type,
-                                  api_upgrade_fn fn, void *ud, void (*free_ud)(void *));
+enum MHD_Result api_reply_upgrade(struct api_call *c, const char *content_type, api_upgrade_fn fn,
+                                  void *ud, void (*free_ud)(void *));
 
 /* Write all of n bytes; -EPIPE etc. when the reader went away. */
 int api_write_all(int fd, const void *p, size_t n);

@@ -32,14 +32,17 @@ static int strip_version(const char **path, int *ret_minor, struct hk_error *err
         return 0;
     int vlen = (int)(end - (p + 2));
     if (major < 1 || (major == 1 && minor < API_MIN_MINOR)) {
-        hk_error_set(err, -EINVAL, "client version %.*s is too old. Minimum supported API "
+        hk_error_set(err, -EINVAL,
+                     "client version %.*s is too old. Minimum supported API "
                      "version is %s, please upgrade your client to a newer version",
                      vlen, p + 2, API_MIN_VERSION);
         return 400;
     }
     if (major > 1 || minor > API_MAX_MINOR) {
-        hk_error_set(err, -EINVAL, "client version %.*s is too new. Maximum supported API "
-                     "version is 1.%d", vlen, p + 2, API_MAX_MINOR);
+        hk_error_set(err, -EINVAL,
+                     "client version %.*s is too new. Maximum supported API "
+                     "version is 1.%d",
+                     vlen, p + 2, API_MAX_MINOR);
         return 400;
     }
     *ret_minor = (int)minor;
@@ -68,18 +71,28 @@ static const struct action exec_actions[] = {
     {"GET", "json", OP_EXEC_INSPECT},
 };
 static const struct action image_actions[] = {
-    {"GET", "json", OP_IMG_INSPECT}, {"GET", "history", OP_IMG_HISTORY},
-    {"POST", "tag", OP_IMG_TAG},     {"GET", "get", OP_IMG_GET},
+    {"GET", "json", OP_IMG_INSPECT},
+    {"GET", "history", OP_IMG_HISTORY},
+    {"POST", "tag", OP_IMG_TAG},
+    {"GET", "get", OP_IMG_GET},
 };
 static const struct action fixed[] = {
-    {"GET", "/_ping", OP_PING},          {"HEAD", "/_ping", OP_PING},
-    {"GET", "/version", OP_VERSION},     {"GET", "/info", OP_INFO},
-    {"GET", "/events", OP_EVENTS},       {"GET", "/system/df", OP_DF},
-    {"POST", "/auth", OP_AUTH},          {"GET", "/containers/json", OP_CT_LIST},
-    {"POST", "/containers/create", OP_CT_CREATE}, {"POST", "/containers/prune", OP_CT_PRUNE},
-    {"GET", "/images/json", OP_IMG_LIST}, {"POST", "/images/create", OP_IMG_CREATE},
-    {"POST", "/images/load", OP_IMG_LOAD}, {"GET", "/images/get", OP_IMG_GET},
-    {"GET", "/volumes", OP_VOL_LIST},     {"POST", "/volumes/create", OP_VOL_CREATE},
+    {"GET", "/_ping", OP_PING},
+    {"HEAD", "/_ping", OP_PING},
+    {"GET", "/version", OP_VERSION},
+    {"GET", "/info", OP_INFO},
+    {"GET", "/events", OP_EVENTS},
+    {"GET", "/system/df", OP_DF},
+    {"POST", "/auth", OP_AUTH},
+    {"GET", "/containers/json", OP_CT_LIST},
+    {"POST", "/containers/create", OP_CT_CREATE},
+    {"POST", "/containers/prune", OP_CT_PRUNE},
+    {"GET", "/images/json", OP_IMG_LIST},
+    {"POST", "/images/create", OP_IMG_CREATE},
+    {"POST", "/images/load", OP_IMG_LOAD},
+    {"GET", "/images/get", OP_IMG_GET},
+    {"GET", "/volumes", OP_VOL_LIST},
+    {"POST", "/volumes/create", OP_VOL_CREATE},
     {"POST", "/volumes/prune", OP_VOL_PRUNE},
 };
 
@@ -148,8 +161,8 @@ int api_route(const char *method, const char *path, struct api_request *r, struc
         hk_error_set(err, -EINVAL, "method not allowed");
         return 405;
     }
-    static const char *const swarm[] = {"/swarm", "/nodes", "/services", "/tasks", "/secrets",
-                                        "/configs"};
+    static const char *const swarm[] = {"/swarm", "/nodes",   "/services",
+                                        "/tasks", "/secrets", "/configs"};
     for (size_t i = 0; i < ELEMENTSOF(swarm); i++)
         if (has_prefix(path, swarm[i])) {
             r->op = OP_SWARM;
@@ -166,8 +179,8 @@ int api_route(const char *method, const char *path, struct api_request *r, struc
             r->object = xstrdup(rest);
             return 0;
         }
-        return match_object(method, rest, container_actions, ELEMENTSOF(container_actions),
-                            false, r, err);
+        return match_object(method, rest, container_actions, ELEMENTSOF(container_actions), false,
+                            r, err);
     }
     if (strncmp(path, "/volumes/", 9) == 0 && path[9] && !strchr(path + 9, '/')) {
         bool get = strcmp(method, "GET") == 0, del = strcmp(method, "DELETE") == 0;
@@ -189,8 +202,7 @@ int api_route(const char *method, const char *path, struct api_request *r, struc
             r->object = xstrdup(rest);
             return 0;
         }
-        return match_object(method, rest, image_actions, ELEMENTSOF(image_actions), true, r,
-                            err);
+        return match_object(method, rest, image_actions, ELEMENTSOF(image_actions), true, r, err);
     }
     return not_found(err);
 }
@@ -207,7 +219,8 @@ static char *decode(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             *o++ = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 && hexval((unsigned char)s[i + 2]) >= 0) {
+        } else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+                   hexval((unsigned char)s[i + 2]) >= 0) {
             char c = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
             if (c == '\0')
                 break;
@@ -301,14 +314,12 @@ int api_filters(const struct api_request *r, char ***ret, struct hk_error *err)
         size_t i;
         json_t *x;
         if (json_is_array(vals)) {
-            json_array_foreach(vals, i, x)
-                if (json_is_string(x))
-                    strv_push(&v, &n, xasprintf("%s=%s", key, json_string_value(x)));
+            json_array_foreach(vals, i, x) if (json_is_string(x))
+                strv_push(&v, &n, xasprintf("%s=%s", key, json_string_value(x)));
         } else if (json_is_object(vals)) {
             const char *k2;
-            json_object_foreach(vals, k2, x)
-                if (json_is_true(x))
-                    strv_push(&v, &n, xasprintf("%s=%s", key, k2));
+            json_object_foreach(vals, k2, x) if (json_is_true(x))
+                strv_push(&v, &n, xasprintf("%s=%s", key, k2));
         } else {
             hk_error_set(err, -EINVAL, "invalid filter '%s'", key);
             return 400;
@@ -326,30 +337,40 @@ struct field {
 };
 
 static const struct field config_fields[] = {
-    {"Hostname", T_STR}, {"Domainname", T_STR}, {"User", T_STR}, {"AttachStdin", T_BOOL},
-    {"AttachStdout", T_BOOL}, {"AttachStderr", T_BOOL}, {"Tty", T_BOOL}, {"OpenStdin", T_BOOL},
-    {"StdinOnce", T_BOOL}, {"Env", T_STRV}, {"Cmd", T_STRV_OR_STR}, {"Image", T_STR},
-    {"WorkingDir", T_STR}, {"Entrypoint", T_STRV_OR_STR}, {"Labels", T_STRMAP},
-    {"StopSignal", T_STR}, {"StopTimeout", T_INT}, {"ExposedPorts", T_OBJ}, {"Volumes", T_OBJ},
-    {"Healthcheck", T_OBJ},
+    {"Hostname", T_STR},     {"Domainname", T_STR},         {"User", T_STR},
+    {"AttachStdin", T_BOOL}, {"AttachStdout", T_BOOL},      {"AttachStderr", T_BOOL},
+    {"Tty", T_BOOL},         {"OpenStdin", T_BOOL},         {"StdinOnce", T_BOOL},
+    {"Env", T_STRV},         {"Cmd", T_STRV_OR_STR},        {"Image", T_STR},
+    {"WorkingDir", T_STR},   {"Entrypoint", T_STRV_OR_STR}, {"Labels", T_STRMAP},
+    {"StopSignal", T_STR},   {"StopTimeout", T_INT},        {"ExposedPorts", T_OBJ},
+    {"Volumes", T_OBJ},      {"Healthcheck", T_OBJ},
 };
 static const struct field host_fields[] = {
-    {"Binds", T_STRV}, {"NetworkMode", T_STR}, {"AutoRemove", T_BOOL}, {"Privileged", T_BOOL},
-    {"ReadonlyRootfs", T_BOOL}, {"Memory", T_INT}, {"MemorySwap", T_INT}, {"NanoCpus", T_INT},
-    {"CpuShares", T_INT}, {"CpusetCpus", T_STR}, {"PidsLimit", T_INT}, {"CapAdd", T_STRV},
-    {"CapDrop", T_STRV}, {"SecurityOpt", T_STRV}, {"Tmpfs", T_STRMAP}, {"RestartPolicy", T_OBJ},
-    {"Init", T_BOOL},
+    {"Binds", T_STRV},        {"NetworkMode", T_STR},     {"AutoRemove", T_BOOL},
+    {"Privileged", T_BOOL},   {"ReadonlyRootfs", T_BOOL}, {"Memory", T_INT},
+    {"MemorySwap", T_INT},    {"NanoCpus", T_INT},        {"CpuShares", T_INT},
+    {"CpusetCpus", T_STR},    {"PidsLimit", T_INT},       {"CapAdd", T_STRV},
+    {"CapDrop", T_STRV},      {"SecurityOpt", T_STRV},    {"Tmpfs", T_STRMAP},
+    {"RestartPolicy", T_OBJ}, {"Init", T_BOOL},
 };
 
 static const char *json_kind(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: case JSON_REAL: return "number";
-    case JSON_TRUE: case JSON_FALSE: return "bool";
-    default: return "null";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "bool";
+    default:
+        return "null";
     }
 }
 
@@ -359,9 +380,7 @@ static bool strv_ok(const json_t *v)
     json_t *x;
     if (!json_is_array(v))
         return false;
-    json_array_foreach(v, i, x)
-        if (!json_is_string(x))
-            return false;
+    json_array_foreach(v, i, x) if (!json_is_string(x)) return false;
     return true;
 }
 
@@ -370,18 +389,22 @@ static bool type_ok(const json_t *v, enum jt t)
     const char *k;
     json_t *x;
     switch (t) {
-    case T_STR: return json_is_string(v);
-    case T_BOOL: return json_is_boolean(v);
-    case T_INT: return json_is_integer(v);
-    case T_STRV: return strv_ok(v);
-    case T_STRV_OR_STR: return json_is_string(v) || strv_ok(v);
-    case T_OBJ: return json_is_object(v);
+    case T_STR:
+        return json_is_string(v);
+    case T_BOOL:
+        return json_is_boolean(v);
+    case T_INT:
+        return json_is_integer(v);
+    case T_STRV:
+        return strv_ok(v);
+    case T_STRV_OR_STR:
+        return json_is_string(v) || strv_ok(v);
+    case T_OBJ:
+        return json_is_object(v);
     case T_STRMAP:
         if (!json_is_object(v))
             return false;
-        json_object_foreach((json_t *)v, k, x)
-            if (!json_is_string(x))
-                return false;
+        json_object_foreach((json_t *)v, k, x) if (!json_is_string(x)) return false;
         return true;
     }
     return false;
@@ -391,8 +414,8 @@ static bool type_ok(const json_t *v, enum jt t)
 static int check_fields(json_t *o, const struct field *t, size_t n, const char *strct,
                         struct hk_error *err)
 {
-    static const char *const go[] = {"string", "bool", "int64", "[]string", "map[string]string",
-                                     "struct", "strslice.StrSlice"};
+    static const char *const go[] = {
+        "string", "bool", "int64", "[]string", "map[string]string", "struct", "strslice.StrSlice"};
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_object_get(o, t[i].name);
         if (!v)
@@ -402,8 +425,10 @@ static int check_fields(json_t *o, const struct field *t, size_t n, const char *
             continue;
         }
         if (!type_ok(v, t[i].type)) {
-            hk_error_set(err, -EINVAL, "json: cannot unmarshal %s into Go struct field %s.%s of "
-                         "type %s", json_kind(v), strct, t[i].name, go[t[i].type]);
+            hk_error_set(err, -EINVAL,
+                         "json: cannot unmarshal %s into Go struct field %s.%s of "
+                         "type %s",
+                         json_kind(v), strct, t[i].name, go[t[i].type]);
             return 400;
         }
         if (t[i].type == T_STRV_OR_STR && json_is_string(v))
@@ -416,9 +441,12 @@ int api_create_request(const struct api_request *r, json_t **ret_config, json_t 
                        struct hk_error *err)
 {
     if (!json_is_object(r->body)) {
-        hk_error_set(err, -EINVAL, r->body ? "json: cannot unmarshal %s into Go value of type "
-                     "container.CreateRequest" : "config cannot be empty in order to create a "
-                     "container", r->body ? json_kind(r->body) : "");
+        hk_error_set(err, -EINVAL,
+                     r->body ? "json: cannot unmarshal %s into Go value of type "
+                               "container.CreateRequest"
+                             : "config cannot be empty in order to create a "
+                               "container",
+                     r->body ? json_kind(r->body) : "");
         return 400;
     }
     _cleanup_json_ json_t *config = json_deep_copy(r->body);
@@ -432,7 +460,8 @@ int api_create_request(const struct api_request *r, json_t **ret_config, json_t 
     int rc = check_fields(config, config_fields, ELEMENTSOF(config_fields),
                           "ContainerConfigWrapper", err);
     if (rc == 0 && !json_is_object(host)) {
-        hk_error_set(err, -EINVAL, "json: cannot unmarshal %s into Go struct field "
+        hk_error_set(err, -EINVAL,
+                     "json: cannot unmarshal %s into Go struct field "
                      "ContainerConfigWrapper.HostConfig of type container.HostConfig",
                      json_kind(host));
         rc = 400;

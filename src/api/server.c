@@ -98,8 +98,10 @@ enum MHD_Result api_reply_msg(struct api_call *c, unsigned status, const char *f
 
 enum MHD_Result api_reply_error(struct api_call *c, const struct hk_error *err, unsigned dflt)
 {
-    unsigned st = err->code == -ENOENT ? 404 : (err->code == -EEXIST || err->code == -EBUSY) ? 409
-                  : err->code == -EINVAL ? 400 : dflt;
+    unsigned st = err->code == -ENOENT                            ? 404
+                  : (err->code == -EEXIST || err->code == -EBUSY) ? 409
+                  : err->code == -EINVAL                          ? 400
+                                                                  : dflt;
     return api_reply_msg(c, st, "%s", hk_error_msg(err));
 }
 
@@ -120,8 +122,14 @@ int api_write_all(int fd, const void *p, size_t n)
 
 int api_write_frame(int fd, int stream, const void *p, size_t n)
 {
-    unsigned char h[8] = {(unsigned char)stream, 0, 0, 0, (unsigned char)(n >> 24),
-                          (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
+    unsigned char h[8] = {(unsigned char)stream,
+                          0,
+                          0,
+                          0,
+                          (unsigned char)(n >> 24),
+                          (unsigned char)(n >> 16),
+                          (unsigned char)(n >> 8),
+                          (unsigned char)n};
     int r = api_write_all(fd, h, sizeof(h));
     return r < 0 ? r : api_write_all(fd, p, n);
 }
@@ -255,8 +263,8 @@ static void upgrade_handler(void *cls, struct MHD_Connection *conn, void *req_cl
     start_thread(upgrade_thread, u);
 }
 
-enum MHD_Result api_reply_upgrade(struct api_call *c, const char *content_type,
-                                  api_upgrade_fn fn, void *ud, void (*free_ud)(void *))
+enum MHD_Result api_reply_upgrade(struct api_call *c, const char *content_type, api_upgrade_fn fn,
+                                  void *ud, void (*free_ud)(void *))
 {
     struct upgrade *u = xcalloc(1, sizeof(*u));
     *u = (struct upgrade){.fn = fn, .ud = ud, .free_ud = free_ud, .sock = -1};
@@ -336,17 +344,37 @@ static enum MHD_Result dispatch(struct api_call *c)
     switch (c->req.op) {
     case OP_EVENTS:
         return api_events(c);
-    case OP_PING: case OP_VERSION: case OP_INFO: case OP_DF: case OP_AUTH:
-    case OP_SWARM: case OP_PLUGIN:
+    case OP_PING:
+    case OP_VERSION:
+    case OP_INFO:
+    case OP_DF:
+    case OP_AUTH:
+    case OP_SWARM:
+    case OP_PLUGIN:
         return api_system(c);
-    case OP_CT_LOGS: case OP_CT_ATTACH: case OP_CT_STATS: case OP_CT_WAIT:
+    case OP_CT_LOGS:
+    case OP_CT_ATTACH:
+    case OP_CT_STATS:
+    case OP_CT_WAIT:
         return api_container_streams(c);
-    case OP_CT_EXEC: case OP_EXEC_START: case OP_EXEC_RESIZE: case OP_EXEC_INSPECT:
+    case OP_CT_EXEC:
+    case OP_EXEC_START:
+    case OP_EXEC_RESIZE:
+    case OP_EXEC_INSPECT:
         return api_exec(c);
-    case OP_IMG_LIST: case OP_IMG_CREATE: case OP_IMG_INSPECT: case OP_IMG_HISTORY:
-    case OP_IMG_TAG: case OP_IMG_DELETE: case OP_IMG_GET: case OP_IMG_LOAD:
+    case OP_IMG_LIST:
+    case OP_IMG_CREATE:
+    case OP_IMG_INSPECT:
+    case OP_IMG_HISTORY:
+    case OP_IMG_TAG:
+    case OP_IMG_DELETE:
+    case OP_IMG_GET:
+    case OP_IMG_LOAD:
         return api_images(c);
-    case OP_VOL_LIST: case OP_VOL_CREATE: case OP_VOL_PRUNE: case OP_VOL_INSPECT:
+    case OP_VOL_LIST:
+    case OP_VOL_CREATE:
+    case OP_VOL_PRUNE:
+    case OP_VOL_INSPECT:
     case OP_VOL_DELETE:
         return api_volumes(c);
     case OP_NONE:
@@ -383,9 +411,8 @@ static bool client_verified(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct api_call *c = *con_cls;
@@ -399,8 +426,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = c;
         if (!client_verified(conn)) {
             c->req.op = OP_NONE;
-            return api_reply_msg(c, 403, "a client certificate signed by the service's CA is "
-                                         "required (docker --tlsverify)");
+            return api_reply_msg(c, 403,
+                                 "a client certificate signed by the service's CA is "
+                                 "required (docker --tlsverify)");
         }
         int st = api_route(method, url, &c->req, &err);
         if (st) {
@@ -550,12 +578,16 @@ static int listen_tcp(const char *hostport, bool insecure, bool tls, int *ret_fd
     if (*end || port <= 0 || port > 65535)
         return hk_error_set(err, -EINVAL, "tcp://%s: bad port", hostport);
     if (!insecure && !tls)
-        return hk_error_set(err, -EPERM, "tcp://%s: TCP is served only with TLS client "
+        return hk_error_set(err, -EPERM,
+                            "tcp://%s: TCP is served only with TLS client "
                             "verification (--tlsverify --tlscacert --tlscert --tlskey), or "
-                            "with --insecure-tcp on a loopback address", hostport);
+                            "with --insecure-tcp on a loopback address",
+                            hostport);
     if (!tls && !loopback(host))
-        return hk_error_set(err, -EPERM, "tcp://%s: --insecure-tcp serves only a loopback "
-                            "address (127.0.0.0/8, ::1)", hostport);
+        return hk_error_set(err, -EPERM,
+                            "tcp://%s: --insecure-tcp serves only a loopback "
+                            "address (127.0.0.0/8, ::1)",
+                            hostport);
     bool v6 = strchr(host, ':') != NULL;
     int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -564,7 +596,8 @@ static int listen_tcp(const char *hostport, bool insecure, bool tls, int *ret_fd
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     int r;
     if (v6) {
-        struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+        struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+                                  .sin6_port = htons((uint16_t)port),
                                   .sin6_addr = IN6ADDR_LOOPBACK_INIT};
         r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
     } else {
@@ -621,8 +654,7 @@ static int open_listeners(const struct api_opts *o, int *fds, bool *tls, size_t 
         } else if (strncmp(hosts[i], "tcp://", 6) == 0) {
             tls[n] = o->tlsverify && !o->insecure_tcp;
             r = listen_tcp(hosts[i] + 6, o->insecure_tcp, tls[n], &fds[n], err);
-        }
-        else {
+        } else {
             r = hk_error_set(err, -EINVAL, "-H %s: expected unix:///PATH or tcp://HOST:PORT",
                              hosts[i]);
         }
@@ -654,12 +686,14 @@ static void tls_files_clear(struct tls_files *t)
 static int tls_load(const struct api_opts *o, struct tls_files *t, struct hk_error *err)
 {
     if ((o->tls_ca || o->tls_cert || o->tls_key) && !o->tlsverify)
-        return hk_error_set(err, -EINVAL, "--tlscacert, --tlscert and --tlskey need --tlsverify "
+        return hk_error_set(err, -EINVAL,
+                            "--tlscacert, --tlscert and --tlskey need --tlsverify "
                             "(hako serves TCP only with client verification)");
     if (!o->tlsverify)
         return 0;
     if (!o->tls_ca || !o->tls_cert || !o->tls_key)
-        return hk_error_set(err, -EINVAL, "--tlsverify needs --tlscacert, --tlscert and "
+        return hk_error_set(err, -EINVAL,
+                            "--tlsverify needs --tlscacert, --tlscert and "
                             "--tlskey");
     const char *paths[] = {o->tls_ca, o->tls_cert, o->tls_key};
     char **dst[] = {&t->ca, &t->cert, &t->key};
@@ -717,13 +751,12 @@ int api_serve(const struct api_opts *o, struct hk_error *err)
             {MHD_OPTION_END, 0, NULL},
         };
         struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
-        d[nd] = MHD_start_daemon(
-            flags | (tls[i] ? MHD_USE_TLS : 0), 0, NULL, NULL, on_request, &x,
-            MHD_OPTION_LISTEN_SOCKET, fds[i], MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
-            MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 << 10), MHD_OPTION_ARRAY,
-            tls[i] ? tls_opts : none, MHD_OPTION_END);
+        d[nd] = MHD_start_daemon(flags | (tls[i] ? MHD_USE_TLS : 0), 0, NULL, NULL, on_request, &x,
+                                 MHD_OPTION_LISTEN_SOCKET, fds[i], MHD_OPTION_NOTIFY_COMPLETED,
+                                 on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+                                 NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 << 10),
+                                 MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 << 10),
+                                 MHD_OPTION_ARRAY, tls[i] ? tls_opts : none, MHD_OPTION_END);
         if (!d[nd]) {
             r = hk_error_set(err, -EIO, "cannot start the HTTP server on listener %zu", i);
             break;

@@ -102,8 +102,7 @@ static void logs_run(int fd, void *ud)
     for (;;) {
         struct snapshot s;
         bool live = snapshot(j->e, j->id, &s) == 0 && engine_status_live(s.status);
-        if (logs_read(j->path, &j->f, emit, j, &off, NULL) < 0 || j->broken || !j->follow ||
-            !live)
+        if (logs_read(j->path, &j->f, emit, j, &off, NULL) < 0 || j->broken || !j->follow || !live)
             return;
         if (api_peer_gone(fd, 100))
             return;
@@ -123,12 +122,14 @@ static enum MHD_Result logs(struct api_call *c, const char *id)
     struct snapshot s = {0};
     snapshot(c->ctx->e, id, &s);
     _cleanup_free_ char *dir = engine_dir(c->ctx->e, id);
-    *j = (struct logs_job){.e = c->ctx->e, .id = xstrdup(id),
+    *j = (struct logs_job){.e = c->ctx->e,
+                           .id = xstrdup(id),
                            .path = xasprintf("%s/%s-json.log", dir, id),
                            .follow = api_query_bool(&c->req, "follow"),
                            .out = api_query_bool(&c->req, "stdout"),
                            .err = api_query_bool(&c->req, "stderr"),
-                           .timestamps = api_query_bool(&c->req, "timestamps"), .tty = s.tty,
+                           .timestamps = api_query_bool(&c->req, "timestamps"),
+                           .tty = s.tty,
                            .f = {.tail = -1}};
     if (!j->out && !j->err) {
         logs_free(j);
@@ -146,8 +147,9 @@ static enum MHD_Result logs(struct api_call *c, const char *id)
         logs_free(j);
         return api_reply_msg(c, 400, "%s", hk_error_msg(&err));
     }
-    return api_reply_stream(c, s.tty ? "application/vnd.docker.raw-stream"
-                                     : "application/vnd.docker.multiplexed-stream",
+    return api_reply_stream(c,
+                            s.tty ? "application/vnd.docker.raw-stream"
+                                  : "application/vnd.docker.multiplexed-stream",
                             logs_run, j, logs_free);
 }
 
@@ -191,7 +193,8 @@ static void wait_run(int fd, void *ud)
             return;
     }
     _cleanup_free_ char *body = code < 0 ? xasprintf("{\"StatusCode\":-1,\"Error\":{\"Message\":"
-                                                     "\"No such container: %s\"}}\n", w->id)
+                                                     "\"No such container: %s\"}}\n",
+                                                     w->id)
                                          : xasprintf("{\"StatusCode\":%d,\"Error\":null}\n", code);
     api_write_all(fd, body, strlen(body));
 }
@@ -217,14 +220,15 @@ static enum MHD_Result wait_ct(struct api_call *c, const char *id)
     return api_reply_stream(c, "application/json", wait_run, w, wait_free);
 }
 
-/* --- attach ------------------------------------------------------------------------------------ */
+/* --- attach ------------------------------------------------------------------------------------
+ */
 
 /* Clients attached to a created container, waiting for its start (api_attach_handoff). */
 struct pending {
     char id[65];
-    int conn;     /* -1 until handed off */
+    int conn; /* -1 until handed off */
     bool used;
-    bool claimed; /* a start through this service will hand over (or say it failed) */
+    bool claimed;       /* a start through this service will hand over (or say it failed) */
     unsigned char want; /* ATTACH_* streams the client asked for */
     bool finished;
 };
@@ -281,8 +285,7 @@ bool api_attach_handoff(const char *id, int conn)
 
 /* Wait for slot's connection while the client is there: from the start that claimed it, or,
  * when another client started the container, a connection of our own. Frees the slot. */
-static int pending_take(int slot, int sock, const struct engine *e, const char *id,
-                        bool *ret_hello)
+static int pending_take(int slot, int sock, const struct engine *e, const char *id, bool *ret_hello)
 {
     for (;;) {
         pthread_mutex_lock(&pending_lock);
@@ -388,9 +391,9 @@ static void attach_run(int sock, const char *extra, size_t n_extra, void *ud)
             return;
         if (buf[0] != ATTACH_OUT && buf[0] != ATTACH_ERR)
             continue;
-        int r = a->tty ? api_write_all(sock, buf + 1, (size_t)n - 1)
-                       : api_write_frame(sock, buf[0] == ATTACH_ERR ? 2 : 1, buf + 1,
-                                         (size_t)n - 1);
+        int r = a->tty
+                    ? api_write_all(sock, buf + 1, (size_t)n - 1)
+                    : api_write_frame(sock, buf[0] == ATTACH_ERR ? 2 : 1, buf + 1, (size_t)n - 1);
         if (r < 0)
             return;
     }
@@ -403,8 +406,12 @@ static enum MHD_Result attach(struct api_call *c, const char *id)
     if (snapshot(c->ctx->e, id, &s) < 0)
         return api_reply_msg(c, 404, "No such container: %s", c->req.object);
     struct attach_job *a = xcalloc(1, sizeof(*a));
-    *a = (struct attach_job){.e = c->ctx->e, .id = xstrdup(id), .conn = -1, .slot = -1,
-                             .tty = s.tty, .in = api_query_bool(&c->req, "stdin"),
+    *a = (struct attach_job){.e = c->ctx->e,
+                             .id = xstrdup(id),
+                             .conn = -1,
+                             .slot = -1,
+                             .tty = s.tty,
+                             .in = api_query_bool(&c->req, "stdin"),
                              .out = api_query_bool(&c->req, "stdout"),
                              .err = api_query_bool(&c->req, "stderr")};
     if (engine_status_live(s.status)) {
@@ -424,8 +431,9 @@ static enum MHD_Result attach(struct api_call *c, const char *id)
         attach_free(a);
         return api_reply_msg(c, 409, "container %s is %s", c->req.object, s.status);
     }
-    return api_reply_upgrade(c, s.tty ? "application/vnd.docker.raw-stream"
-                                      : "application/vnd.docker.multiplexed-stream",
+    return api_reply_upgrade(c,
+                             s.tty ? "application/vnd.docker.raw-stream"
+                                   : "application/vnd.docker.multiplexed-stream",
                              attach_run, a, attach_free);
 }
 
@@ -488,10 +496,10 @@ static json_t *stats_json(const struct stats_job *j, const struct stats_sample *
         "{s:s,s:s,s:s,s:s,s:{s:I},s:{s:[{s:i,s:i,s:s,s:I},{s:i,s:i,s:s,s:I}]},s:i,s:{},s:o,s:o,"
         "s:{s:I,s:I,s:{}},s:{s:{s:I,s:I,s:i,s:i,s:i,s:i,s:i,s:i}}}",
         "read", read, "preread", preread, "name", j->name, "id", j->id, "pids_stats", "current",
-        (json_int_t)cur->pids, "blkio_stats", "io_service_bytes_recursive", "major", 0, "minor",
-        0, "op", "read", "value", (json_int_t)cur->blk_read, "major", 0, "minor", 0, "op",
-        "write", "value", (json_int_t)cur->blk_write, "num_procs", 0, "storage_stats",
-        "cpu_stats", cpu_json(cur), "precpu_stats", cpu_json(prev), "memory_stats", "usage",
+        (json_int_t)cur->pids, "blkio_stats", "io_service_bytes_recursive", "major", 0, "minor", 0,
+        "op", "read", "value", (json_int_t)cur->blk_read, "major", 0, "minor", 0, "op", "write",
+        "value", (json_int_t)cur->blk_write, "num_procs", 0, "storage_stats", "cpu_stats",
+        cpu_json(cur), "precpu_stats", cpu_json(prev), "memory_stats", "usage",
         (json_int_t)cur->mem_usage, "limit", (json_int_t)cur->mem_limit, "stats", "networks",
         "eth0", "rx_bytes", (json_int_t)cur->net_rx, "tx_bytes", (json_int_t)cur->net_tx,
         "rx_packets", 0, "tx_packets", 0, "rx_errors", 0, "tx_errors", 0, "rx_dropped", 0,
@@ -546,7 +554,8 @@ static enum MHD_Result stats(struct api_call *c, const char *id)
         return api_reply_error(c, &err, 500);
     struct stats_job *j = xcalloc(1, sizeof(*j));
     const char *stream = api_query(&c->req, "stream");
-    *j = (struct stats_job){.e = c->ctx->e, .id = xstrdup(id),
+    *j = (struct stats_job){.e = c->ctx->e,
+                            .id = xstrdup(id),
                             .name = xstrdup(jstr(rec->j, "Name")),
                             .stream = !stream || api_query_bool(&c->req, "stream")};
     if (api_query_bool(&c->req, "one-shot"))
@@ -561,10 +570,15 @@ enum MHD_Result api_container_streams(struct api_call *c)
     if (!api_resolve(c, &id))
         return MHD_YES;
     switch (c->req.op) {
-    case OP_CT_LOGS: return logs(c, id);
-    case OP_CT_WAIT: return wait_ct(c, id);
-    case OP_CT_ATTACH: return attach(c, id);
-    case OP_CT_STATS: return stats(c, id);
-    default: return api_reply_msg(c, 404, "page not found");
+    case OP_CT_LOGS:
+        return logs(c, id);
+    case OP_CT_WAIT:
+        return wait_ct(c, id);
+    case OP_CT_ATTACH:
+        return attach(c, id);
+    case OP_CT_STATS:
+        return stats(c, id);
+    default:
+        return api_reply_msg(c, 404, "page not found");
     }
 }

@@ -34,26 +34,27 @@ static enum MHD_Result ping(struct api_call *c)
 
 static const char *go_arch(const char *machine)
 {
-    return strcmp(machine, "x86_64") == 0 ? "amd64" : strcmp(machine, "aarch64") == 0 ? "arm64"
-                                                                                      : machine;
+    return strcmp(machine, "x86_64") == 0    ? "amd64"
+           : strcmp(machine, "aarch64") == 0 ? "arm64"
+                                             : machine;
 }
 
 static enum MHD_Result version(struct api_call *c)
 {
     struct utsname u;
     uname(&u);
-    json_t *details = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ApiVersion", API_VERSION,
-                                "Arch", go_arch(u.machine), "KernelVersion", u.release,
-                                "MinAPIVersion", API_MIN_VERSION, "Os", "linux", "GitCommit", "",
-                                "Experimental", "false");
+    json_t *details =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ApiVersion", API_VERSION, "Arch",
+                  go_arch(u.machine), "KernelVersion", u.release, "MinAPIVersion", API_MIN_VERSION,
+                  "Os", "linux", "GitCommit", "", "Experimental", "false");
     return api_reply_json(
         c, 200,
         json_pack("{s:{s:s},s:[{s:s,s:s,s:o}],s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "Platform",
                   "Name", "hako", "Components", "Name", "Engine", "Version", HAKO_VERSION,
                   "Details", details, "Version", HAKO_VERSION, "ApiVersion", API_VERSION,
-                  "MinAPIVersion", API_MIN_VERSION, "GitCommit", "", "GoVersion", "n/a (C)",
-                  "Os", "linux", "Arch", go_arch(u.machine), "KernelVersion", u.release,
-                  "BuildTime", ""));
+                  "MinAPIVersion", API_MIN_VERSION, "GitCommit", "", "GoVersion", "n/a (C)", "Os",
+                  "linux", "Arch", go_arch(u.machine), "KernelVersion", u.release, "BuildTime",
+                  ""));
 }
 
 static long long mem_total(void)
@@ -133,22 +134,22 @@ static enum MHD_Result info(struct api_call *c)
         "CPUSet", 1, "PidsLimit", 1, "IPv4Forwarding", 1, "Debug", 0, "NFd", 0, "NGoroutines", 0,
         "SystemTime", now, "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs",
         "CgroupVersion", path_exists("/sys/fs/cgroup/cgroup.controllers") ? "2" : "1",
-        "NEventsListener", 0, "KernelVersion", u.release, "OperatingSystem", os, "OSType",
-        "linux", "Architecture", u.machine, "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN),
-        "MemTotal", (json_int_t)mem_total(), "Name", host);
+        "NEventsListener", 0, "KernelVersion", u.release, "OperatingSystem", os, "OSType", "linux",
+        "Architecture", u.machine, "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN), "MemTotal",
+        (json_int_t)mem_total(), "Name", host);
     json_object_set_new(j, "DockerRootDir", json_string(c->ctx->root));
     json_object_set_new(j, "ServerVersion", json_string(HAKO_VERSION));
     json_object_set_new(j, "IndexServerAddress", json_string("https://index.docker.io/v1/"));
     json_object_set_new(j, "RegistryConfig",
                         json_pack("{s:[s,s],s:{},s:[]}", "InsecureRegistryCIDRs", "::1/128",
                                   "127.0.0.0/8", "IndexConfigs", "Mirrors"));
-    json_object_set_new(j, "Runtimes",
-                        json_pack("{s:{s:s}}", "hako", "path", c->ctx->self_exe ? c->ctx->self_exe
-                                                                                : "hako"));
+    json_object_set_new(
+        j, "Runtimes",
+        json_pack("{s:{s:s}}", "hako", "path", c->ctx->self_exe ? c->ctx->self_exe : "hako"));
     json_object_set_new(j, "DefaultRuntime", json_string("hako"));
-    json_object_set_new(j, "Swarm", json_pack("{s:s,s:s,s:s,s:b,s:s}", "LocalNodeState",
-                                              "inactive", "NodeID", "", "NodeAddr", "",
-                                              "ControlAvailable", 0, "Error", ""));
+    json_object_set_new(j, "Swarm",
+                        json_pack("{s:s,s:s,s:s,s:b,s:s}", "LocalNodeState", "inactive", "NodeID",
+                                  "", "NodeAddr", "", "ControlAvailable", 0, "Error", ""));
     /* Every container keeps its own monitor: containers always outlive the service. */
     json_object_set_new(j, "LiveRestoreEnabled", json_true());
     json_object_set_new(j, "Labels", json_array());
@@ -183,10 +184,10 @@ static enum MHD_Result disk_usage(struct api_call *c)
     store_free(s);
     json_t *list = NULL;
     record_list(c->ctx->e, &list, NULL);
-    return api_reply_json(c, 200, json_pack("{s:I,s:o,s:o,s:[],s:[]}", "LayersSize", total,
-                                            "Images", images, "Containers",
-                                            list ? list : json_array(), "Volumes",
-                                            "BuildCache"));
+    return api_reply_json(c, 200,
+                          json_pack("{s:I,s:o,s:o,s:[],s:[]}", "LayersSize", total, "Images",
+                                    images, "Containers", list ? list : json_array(), "Volumes",
+                                    "BuildCache"));
 }
 
 static enum MHD_Result auth(struct api_call *c)
@@ -209,11 +210,10 @@ static enum MHD_Result auth(struct api_call *c)
     struct registry *r = NULL;
     struct hk_error err = {0};
     if (registry_open(domain, NULL, &o, &r, &err) < 0)
-        return api_reply_msg(c, 401, "login attempt to %s failed: %s", domain,
-                             hk_error_msg(&err));
+        return api_reply_msg(c, 401, "login attempt to %s failed: %s", domain, hk_error_msg(&err));
     registry_free(r);
-    return api_reply_json(c, 200, json_pack("{s:s,s:s}", "Status", "Login Succeeded",
-                                            "IdentityToken", ""));
+    return api_reply_json(c, 200,
+                          json_pack("{s:s,s:s}", "Status", "Login Succeeded", "IdentityToken", ""));
 }
 
 enum MHD_Result api_system(struct api_call *c)
@@ -230,9 +230,10 @@ enum MHD_Result api_system(struct api_call *c)
     case OP_AUTH:
         return auth(c);
     case OP_SWARM:
-        return api_reply_msg(c, 503, "This node is not a swarm manager. Use \"docker swarm "
-                                     "init\" or \"docker swarm join\" to connect this node to "
-                                     "swarm and try again.");
+        return api_reply_msg(c, 503,
+                             "This node is not a swarm manager. Use \"docker swarm "
+                             "init\" or \"docker swarm join\" to connect this node to "
+                             "swarm and try again.");
     case OP_PLUGIN:
         return api_reply_msg(c, 501, "hako has no plugin support");
     default:

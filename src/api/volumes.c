@@ -63,15 +63,17 @@ static enum MHD_Result create(struct api_call *c)
 {
     const json_t *b = c->req.body;
     if (b && !json_is_object(b))
-        return api_reply_msg(c, 400, "json: cannot unmarshal into Go value of type "
-                                     "volume.CreateOptions");
+        return api_reply_msg(c, 400,
+                             "json: cannot unmarshal into Go value of type "
+                             "volume.CreateOptions");
     const json_t *name = json_object_get(b, "Name"), *driver = json_object_get(b, "Driver");
     const json_t *labels = json_object_get(b, "Labels"), *opts = json_object_get(b, "DriverOpts");
     if ((name && !json_is_string(name)) || (driver && !json_is_string(driver)) ||
         (labels && !json_is_object(labels) && !json_is_null(labels)) ||
         (opts && !json_is_object(opts) && !json_is_null(opts)))
-        return api_reply_msg(c, 400, "json: cannot unmarshal: Name and Driver are strings, "
-                                     "Labels and DriverOpts objects");
+        return api_reply_msg(c, 400,
+                             "json: cannot unmarshal: Name and Driver are strings, "
+                             "Labels and DriverOpts objects");
     const char *d = json_string_value(driver);
     if (d && d[0] && strcmp(d, "local") != 0)
         return api_reply_msg(c, 404, "plugin \"%s\" not found", d);
@@ -109,9 +111,9 @@ static enum MHD_Result prune(struct api_call *c)
     json_decref(rest);
     if (r < 0)
         return api_reply_msg(c, err.code == -EINVAL ? 400 : 500, "%s", hk_error_msg(&err));
-    return api_reply_json(c, 200, json_pack("{s:o,s:I}", "VolumesDeleted",
-                                            removed ? removed : json_array(), "SpaceReclaimed",
-                                            (json_int_t)bytes));
+    return api_reply_json(c, 200,
+                          json_pack("{s:o,s:I}", "VolumesDeleted", removed ? removed : json_array(),
+                                    "SpaceReclaimed", (json_int_t)bytes));
 }
 
 enum MHD_Result api_volumes(struct api_call *c)

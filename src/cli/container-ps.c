@@ -12,6 +12,7 @@
 #include "cli/container.h"
 #include "cli/image-common.h"
 #include "engine/inspect.h"
+#include "image/inspect.h"
 #include "engine/lifecycle.h"
 #include "engine/list.h"
 #include "engine/net/ports.h"
@@ -204,7 +205,7 @@ static int inspect_one(const struct engine *e, struct store *s, const char *name
     }
     struct image *img = NULL;
     if ((any || !strcmp(type, "image")) && s && image_lookup(s, name, &img, NULL) == 0) {
-        *ret = cli_image_inspect_json(img);
+        *ret = image_inspect(img);
         image_free(img);
         return 0;
     }

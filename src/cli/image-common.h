@@ -10,10 +10,6 @@
 /* Open the store at --root, printing the error; returns 0 or the exit status (125). */
 int cli_store_open(struct store **ret);
 
-struct image;
-/* docker's image inspect object of img (new reference). */
-json_t *cli_image_inspect_json(const struct image *img);
-
 /* "busybox:latest" for "docker.io/library/busybox:latest" (tags and repo digests). */
 char *cli_familiar(const char *ref);
 

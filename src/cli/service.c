@@ -25,15 +25,17 @@ static void usage(FILE *f)
 static int service(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"host", required_argument, NULL, 'H'},   {"time", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, 'H'},    {"time", required_argument, NULL, 't'},
         {"timeout", required_argument, NULL, 't'}, {"insecure-tcp", no_argument, NULL, 'I'},
-        {"tlsverify", no_argument, NULL, 'V'},   {"tlscacert", required_argument, NULL, 'A'},
+        {"tlsverify", no_argument, NULL, 'V'},     {"tlscacert", required_argument, NULL, 'A'},
         {"tlscert", required_argument, NULL, 'C'}, {"tlskey", required_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *hosts[16];
-    struct api_opts o = {.root = engine_opts.root, .runroot = engine_opts.runroot,
-                         .hosts = hosts, .idle_seconds = 5};
+    struct api_opts o = {.root = engine_opts.root,
+                         .runroot = engine_opts.runroot,
+                         .hosts = hosts,
+                         .idle_seconds = 5};
     int c;
     while ((c = cli_getopt(argc, argv, "H:t:h", opts)) != -1) {
         char *end;
@@ -52,13 +54,27 @@ static int service(int argc, char **argv)
                 return 125;
             }
             break;
-        case 'I': o.insecure_tcp = true; break;
-        case 'V': o.tlsverify = true; break;
-        case 'A': o.tls_ca = optarg; break;
-        case 'C': o.tls_cert = optarg; break;
-        case 'K': o.tls_key = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 125;
+        case 'I':
+            o.insecure_tcp = true;
+            break;
+        case 'V':
+            o.tlsverify = true;
+            break;
+        case 'A':
+            o.tls_ca = optarg;
+            break;
+        case 'C':
+            o.tls_cert = optarg;
+            break;
+        case 'K':
+            o.tls_key = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 125;
         }
     }
     if (optind != argc) {

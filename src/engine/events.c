@@ -27,20 +27,22 @@ void engine_event(const struct engine *e, const json_t *rec, const char *action,
     json_t *attrs = json_object();
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(cfg, "Labels"), k, v)
-        json_object_set(attrs, k, v);
+    json_object_foreach(json_object_get(cfg, "Labels"), k, v) json_object_set(attrs, k, v);
     json_object_set_new(attrs, "image", json_string(image ? image : ""));
-    json_object_set_new(attrs, "name", json_string(name && name[0] == '/' ? name + 1 : name ? name : ""));
+    json_object_set_new(attrs, "name",
+                        json_string(name && name[0] == '/' ? name + 1
+                                    : name                 ? name
+                                                           : ""));
     if (extra)
         json_object_update(attrs, extra);
     json_decref(extra);
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:o},s:s,s:I,s:I}", "status", action,
-                           "id", id ? id : "", "from", image ? image : "", "Type", "container",
-                           "Action", action, "Actor", "ID", id ? id : "", "Attributes", attrs,
-                           "scope", "local", "time", (json_int_t)t.tv_sec, "timeNano",
-                           (json_int_t)t.tv_sec * 1000000000 + t.tv_nsec);
+    json_t *ev =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:o},s:s,s:I,s:I}", "status", action, "id",
+                  id ? id : "", "from", image ? image : "", "Type", "container", "Action", action,
+                  "Actor", "ID", id ? id : "", "Attributes", attrs, "scope", "local", "time",
+                  (json_int_t)t.tv_sec, "timeNano", (json_int_t)t.tv_sec * 1000000000 + t.tv_nsec);
     char *line = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
     if (!line)

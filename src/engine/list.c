@@ -20,14 +20,13 @@ char *engine_status_text(const json_t *st, int64_t now)
     char d[64];
     int code = (int)json_integer_value(json_object_get(st, "ExitCode"));
     if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0)
-        return xasprintf("Up %s%s", human_duration(now - human_parse_time(jstr(st, "StartedAt")),
-                                                   d, sizeof(d)),
-                         strcmp(s, "paused") == 0 ? " (Paused)" : "");
+        return xasprintf(
+            "Up %s%s", human_duration(now - human_parse_time(jstr(st, "StartedAt")), d, sizeof(d)),
+            strcmp(s, "paused") == 0 ? " (Paused)" : "");
     if (strcmp(s, "exited") == 0 || strcmp(s, "restarting") == 0)
-        return xasprintf("%s (%d) %s ago", strcmp(s, "exited") == 0 ? "Exited" : "Restarting",
-                         code,
-                         human_duration(now - human_parse_time(jstr(st, "FinishedAt")), d,
-                                        sizeof(d)));
+        return xasprintf(
+            "%s (%d) %s ago", strcmp(s, "exited") == 0 ? "Exited" : "Restarting", code,
+            human_duration(now - human_parse_time(jstr(st, "FinishedAt")), d, sizeof(d)));
     return xstrdup(strcmp(s, "created") == 0 ? "Created" : s);
 }
 
@@ -62,4 +61,3 @@ bool engine_list_matches(const json_t *rec, const char *const *filters)
     }
     return true;
 }
-

@@ -44,15 +44,15 @@ json_t *engine_top_process(int pid, const pid_t *pids, size_t n)
     unsigned long long ticks = 0;
     if (read_file(tpath, 1 << 16, &stat, &len, NULL) == 0 && strrchr(stat, ')')) {
         unsigned long long ut = 0, st = 0;
-        sscanf(strrchr(stat, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-               &ut, &st);
+        sscanf(strrchr(stat, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+               &st);
         ticks = ut + st;
     }
     long hz = sysconf(_SC_CLK_TCK);
     unsigned long long secs = ticks / (unsigned long long)(hz > 0 ? hz : 100);
     char time[32];
     snprintf(time, sizeof(time), "%02llu:%02llu:%02llu", secs / 3600, secs / 60 % 60, secs % 60);
-    return json_pack("{s:i,s:i,s:i,s:i,s:i,s:s,s:s}", "HostPID", pid, "HostPPID", (int)ppid,
-                     "PID", (int)cpid, "PPID", (int)cppid, "UID", (int)uid, "TIME", time, "CMD",
+    return json_pack("{s:i,s:i,s:i,s:i,s:i,s:s,s:s}", "HostPID", pid, "HostPPID", (int)ppid, "PID",
+                     (int)cpid, "PPID", (int)cppid, "UID", (int)uid, "TIME", time, "CMD",
                      cmd ? cmd : "");
 }

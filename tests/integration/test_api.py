@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run
+from conftest import HAKO, run
 from imagelib import Registry, skopeo_push
 from test_engine_basic import wait_for
 
@@ -254,6 +254,12 @@ def test_images_tag_rmi_save_load(svc, tmp_path):
     status, img = svc.json("/images/mine/box:v1/json")
     assert status == 200 and img["RepoTags"] and img["Id"].startswith("sha256:")
     assert img["Config"]["Cmd"] == ["sh"]
+    # the same object `hako image inspect` prints (one implementation, image/inspect.c)
+    mine = json.loads(run([HAKO, "--root", svc.engine.root, "image", "inspect",
+                           "mine/box:v1"]).stdout)
+    assert (mine[0] if isinstance(mine, list) else mine) == img
+    hist = svc.dok("history", "--format", "{{.ID}} {{.CreatedBy}}", "busybox").splitlines()
+    assert hist and hist[0].split()[0] == img["Id"][7:19]
     archive = tmp_path / "box.tar"
     svc.dok("save", "-o", archive, "mine/box:v1")
     assert archive.stat().st_size > 100_000
@@ -355,9 +361,14 @@ def test_streams_do_not_block_and_dead_clients_leak_nothing(svc):
     try:
         for f in followers:
             assert f.stdout.readline() == b"line\n"
-        # other clients are served while the streams run
-        for _ in range(10):
-            assert svc.dok("ps", "-q", timeout=10).strip()
+        # other clients are served while the streams run: 50 at once
+        lists = [subprocess.Popen(["curl", "-s", "-m", "30", "--unix-socket", str(svc.sock),
+                                   "http://d/v1.45/containers/json"], stdout=subprocess.PIPE)
+                 for _ in range(50)]
+        for c in lists:
+            out, _ = c.communicate(timeout=60)
+            assert [x["Names"] for x in json.loads(out)] == [["/loud"]]
+        assert svc.dok("ps", "-q", timeout=10).strip()
     finally:
         for f in followers + [stats]:
             f.kill()
@@ -610,3 +621,26 @@ def test_login_and_x_registry_auth(svc, engine, tmp_path):
         assert f"Downloaded newer image for {ref}" in out
     finally:
         reg.stop()
+
+
+def test_run_it_and_tty_streams(svc):
+    # -t without -i: the raw stream, a terminal inside
+    p = svc.docker("run", "--rm", "-t", "busybox", "sh", "-c", "echo tty-out; tty")
+    assert p.returncode == 0 and p.stdout.replace("\r\n", "\n") == "tty-out\n/dev/pts/0\n"
+    # -it in a real terminal (tmux): type a command, read the answer, exit
+    session = f"hkapi{os.getpid()}"
+    cmd = f"DOCKER_HOST=unix://{svc.sock} DOCKER_CONFIG={svc.dir / 'docker'} {DOCKER} run --rm " \
+          "-it --name tty1 busybox sh"
+    run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "20", cmd], check=True)
+    try:
+        def screen():
+            return run(["tmux", "capture-pane", "-t", session, "-p"]).stdout
+        wait_for(lambda: "/ #" in screen(), what="the shell prompt")
+        run(["tmux", "send-keys", "-t", session, "echo hello-$((40+2))", "Enter"])
+        wait_for(lambda: "hello-42" in screen(), what="the command's output")
+        run(["tmux", "send-keys", "-t", session, "exit", "Enter"])
+        wait_for(lambda: run(["tmux", "has-session", "-t", session]).returncode != 0,
+                 what="docker run -it to end")
+    finally:
+        run(["tmux", "kill-session", "-t", session])
+    assert svc.dok("ps", "-aq") == ""
