@@ -102,12 +102,12 @@ def test_commit_running_container_pauses_and_resumes(engine):
 def test_commit_errors(engine):
     e = engine
     p = e("commit", "nosuch", "x")
-    assert p.returncode == 125 and "No such container: nosuch" in p.stderr
+    assert p.returncode == 1 and "No such container: nosuch" in p.stderr
     e.ok("create", "--name", "c3", "busybox", "true")
     p = e("commit", "-c", "RUN true", "c3", "x")
-    assert p.returncode == 125 and "RUN is not a valid change command" in p.stderr
+    assert p.returncode == 1 and "RUN is not a valid change command" in p.stderr
     p = e("commit", "-c", "FOO bar", "c3", "x")
-    assert p.returncode == 125 and "unknown instruction: FOO" in p.stderr
+    assert p.returncode == 1 and "unknown instruction: FOO" in p.stderr
     p = e("commit", "c3", "UPPER:case")
     assert p.returncode == 125
     assert "UPPER" not in e.ok("images").stdout
@@ -131,7 +131,7 @@ def test_import_change(engine, tmp_path):
     assert hist[0].split() == ["IMAGE", "CREATED", "CREATED", "BY", "SIZE", "COMMENT"]
     assert "Imported from" in hist[1]
     p = e("import", "-c", "HEALTHCHECK NONE", tar, "bad")
-    assert p.returncode == 125 and "HEALTHCHECK is not a valid change command" in p.stderr
+    assert p.returncode == 1 and "HEALTHCHECK is not a valid change command" in p.stderr
 
 
 def test_history_shapes(engine):
