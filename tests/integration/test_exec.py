@@ -242,6 +242,24 @@ def test_exec_cgroup_runs_in_a_sub_cgroup(rt, running):
     cid = running()
     pid = rt.state(cid)["pid"]
     lines = open(f"/proc/{pid}/cgroup").read().splitlines()
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        # pure v2 (runc's semantics): one hierarchy, so `memory:sub` and `sub` both mean it
+        path = [l.split(":", 2)[2] for l in lines if l.startswith("0::")][0]
+        sub = f"/sys/fs/cgroup{path}/sub"
+        os.mkdir(sub)
+        try:
+            for spec in ("memory:sub", "sub"):
+                p = rt("exec", "--cgroup", spec, cid, "cat", "/proc/self/cgroup")
+                assert p.returncode == 0, p.stderr
+                assert p.stdout.strip().endswith("/sub"), (spec, p.stdout)
+                assert open(sub + "/cgroup.procs").read() == ""
+            p = rt("exec", "--cgroup", "nosuch", cid, "true")
+            assert p.returncode == 255 and "--cgroup 'nosuch': no sub-cgroup" in p.stderr
+            p = rt("exec", "--cgroup", "memory:../x", cid, "true")
+            assert p.returncode == 255 and "a path below the container's cgroup" in p.stderr
+        finally:
+            os.rmdir(sub)
+        return
     memory = [l.split(":", 2)[2] for l in lines if l.split(":")[1] == "memory"][0]
     sub = f"/sys/fs/cgroup/memory{memory}/sub"
     os.mkdir(sub)
