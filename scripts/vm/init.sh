@@ -88,6 +88,8 @@ stage1() {
     umount /sys
     mount_fs sysfs $r/sys nosuid,nodev,noexec
     mount_fs cgroup2 $r/sys/fs/cgroup nosuid,nodev,noexec,nsdelegate,memory_recursiveprot
+    # securityfs: AppArmor's interface (profiles, loading), as systemd mounts it
+    mount_fs securityfs $r/sys/kernel/security nosuid,nodev,noexec
     ln -sfn /proc/self/fd $r/dev/fd
     ln -sfn /proc/self/fd/0 $r/dev/stdin
     ln -sfn /proc/self/fd/1 $r/dev/stdout

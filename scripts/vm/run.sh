@@ -177,7 +177,7 @@ quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }  # for sh: 'it'\''s'
 qemu=(qemu-system-x86_64 -name hako-v2 -nodefaults -no-user-config -display none -no-reboot
       -m "$mem" -smp "$smp"
       -kernel "$kernel" -initrd "$initramfs"
-      -append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet"
+      -append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all apparmor=1 security=apparmor panic=-1 quiet"
       -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
       -virtfs "local,path=$rundir,mount_tag=hakovm,security_model=none,multidevs=remap"
       -drive "file=$rundir/bfq-disk.img,if=virtio,format=raw,cache=unsafe")

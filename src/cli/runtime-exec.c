@@ -8,6 +8,7 @@
 
 #include "cli/runtime-cmds.h"
 #include "oci/spec.h"
+#include "runtime/lsm.h"
 #include "runtime/seccomp.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -16,6 +17,7 @@ struct exec_flags {
     const char *process_file;
     const char *cwd;
     const char *user;
+    const char *apparmor, *process_label; /* --apparmor, --process-label */
     char **env;  /* NULL-terminated, from -e */
     char **caps; /* from --cap */
     gid_t *gids; /* from --additional-gids */
@@ -82,11 +84,13 @@ static int parse_flags(int argc, char **argv, struct exec_flags *f)
         }
         case 'i': f->o.ignore_paused = true; break;
         case 'G': strv_push(&f->cgroups, optarg); break;
-        case 'a': case 'l': break;
+        case 'a': f->apparmor = optarg; break;
+        case 'l': f->process_label = optarg; break;
         case 'h':
             puts("Usage: hako-runtime exec [--process FILE] [-t] [--console-socket S] [-d] "
                  "[--pid-file F] [--cwd D] [-e K=V] [-u UID[:GID]] [--cap CAP] "
-                 "[--no-new-privs] [--preserve-fds N] [--additional-gids GID] ID [COMMAND [ARG...]]");
+                 "[--no-new-privs] [--preserve-fds N] [--additional-gids GID] "
+                 "[--apparmor PROFILE] [--process-label LABEL] ID [COMMAND [ARG...]]");
             return -1;
         default:
             return rt_usage_error("exec", "unknown option (see --help)");
@@ -113,7 +117,31 @@ static int load_process_file(const char *path, struct oci_process **ret, struct 
         return hk_error_set(err, -EINVAL, "%s:%d:%d: not valid JSON: %s", path, jerr.line,
                             jerr.column, jerr.text);
     struct parse_ctx ctx = {.file = path, .text = text};
-    return spec_parse_process(&ctx, j, "", ret, err);
+    struct oci_process *p = NULL;
+    r = spec_parse_process(&ctx, j, "", &p, err);
+    if (r == 0 && (r = lsm_check_process(p, &ctx, "", err)) < 0)
+        p = process_free(p);
+    *ret = p;
+    return r;
+}
+
+/* --apparmor / --process-label: refused where the LSM is off (never silently unconfined). */
+static int apply_lsm_flags(struct oci_process *p, const struct exec_flags *f,
+                           struct hk_error *err)
+{
+    if (f->apparmor && f->apparmor[0] && !lsm_apparmor_enabled())
+        return hk_error_set(err, -EINVAL, "--apparmor: AppArmor is not enabled on this host");
+    if (f->process_label && f->process_label[0] && !lsm_selinux_enabled())
+        return hk_error_set(err, -EINVAL, "--process-label: SELinux is not enabled on this host");
+    if (f->apparmor) {
+        free(p->apparmor_profile);
+        p->apparmor_profile = xstrdup(f->apparmor);
+    }
+    if (f->process_label) {
+        free(p->selinux_label);
+        p->selinux_label = xstrdup(f->process_label);
+    }
+    return 0;
 }
 
 static int apply_user(struct oci_process *p, const char *user, struct hk_error *err)
@@ -164,6 +192,8 @@ static int build_process(const char *id, char **args, struct exec_flags *f,
         memcpy(u->additional_gids + u->n_additional_gids, f->gids, f->n_gids * sizeof(gid_t));
         u->n_additional_gids += f->n_gids;
     }
+    if ((r = apply_lsm_flags(p, f, err)) < 0)
+        goto fail;
     for (size_t i = 0; f->caps && f->caps[i]; i++) {
         int cap = oci_cap_from_name(f->caps[i]);
         if (cap < 0) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/apparmor.h"
 #include "engine/embedded.h"
 #include "engine/etc.h"
 #include "engine/lifecycle.h"
@@ -450,17 +451,22 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (rootfd < 0)
         return hk_error_errno(err, -errno, "open '%s'", rootfs);
     _cleanup_free_ char *etc = NULL;
+    const char *aa_spec = NULL, *aa_record = "";
     r = mounts_copy_up(e, mp, rootfd, err);
     if (r == 0)
         r = user_resolve(rootfd, jstr(cfg, "User"), &user, err);
     if (r == 0)
         r = group_add(rootfd, json_object_get(hc, "GroupAdd"), &user, err);
     if (r == 0)
+        r = apparmor_for(hc, e->runroot, &aa_spec, &aa_record, err);
+    if (r == 0)
         r = userns_prepare(e, hc, rec, &etc, err);
     if (r == 0)
         r = write_etc(e, etc, cfg, hc, err);
-    if (r == 0 && strcmp(etc, rec->dir) != 0) {
-        etc_paths(rec->j, etc);
+    if (r == 0) {
+        if (strcmp(etc, rec->dir) != 0)
+            etc_paths(rec->j, etc);
+        json_object_set_new(rec->j, "AppArmorProfile", json_string(aa_record));
         r = record_save(rec, err);
     }
     if (r == 0 && json_is_true(json_object_get(hc, "Init")))
@@ -474,6 +480,7 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0) {
         struct specgen in = {.id = rec->id, .cgroup_parent = e->cgroup_parent, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
+                             .apparmor = aa_spec,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE),
                              .mounts = mp->oci,
                              .netns_path = netns};

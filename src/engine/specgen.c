@@ -270,6 +270,8 @@ static json_t *build_process(const struct specgen *in, json_t *warnings, struct 
             so.kind == SECOPT_NNP)
             json_object_set_new(p, "noNewPrivileges", json_boolean(so.nnp));
     }
+    if (in->apparmor)
+        json_object_set_new(p, "apparmorProfile", json_string(in->apparmor));
     return p;
 }
 

@@ -22,6 +22,7 @@ struct specgen {
     const struct user_ids *user;
     const char *init_path;      /* host path of hako-init, bind-mounted for --init */
     const char *seccomp;        /* the linux.seccomp object as JSON text; NULL: unconfined */
+    const char *apparmor;       /* process.apparmorProfile; NULL: none (AppArmor off) */
     bool can_raise_rlimits;     /* we hold CAP_SYS_RESOURCE: hard limits may go up */
     const char *netns_path;     /* --network container:X: X's /proc/PID/ns/net */
     const json_t *mounts;       /* the user's OCI mounts (mounts_plan: -v, --mount, volumes) */

@@ -22,6 +22,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/dmz.h"
+#include "runtime/lsm.h"
 #include "runtime/hooks.h"
 #include "runtime/idmap.h"
 #include "runtime/rootfs.h"
@@ -64,7 +65,7 @@ static int resolve_bundle(struct launch *l, struct hk_error *err)
     if (!spec_namespace(l->spec, OCI_NS_MOUNT))
         return parse_error(&l->spec->ctx, err, "linux.namespaces",
                            "a mount namespace is required (the rootfs is set up in one)");
-    return 0;
+    return lsm_check_spec(l->spec, err);
 }
 
 /* Whether the spec writes into a namespace of this type: sysctls of its group, and for uts

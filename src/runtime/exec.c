@@ -24,6 +24,7 @@
 #include "runtime/container.h"
 #include "runtime/dmz.h"
 #include "runtime/handle.h"
+#include "runtime/lsm.h"
 #include "runtime/program.h"
 #include "runtime/sched.h"
 #include "runtime/seccomp.h"
@@ -106,6 +107,10 @@ static int exec_load(const struct runtime *rt, const char *id, const struct exec
     }
     if (x->spec->linux_.seccomp &&
         (r = seccomp_prepare(x->spec->linux_.seccomp, &x->spec->ctx, &x->seccomp, err)) < 0)
+        goto out;
+    /* Loads libapparmor/libselinux now, outside the container's mount namespace. */
+    struct parse_ctx ctx = {.file = "exec"};
+    if ((r = lsm_check_process(x->p, &ctx, "process", err)) < 0)
         goto out;
     x->dmz_fd = dmz_open(NULL); /* -1: exec directly (no dmz on this architecture) */
     for (size_t i = 0; i < x->spec->linux_.n_namespaces; i++)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/creds.h"
+#include "runtime/lsm.h"
 #include "runtime/sched.h"
 #include "runtime/seccomp.h"
 #include "runtime/sync.h"
@@ -110,6 +111,10 @@ int program_setup(const struct oci_process *p, struct seccomp_program *seccomp, 
         r = sched_apply_process(p, err);
     if (r == 0)
         r = program_enter_cwd(p->cwd, err);
+    /* As runc: after the mounts, while /proc is the container's and before no_new_privs and
+     * the credentials change; it takes effect at the execve of hako-dmz. */
+    if (r == 0)
+        r = lsm_apply(p, err);
     if (r < 0)
         return r;
     umask(p->user.has_umask ? p->user.umask : 022);

@@ -17,6 +17,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/devices.h"
 #include "runtime/idmap.h"
+#include "runtime/lsm.h"
 #include "runtime/mount-options.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -325,7 +326,7 @@ static int dev_ro(const struct oci_spec *s, int rootfd, struct hk_error *err)
 
 /* A filesystem mount (proc, tmpfs, devpts, ...) onto the resolved destination. */
 static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_opts *o,
-                    bool in_userns, struct hk_error *err)
+                    const char *label, bool in_userns, struct hk_error *err)
 {
     _cleanup_close_ int dst = -1;
     int r = open_destination(rootfd, m, false, &dst, err);
@@ -346,8 +347,9 @@ static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_op
         fstat(dst, &st) == 0 && S_ISDIR(st.st_mode))
         data = xasprintf("%s%smode=%o", o->data ? o->data : "", o->data ? "," : "",
                          (unsigned)(st.st_mode & 07777));
+    _cleanup_free_ char *labelled = lsm_mount_data(m->type, data ? data : o->data, label);
     if (mount(m->source ? m->source : m->type, target, m->type, flags,
-              data ? data : o->data) < 0) {
+              labelled ? labelled : data ? data : o->data) < 0) {
         int e = errno;
         /* sysfs needs a network namespace owned by the user namespace; runc binds the host's
          * /sys read-only instead. */
@@ -365,7 +367,12 @@ static int mount_fs(int rootfd, const struct oci_mount *m, const struct mount_op
         }
         return hk_error_errno(err, -e, "mount %s", m->type);
     }
-    return 0;
+    if (strcmp(m->type, "mqueue") != 0 || !label || !label[0])
+        return 0;
+    _cleanup_close_ int top = open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0, 0);
+    if (top < 0)
+        return hk_error_errno(err, top, "reopen");
+    return lsm_label_fd(top, label, err);
 }
 
 /* Propagation and recursive attributes, applied to what now sits at the destination. */
@@ -417,7 +424,7 @@ static int mount_one(const struct oci_spec *s, int rootfd, const struct oci_moun
     } else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
         r = mount_cgroup(rootfd, m, &o, cg, err);
     } else {
-        r = mount_fs(rootfd, m, &o, in_userns, err);
+        r = mount_fs(rootfd, m, &o, s->linux_.mount_label, in_userns, err);
     }
     if (r == 0)
         r = mount_post(rootfd, m, &o, err);

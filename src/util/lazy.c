@@ -18,6 +18,8 @@ static struct lazy_lib libs[] = {
     {LAZY_CRYPTO, "libssl3", NULL},
     {LAZY_CRIU, "criu", NULL},
     {LAZY_NFT, "libnftables1", NULL},
+    {LAZY_APPARMOR, "libapparmor1", NULL},
+    {LAZY_SELINUX, "libselinux1", NULL},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

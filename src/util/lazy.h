@@ -1,4 +1,5 @@
-/* lazy.h — load libcurl, libarchive and libcrypto on first use instead of at process start.
+/* lazy.h — load libcurl, libarchive and libcrypto (and libapparmor, libselinux for a
+ * container that asks for them) on first use instead of at process start.
  *
  * hako is also the OCI runtime, whose start time matters: linking these three libraries costs
  * ~6 ms of dynamic loading in every process, although only image commands use them. So hako
@@ -18,6 +19,8 @@
 #define LAZY_CRYPTO "libcrypto.so.3"
 #define LAZY_CRIU "libcriu.so.2"
 #define LAZY_NFT "libnftables.so.1"
+#define LAZY_APPARMOR "libapparmor.so.1"
+#define LAZY_SELINUX "libselinux.so.1"
 
 /* Load the shared library lib (a soname such as LAZY_CURL) if it is not loaded yet. Returns 0,
  * or -ENOENT with a message naming the library and the Debian package that provides it. */
