@@ -436,6 +436,16 @@ static int rt_global_opts(int argc, char **argv)
             rt_opts.criu = optarg;
             break;
         case 'R':
+            /* runc's --rootless: auto means "rootless when not root", which hako-runtime never
+             * is (it needs root); true would ask for the rootless cgroup manager we lack. */
+            if (strcmp(optarg, "false") != 0 && strcmp(optarg, "auto") != 0) {
+                if (strcmp(optarg, "true") == 0)
+                    cli_error("--rootless true: rootless mode is not implemented "
+                              "(hako-runtime runs as root)");
+                else
+                    cli_error("--rootless: '%s' is not true, false or auto", optarg);
+                return 1;
+            }
             break;
         case 'v': {
             const struct scmp_version *v = seccomp_version();

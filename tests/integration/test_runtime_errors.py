@@ -137,6 +137,18 @@ def test_systemd_cgroup_is_a_clear_error(rt, bundle):
     assert_nothing_left(rt, "sd")
 
 
+def test_rootless_flag_is_checked_not_ignored(rt):
+    # runc's --rootless true|false|auto: as root, false and auto mean the normal path
+    p = run([RUNTIME, "--root", rt.root, "--rootless", "auto", "list", "-q"])
+    assert p.returncode == 0, p.stderr
+    p = run([RUNTIME, "--root", rt.root, "--rootless", "false", "list", "-q"])
+    assert p.returncode == 0, p.stderr
+    p = run([RUNTIME, "--root", rt.root, "--rootless", "true", "list"])
+    assert p.returncode == 1 and "--rootless true: rootless mode is not implemented" in p.stderr
+    p = run([RUNTIME, "--root", rt.root, "--rootless", "maybe", "list"])
+    assert p.returncode == 1 and "'maybe' is not true, false or auto" in p.stderr
+
+
 def test_log_file_json(rt, tmp_path):
     log = tmp_path / "log.json"
     p = run([RUNTIME, "--root", rt.root, "--log", log, "--log-format", "json", "state", "ghost"])
