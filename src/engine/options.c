@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "runtime/lsm.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -332,8 +333,10 @@ int opt_parse_security_opt(const char *s, struct security_opt *ret, struct hk_er
     }
     if (kl == 8 && strncmp(s, "apparmor", kl) == 0) {
         ret->kind = SECOPT_APPARMOR;
-        if (strcmp(v, "unconfined") == 0)
+        if (strcmp(v, "unconfined") == 0 || (v[0] && lsm_apparmor_enabled()))
             return 0;
+        if (!v[0])
+            return hk_error_set(err, -EINVAL, "invalid --security-opt 2: \"%s\"", s);
         return hk_error_set(err, -EINVAL, "--security-opt %s: AppArmor is not enabled on this "
                                           "host", s);
     }
