@@ -8,7 +8,33 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "util/error.h"
+
+/* The service's configuration file, /etc/hako/daemon.json (--config-file), with dockerd's keys
+ * where they apply: hosts, data-root, exec-root, log-level, debug, tls, tlsverify, tlscacert,
+ * tlscert, tlskey, default-ulimits, live-restore (only true), default-runtime (only "hako"),
+ * runtimes (only empty). Other keys are errors naming them. Strings point into j. */
+struct api_config {
+    const char *path;
+    json_t *j;
+    char *text;
+    bool loaded;
+    const char **hosts;
+    size_t n_hosts;
+    const char *data_root, *exec_root;
+    bool has_log_level, has_debug, debug, has_tls, has_tlsverify, tlsverify;
+    int log_level; /* enum log_level */
+    const char *tlscacert, *tlscert, *tlskey;
+    json_t *default_ulimits; /* HostConfig.Ulimits entries, or NULL */
+};
+
+/* Load path; a missing file is fine unless must_exist (the file was named). */
+int api_config_load(const char *path, bool must_exist, struct api_config *c,
+                    struct hk_error *err);
+void api_config_clear(struct api_config *c);
+void api_config_apply_ulimits(const struct api_config *c, json_t *host_config);
 
 struct api_opts {
     const char *root, *runroot;
@@ -18,6 +44,7 @@ struct api_opts {
     bool insecure_tcp;        /* plain TCP, allowed only on a loopback address */
     bool tlsverify;           /* tcp:// with TLS and client certificates the CA signed */
     const char *tls_ca, *tls_cert, *tls_key; /* PEM files (all three with tlsverify) */
+    const struct api_config *config;          /* daemon.json (defaults for containers) */
 };
 
 /* Serve until SIGTERM/SIGINT or the idle time. Returns 0, or a negative errno with err set

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "api/internal.h"
 #include "engine/create.h"
 #include "engine/inspect.h"
@@ -107,6 +108,7 @@ static enum MHD_Result create(struct api_call *c)
     int st = api_create_request(&c->req, &config, &host, &err);
     if (st)
         return api_reply_msg(c, (unsigned)st, "%s", hk_error_msg(&err));
+    api_config_apply_ulimits(c->ctx->config, host);
     const char *image = json_string_value(json_object_get(config, "Image"));
     struct store *s = NULL;
     struct image *img = NULL;

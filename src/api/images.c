@@ -421,6 +421,7 @@ static enum MHD_Result load(struct api_call *c)
         MHD_create_response_from_buffer(len, TAKE_PTR(body), MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Api-Version", API_VERSION);
+    c->status = 200;
     enum MHD_Result ret = MHD_queue_response(c->conn, 200, resp);
     MHD_destroy_response(resp);
     return ret;

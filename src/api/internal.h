@@ -15,6 +15,7 @@ struct api_ctx {
     struct engine *e;
     const char *root, *runroot;
     char *self_exe; /* our binary, for the helpers */
+    const struct api_config *config; /* daemon.json, or NULL */
 };
 
 struct api_call {
@@ -26,6 +27,9 @@ struct api_call {
     size_t n, cap;
     bool too_big;
     int body_fd; /* a raw body (images/load) spooled to a temp file, or -1 */
+    unsigned status;   /* the answer's status, for the request log */
+    long start_us;     /* when the request came, for the request log */
+    char *method, *url; /* kept for the request log (debug level only) */
 };
 
 /* Answers: each queues a response and returns MHD's result. */

@@ -44,6 +44,13 @@ static long long now_s(void)
     return t.tv_sec;
 }
 
+static long now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000L + t.tv_nsec / 1000;
+}
+
 void api_busy(int delta)
 {
     atomic_fetch_add(&busy, delta);
@@ -61,6 +68,7 @@ static void add_common_headers(struct MHD_Response *r)
 static enum MHD_Result queue(struct api_call *c, unsigned status, struct MHD_Response *r)
 {
     add_common_headers(r);
+    c->status = status;
     enum MHD_Result ret = MHD_queue_response(c->conn, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -423,6 +431,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         c->conn = conn;
         c->body_fd = -1;
         c->req.query = json_object();
+        if (log_get_level() >= LOG_DEBUG) {
+            c->start_us = now_us();
+            c->method = xstrdup(method);
+            c->url = xstrdup(url);
+        }
         *con_cls = c;
         if (!client_verified(conn)) {
             c->req.op = OP_NONE;
@@ -465,7 +478,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (st)
             return api_reply_msg(c, (unsigned)st, "%s", hk_error_msg(&err));
     }
-    log_debug("api: %s %s", method, url);
     return dispatch(c);
 }
 
@@ -474,10 +486,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     (void)cls;
     (void)conn;
-    (void)toe;
     struct api_call *c = *con_cls;
     if (!c)
         return;
+    if (c->method)
+        log_debug("api: %s %s %u %.1fms%s", c->method, c->url, c->status,
+                  (double)(now_us() - c->start_us) / 1000.0,
+                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client went away)");
+    free(c->method);
+    free(c->url);
     api_request_clear(&c->req);
     free(c->body);
     if (c->body_fd >= 0)
@@ -713,7 +730,7 @@ int api_serve(const struct api_opts *o, struct hk_error *err)
         tls_files_clear(&t);
         return r;
     }
-    struct api_ctx x = {.root = o->root, .runroot = o->runroot};
+    struct api_ctx x = {.root = o->root, .runroot = o->runroot, .config = o->config};
     r = engine_open(o->root, o->runroot, &x.e, err);
     if (r < 0) {
         tls_files_clear(&t);

@@ -27,6 +27,7 @@ static enum MHD_Result ping(struct api_call *c)
     MHD_add_response_header(r, "Ostype", "linux");
     MHD_add_response_header(r, "Docker-Experimental", "false");
     MHD_add_response_header(r, "Server", "hako/" HAKO_VERSION " (linux)");
+    c->status = 200;
     enum MHD_Result ret = MHD_queue_response(c->conn, 200, r);
     MHD_destroy_response(r);
     return ret;
