@@ -107,11 +107,25 @@ static int get_log_level(struct api_config *c, json_t *v, struct hk_error *err)
 
 /* Keys docker has that configure what hako does not do (yet): an error, not silence. */
 static const char *const unsupported[] = {
-    "insecure-registries", "registry-mirrors", "log-opts",  "log-driver",
-    "storage-driver",      "storage-opts",     "bridge",    "bip",
-    "iptables",            "ip-forward",       "dns",       "userns-remap",
-    "cgroup-parent",       "exec-opts",        "labels",    "features",
-    "default-address-pools", "max-concurrent-downloads", "max-concurrent-uploads",
+    "insecure-registries",
+    "registry-mirrors",
+    "log-opts",
+    "log-driver",
+    "storage-driver",
+    "storage-opts",
+    "bridge",
+    "bip",
+    "iptables",
+    "ip-forward",
+    "dns",
+    "userns-remap",
+    "cgroup-parent",
+    "exec-opts",
+    "labels",
+    "features",
+    "default-address-pools",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
 };
 
 static int key(struct api_config *c, const char *k, json_t *v, struct hk_error *err)
@@ -150,8 +164,9 @@ static int key(struct api_config *c, const char *k, json_t *v, struct hk_error *
         bool on = false;
         int r = get_bool(c, k, v, &on, err);
         if (r == 0 && !on)
-            return bad(c, k, "hako's containers always outlive the service (each has its own "
-                             "monitor): live-restore cannot be false",
+            return bad(c, k,
+                       "hako's containers always outlive the service (each has its own "
+                       "monitor): live-restore cannot be false",
                        err);
         return r;
     }
@@ -175,8 +190,7 @@ static int key(struct api_config *c, const char *k, json_t *v, struct hk_error *
                         c->path, k);
 }
 
-int api_config_load(const char *path, bool must_exist, struct api_config *c,
-                    struct hk_error *err)
+int api_config_load(const char *path, bool must_exist, struct api_config *c, struct hk_error *err)
 {
     *c = (struct api_config){.path = path};
     struct stat st;
@@ -196,8 +210,9 @@ int api_config_load(const char *path, bool must_exist, struct api_config *c,
             return r;
     }
     if (c->has_tls && !(c->has_tlsverify && c->tlsverify))
-        return bad(c, "tls", "hako serves TCP with TLS only with client verification: set "
-                             "\"tlsverify\": true",
+        return bad(c, "tls",
+                   "hako serves TCP with TLS only with client verification: set "
+                   "\"tlsverify\": true",
                    err);
     return 0;
 }

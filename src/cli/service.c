@@ -63,8 +63,10 @@ static int conflicts(const struct service_flags *f, const struct api_config *c)
     const struct {
         const char *key, *flag, *file;
     } s[] = {
-        {"data-root", f->data_root, c->data_root}, {"exec-root", f->exec_root, c->exec_root},
-        {"tlscacert", f->tls_ca, c->tlscacert},    {"tlscert", f->tls_cert, c->tlscert},
+        {"data-root", f->data_root, c->data_root},
+        {"exec-root", f->exec_root, c->exec_root},
+        {"tlscacert", f->tls_ca, c->tlscacert},
+        {"tlscert", f->tls_cert, c->tlscert},
         {"tlskey", f->tls_key, c->tlskey},
         {"log-level", f->log_level, c->has_log_level ? "(set)" : NULL},
     };
@@ -127,14 +129,22 @@ static int set_logging(const struct service_flags *f, const struct api_config *c
 static int service(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"host", required_argument, NULL, 'H'},        {"time", required_argument, NULL, 't'},
-        {"timeout", required_argument, NULL, 't'},     {"insecure-tcp", no_argument, NULL, 'I'},
-        {"tlsverify", no_argument, NULL, 'V'},         {"tlscacert", required_argument, NULL, 'A'},
-        {"tlscert", required_argument, NULL, 'C'},     {"tlskey", required_argument, NULL, 'K'},
-        {"config-file", required_argument, NULL, 'c'}, {"data-root", required_argument, NULL, 'g'},
-        {"exec-root", required_argument, NULL, 'x'},   {"log-level", required_argument, NULL, 'l'},
-        {"debug", no_argument, NULL, 'D'},             {"log-file", required_argument, NULL, 'L'},
-        {"log-format", required_argument, NULL, 'F'},  {"help", no_argument, NULL, 'h'},
+        {"host", required_argument, NULL, 'H'},
+        {"time", required_argument, NULL, 't'},
+        {"timeout", required_argument, NULL, 't'},
+        {"insecure-tcp", no_argument, NULL, 'I'},
+        {"tlsverify", no_argument, NULL, 'V'},
+        {"tlscacert", required_argument, NULL, 'A'},
+        {"tlscert", required_argument, NULL, 'C'},
+        {"tlskey", required_argument, NULL, 'K'},
+        {"config-file", required_argument, NULL, 'c'},
+        {"data-root", required_argument, NULL, 'g'},
+        {"exec-root", required_argument, NULL, 'x'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"debug", no_argument, NULL, 'D'},
+        {"log-file", required_argument, NULL, 'L'},
+        {"log-format", required_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct service_flags f = {0};
@@ -157,18 +167,42 @@ static int service(int argc, char **argv)
                 return 125;
             }
             break;
-        case 'I': o.insecure_tcp = true; break;
-        case 'V': f.tlsverify = true; break;
-        case 'A': f.tls_ca = optarg; break;
-        case 'C': f.tls_cert = optarg; break;
-        case 'K': f.tls_key = optarg; break;
-        case 'c': f.config_file = optarg; break;
-        case 'g': f.data_root = optarg; break;
-        case 'x': f.exec_root = optarg; break;
-        case 'l': f.log_level = optarg; break;
-        case 'D': f.debug = true; break;
-        case 'L': f.log_file = optarg; break;
-        case 'F': f.log_format = optarg; break;
+        case 'I':
+            o.insecure_tcp = true;
+            break;
+        case 'V':
+            f.tlsverify = true;
+            break;
+        case 'A':
+            f.tls_ca = optarg;
+            break;
+        case 'C':
+            f.tls_cert = optarg;
+            break;
+        case 'K':
+            f.tls_key = optarg;
+            break;
+        case 'c':
+            f.config_file = optarg;
+            break;
+        case 'g':
+            f.data_root = optarg;
+            break;
+        case 'x':
+            f.exec_root = optarg;
+            break;
+        case 'l':
+            f.log_level = optarg;
+            break;
+        case 'D':
+            f.debug = true;
+            break;
+        case 'L':
+            f.log_file = optarg;
+            break;
+        case 'F':
+            f.log_format = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
