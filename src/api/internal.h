@@ -35,6 +35,8 @@ struct api_call {
 /* Answers: each queues a response and returns MHD's result. */
 enum MHD_Result api_reply_json(struct api_call *c, unsigned status, json_t *j); /* steals j */
 enum MHD_Result api_reply_empty(struct api_call *c, unsigned status);
+/* Queue a response made by the caller (docker's common headers added; r is destroyed). */
+enum MHD_Result api_reply_response(struct api_call *c, unsigned status, struct MHD_Response *r);
 enum MHD_Result api_reply_msg(struct api_call *c, unsigned status, const char *fmt, ...)
     _printf_(3, 4);
 /* An engine error: 404 for -ENOENT, 409 for -EEXIST/-EBUSY, 400 for -EINVAL, else dflt. */
@@ -71,6 +73,7 @@ bool api_resolve(struct api_call *c, char **ret_id);
 /* Endpoint families. */
 enum MHD_Result api_system(struct api_call *c);
 enum MHD_Result api_containers(struct api_call *c);
+enum MHD_Result api_files(struct api_call *c); /* export, changes, commit, archive */
 enum MHD_Result api_container_streams(struct api_call *c);
 enum MHD_Result api_images(struct api_call *c);
 enum MHD_Result api_exec(struct api_call *c);

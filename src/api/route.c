@@ -63,7 +63,9 @@ static const struct action container_actions[] = {
     {"POST", "wait", OP_CT_WAIT},       {"POST", "pause", OP_CT_PAUSE},
     {"POST", "unpause", OP_CT_UNPAUSE}, {"POST", "rename", OP_CT_RENAME},
     {"POST", "attach", OP_CT_ATTACH},   {"POST", "resize", OP_CT_RESIZE},
-    {"POST", "exec", OP_CT_EXEC},
+    {"POST", "exec", OP_CT_EXEC},       {"GET", "export", OP_CT_EXPORT},
+    {"GET", "changes", OP_CT_CHANGES},  {"GET", "archive", OP_CT_ARCHIVE_GET},
+    {"HEAD", "archive", OP_CT_ARCHIVE_HEAD}, {"PUT", "archive", OP_CT_ARCHIVE_PUT},
 };
 static const struct action exec_actions[] = {
     {"POST", "start", OP_EXEC_START},
@@ -87,6 +89,7 @@ static const struct action fixed[] = {
     {"GET", "/containers/json", OP_CT_LIST},
     {"POST", "/containers/create", OP_CT_CREATE},
     {"POST", "/containers/prune", OP_CT_PRUNE},
+    {"POST", "/commit", OP_COMMIT},
     {"GET", "/images/json", OP_IMG_LIST},
     {"POST", "/images/create", OP_IMG_CREATE},
     {"POST", "/images/load", OP_IMG_LOAD},

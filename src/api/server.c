@@ -74,6 +74,11 @@ static enum MHD_Result queue(struct api_call *c, unsigned status, struct MHD_Res
     return ret;
 }
 
+enum MHD_Result api_reply_response(struct api_call *c, unsigned status, struct MHD_Response *r)
+{
+    return queue(c, status, r);
+}
+
 enum MHD_Result api_reply_json(struct api_call *c, unsigned status, json_t *j)
 {
     char *s = json_dumps(j, JSON_COMPACT);
@@ -340,6 +345,13 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     (void)kind;
     struct api_request *r = cls;
     json_t *v = json_string(value ? value : "");
+    /* commit's changes= repeats, one instruction each: kept as lines */
+    const char *had = key && strcmp(key, "changes") == 0 ? api_query(r, key) : NULL;
+    if (had && v) {
+        json_decref(v);
+        _cleanup_free_ char *joined = xasprintf("%s\n%s", had, value ? value : "");
+        v = json_string(joined);
+    }
     if (key && v)
         json_object_set_new(r->query, key, v);
     else
@@ -385,6 +397,13 @@ static enum MHD_Result dispatch(struct api_call *c)
     case OP_VOL_INSPECT:
     case OP_VOL_DELETE:
         return api_volumes(c);
+    case OP_CT_EXPORT:
+    case OP_CT_CHANGES:
+    case OP_COMMIT:
+    case OP_CT_ARCHIVE_GET:
+    case OP_CT_ARCHIVE_HEAD:
+    case OP_CT_ARCHIVE_PUT:
+        return api_files(c);
     case OP_NONE:
         break;
     default:
@@ -454,7 +473,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (c->req.op == OP_IMG_LOAD) {
+        if (c->req.op == OP_IMG_LOAD || c->req.op == OP_CT_ARCHIVE_PUT) {
             if (spool(c, upload_data, n) < 0)
                 c->too_big = true;
         } else if (c->n + n > API_BODY_MAX) {
@@ -473,7 +492,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     c->auth_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Registry-Auth");
     if (c->too_big)
         return api_reply_msg(c, 413, "request body larger than %u bytes", API_BODY_MAX);
-    if (c->req.op != OP_IMG_LOAD) {
+    if (c->req.op != OP_IMG_LOAD && c->req.op != OP_CT_ARCHIVE_PUT) {
         int st = api_body_parse(c->body, c->n, &c->req, &err);
         if (st)
             return api_reply_msg(c, (unsigned)st, "%s", hk_error_msg(&err));

@@ -93,6 +93,11 @@ int engine_commit(const struct engine *e, struct store *s, const struct commit_r
         image_time_string((int64_t)time(NULL), created);
         _cleanup_free_ char *cmd = command_of(rec->j);
         image_config_history(config, created, cmd, q->author, q->comment, false);
+        /* docker's commit: the message is the image's comment too (`inspect .Comment`) */
+        if (q->comment && q->comment[0])
+            json_object_set_new(config, "comment", json_string(q->comment));
+        else
+            json_object_del(config, "comment");
         json_object_set_new(config, "container", json_string(q->id));
         r = image_commit(s, img, config, &layer, q->tag, ret_id, err);
     }
