@@ -12,6 +12,7 @@
 #include "image/digest.h"
 #include "image/image.h"
 #include "image/inspect.h"
+#include "image/push.h"
 #include "image/pull.h"
 #include "image/reference.h"
 #include "util/base64.h"
@@ -306,6 +307,141 @@ static void parse_auth(const char *hdr, struct pull_job *j)
     json_decref(o);
 }
 
+/* --- push: POST /images/{name}/push?tag=, docker's JSON progress stream ------------------ */
+
+static const char *push_text(enum progress_state st)
+{
+    switch (st) {
+    case PROGRESS_PREPARING:
+        return "Preparing";
+    case PROGRESS_EXISTS:
+        return "Layer already exists";
+    case PROGRESS_PUSHING:
+        return "Pushing";
+    case PROGRESS_PUSHED:
+        return "Pushed";
+    default:
+        return "Waiting";
+    }
+}
+
+struct push_job {
+    struct pull_job base; /* root, name, credentials, the stream */
+    char **from;          /* per layer: the repository it was mounted from */
+    size_t n;
+};
+
+static void push_free(void *p)
+{
+    struct push_job *j = p;
+    for (size_t i = 0; i < j->n; i++)
+        free(j->from[i]);
+    free(j->from);
+    pull_free(&j->base);
+}
+
+static void on_push_start(void *ud, const char *repo, size_t n)
+{
+    struct push_job *j = ud;
+    j->from = xcalloc(n ? n : 1, sizeof(*j->from));
+    j->n = n;
+    _cleanup_free_ char *msg = xasprintf("The push refers to repository [%s]", repo);
+    send_line(&j->base, json_pack("{s:s}", "status", msg));
+}
+
+static void on_push_mount(void *ud, size_t index, const char *from)
+{
+    struct push_job *j = ud;
+    if (index < j->n) {
+        free(j->from[index]);
+        j->from[index] = xstrdup(from);
+    }
+}
+
+static void on_push_layer(void *ud, size_t index, const char *digest, enum progress_state st,
+                          uint64_t done, uint64_t total)
+{
+    struct push_job *j = ud;
+    char id[13];
+    snprintf(id, sizeof(id), "%.12s", digest_hex(digest));
+    if (st == PROGRESS_MOUNTED) {
+        _cleanup_free_ char *m =
+            xasprintf("Mounted from %s",
+                      index < j->n && j->from[index] ? j->from[index] : "another repository");
+        send_line(&j->base, json_pack("{s:s,s:{},s:s}", "status", m, "progressDetail", "id", id));
+    } else if (st == PROGRESS_PUSHING) {
+        send_line(&j->base,
+                  json_pack("{s:s,s:{s:I,s:I},s:s}", "status", "Pushing", "progressDetail",
+                            "current", (json_int_t)done, "total", (json_int_t)total, "id", id));
+    } else {
+        send_line(&j->base,
+                  json_pack("{s:s,s:{},s:s}", "status", push_text(st), "progressDetail", "id", id));
+    }
+}
+
+static void push_run(int fd, void *ud)
+{
+    struct push_job *j = ud;
+    j->base.fd = fd;
+    struct progress pr = {on_push_layer, j};
+    struct push_opts o = {.name = j->base.name,
+                          .tls_verify = true,
+                          .user = j->base.user,
+                          .pass = j->base.pass,
+                          .progress = &pr,
+                          .on_start = on_push_start,
+                          .on_mount = on_push_mount};
+    struct push_result res = {0};
+    struct hk_error err = {0};
+    struct store *s = NULL;
+    pthread_mutex_lock(&pull_lock);
+    int r = store_open(j->base.root, &s, &err);
+    if (r == 0)
+        r = image_push(s, &o, &res, &err);
+    store_free(s);
+    pthread_mutex_unlock(&pull_lock);
+    if (r < 0) {
+        send_line(&j->base, json_pack("{s:{s:s},s:s}", "errorDetail", "message", hk_error_msg(&err),
+                                      "error", hk_error_msg(&err)));
+    } else {
+        _cleanup_free_ char *st = xasprintf("%s: digest: %s size: %llu", res.tag, res.digest,
+                                            (unsigned long long)res.size);
+        send_line(&j->base, json_pack("{s:s}", "status", st));
+        send_line(&j->base, json_pack("{s:{},s:{s:s,s:s,s:I}}", "progressDetail", "aux", "Tag",
+                                      res.tag, "Digest", res.digest, "Size", (json_int_t)res.size));
+    }
+    push_result_clear(&res);
+}
+
+static enum MHD_Result push(struct api_call *c)
+{
+    const char *t = api_query(&c->req, "tag");
+    struct push_job *j = xcalloc(1, sizeof(*j));
+    j->base.root = c->ctx->root;
+    j->base.name = t && t[0] ? xasprintf("%s:%s", c->req.object, t) : xstrdup(c->req.object);
+    parse_auth(c->auth_header, &j->base);
+    struct store *s = NULL;
+    struct image *img = NULL;
+    struct hk_error err = {0};
+    /* an image that is not here is docker's 404 before any stream */
+    int r = store_open(c->ctx->root, &s, &err);
+    if (r == 0)
+        r = image_lookup(s, j->base.name, &img, &err);
+    image_free(img);
+    store_free(s);
+    if (r < 0) {
+        enum MHD_Result ret = err.code == -ENOENT
+                                  ? api_reply_msg(c, 404,
+                                                  "An image does not exist locally with "
+                                                  "the tag: %s",
+                                                  c->req.object)
+                                  : api_reply_error(c, &err, 500);
+        push_free(j);
+        return ret;
+    }
+    return api_reply_stream(c, "application/json", push_run, j, push_free);
+}
+
 static enum MHD_Result create(struct api_call *c)
 {
     const char *from = api_query(&c->req, "fromImage"), *t = api_query(&c->req, "tag");
@@ -438,6 +574,8 @@ enum MHD_Result api_images(struct api_call *c)
         return inspect(c);
     case OP_IMG_HISTORY:
         return history(c);
+    case OP_IMG_PUSH:
+        return push(c);
     case OP_IMG_TAG:
         return tag(c);
     case OP_IMG_DELETE:

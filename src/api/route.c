@@ -76,6 +76,7 @@ static const struct action image_actions[] = {
     {"GET", "json", OP_IMG_INSPECT},
     {"GET", "history", OP_IMG_HISTORY},
     {"POST", "tag", OP_IMG_TAG},
+    {"POST", "push", OP_IMG_PUSH},
     {"GET", "get", OP_IMG_GET},
 };
 static const struct action fixed[] = {

@@ -60,6 +60,7 @@ enum api_op {
     OP_IMG_INSPECT,
     OP_IMG_HISTORY,
     OP_IMG_TAG,
+    OP_IMG_PUSH,
     OP_IMG_DELETE,
     OP_IMG_GET,
     OP_IMG_LOAD,

@@ -387,6 +387,7 @@ static enum MHD_Result dispatch(struct api_call *c)
     case OP_IMG_INSPECT:
     case OP_IMG_HISTORY:
     case OP_IMG_TAG:
+    case OP_IMG_PUSH:
     case OP_IMG_DELETE:
     case OP_IMG_GET:
     case OP_IMG_LOAD:

@@ -324,7 +324,8 @@ static int push_run(struct push *p, struct push_result *ret, struct hk_error *er
         report(p, PROGRESS_PREPARING, 0, 0, p->m.layers[p->index].digest);
     _cleanup_free_ char *sc = scopes(p);
     struct registry_opts ro = {
-        .tls_verify = p->o->tls_verify, .authfile = p->o->authfile, .scopes = sc};
+        .tls_verify = p->o->tls_verify, .authfile = p->o->authfile, .scopes = sc,
+        .user = p->o->user, .pass = p->o->pass};
     r = registry_open(p->ref.domain, p->ref.path, &ro, &p->reg, err);
     for (p->index = 0; r == 0 && p->index < p->m.n_layers; p->index++) {
         r = push_blob(p, &p->m.layers[p->index], err);

@@ -21,6 +21,7 @@ struct push_opts {
     const char *name; /* NAME[:TAG] of an image in the store, also where it goes */
     bool tls_verify;
     const char *authfile;
+    const char *user, *pass; /* credentials for this push (the API's X-Registry-Auth), or NULL */
     /* layer states: PROGRESS_PREPARING, then EXISTS, MOUNTED, or PUSHING (bytes) and PUSHED */
     const struct progress *progress;
     /* once the layers are known: the repository ("host/a/b") and how many layers */

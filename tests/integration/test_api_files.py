@@ -87,3 +87,35 @@ def test_cp_both_ways_and_stat(svc, tmp_path):
                        capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert svc.dok("exec", "box", "cat", "/d/stdin.txt") == "from stdin\n"
+
+
+def test_push_through_the_service_and_pull_back(svc, engine, tmp_path):
+    from imagelib import Registry
+    reg = Registry(tmp_path / "reg").start()
+    try:
+        ref = f"{reg.host}/team/bb:2"
+        svc.dok("tag", "busybox", ref)
+        out = svc.dok("push", ref)
+        assert f"The push refers to repository [{reg.host}/team/bb]" in out
+        assert "Pushed" in out and "2: digest: sha256:" in out, out
+        # again: the registry has every layer
+        out = svc.dok("push", ref)
+        assert "Layer already exists" in out and "Pushed" not in out, out
+        # pulled back by skopeo (a different client) and by docker into the service
+        p = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{ref}"],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        svc.dok("rmi", ref)
+        svc.dok("pull", ref)
+        assert svc.dok("run", "--rm", ref, "echo", "back").strip() == "back"
+        # a name the store does not have: docker's 404 before any stream
+        p = svc.docker("push", f"{reg.host}/team/none:1")
+        assert p.returncode != 0 and "does not exist locally" in p.stderr, p.stderr
+        # the raw stream ends with docker's aux message
+        p = subprocess.run(["curl", "-s", "--unix-socket", svc.sock, "-X", "POST",
+                            f"http://d/images/{reg.host}/team/bb/push?tag=2"],
+                           capture_output=True, text=True, timeout=60)
+        last = json.loads(p.stdout.splitlines()[-1])
+        assert last["aux"]["Tag"] == "2" and last["aux"]["Digest"].startswith("sha256:")
+    finally:
+        reg.stop()
