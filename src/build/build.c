@@ -14,6 +14,7 @@
 #include "build/copy.h"
 #include "build/dockerfile.h"
 #include "build/ignore.h"
+#include "build/stage.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
 #include "image/commit.h"
@@ -590,24 +591,22 @@ static int open_source_root(struct bstate *b, const struct df_instr *in, struct 
     return 0;
 }
 
-static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_copy *c,
-                      char ***ret_words, int *ret_root, char **ret_mount)
+/* What one COPY or ADD reads: its words, the source root (the context or a stage or image
+ * root mounted at mount), and its staged URL downloads and heredocs. */
+struct copy_job {
+    struct build_copy c;
+    char **words;
+    int root;
+    char *mount;
+    struct build_stage stage;
+    struct expand_limit limit;
+};
+
+static int copy_words(struct bstate *b, const struct df_instr *in, char ***ret, size_t *ret_n)
 {
-    const char *chmod = df_flag(in, "chmod", NULL);
-    c->mode = -1;
-    if (chmod) {
-        char *end;
-        long m = strtol(chmod, &end, 8);
-        if (*end || end == chmod || m < 0 || m > 07777)
-            return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chmod=%s: expected an "
-                                                "octal mode", chmod));
-        c->mode = (int)m;
-    }
-    int r = parse_chown(b, in, c);
-    if (r < 0)
-        return r;
     char **w = NULL;
     size_t n = 0;
+    int r = 0;
     if (in->json) {
         w = xcalloc(in->n_args + 1, sizeof(char *));
         for (size_t i = 0; i < in->n_args && r == 0; i++)
@@ -620,15 +619,54 @@ static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_
         df_strv_free(w);
         return LINE_ERR(b, in, r < 0 ? r : hk_error_set(b->err, -EINVAL, "no destination"));
     }
-    if (in->n_heredocs > 0) {
-        df_strv_free(w);
-        return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "COPY heredocs are not "
-                                            "supported yet"));
+    *ret = w;
+    *ret_n = n;
+    return 0;
+}
+
+static int copy_setup(struct bstate *b, const struct df_instr *in, struct copy_job *j)
+{
+    struct build_copy *c = &j->c;
+    bool add = strcmp(in->cmd, "ADD") == 0;
+    static const char *const unsupported[] = {"exclude", "parents", "keep-git-dir"};
+    for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
+        bool given;
+        df_flag(in, unsupported[i], &given);
+        if (given)
+            return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "--%s is not supported",
+                                                unsupported[i]));
     }
-    *ret_words = w;
+    const char *chmod = df_flag(in, "chmod", NULL);
+    c->mode = -1;
+    if (chmod) {
+        char *end;
+        long m = strtol(chmod, &end, 8);
+        if (*end || end == chmod || m < 0 || m > 07777)
+            return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chmod=%s: expected an "
+                                                "octal mode", chmod));
+        c->mode = (int)m;
+    }
+    int r = parse_chown(b, in, c);
+    size_t n = 0;
+    if (r == 0)
+        r = copy_words(b, in, &j->words, &n);
+    if (r < 0)
+        return r;
+    char **w = j->words;
+    struct build_stage_req sq = {.srcs = w, .n_srcs = n - 1, .heredocs = in->heredocs,
+                                 .n_heredocs = in->n_heredocs, .urls = add,
+                                 .checksum = df_flag(in, "checksum", NULL),
+                                 .escape = b->d.escape, .lookup = var_lookup, .ud = b};
+    r = build_stage_sources(b->s, &sq, &j->stage, b->err);
+    if (r < 0)
+        return LINE_ERR(b, in, r);
     c->srcs = w;
     c->n_srcs = n - 1;
-    r = open_source_root(b, in, c, ret_root, ret_mount);
+    c->roots = j->stage.roots;
+    c->extract = add;
+    store_expand_limit(b->s, &j->limit);
+    c->limit = &j->limit;
+    r = open_source_root(b, in, c, &j->root, &j->mount);
     if (r < 0)
         return r;
     /* dest: relative to WORKDIR */
@@ -647,17 +685,11 @@ static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_
 
 static int copy_step(struct bstate *b, const struct df_instr *in)
 {
-    if (strcmp(in->cmd, "ADD") == 0)
-        return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "ADD is not supported yet "
-                                            "(COPY is)"));
-    struct build_copy c = {0};
-    char **words = NULL;
-    int root = -1;
-    char *mount = NULL;
-    int r = copy_setup(b, in, &c, &words, &root, &mount);
-    c.src_root = root;
+    struct copy_job j = {.root = -1, .stage = {.fd = -1}};
+    int r = copy_setup(b, in, &j);
+    j.c.src_root = j.root;
     char hash[DIGEST_STR_SIZE], key[DIGEST_STR_SIZE];
-    if (r == 0 && (r = build_copy_hash(&c, hash, b->err)) < 0)
+    if (r == 0 && (r = build_copy_hash(&j.c, hash, b->err)) < 0)
         r = LINE_ERR(b, in, r);
     if (r == 0)
         r = cache_key(b, in, hash, key);
@@ -666,7 +698,7 @@ static int copy_step(struct bstate *b, const struct df_instr *in)
         r = store_tmpdir(b->s, "copy", &tmp, b->err);
         _cleanup_free_ char *diff = tmp ? xasprintf("%s/diff", tmp) : NULL;
         _cleanup_close_ int dfd = r < 0 ? -1 : open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (r == 0 && (r = build_copy_run(&c, dfd, b->err)) < 0)
+        if (r == 0 && (r = build_copy_run(&j.c, dfd, b->err)) < 0)
             r = LINE_ERR(b, in, r);
         _cleanup_free_ char *by = xasprintf("/bin/sh -c #(nop) %s", in->original);
         if (r == 0)
@@ -674,14 +706,15 @@ static int copy_step(struct bstate *b, const struct df_instr *in)
         if (tmp)
             rm_rf(tmp);
     }
-    if (root >= 0)
-        close(root);
-    if (mount) {
-        image_rootfs_unmount(mount, NULL);
-        rm_rf(mount);
-        free(mount);
+    if (j.root >= 0)
+        close(j.root);
+    if (j.mount) {
+        image_rootfs_unmount(j.mount, NULL);
+        rm_rf(j.mount);
+        free(j.mount);
     }
-    df_strv_free(words);
+    build_stage_clear(&j.stage);
+    df_strv_free(j.words);
     return r;
 }
 

@@ -6,6 +6,8 @@ import os
 import tarfile
 import time
 
+import pytest
+
 from conftest import run
 from test_podman import podman  # noqa: F401  (the fixture)
 
@@ -315,3 +317,130 @@ def test_copy_never_leaves_the_context(engine, tmp_path):
     p = build(e, ctx)
     assert p.returncode == 1 and "HOST-ONLY" not in p.stdout
     assert outside.read_text() == "HOST-ONLY\n"
+
+
+def make_tar(path, files, mode="w"):
+    """A tar of {name: (data, uid, gid, mode)} at path, compressed as mode says."""
+    with tarfile.open(path, mode) as t:
+        for name, (data, uid, gid, perm) in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.uid, info.gid, info.mode = len(data), uid, gid, perm
+            t.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_add_local_archives_are_extracted(engine, tmp_path):
+    e = engine
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    files = {"top/f": (b"F\n", 1234, 5678, 0o640)}
+    for suffix, mode in [("tar", "w"), ("tar.gz", "w:gz"), ("tar.bz2", "w:bz2"),
+                         ("tar.xz", "w:xz")]:
+        make_tar(ctx / f"a.{suffix}", {f"{suffix}/f": (suffix.encode() + b"\n", 1234, 5678,
+                                                        0o640)}, mode)
+    make_tar(ctx / "z.tar", files)
+    run(["zstd", "-q", "--rm", str(ctx / "z.tar"), "-o", str(ctx / "a.tar.zst")], check=True)
+    (ctx / "sub").mkdir()
+    make_tar(ctx / "sub" / "inner.tar", files)  # inside a copied directory: not extracted
+    (ctx / "notes.txt").write_text("plain\n")
+    write(ctx, {"Dockerfile": """FROM busybox
+ADD a.tar a.tar.gz a.tar.bz2 /x/
+ADD a.tar.xz /x
+ADD a.tar.zst /zst
+ADD sub /sub/
+ADD notes.txt /n.txt
+"""})
+    p = build(e, ctx, "-t", "add:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = e.ok("run", "--rm", "add:1", "sh", "-c",
+               "cat /x/tar/f /x/tar.bz2/f /x/tar.gz/f /x/tar.xz/f; stat -c '%u:%g %a' /x/tar.gz/f; find /zst -type f; cat /zst/top/f;"
+               " ls /sub; cat /n.txt").stdout
+    assert got == ("tar\ntar.bz2\ntar.gz\ntar.xz\n1234:5678 640\n/zst/top/f\nF\n"
+                   "inner.tar\nplain\n")
+    assert "Using cache" in build(e, ctx).stdout.split("Step 2/6")[1].split("Step 3/6")[0]
+    # a different archive with the same name: not the cached layer
+    make_tar(ctx / "a.tar", {"tar/f": (b"changed\n", 0, 0, 0o644)})
+    assert build(e, ctx, "-t", "add:2").returncode == 0
+    assert e.ok("run", "--rm", "add:2", "cat", "/x/tar/f").stdout == "changed\n"
+    # an archive entry that climbs out of the destination stays in the image
+    make_tar(ctx / "evil.tar", {"../../../../escaped": (b"x", 0, 0, 0o644)})
+    write(ctx, {"Dockerfile": "FROM busybox\nADD evil.tar /deep/dir/\n"})
+    p = build(e, ctx, "-t", "evil")
+    assert not (tmp_path / "escaped").exists() and not os.path.exists("/escaped")
+    if p.returncode == 0:
+        assert "x" == e.ok("run", "--rm", "evil", "cat", "/escaped").stdout
+    else:
+        assert "Dockerfile:2: ADD:" in p.stderr
+    no_build_leftovers(e)
+
+
+@pytest.fixture
+def http_files(tmp_path):
+    """An HTTP server on 127.0.0.1 (a free port) serving {path: bytes}: yields (base URL,
+    the dict, the list of paths requested)."""
+    import http.server
+    import threading
+    files, hits = {}, []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            data = files.get(self.path.split("?")[0])
+            self.send_response(200 if data is not None else 404)
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            self.wfile.write(data or b"")
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", files, hits
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_add_url_with_checksum(engine, tmp_path, http_files):
+    import hashlib
+    e = engine
+    base, files, hits = http_files
+    files["/dl/tool.sh"] = b"#!/bin/sh\necho tool\n"
+    files["/dl/data.tar.gz"] = make_tar(tmp_path / "d.tgz", {"in/x": (b"X", 0, 0, 0o644)},
+                                        "w:gz").read_bytes()
+    good = "sha256:" + hashlib.sha256(files["/dl/tool.sh"]).hexdigest()
+    ctx = write(tmp_path / "ctx", {"Dockerfile": f"""FROM busybox
+ADD --checksum={good} {base}/dl/tool.sh /usr/local/bin/
+ADD {base}/dl/data.tar.gz?x=1 /archive/
+ADD --chmod=755 {base}/dl/tool.sh /bin/renamed
+"""})
+    p = build(e, ctx, "-t", "url:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = e.ok("run", "--rm", "url:1", "sh", "-c",
+               "stat -c '%a %u %n' /usr/local/bin/tool.sh /archive/data.tar.gz; renamed").stdout
+    # docker's modes: 0600 for a download, not extracted; --chmod applies
+    assert got == "600 0 /usr/local/bin/tool.sh\n600 0 /archive/data.tar.gz\ntool\n"
+    assert hits.count("/dl/tool.sh") == 2
+    # fetched again on a rebuild; the same content is the cached step
+    again = build(e, ctx)
+    assert again.stdout.count("Using cache") == 3 and hits.count("/dl/tool.sh") == 4
+    bad = "sha256:" + "0" * 64
+    for i, (line, msg) in enumerate([
+            (f"ADD --checksum={bad} {base}/dl/tool.sh /t",
+             f"Dockerfile:2: ADD: fetch {base}/dl/tool.sh: checksum mismatch: expected {bad}, "
+             f"got {good}"),
+            (f"ADD {base}/dl/missing /t", f"Dockerfile:2: ADD: fetch {base}/dl/missing: HTTP 404"),
+            (f"ADD --checksum=md5:abc {base}/dl/tool.sh /t", "Dockerfile:2: ADD: --checksum=md5:abc"),
+            (f"ADD --checksum={good} notes.txt /t",
+             "Dockerfile:2: ADD: --checksum needs exactly one source, a URL"),
+            (f"COPY {base}/dl/tool.sh /t", "Dockerfile:2: COPY: "),
+            (f"ADD {base}/ /t/", "Dockerfile:2: ADD: cannot determine a file name from the URL"),
+            ("ADD --exclude=*.txt notes.txt /t", "Dockerfile:2: ADD: --exclude is not supported"),
+            ("ADD http://127.0.0.1:1/x /t", "Dockerfile:2: ADD: fetch http://127.0.0.1:1/x: ")]):
+        c = write(tmp_path / f"bad{i}", {"Dockerfile": f"FROM busybox\n{line}\n",
+                                         "notes.txt": "n"})
+        p = build(e, c, "-t", f"bad{i}")
+        assert p.returncode == 1 and msg in p.stderr, (line, p.stderr)
+        assert f"bad{i}" not in e.ok("images").stdout
+    no_build_leftovers(e)
