@@ -444,3 +444,42 @@ ADD --chmod=755 {base}/dl/tool.sh /bin/renamed
         assert p.returncode == 1 and msg in p.stderr, (line, p.stderr)
         assert f"bad{i}" not in e.ok("images").stdout
     no_build_leftovers(e)
+
+
+def test_copy_heredocs(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+ARG WHO=hako
+ENV HOME_DIR=/home/app
+WORKDIR /etc/app
+COPY <<EOF config.json
+{"who": "${WHO}", 'home': "$HOME_DIR", "cost": "\\$5"}
+EOF
+COPY --chmod=755 <<'RAW' /usr/bin/hello
+#!/bin/sh
+echo "hello $WHO"
+RAW
+COPY --chown=7:8 <<ONE <<TWO /both/
+one
+ONE
+two
+TWO
+"""})
+    p = build(e, ctx, "-t", "here:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = e.ok("run", "--rm", "-e", "WHO=runtime", "here:1", "sh", "-c",
+               "cat /etc/app/config.json; hello; cat /both/ONE /both/TWO;"
+               " stat -c '%a %u:%g %n' /etc/app/config.json /usr/bin/hello /both/ONE").stdout
+    assert got == ('{"who": "hako", \'home\': "/home/app", "cost": "$5"}\n'
+                   "hello runtime\none\ntwo\n"
+                   "664 0:0 /etc/app/config.json\n755 0:0 /usr/bin/hello\n664 7:8 /both/ONE\n")
+    # the body is the cache key: the same body is cached, another one is not
+    assert build(e, ctx).stdout.count("Using cache") == 5  # all but FROM and ARG
+    write(ctx, {"Dockerfile": (ctx / "Dockerfile").read_text().replace("one\nONE", "1\nONE")})
+    p = build(e, ctx, "-t", "here:2")
+    assert p.stdout.split("Step 7/7")[1].count("Using cache") == 0
+    assert e.ok("run", "--rm", "here:2", "cat", "/both/ONE").stdout == "1\n"
+    c = write(tmp_path / "bad", {"Dockerfile": "FROM busybox\nCOPY <<EOF\nx\nEOF\n"})
+    p = build(e, c)
+    assert p.returncode == 1 and "Dockerfile:2: COPY" in p.stderr, p.stderr
+    no_build_leftovers(e)
