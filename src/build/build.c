@@ -19,6 +19,7 @@
 #include "engine/lifecycle.h"
 #include "image/commit.h"
 #include "image/manifest.h"
+#include "image/pull.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -96,6 +97,34 @@ static int load_image(struct bstate *b, const char *id)
     snprintf(b->id, sizeof(b->id), "%s", b->img->id);
     b->config = image_config_from(b->img);
     return 0;
+}
+
+/* The image name refers to, in ret: the store's, or pulled when the store has none or when
+ * --pull asks for a fresh copy (an image ID is never pulled). */
+static int resolve_image(struct bstate *b, const char *name, char ret[DIGEST_STR_SIZE])
+{
+    struct image *img = NULL;
+    struct hk_error e2 = {0};
+    bool is_id = strncmp(name, "sha256:", 7) == 0;
+    if (!b->q->pull || is_id) {
+        if (image_lookup(b->s, name, &img, is_id ? b->err : &e2) == 0) {
+            snprintf(ret, DIGEST_STR_SIZE, "%s", img->id);
+            image_free(img);
+            return 0;
+        }
+        if (is_id)
+            return -ENOENT;
+    }
+    say(b, "Pulling %s\n", name);
+    struct pull_opts o = {.name = name, .tls_verify = true};
+    struct pull_result res = {0};
+    int r = image_pull(b->s, &o, &res, b->err);
+    if (r == 0) {
+        snprintf(ret, DIGEST_STR_SIZE, "%s", res.id);
+        say(b, "Digest: %s\n", res.digest);
+    }
+    pull_result_clear(&res);
+    return r < 0 ? hk_error_prefix(b->err, r, "pull %s", name) : 0;
 }
 
 /* --- the cache ---------------------------------------------------------------------------- */
@@ -196,10 +225,12 @@ static int from_step(struct bstate *b, const struct df_instr *in)
         b->config = image_config_from(NULL);
         return commit_step(b, NULL, NULL, NULL) < 0 ? LINE_ERR(b, in, b->err->code) : 0;
     }
-    r = load_image(b, name);
+    char id[DIGEST_STR_SIZE];
+    r = resolve_image(b, name, id);
+    if (r == 0)
+        r = load_image(b, id);
     if (r < 0)
-        return LINE_ERR(b, in, hk_error_prefix(b->err, r, "hako build does not pull images "
-                                               "(hako pull %s first)", name));
+        return LINE_ERR(b, in, r);
     /* ONBUILD triggers of the base run first, as docker does */
     return 0;
 }
@@ -559,9 +590,12 @@ static int open_source_root(struct bstate *b, const struct df_instr *in, struct 
                 strcmp(idx, from) == 0)
                 stage_root = xstrdup(b->stages[i].id);
         }
-        if (!stage_root)
-            return LINE_ERR(b, in, hk_error_set(b->err, -ENOENT, "--from=%s: no such stage "
-                                                "(images are not supported yet)", from));
+        if (!stage_root) { /* not a stage: an image, pulled when the store has none */
+            char id[DIGEST_STR_SIZE];
+            if ((r = resolve_image(b, from, id)) < 0)
+                return LINE_ERR(b, in, hk_error_prefix(b->err, r, "--from=%s", from));
+            stage_root = xstrdup(id);
+        }
         root = NULL;
     }
     if (root && b->ignore.n) {

@@ -25,7 +25,7 @@
 struct build_flags {
     json_t *tags, *args, *labels, *secrets;
     const char *file, *target, *iidfile;
-    bool no_cache, quiet;
+    bool no_cache, quiet, pull;
     enum layer_compression compression;
 };
 
@@ -38,6 +38,7 @@ static int build_usage(FILE *f, int rc)
                "      --build-arg K=V      set a build argument\n"
                "      --target STAGE       build up to this stage\n"
                "      --no-cache           do not use the layer cache\n"
+               "      --pull               always pull the images FROM and COPY --from name\n"
                "      --label K=V          set a label on the image\n"
                "  -q, --quiet              print only the image ID\n"
                "      --iidfile FILE       write the image ID to FILE\n"
@@ -101,7 +102,8 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         {"no-cache", no_argument, NULL, 'N'},        {"label", required_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},           {"iidfile", required_argument, NULL, 'I'},
         {"platform", required_argument, NULL, 'P'},  {"compression", required_argument, NULL, 'z'},
-        {"secret", required_argument, NULL, 'S'},    {"help", no_argument, NULL, 'h'},
+        {"secret", required_argument, NULL, 'S'},    {"pull", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c, rc = 0;
     struct hk_error err = {0};
@@ -121,6 +123,7 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         case 'T': f->target = optarg; break;
         case 'S': rc = secret_flag(f->secrets, optarg); break;
         case 'N': f->no_cache = true; break;
+        case 'p': f->pull = true; break;
         case 'q': f->quiet = true; break;
         case 'I': f->iidfile = optarg; break;
         case 'P': {
@@ -292,7 +295,7 @@ static int do_build(struct engine *e, struct store *s, const struct build_flags 
     struct build_request q = {
         .context = context, .dockerfile = df, .dockerfile_len = len,
         .dockerfile_name = f->file && strcmp(f->file, "-") ? f->file : "Dockerfile",
-        .build_args = f->args, .target = f->target, .no_cache = f->no_cache,
+        .build_args = f->args, .target = f->target, .no_cache = f->no_cache, .pull = f->pull,
         .labels = f->labels, .secrets = f->secrets, .out = f->quiet ? NULL : stdout, .compression = f->compression,
         .run = run_hook, .run_ud = &x};
     const char *slash = strrchr(q.dockerfile_name, '/');

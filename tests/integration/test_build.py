@@ -206,7 +206,7 @@ def test_errors_name_the_line(engine, tmp_path):
         ("FROM busybox\nCOPPY a b\n", "Dockerfile:2: unknown instruction: COPPY"),
         ("FROM busybox\nCOPY a\n", "Dockerfile:2: COPY: COPY requires at least two arguments"),
         ("FROM busybox\nRUN --bogus true\n", "Dockerfile:2: RUN: unknown flag: --bogus"),
-        ("FROM nosuch:1\n", "Dockerfile:1: FROM:"),
+        ("FROM 127.0.0.1:1/nosuch:1\n", "Dockerfile:1: FROM: pull 127.0.0.1:1/nosuch:1"),
         ("FROM busybox\nENV A=${B:?must-be-set}\n", "Dockerfile:2: ENV: B: must-be-set"),
         ("", "cannot be empty"),
     ]
@@ -482,4 +482,54 @@ TWO
     c = write(tmp_path / "bad", {"Dockerfile": "FROM busybox\nCOPY <<EOF\nx\nEOF\n"})
     p = build(e, c)
     assert p.returncode == 1 and "Dockerfile:2: COPY" in p.stderr, p.stderr
+    no_build_leftovers(e)
+
+
+@pytest.fixture
+def registry(tmp_path):
+    from imagelib import Registry
+    reg = Registry(tmp_path / "reg").start()
+    yield reg
+    reg.stop()
+
+
+def test_copy_from_image_and_pull(engine, tmp_path, registry):
+    e = engine
+    ref = f"{registry.host}/t/app:1"
+    v1 = write(tmp_path / "v1", {"Dockerfile": "FROM busybox\nRUN echo v1 > /version\n"})
+    id1 = build(e, v1, "-q", "-t", ref).stdout.strip()
+    e.ok("push", ref, timeout=120)
+    e.ok("rmi", ref)  # only the registry has it now
+    ctx = write(tmp_path / "ctx", {"Dockerfile": f"""FROM busybox AS s
+RUN echo stage > /s
+FROM busybox
+COPY --from={ref} /version /from-image
+COPY --from=s /s /s
+COPY --from=busybox /bin/busybox /opt/bin/busybox
+"""})
+    p = build(e, ctx, "-t", "cf:1", timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"Pulling {ref}\n" in p.stdout
+    assert e.ok("run", "--rm", "cf:1", "sh", "-c", "cat /from-image /s; /opt/bin/busybox echo bb"
+                ).stdout == "v1\nstage\nbb\n"
+    assert ref.split(":1")[0] in e.ok("images").stdout  # pulled into the store
+    # the registry gets v2 under the same name; the store keeps v1 under it
+    v2 = write(tmp_path / "v2", {"Dockerfile": "FROM busybox\nRUN echo v2 > /version\n"})
+    assert build(e, v2, "-q", "-t", ref).returncode == 0
+    e.ok("push", ref, timeout=120)
+    e.ok("tag", id1, ref)
+    child = write(tmp_path / "child", {"Dockerfile": f"FROM {ref}\nRUN cat /version > /seen\n"})
+    p = build(e, child, "-t", "child:1")
+    assert p.returncode == 0 and "Pulling" not in p.stdout
+    assert e.ok("run", "--rm", "child:1", "cat", "/seen").stdout == "v1\n"
+    p = build(e, child, "--pull", "-t", "child:2", timeout=120)
+    assert p.returncode == 0 and f"Pulling {ref}\n" in p.stdout, p.stdout + p.stderr
+    assert e.ok("run", "--rm", "child:2", "cat", "/seen").stdout == "v2\n"
+    assert e.ok("run", "--rm", ref, "cat", "/version").stdout == "v2\n"
+    # a name no registry serves fails naming the line
+    bad = write(tmp_path / "bad", {"Dockerfile": "FROM busybox\n"
+                                   "COPY --from=127.0.0.1:1/none:1 /x /x\n"})
+    p = build(e, bad, "-t", "bad")
+    assert p.returncode == 1, p.stdout
+    assert "Dockerfile:2: COPY: --from=127.0.0.1:1/none:1: pull 127.0.0.1:1/none:1" in p.stderr
     no_build_leftovers(e)
