@@ -17,6 +17,7 @@
 #include "build/stage.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/user.h"
 #include "image/commit.h"
 #include "image/manifest.h"
 #include "image/pull.h"
@@ -555,19 +556,58 @@ static bool skip_ignored(const char *relpath, bool dir, void *ud)
     return !(dir && ignore_may_include_under(ig, relpath));
 }
 
+/* --chown=USER[:GROUP] by name: through the current image's /etc/passwd and /etc/group,
+ * read inside its root filesystem (mounted under tmp/) with RESOLVE_IN_ROOT, so a symlinked
+ * /etc/passwd cannot point out of it. A user without a group also gives the group ID (docker). */
+static int chown_by_name(struct bstate *b, const char *spec, struct build_copy *c)
+{
+    _cleanup_free_ char *dir = NULL, *rootfs = NULL;
+    int r = store_tmpdir(b->s, "chown", &dir, b->err);
+    bool mounted = false;
+    if (r == 0)
+        r = image_rootfs_mount(b->s, b->img, dir, ROOTFS_AUTO, true, &rootfs, b->err);
+    mounted = r == 0;
+    _cleanup_close_ int root = r < 0 ? -1 : open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r == 0 && root < 0)
+        r = hk_error_errno(b->err, -errno, "open '%s'", rootfs);
+    struct user_ids ids = {0};
+    if (r == 0)
+        r = user_resolve(root, spec, &ids, b->err);
+    if (r == 0) {
+        c->uid = ids.uid;
+        c->gid = strchr(spec, ':') ? ids.gid : (gid_t)ids.uid;
+    }
+    user_ids_clear(&ids);
+    if (mounted)
+        image_rootfs_unmount(dir, NULL);
+    if (dir)
+        rm_rf(dir);
+    return r;
+}
+
 static int parse_chown(struct bstate *b, const struct df_instr *in, struct build_copy *c)
 {
-    const char *v = df_flag(in, "chown", NULL);
-    if (!v)
+    const char *flag = df_flag(in, "chown", NULL);
+    if (!flag)
         return 0;
+    _cleanup_free_ char *v = NULL;
+    int r = df_expand(flag, b->d.escape, var_lookup, b, &v, b->err);
+    if (r < 0)
+        return LINE_ERR(b, in, r);
     unsigned long u, g;
     char tail;
     int n = sscanf(v, "%lu:%lu%c", &u, &g, &tail);
-    if (n == 1 && !strchr(v, ':'))
+    size_t len = strlen(v);
+    bool numeric = v[strspn(v, "0123456789:")] == 0;
+    if (numeric && n == 1 && !strchr(v, ':'))
         g = u;
-    else if (n != 2)
-        return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chown=%s: only numeric "
-                                            "UID[:GID] is supported", v));
+    else if (len == 0 || v[0] == ':' || v[len - 1] == ':' || (numeric && n != 2))
+        return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chown=%s: expected "
+                                            "USER[:GROUP]", v));
+    else if (!numeric)
+        return (r = chown_by_name(b, v, c)) < 0
+                   ? LINE_ERR(b, in, hk_error_prefix(b->err, r, "--chown=%s", v))
+                   : 0;
     c->uid = (uid_t)u;
     c->gid = (gid_t)g;
     return 0;

@@ -533,3 +533,47 @@ COPY --from=busybox /bin/busybox /opt/bin/busybox
     assert p.returncode == 1, p.stdout
     assert "Dockerfile:2: COPY: --from=127.0.0.1:1/none:1: pull 127.0.0.1:1/none:1" in p.stderr
     no_build_leftovers(e)
+
+
+def test_chown_by_name(engine, tmp_path):
+    e = engine
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "passwd").write_text("evil:x:4242:4242::/:/bin/sh\n")
+    ctx = write(tmp_path / "ctx", {"f": "F\n", "Dockerfile": """FROM busybox
+ARG U=app
+RUN echo 'app:x:1500:1600::/home/app:/bin/sh' >> /etc/passwd && \\
+    echo 'devs:x:2000:' >> /etc/group
+COPY --chown=app f /a
+COPY --chown=app:devs f /b
+COPY --chown=1234:devs f /c
+ADD --chown=${U}:2 f /d
+COPY --chown=app:devs <<EOF /e
+heredoc
+EOF
+"""})
+    p = build(e, ctx, "-t", "owners")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = e.ok("run", "--rm", "owners", "stat", "-c", "%u:%g %n", "/a", "/b", "/c", "/d", "/e")
+    # a user without a group: the user's ID is the group ID too, as docker documents
+    assert got.stdout == "1500:1500 /a\n1500:2000 /b\n1234:2000 /c\n1500:2 /d\n1500:2000 /e\n"
+    cases = [
+        # an image's /etc/passwd symlinked to a host path is read inside the image
+        ("FROM busybox\nRUN rm /etc/passwd && "
+         f"ln -s /../../../../../..{host}/passwd /etc/passwd\nCOPY --chown=evil f /x\n",
+         "Dockerfile:3: COPY: --chown=evil: unable to find user evil: no matching entries "
+         "in passwd file"),
+        ("FROM busybox\nCOPY --chown=app f /x\n",
+         "Dockerfile:2: COPY: --chown=app: unable to find user app"),
+        ("FROM busybox\nCOPY --chown=root:nogroup9 f /x\n",
+         "Dockerfile:2: COPY: --chown=root:nogroup9: unable to find group nogroup9"),
+        ("FROM scratch\nCOPY --chown=root f /x\n", "Dockerfile:2: COPY: --chown=root: "),
+        ("FROM busybox\nCOPY --chown=app: f /x\n",
+         "Dockerfile:2: COPY: --chown=app:: expected USER[:GROUP]"),
+    ]
+    for i, (df, msg) in enumerate(cases):
+        c = write(tmp_path / f"bad{i}", {"Dockerfile": df, "f": "f"})
+        p = build(e, c, "-t", f"bad{i}")
+        assert p.returncode == 1 and msg in p.stderr, (df, p.stderr)
+    assert (host / "passwd").read_text() == "evil:x:4242:4242::/:/bin/sh\n"
+    no_build_leftovers(e)
