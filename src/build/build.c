@@ -32,6 +32,8 @@ struct stage {
     char id[DIGEST_STR_SIZE];
 };
 
+#define CACHE_COMMENT "hako build cache "
+
 struct bstate {
     const struct build_request *q;
     const struct engine *e;
@@ -50,6 +52,8 @@ struct bstate {
     char created[32];
     struct hk_error *err;
     struct ignore ignore; /* the context's .dockerignore */
+    struct image **cache_from; /* --cache-from images */
+    size_t n_cache_from;
 };
 
 #define LINE_ERR(b, in, r, ...)                                                                    \
@@ -147,7 +151,62 @@ static char *cache_path(struct bstate *b, const char *key)
     return xasprintf("%s/build-cache/%s", b->s->root, digest_hex(key));
 }
 
-/* The cached result of key, loaded as the current image: 1, else 0. */
+static int commit_step(struct bstate *b, const char *created_by, const struct layer_created *l,
+                       const char *key);
+
+/* Whether image img's layers start with the current image's, all n of them. */
+static bool layers_extend(const struct image *img, const struct image *cur, size_t n)
+{
+    json_t *mine = json_object_get(cur ? cur->record : NULL, "layers");
+    json_t *theirs = json_object_get(img->record, "layers");
+    if (json_array_size(mine) != n || json_array_size(theirs) <= n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!json_equal(json_object_get(json_array_get(mine, i), "diff_id"),
+                        json_object_get(json_array_get(theirs, i), "diff_id")))
+            return false;
+    return true;
+}
+
+/* --cache-from: a step of one of those images whose history records key (the same parent
+ * image, instruction, arguments and content) on top of the same layers: its layer becomes
+ * this step's, committed as the step's image. 1 when found, 0 when not, < 0 on error. */
+static int cache_from_hit(struct bstate *b, const char *key)
+{
+    _cleanup_free_ char *want = xasprintf(CACHE_COMMENT "%s", key);
+    size_t have = b->img ? b->img->n_layers : 0;
+    for (size_t k = 0; k < b->n_cache_from; k++) {
+        const struct image *c = b->cache_from[k];
+        json_t *hist = json_object_get(c->config, "history"), *h;
+        size_t i, layer = 0;
+        json_array_foreach(hist, i, h)
+        {
+            bool empty = json_is_true(json_object_get(h, "empty_layer"));
+            const char *comment = json_string_value(json_object_get(h, "comment"));
+            if (!empty && comment && strcmp(comment, want) == 0 && layer == have &&
+                layers_extend(c, b->img, have)) {
+                json_t *l = json_array_get(json_object_get(c->record, "layers"), layer);
+                struct layer_created lc = {0};
+                snprintf(lc.digest, sizeof(lc.digest), "%s",
+                         json_string_value(json_object_get(l, "digest")));
+                snprintf(lc.diff_id, sizeof(lc.diff_id), "%s",
+                         json_string_value(json_object_get(l, "diff_id")));
+                lc.size = (uint64_t)json_integer_value(json_object_get(l, "size"));
+                lc.media_type = json_string_value(json_object_get(l, "media_type"));
+                _cleanup_free_ char *by =
+                    xstrdup(json_string_value(json_object_get(h, "created_by")) ?: "");
+                int r = commit_step(b, by, &lc, key);
+                if (r == 0)
+                    say(b, " ---> Using cache\n");
+                return r < 0 ? r : 1;
+            }
+            layer += !empty;
+        }
+    }
+    return 0;
+}
+
+/* The cached result of key, loaded as the current image: 1, else 0 (< 0 on an error). */
 static int cached(struct bstate *b, const char *key)
 {
     if (b->q->no_cache)
@@ -156,14 +215,14 @@ static int cached(struct bstate *b, const char *key)
     _cleanup_free_ char *id = NULL;
     size_t len;
     if (read_file(p, 128, &id, &len, NULL) < 0 || !digest_is_valid(id))
-        return 0;
+        return cache_from_hit(b, key);
     struct hk_error e2 = {0};
     struct hk_error *saved = b->err;
     b->err = &e2;
     int r = load_image(b, id);
     b->err = saved;
     if (r < 0)
-        return 0;
+        return cache_from_hit(b, key);
     say(b, " ---> Using cache\n");
     return 1;
 }
@@ -181,7 +240,9 @@ static int commit_step(struct bstate *b, const char *created_by, const struct la
                        const char *key)
 {
     json_t *config = json_deep_copy(b->config);
-    image_config_history(config, b->created, created_by, b->ctx.author, NULL, l == NULL);
+    /* a layer's step records its cache key: what --cache-from matches on another machine */
+    _cleanup_free_ char *comment = l && key ? xasprintf(CACHE_COMMENT "%s", key) : NULL;
+    image_config_history(config, b->created, created_by, b->ctx.author, comment, l == NULL);
     char id[DIGEST_STR_SIZE];
     int r = image_commit(b->s, b->img, config, l, NULL, id, b->err);
     json_decref(config);
@@ -267,8 +328,8 @@ static int config_step(struct bstate *b, const struct df_instr *in)
 {
     char key[DIGEST_STR_SIZE];
     int r = cache_key(b, in, NULL, key);
-    if (r < 0 || cached(b, key))
-        return r;
+    if (r < 0 || (r = cached(b, key)) != 0)
+        return r < 0 ? LINE_ERR(b, in, r) : 0;
     r = df_apply_config(in, json_object_get(b->config, "config"), &b->ctx, b->err);
     if (r < 0)
         return r;
@@ -541,9 +602,9 @@ static int run_step(struct bstate *b, const struct df_instr *in)
     _cleanup_free_ char *joined = join_words(cmd);
     char key[DIGEST_STR_SIZE];
     int r = cache_key(b, in, NULL, key);
-    if (r < 0 || cached(b, key)) {
+    if (r < 0 || (r = cached(b, key)) != 0) {
         json_decref(cmd);
-        return r;
+        return r < 0 ? LINE_ERR(b, in, r) : 0;
     }
     return run_container(b, in, cmd, key, joined);
 }
@@ -767,7 +828,11 @@ static int copy_step(struct bstate *b, const struct df_instr *in)
         r = LINE_ERR(b, in, r);
     if (r == 0)
         r = cache_key(b, in, hash, key);
-    if (r == 0 && !cached(b, key)) {
+    if (r == 0 && (r = cached(b, key)) < 0)
+        r = LINE_ERR(b, in, r);
+    else if (r > 0)
+        r = 0;
+    else if (r == 0) {
         _cleanup_free_ char *tmp = NULL;
         r = store_tmpdir(b->s, "copy", &tmp, b->err);
         _cleanup_free_ char *diff = tmp ? xasprintf("%s/diff", tmp) : NULL;
@@ -909,6 +974,32 @@ static int final_labels(struct bstate *b)
     return r < 0 ? r : load_image(b, id);
 }
 
+/* The --cache-from images: the store's, or pulled; one that cannot be had is left out with a
+ * warning, as docker does. */
+static void load_cache_from(struct bstate *b)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(b->q->cache_from, i, v)
+    {
+        struct hk_error e2 = {0};
+        struct hk_error *saved = b->err;
+        b->err = &e2;
+        char id[DIGEST_STR_SIZE];
+        struct image *img = NULL;
+        int r = resolve_image(b, json_string_value(v), id);
+        if (r == 0)
+            r = image_lookup(b->s, id, &img, &e2);
+        b->err = saved;
+        if (r < 0) {
+            say(b, "WARNING: --cache-from %s: %s; not used\n", json_string_value(v), e2.msg);
+            continue;
+        }
+        b->cache_from = xrealloc(b->cache_from, (b->n_cache_from + 1) * sizeof(*b->cache_from));
+        b->cache_from[b->n_cache_from++] = img;
+    }
+}
+
 int build_image(const struct engine *e, struct store *s, const struct build_request *q,
                 char *ret_id, struct hk_error *err)
 {
@@ -922,6 +1013,8 @@ int build_image(const struct engine *e, struct store *s, const struct build_requ
     ignore_parse(itext, &b.ignore);
     image_time_string(layer_epoch(), b.created);
     int r = dockerfile_parse(q->dockerfile, q->dockerfile_len, q->dockerfile_name, &b.d, err);
+    if (r == 0)
+        load_cache_from(&b);
     int target = r < 0 ? r : plan(&b);
     r = target < 0 ? target : 0;
     for (size_t k = 0; r == 0 && k <= (size_t)target; k++)
@@ -936,6 +1029,9 @@ int build_image(const struct engine *e, struct store *s, const struct build_requ
     for (size_t k = 0; k < b.n_stages; k++)
         free(b.stages[k].name);
     free(b.stages);
+    for (size_t k = 0; k < b.n_cache_from; k++)
+        image_free(b.cache_from[k]);
+    free(b.cache_from);
     image_free(b.img);
     json_decref(b.config);
     json_decref(b.args);

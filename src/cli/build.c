@@ -23,7 +23,7 @@
 #define BUILD_STDIN_MAX (UINT64_C(1) << 31)
 
 struct build_flags {
-    json_t *tags, *args, *labels, *secrets;
+    json_t *tags, *args, *labels, *secrets, *cache_from;
     const char *file, *target, *iidfile;
     bool no_cache, quiet, pull;
     enum layer_compression compression;
@@ -38,6 +38,7 @@ static int build_usage(FILE *f, int rc)
                "      --build-arg K=V      set a build argument\n"
                "      --target STAGE       build up to this stage\n"
                "      --no-cache           do not use the layer cache\n"
+               "      --cache-from IMAGE   reuse the layers of IMAGE's steps (repeatable)\n"
                "      --pull               always pull the images FROM and COPY --from name\n"
                "      --label K=V          set a label on the image\n"
                "  -q, --quiet              print only the image ID\n"
@@ -103,7 +104,7 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         {"quiet", no_argument, NULL, 'q'},           {"iidfile", required_argument, NULL, 'I'},
         {"platform", required_argument, NULL, 'P'},  {"compression", required_argument, NULL, 'z'},
         {"secret", required_argument, NULL, 'S'},    {"pull", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
+        {"cache-from", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c, rc = 0;
     struct hk_error err = {0};
@@ -124,6 +125,7 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         case 'S': rc = secret_flag(f->secrets, optarg); break;
         case 'N': f->no_cache = true; break;
         case 'p': f->pull = true; break;
+        case 'C': json_array_append_new(f->cache_from, json_string(optarg)); break;
         case 'q': f->quiet = true; break;
         case 'I': f->iidfile = optarg; break;
         case 'P': {
@@ -296,6 +298,7 @@ static int do_build(struct engine *e, struct store *s, const struct build_flags 
         .context = context, .dockerfile = df, .dockerfile_len = len,
         .dockerfile_name = f->file && strcmp(f->file, "-") ? f->file : "Dockerfile",
         .build_args = f->args, .target = f->target, .no_cache = f->no_cache, .pull = f->pull,
+        .cache_from = f->cache_from,
         .labels = f->labels, .secrets = f->secrets, .out = f->quiet ? NULL : stdout, .compression = f->compression,
         .run = run_hook, .run_ud = &x};
     const char *slash = strrchr(q.dockerfile_name, '/');
@@ -313,7 +316,7 @@ static int do_build(struct engine *e, struct store *s, const struct build_flags 
 int cmd_build(int argc, char **argv)
 {
     struct build_flags f = {.tags = json_array(), .args = json_object(), .labels = json_object(),
-                            .secrets = json_object()};
+                            .secrets = json_object(), .cache_from = json_array()};
     int rc = parse_build_flags(argc, argv, &f);
     struct engine *e = NULL;
     struct store *s = NULL;
@@ -348,5 +351,6 @@ int cmd_build(int argc, char **argv)
     json_decref(f.args);
     json_decref(f.labels);
     json_decref(f.secrets);
+    json_decref(f.cache_from);
     return rc < 0 ? 0 : rc;
 }

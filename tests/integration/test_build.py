@@ -577,3 +577,48 @@ EOF
         assert p.returncode == 1 and msg in p.stderr, (df, p.stderr)
     assert (host / "passwd").read_text() == "evil:x:4242:4242::/:/bin/sh\n"
     no_build_leftovers(e)
+
+
+def test_cache_from_an_image_built_elsewhere(engine, tmp_path, registry):
+    from conftest import Engine
+    e = engine
+    ref = f"{registry.host}/t/cached:1"
+    df = """FROM busybox
+ARG V=1
+COPY a.txt /a.txt
+RUN cat /proc/sys/kernel/random/uuid > /id
+ENV X=$V
+RUN echo "$X" > /x; cat /proc/sys/kernel/random/uuid > /id2
+"""
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "a.txt": "a\n"})
+    built = build(e, ctx, "-q", "-t", ref).stdout.strip()
+    ids = e.ok("run", "--rm", ref, "cat", "/id", "/id2").stdout
+    e.ok("push", ref, timeout=120)
+    # another machine: a fresh store with only busybox, no build cache
+    other = Engine(tmp_path / "other")
+    try:
+        other.ok("image", "build-busybox")
+        p = build(other, ctx, "--cache-from", ref, "-t", "app:1", timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert f"Pulling {ref}\n" in p.stdout and " ---> Running in" not in p.stdout
+        assert p.stdout.count(" ---> Using cache") == 3, p.stdout
+        assert other.ok("run", "--rm", "app:1", "cat", "/id", "/id2").stdout == ids
+        assert json.loads(other.ok("image", "inspect", "app:1").stdout)[0]["Id"] == built
+        # without it every RUN runs
+        p = build(other, ctx, "--no-cache", "-t", "app:fresh")
+        assert other.ok("run", "--rm", "app:fresh", "cat", "/id").stdout != ids.split()[0] + "\n"
+        # another build argument: the steps after ARG do not match
+        p = build(other, ctx, "--cache-from", ref, "--build-arg", "V=2", "-t", "app:2")
+        assert p.returncode == 0 and p.stdout.count(" ---> Running in") == 2, p.stdout
+        assert other.ok("run", "--rm", "app:2", "cat", "/x").stdout == "2\n"
+        # other content copied: the RUN after the COPY does not match either
+        (ctx / "a.txt").write_text("b\n")
+        p = build(other, ctx, "--cache-from", ref, "-t", "app:3")
+        assert p.returncode == 0 and p.stdout.count(" ---> Running in") == 2, p.stdout
+        assert other.ok("run", "--rm", "app:3", "cat", "/id").stdout != ids.split()[0] + "\n"
+        # an image that cannot be had is a warning, not a failure (docker's)
+        p = build(other, ctx, "--cache-from", "127.0.0.1:1/none:1", "-t", "app:4")
+        assert p.returncode == 0 and "WARNING: --cache-from 127.0.0.1:1/none:1: " in p.stdout
+        no_build_leftovers(other)
+    finally:
+        other.cleanup()
