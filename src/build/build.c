@@ -257,6 +257,39 @@ static int commit_step(struct bstate *b, const char *created_by, const struct la
 
 /* --- steps -------------------------------------------------------------------------------- */
 
+static int dispatch(struct bstate *b, const struct df_instr *in);
+
+/* The base image's ONBUILD triggers run right after FROM, as docker runs them; the new image
+ * does not inherit them. A trigger's errors name the FROM line. */
+static int onbuild_triggers(struct bstate *b, const struct df_instr *from)
+{
+    json_t *cfg = json_object_get(b->config, "config");
+    json_t *triggers = json_incref(json_object_get(cfg, "OnBuild"));
+    size_t n = json_array_size(triggers), i;
+    if (n)
+        say(b, "# Executing %zu build trigger%s\n", n, n == 1 ? "" : "s");
+    json_object_del(cfg, "OnBuild");
+    int r = 0;
+    json_t *t;
+    json_array_foreach(triggers, i, t)
+    {
+        struct df_instr in = {0};
+        const char *text = json_string_value(t) ? json_string_value(t) : "";
+        r = df_parse_line(text, b->d.escape, b->q->dockerfile_name, from->line, &in, b->err);
+        if (r == 0 && (strcmp(in.cmd, "FROM") == 0 || strcmp(in.cmd, "ONBUILD") == 0 ||
+                       strcmp(in.cmd, "MAINTAINER") == 0))
+            r = LINE_ERR(b, &in, hk_error_set(b->err, -EINVAL, "isn't allowed as an ONBUILD "
+                                              "trigger"));
+        if (r == 0)
+            r = dispatch(b, &in);
+        df_instr_clear(&in);
+        if (r < 0)
+            break;
+    }
+    json_decref(triggers);
+    return r;
+}
+
 static int from_step(struct bstate *b, const struct df_instr *in)
 {
     const char *platform = df_flag(in, "platform", NULL);
@@ -280,21 +313,20 @@ static int from_step(struct bstate *b, const struct df_instr *in)
     json_decref(b->config);
     b->config = NULL;
     b->id[0] = 0;
-    for (size_t i = 0; i < b->n_stages; i++)
-        if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0 && b->stages[i].id[0])
-            return load_image(b, b->stages[i].id);
     if (strcmp(name, "scratch") == 0) {
         b->config = image_config_from(NULL);
         return commit_step(b, NULL, NULL, NULL) < 0 ? LINE_ERR(b, in, b->err->code) : 0;
     }
-    char id[DIGEST_STR_SIZE];
-    r = resolve_image(b, name, id);
+    char id[DIGEST_STR_SIZE] = "";
+    for (size_t i = 0; i < b->n_stages && !id[0]; i++)
+        if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0 && b->stages[i].id[0])
+            snprintf(id, sizeof(id), "%s", b->stages[i].id);
+    r = id[0] ? 0 : resolve_image(b, name, id);
     if (r == 0)
         r = load_image(b, id);
     if (r < 0)
         return LINE_ERR(b, in, r);
-    /* ONBUILD triggers of the base run first, as docker does */
-    return 0;
+    return onbuild_triggers(b, in);
 }
 
 static int arg_step(struct bstate *b, const struct df_instr *in, json_t *scope, bool meta)
@@ -862,6 +894,11 @@ static int copy_step(struct bstate *b, const struct df_instr *in)
 static int step(struct bstate *b, const struct df_instr *in)
 {
     say(b, "Step %zu/%zu : %s\n", ++b->step, b->n_steps, in->original);
+    return dispatch(b, in);
+}
+
+static int dispatch(struct bstate *b, const struct df_instr *in)
+{
     const char *c = in->cmd;
     if (strcmp(c, "FROM") == 0)
         return from_step(b, in);

@@ -622,3 +622,62 @@ RUN echo "$X" > /x; cat /proc/sys/kernel/random/uuid > /id2
         no_build_leftovers(other)
     finally:
         other.cleanup()
+
+
+def test_onbuild_triggers_run_in_the_child(engine, tmp_path):
+    e = engine
+    parent = write(tmp_path / "parent", {"Dockerfile": """FROM busybox
+ONBUILD COPY app.txt /app/
+ONBUILD RUN wc -c < /app/app.txt > /app/size
+ONBUILD ENV FROM_TRIGGER=yes
+CMD ["cat", "/app/app.txt"]
+""", "app.txt": "parent's\n"})
+    assert build(e, parent, "-t", "base:1").returncode == 0
+    assert len(cfg(e, "base:1")["OnBuild"]) == 3
+    assert e.ok("run", "--rm", "base:1", "ls", "/").stdout.count("app") == 0
+    child = write(tmp_path / "child", {"Dockerfile": "FROM base:1\nRUN cat /app/size\n",
+                                       "app.txt": "the child's\n"})
+    p = build(e, child, "-t", "child:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Step 1/2 : FROM base:1\n# Executing 3 build triggers\n" in p.stdout
+    assert "\n12\n" in p.stdout  # the RUN after FROM sees the trigger's file
+    assert e.ok("run", "--rm", "child:1").stdout == "the child's\n"
+    c = cfg(e, "child:1")
+    assert "FROM_TRIGGER=yes" in c["Env"] and not c.get("OnBuild")
+    # the child's children do not run them again; a rebuild takes them from the cache
+    grand = write(tmp_path / "grand", {"Dockerfile": "FROM child:1\n"})
+    assert "Executing" not in build(e, grand).stdout
+    assert build(e, child).stdout.count("Using cache") == 4
+    # a stage's triggers run where a later stage starts FROM it
+    ms = write(tmp_path / "ms", {"Dockerfile": "FROM busybox AS s\nONBUILD RUN echo t > /t\n"
+                                 "FROM s\nRUN cat /t\n"})
+    p = build(e, ms)
+    assert p.returncode == 0 and "# Executing 1 build trigger\n" in p.stdout and "\nt\n" in p.stdout
+    # commit --change sets them too
+    e.ok("run", "--name", "c1", "busybox", "true")
+    e.ok("commit", "-c", "ONBUILD RUN echo committed > /c", "c1", "committed:1")
+    e.ok("rm", "c1")
+    p = build(e, write(tmp_path / "fromc", {"Dockerfile": "FROM committed:1\n"}), "-t", "fc")
+    assert p.returncode == 0 and e.ok("run", "--rm", "fc", "cat", "/c").stdout == "committed\n"
+    cases = [
+        ("FROM busybox\nONBUILD ONBUILD RUN true\n",
+         "Dockerfile:2: ONBUILD: ONBUILD isn't allowed as an ONBUILD trigger"),
+        ("FROM busybox\nONBUILD FROM busybox\n",
+         "Dockerfile:2: ONBUILD: FROM isn't allowed as an ONBUILD trigger"),
+        ("FROM busybox\nONBUILD COPPY a b\n", "Dockerfile:2: unknown instruction: COPPY"),
+    ]
+    for i, (df, msg) in enumerate(cases):
+        p = build(e, write(tmp_path / f"bad{i}", {"Dockerfile": df}))
+        assert p.returncode == 1 and msg in p.stderr, (df, p.stderr)
+    # a trigger that fails fails the child's build, naming its FROM line
+    write(parent, {"Dockerfile": "FROM busybox\nONBUILD COPY missing.txt /\nONBUILD RUN exit 3\n"})
+    assert build(e, parent, "-t", "base:2").returncode == 0
+    p = build(e, write(tmp_path / "c2", {"Dockerfile": "\nFROM base:2\n"}), "-t", "c2")
+    assert p.returncode == 1 and "Dockerfile:2: COPY: " in p.stderr, p.stderr
+    write(parent, {"Dockerfile": "FROM busybox\nONBUILD RUN exit 3\n"})
+    assert build(e, parent, "-t", "base:3").returncode == 0
+    p = build(e, write(tmp_path / "c3", {"Dockerfile": "FROM base:3\n"}), "-t", "c3")
+    assert p.returncode == 1
+    assert "The command '/bin/sh -c exit 3' returned a non-zero code: 3" in p.stderr
+    assert e("image", "inspect", "c2").returncode == 1 == e("image", "inspect", "c3").returncode
+    no_build_leftovers(e)
