@@ -1,5 +1,6 @@
 """hako build: each instruction, multi-stage, the cache, .dockerignore, build args, stdin
 contexts, reproducible digests, and errors that name the Dockerfile line."""
+import hashlib
 import io
 import json
 import os
@@ -403,7 +404,6 @@ def http_files(tmp_path):
 
 
 def test_add_url_with_checksum(engine, tmp_path, http_files):
-    import hashlib
     e = engine
     base, files, hits = http_files
     files["/dl/tool.sh"] = b"#!/bin/sh\necho tool\n"
@@ -680,4 +680,34 @@ CMD ["cat", "/app/app.txt"]
     assert p.returncode == 1
     assert "The command '/bin/sh -c exit 3' returned a non-zero code: 3" in p.stderr
     assert e("image", "inspect", "c2").returncode == 1 == e("image", "inspect", "c3").returncode
+    no_build_leftovers(e)
+
+
+def test_secret_from_an_environment_variable(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+RUN --mount=type=secret,id=tok,target=/tok \\
+    sha256sum < /tok && echo secret-seen && stat -c '%a %u' /tok
+RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c
+"""})
+    env = dict(os.environ, HAKO_TEST_TOKEN="ENV-S3CR3T-77")
+    p = build(e, ctx, "-t", "envsec", "--secret", "id=tok,env=HAKO_TEST_TOKEN", env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    digest = hashlib.sha256(b"ENV-S3CR3T-77").hexdigest()
+    assert f"{digest}  -\nsecret-seen\n400 0\n" in p.stdout and "\n13\n" in p.stdout
+    assert b"ENV-S3CR3T-77" not in all_layer_bytes(e)
+    assert "ENV-S3CR3T" not in e.ok("image", "inspect", "envsec").stdout
+    assert not any(n.startswith("build-secrets") for n in os.listdir(e.runroot))
+    # the last --secret of an id wins, a file or a variable (secrets are not in the cache key)
+    (tmp_path / "f").write_text("ENV-S3CR3T-77")
+    p = build(e, ctx, "--no-cache", "--secret", "id=tok,env=HAKO_TEST_TOKEN", "--secret",
+              f"id=tok,src={tmp_path / 'f'}", env=env)
+    assert p.returncode == 0 and f"{digest}  -\nsecret-seen\n" in p.stdout
+    for args, msg in [
+            (["id=tok,env=HAKO_TEST_UNSET_VAR"],
+             "--secret tok: the environment variable HAKO_TEST_UNSET_VAR is not set"),
+            (["id=tok,env=HAKO_TEST_TOKEN,src=/etc/hostname"], "expected id=ID,src=FILE or "),
+            (["id=a/b,env=HAKO_TEST_TOKEN"], "--secret id=a/b: an ID cannot contain '/'")]:
+        p = build(e, ctx, "--secret", *args, env=env)
+        assert p.returncode == 125 and msg in p.stderr, (args, p.stderr)
     no_build_leftovers(e)
