@@ -145,8 +145,8 @@ static bool has_glob(const char *s)
 }
 
 /* The sources matching pattern src (relative to the root): parent dir fd and names. */
-static int expand_src(struct walk *w, int root, const char *src, int *ret_dir,
-                      char **ret_dirpath, char ***ret_names, size_t *ret_n)
+static int expand_src(struct walk *w, int root, const char *src, int *ret_dir, char **ret_dirpath,
+                      char ***ret_names, size_t *ret_n)
 {
     _cleanup_free_ char *clean = path_clean(src);
     _cleanup_free_ char *dir = NULL, *base = NULL;
@@ -231,8 +231,7 @@ static bool is_tar_archive(int fd)
 
 /* ADD of a local archive: unpack it into dest (a directory, whatever its spelling). 1 when
  * the source was an archive and is unpacked, 0 when it is not an archive. */
-static int extract_source(struct walk *w, int sdir, const char *name, const char *rel,
-                          int layer_fd)
+static int extract_source(struct walk *w, int sdir, const char *name, const char *rel, int layer_fd)
 {
     _cleanup_close_ int fd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -302,8 +301,8 @@ static int walk_sources(struct walk *w, int layer_fd)
         _cleanup_free_ char *dirpath = NULL;
         size_t n = 0;
         bool local = !c->roots || c->roots[i] < 0;
-        int r = expand_src(w, local ? c->src_root : c->roots[i], c->srcs[i], &dfd, &dirpath,
-                           &names, &n);
+        int r = expand_src(w, local ? c->src_root : c->roots[i], c->srcs[i], &dfd, &dirpath, &names,
+                           &n);
         if (r < 0)
             return r;
         if (n > 1 && !to_dir)
