@@ -269,6 +269,8 @@ static int onbuild_triggers(struct bstate *b, const struct df_instr *from)
     if (n)
         say(b, "# Executing %zu build trigger%s\n", n, n == 1 ? "" : "s");
     json_object_del(cfg, "OnBuild");
+    char base[DIGEST_STR_SIZE];
+    snprintf(base, sizeof(base), "%s", b->id);
     int r = 0;
     json_t *t;
     json_array_foreach(triggers, i, t)
@@ -287,6 +289,8 @@ static int onbuild_triggers(struct bstate *b, const struct df_instr *from)
             break;
     }
     json_decref(triggers);
+    if (r == 0 && n && strcmp(b->id, base) == 0) /* only ARG triggers: still drop them */
+        r = commit_step(b, NULL, NULL, NULL);
     return r;
 }
 

@@ -171,6 +171,10 @@ int build_stage_sources(struct store *s, const struct build_stage_req *q, struct
         return hk_error_set(err, -EINVAL, "--checksum needs exactly one source, a URL");
     if (q->checksum && digest_check(q->checksum, err) < 0)
         return hk_error_prefix(err, -EINVAL, "--checksum=%s", q->checksum);
+    for (size_t i = 0; i < q->n_srcs && !q->urls; i++)
+        if (is_url(q->srcs[i]))
+            return hk_error_set(err, -EINVAL, "source can't be a URL for COPY (ADD fetches "
+                                "URLs): %s", q->srcs[i]);
     size_t heredoc = 0;
     for (size_t i = 0; i < q->n_srcs; i++) {
         int r = stage_one(s, q, ret, i, &heredoc, err);

@@ -434,7 +434,8 @@ ADD --chmod=755 {base}/dl/tool.sh /bin/renamed
             (f"ADD --checksum=md5:abc {base}/dl/tool.sh /t", "Dockerfile:2: ADD: --checksum=md5:abc"),
             (f"ADD --checksum={good} notes.txt /t",
              "Dockerfile:2: ADD: --checksum needs exactly one source, a URL"),
-            (f"COPY {base}/dl/tool.sh /t", "Dockerfile:2: COPY: "),
+            (f"COPY {base}/dl/tool.sh /t",
+             f"Dockerfile:2: COPY: source can't be a URL for COPY (ADD fetches URLs): {base}"),
             (f"ADD {base}/ /t/", "Dockerfile:2: ADD: cannot determine a file name from the URL"),
             ("ADD --exclude=*.txt notes.txt /t", "Dockerfile:2: ADD: --exclude is not supported"),
             ("ADD http://127.0.0.1:1/x /t", "Dockerfile:2: ADD: fetch http://127.0.0.1:1/x: ")]):
@@ -653,6 +654,12 @@ CMD ["cat", "/app/app.txt"]
                                  "FROM s\nRUN cat /t\n"})
     p = build(e, ms)
     assert p.returncode == 0 and "# Executing 1 build trigger\n" in p.stdout and "\nt\n" in p.stdout
+    # triggers that only declare ARGs are dropped from the child all the same
+    write(parent, {"Dockerfile": "FROM busybox\nONBUILD ARG A=1\n"})
+    assert build(e, parent, "-t", "base:args").returncode == 0
+    p = build(e, write(tmp_path / "ca", {"Dockerfile": "FROM base:args\n"}), "-t", "ca")
+    assert p.returncode == 0 and "# Executing 1 build trigger" in p.stdout
+    assert cfg(e, "base:args")["OnBuild"] == ["ARG A=1"] and not cfg(e, "ca").get("OnBuild")
     # commit --change sets them too
     e.ok("run", "--name", "c1", "busybox", "true")
     e.ok("commit", "-c", "ONBUILD RUN echo committed > /c", "c1", "committed:1")
