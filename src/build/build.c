@@ -14,10 +14,13 @@
 #include "build/copy.h"
 #include "build/dockerfile.h"
 #include "build/ignore.h"
+#include "build/stage.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/user.h"
 #include "image/commit.h"
 #include "image/manifest.h"
+#include "image/pull.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -28,6 +31,8 @@ struct stage {
     bool needed;
     char id[DIGEST_STR_SIZE];
 };
+
+#define CACHE_COMMENT "hako build cache "
 
 struct bstate {
     const struct build_request *q;
@@ -47,6 +52,8 @@ struct bstate {
     char created[32];
     struct hk_error *err;
     struct ignore ignore; /* the context's .dockerignore */
+    struct image **cache_from; /* --cache-from images */
+    size_t n_cache_from;
 };
 
 #define LINE_ERR(b, in, r, ...)                                                                    \
@@ -97,6 +104,34 @@ static int load_image(struct bstate *b, const char *id)
     return 0;
 }
 
+/* The image name refers to, in ret: the store's, or pulled when the store has none or when
+ * --pull asks for a fresh copy (an image ID is never pulled). */
+static int resolve_image(struct bstate *b, const char *name, char ret[DIGEST_STR_SIZE])
+{
+    struct image *img = NULL;
+    struct hk_error e2 = {0};
+    bool is_id = strncmp(name, "sha256:", 7) == 0;
+    if (!b->q->pull || is_id) {
+        if (image_lookup(b->s, name, &img, is_id ? b->err : &e2) == 0) {
+            snprintf(ret, DIGEST_STR_SIZE, "%s", img->id);
+            image_free(img);
+            return 0;
+        }
+        if (is_id)
+            return -ENOENT;
+    }
+    say(b, "Pulling %s\n", name);
+    struct pull_opts o = {.name = name, .tls_verify = true};
+    struct pull_result res = {0};
+    int r = image_pull(b->s, &o, &res, b->err);
+    if (r == 0) {
+        snprintf(ret, DIGEST_STR_SIZE, "%s", res.id);
+        say(b, "Digest: %s\n", res.digest);
+    }
+    pull_result_clear(&res);
+    return r < 0 ? hk_error_prefix(b->err, r, "pull %s", name) : 0;
+}
+
 /* --- the cache ---------------------------------------------------------------------------- */
 
 static int cache_key(struct bstate *b, const struct df_instr *in, const char *content,
@@ -116,7 +151,62 @@ static char *cache_path(struct bstate *b, const char *key)
     return xasprintf("%s/build-cache/%s", b->s->root, digest_hex(key));
 }
 
-/* The cached result of key, loaded as the current image: 1, else 0. */
+static int commit_step(struct bstate *b, const char *created_by, const struct layer_created *l,
+                       const char *key);
+
+/* Whether image img's layers start with the current image's, all n of them. */
+static bool layers_extend(const struct image *img, const struct image *cur, size_t n)
+{
+    json_t *mine = json_object_get(cur ? cur->record : NULL, "layers");
+    json_t *theirs = json_object_get(img->record, "layers");
+    if (json_array_size(mine) != n || json_array_size(theirs) <= n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!json_equal(json_object_get(json_array_get(mine, i), "diff_id"),
+                        json_object_get(json_array_get(theirs, i), "diff_id")))
+            return false;
+    return true;
+}
+
+/* --cache-from: a step of one of those images whose history records key (the same parent
+ * image, instruction, arguments and content) on top of the same layers: its layer becomes
+ * this step's, committed as the step's image. 1 when found, 0 when not, < 0 on error. */
+static int cache_from_hit(struct bstate *b, const char *key)
+{
+    _cleanup_free_ char *want = xasprintf(CACHE_COMMENT "%s", key);
+    size_t have = b->img ? b->img->n_layers : 0;
+    for (size_t k = 0; k < b->n_cache_from; k++) {
+        const struct image *c = b->cache_from[k];
+        json_t *hist = json_object_get(c->config, "history"), *h;
+        size_t i, layer = 0;
+        json_array_foreach(hist, i, h)
+        {
+            bool empty = json_is_true(json_object_get(h, "empty_layer"));
+            const char *comment = json_string_value(json_object_get(h, "comment"));
+            if (!empty && comment && strcmp(comment, want) == 0 && layer == have &&
+                layers_extend(c, b->img, have)) {
+                json_t *l = json_array_get(json_object_get(c->record, "layers"), layer);
+                struct layer_created lc = {0};
+                snprintf(lc.digest, sizeof(lc.digest), "%s",
+                         json_string_value(json_object_get(l, "digest")));
+                snprintf(lc.diff_id, sizeof(lc.diff_id), "%s",
+                         json_string_value(json_object_get(l, "diff_id")));
+                lc.size = (uint64_t)json_integer_value(json_object_get(l, "size"));
+                lc.media_type = json_string_value(json_object_get(l, "media_type"));
+                _cleanup_free_ char *by =
+                    xstrdup(json_string_value(json_object_get(h, "created_by")) ?: "");
+                int r = commit_step(b, by, &lc, key);
+                if (r == 0)
+                    say(b, " ---> Using cache\n");
+                return r < 0 ? r : 1;
+            }
+            layer += !empty;
+        }
+    }
+    return 0;
+}
+
+/* The cached result of key, loaded as the current image: 1, else 0 (< 0 on an error). */
 static int cached(struct bstate *b, const char *key)
 {
     if (b->q->no_cache)
@@ -125,14 +215,14 @@ static int cached(struct bstate *b, const char *key)
     _cleanup_free_ char *id = NULL;
     size_t len;
     if (read_file(p, 128, &id, &len, NULL) < 0 || !digest_is_valid(id))
-        return 0;
+        return cache_from_hit(b, key);
     struct hk_error e2 = {0};
     struct hk_error *saved = b->err;
     b->err = &e2;
     int r = load_image(b, id);
     b->err = saved;
     if (r < 0)
-        return 0;
+        return cache_from_hit(b, key);
     say(b, " ---> Using cache\n");
     return 1;
 }
@@ -150,7 +240,9 @@ static int commit_step(struct bstate *b, const char *created_by, const struct la
                        const char *key)
 {
     json_t *config = json_deep_copy(b->config);
-    image_config_history(config, b->created, created_by, b->ctx.author, NULL, l == NULL);
+    /* a layer's step records its cache key: what --cache-from matches on another machine */
+    _cleanup_free_ char *comment = l && key ? xasprintf(CACHE_COMMENT "%s", key) : NULL;
+    image_config_history(config, b->created, created_by, b->ctx.author, comment, l == NULL);
     char id[DIGEST_STR_SIZE];
     int r = image_commit(b->s, b->img, config, l, NULL, id, b->err);
     json_decref(config);
@@ -164,6 +256,43 @@ static int commit_step(struct bstate *b, const char *created_by, const struct la
 }
 
 /* --- steps -------------------------------------------------------------------------------- */
+
+static int dispatch(struct bstate *b, const struct df_instr *in);
+
+/* The base image's ONBUILD triggers run right after FROM, as docker runs them; the new image
+ * does not inherit them. A trigger's errors name the FROM line. */
+static int onbuild_triggers(struct bstate *b, const struct df_instr *from)
+{
+    json_t *cfg = json_object_get(b->config, "config");
+    json_t *triggers = json_incref(json_object_get(cfg, "OnBuild"));
+    size_t n = json_array_size(triggers), i;
+    if (n)
+        say(b, "# Executing %zu build trigger%s\n", n, n == 1 ? "" : "s");
+    json_object_del(cfg, "OnBuild");
+    char base[DIGEST_STR_SIZE];
+    snprintf(base, sizeof(base), "%s", b->id);
+    int r = 0;
+    json_t *t;
+    json_array_foreach(triggers, i, t)
+    {
+        struct df_instr in = {0};
+        const char *text = json_string_value(t) ? json_string_value(t) : "";
+        r = df_parse_line(text, b->d.escape, b->q->dockerfile_name, from->line, &in, b->err);
+        if (r == 0 && (strcmp(in.cmd, "FROM") == 0 || strcmp(in.cmd, "ONBUILD") == 0 ||
+                       strcmp(in.cmd, "MAINTAINER") == 0))
+            r = LINE_ERR(b, &in, hk_error_set(b->err, -EINVAL, "isn't allowed as an ONBUILD "
+                                              "trigger"));
+        if (r == 0)
+            r = dispatch(b, &in);
+        df_instr_clear(&in);
+        if (r < 0)
+            break;
+    }
+    json_decref(triggers);
+    if (r == 0 && n && strcmp(b->id, base) == 0) /* only ARG triggers: still drop them */
+        r = commit_step(b, NULL, NULL, NULL);
+    return r;
+}
 
 static int from_step(struct bstate *b, const struct df_instr *in)
 {
@@ -188,19 +317,20 @@ static int from_step(struct bstate *b, const struct df_instr *in)
     json_decref(b->config);
     b->config = NULL;
     b->id[0] = 0;
-    for (size_t i = 0; i < b->n_stages; i++)
-        if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0 && b->stages[i].id[0])
-            return load_image(b, b->stages[i].id);
     if (strcmp(name, "scratch") == 0) {
         b->config = image_config_from(NULL);
         return commit_step(b, NULL, NULL, NULL) < 0 ? LINE_ERR(b, in, b->err->code) : 0;
     }
-    r = load_image(b, name);
+    char id[DIGEST_STR_SIZE] = "";
+    for (size_t i = 0; i < b->n_stages && !id[0]; i++)
+        if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0 && b->stages[i].id[0])
+            snprintf(id, sizeof(id), "%s", b->stages[i].id);
+    r = id[0] ? 0 : resolve_image(b, name, id);
+    if (r == 0)
+        r = load_image(b, id);
     if (r < 0)
-        return LINE_ERR(b, in, hk_error_prefix(b->err, r, "hako build does not pull images "
-                                               "(hako pull %s first)", name));
-    /* ONBUILD triggers of the base run first, as docker does */
-    return 0;
+        return LINE_ERR(b, in, r);
+    return onbuild_triggers(b, in);
 }
 
 static int arg_step(struct bstate *b, const struct df_instr *in, json_t *scope, bool meta)
@@ -234,8 +364,8 @@ static int config_step(struct bstate *b, const struct df_instr *in)
 {
     char key[DIGEST_STR_SIZE];
     int r = cache_key(b, in, NULL, key);
-    if (r < 0 || cached(b, key))
-        return r;
+    if (r < 0 || (r = cached(b, key)) != 0)
+        return r < 0 ? LINE_ERR(b, in, r) : 0;
     r = df_apply_config(in, json_object_get(b->config, "config"), &b->ctx, b->err);
     if (r < 0)
         return r;
@@ -508,9 +638,9 @@ static int run_step(struct bstate *b, const struct df_instr *in)
     _cleanup_free_ char *joined = join_words(cmd);
     char key[DIGEST_STR_SIZE];
     int r = cache_key(b, in, NULL, key);
-    if (r < 0 || cached(b, key)) {
+    if (r < 0 || (r = cached(b, key)) != 0) {
         json_decref(cmd);
-        return r;
+        return r < 0 ? LINE_ERR(b, in, r) : 0;
     }
     return run_container(b, in, cmd, key, joined);
 }
@@ -523,19 +653,58 @@ static bool skip_ignored(const char *relpath, bool dir, void *ud)
     return !(dir && ignore_may_include_under(ig, relpath));
 }
 
+/* --chown=USER[:GROUP] by name: through the current image's /etc/passwd and /etc/group,
+ * read inside its root filesystem (mounted under tmp/) with RESOLVE_IN_ROOT, so a symlinked
+ * /etc/passwd cannot point out of it. A user without a group also gives the group ID (docker). */
+static int chown_by_name(struct bstate *b, const char *spec, struct build_copy *c)
+{
+    _cleanup_free_ char *dir = NULL, *rootfs = NULL;
+    int r = store_tmpdir(b->s, "chown", &dir, b->err);
+    bool mounted = false;
+    if (r == 0)
+        r = image_rootfs_mount(b->s, b->img, dir, ROOTFS_AUTO, true, &rootfs, b->err);
+    mounted = r == 0;
+    _cleanup_close_ int root = r < 0 ? -1 : open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r == 0 && root < 0)
+        r = hk_error_errno(b->err, -errno, "open '%s'", rootfs);
+    struct user_ids ids = {0};
+    if (r == 0)
+        r = user_resolve(root, spec, &ids, b->err);
+    if (r == 0) {
+        c->uid = ids.uid;
+        c->gid = strchr(spec, ':') ? ids.gid : (gid_t)ids.uid;
+    }
+    user_ids_clear(&ids);
+    if (mounted)
+        image_rootfs_unmount(dir, NULL);
+    if (dir)
+        rm_rf(dir);
+    return r;
+}
+
 static int parse_chown(struct bstate *b, const struct df_instr *in, struct build_copy *c)
 {
-    const char *v = df_flag(in, "chown", NULL);
-    if (!v)
+    const char *flag = df_flag(in, "chown", NULL);
+    if (!flag)
         return 0;
+    _cleanup_free_ char *v = NULL;
+    int r = df_expand(flag, b->d.escape, var_lookup, b, &v, b->err);
+    if (r < 0)
+        return LINE_ERR(b, in, r);
     unsigned long u, g;
     char tail;
     int n = sscanf(v, "%lu:%lu%c", &u, &g, &tail);
-    if (n == 1 && !strchr(v, ':'))
+    size_t len = strlen(v);
+    bool numeric = v[strspn(v, "0123456789:")] == 0;
+    if (numeric && n == 1 && !strchr(v, ':'))
         g = u;
-    else if (n != 2)
-        return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chown=%s: only numeric "
-                                            "UID[:GID] is supported", v));
+    else if (len == 0 || v[0] == ':' || v[len - 1] == ':' || (numeric && n != 2))
+        return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chown=%s: expected "
+                                            "USER[:GROUP]", v));
+    else if (!numeric)
+        return (r = chown_by_name(b, v, c)) < 0
+                   ? LINE_ERR(b, in, hk_error_prefix(b->err, r, "--chown=%s", v))
+                   : 0;
     c->uid = (uid_t)u;
     c->gid = (gid_t)g;
     return 0;
@@ -558,9 +727,12 @@ static int open_source_root(struct bstate *b, const struct df_instr *in, struct 
                 strcmp(idx, from) == 0)
                 stage_root = xstrdup(b->stages[i].id);
         }
-        if (!stage_root)
-            return LINE_ERR(b, in, hk_error_set(b->err, -ENOENT, "--from=%s: no such stage "
-                                                "(images are not supported yet)", from));
+        if (!stage_root) { /* not a stage: an image, pulled when the store has none */
+            char id[DIGEST_STR_SIZE];
+            if ((r = resolve_image(b, from, id)) < 0)
+                return LINE_ERR(b, in, hk_error_prefix(b->err, r, "--from=%s", from));
+            stage_root = xstrdup(id);
+        }
         root = NULL;
     }
     if (root && b->ignore.n) {
@@ -590,24 +762,22 @@ static int open_source_root(struct bstate *b, const struct df_instr *in, struct 
     return 0;
 }
 
-static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_copy *c,
-                      char ***ret_words, int *ret_root, char **ret_mount)
+/* What one COPY or ADD reads: its words, the source root (the context or a stage or image
+ * root mounted at mount), and its staged URL downloads and heredocs. */
+struct copy_job {
+    struct build_copy c;
+    char **words;
+    int root;
+    char *mount;
+    struct build_stage stage;
+    struct expand_limit limit;
+};
+
+static int copy_words(struct bstate *b, const struct df_instr *in, char ***ret, size_t *ret_n)
 {
-    const char *chmod = df_flag(in, "chmod", NULL);
-    c->mode = -1;
-    if (chmod) {
-        char *end;
-        long m = strtol(chmod, &end, 8);
-        if (*end || end == chmod || m < 0 || m > 07777)
-            return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chmod=%s: expected an "
-                                                "octal mode", chmod));
-        c->mode = (int)m;
-    }
-    int r = parse_chown(b, in, c);
-    if (r < 0)
-        return r;
     char **w = NULL;
     size_t n = 0;
+    int r = 0;
     if (in->json) {
         w = xcalloc(in->n_args + 1, sizeof(char *));
         for (size_t i = 0; i < in->n_args && r == 0; i++)
@@ -620,15 +790,54 @@ static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_
         df_strv_free(w);
         return LINE_ERR(b, in, r < 0 ? r : hk_error_set(b->err, -EINVAL, "no destination"));
     }
-    if (in->n_heredocs > 0) {
-        df_strv_free(w);
-        return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "COPY heredocs are not "
-                                            "supported yet"));
+    *ret = w;
+    *ret_n = n;
+    return 0;
+}
+
+static int copy_setup(struct bstate *b, const struct df_instr *in, struct copy_job *j)
+{
+    struct build_copy *c = &j->c;
+    bool add = strcmp(in->cmd, "ADD") == 0;
+    static const char *const unsupported[] = {"exclude", "parents", "keep-git-dir"};
+    for (size_t i = 0; i < ELEMENTSOF(unsupported); i++) {
+        bool given;
+        df_flag(in, unsupported[i], &given);
+        if (given)
+            return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "--%s is not supported",
+                                                unsupported[i]));
     }
-    *ret_words = w;
+    const char *chmod = df_flag(in, "chmod", NULL);
+    c->mode = -1;
+    if (chmod) {
+        char *end;
+        long m = strtol(chmod, &end, 8);
+        if (*end || end == chmod || m < 0 || m > 07777)
+            return LINE_ERR(b, in, hk_error_set(b->err, -EINVAL, "--chmod=%s: expected an "
+                                                "octal mode", chmod));
+        c->mode = (int)m;
+    }
+    int r = parse_chown(b, in, c);
+    size_t n = 0;
+    if (r == 0)
+        r = copy_words(b, in, &j->words, &n);
+    if (r < 0)
+        return r;
+    char **w = j->words;
+    struct build_stage_req sq = {.srcs = w, .n_srcs = n - 1, .heredocs = in->heredocs,
+                                 .n_heredocs = in->n_heredocs, .urls = add,
+                                 .checksum = df_flag(in, "checksum", NULL),
+                                 .escape = b->d.escape, .lookup = var_lookup, .ud = b};
+    r = build_stage_sources(b->s, &sq, &j->stage, b->err);
+    if (r < 0)
+        return LINE_ERR(b, in, r);
     c->srcs = w;
     c->n_srcs = n - 1;
-    r = open_source_root(b, in, c, ret_root, ret_mount);
+    c->roots = j->stage.roots;
+    c->extract = add;
+    store_expand_limit(b->s, &j->limit);
+    c->limit = &j->limit;
+    r = open_source_root(b, in, c, &j->root, &j->mount);
     if (r < 0)
         return r;
     /* dest: relative to WORKDIR */
@@ -647,26 +856,24 @@ static int copy_setup(struct bstate *b, const struct df_instr *in, struct build_
 
 static int copy_step(struct bstate *b, const struct df_instr *in)
 {
-    if (strcmp(in->cmd, "ADD") == 0)
-        return LINE_ERR(b, in, hk_error_set(b->err, -ENOTSUP, "ADD is not supported yet "
-                                            "(COPY is)"));
-    struct build_copy c = {0};
-    char **words = NULL;
-    int root = -1;
-    char *mount = NULL;
-    int r = copy_setup(b, in, &c, &words, &root, &mount);
-    c.src_root = root;
+    struct copy_job j = {.root = -1, .stage = {.fd = -1}};
+    int r = copy_setup(b, in, &j);
+    j.c.src_root = j.root;
     char hash[DIGEST_STR_SIZE], key[DIGEST_STR_SIZE];
-    if (r == 0 && (r = build_copy_hash(&c, hash, b->err)) < 0)
+    if (r == 0 && (r = build_copy_hash(&j.c, hash, b->err)) < 0)
         r = LINE_ERR(b, in, r);
     if (r == 0)
         r = cache_key(b, in, hash, key);
-    if (r == 0 && !cached(b, key)) {
+    if (r == 0 && (r = cached(b, key)) < 0)
+        r = LINE_ERR(b, in, r);
+    else if (r > 0)
+        r = 0;
+    else if (r == 0) {
         _cleanup_free_ char *tmp = NULL;
         r = store_tmpdir(b->s, "copy", &tmp, b->err);
         _cleanup_free_ char *diff = tmp ? xasprintf("%s/diff", tmp) : NULL;
         _cleanup_close_ int dfd = r < 0 ? -1 : open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (r == 0 && (r = build_copy_run(&c, dfd, b->err)) < 0)
+        if (r == 0 && (r = build_copy_run(&j.c, dfd, b->err)) < 0)
             r = LINE_ERR(b, in, r);
         _cleanup_free_ char *by = xasprintf("/bin/sh -c #(nop) %s", in->original);
         if (r == 0)
@@ -674,14 +881,15 @@ static int copy_step(struct bstate *b, const struct df_instr *in)
         if (tmp)
             rm_rf(tmp);
     }
-    if (root >= 0)
-        close(root);
-    if (mount) {
-        image_rootfs_unmount(mount, NULL);
-        rm_rf(mount);
-        free(mount);
+    if (j.root >= 0)
+        close(j.root);
+    if (j.mount) {
+        image_rootfs_unmount(j.mount, NULL);
+        rm_rf(j.mount);
+        free(j.mount);
     }
-    df_strv_free(words);
+    build_stage_clear(&j.stage);
+    df_strv_free(j.words);
     return r;
 }
 
@@ -690,6 +898,11 @@ static int copy_step(struct bstate *b, const struct df_instr *in)
 static int step(struct bstate *b, const struct df_instr *in)
 {
     say(b, "Step %zu/%zu : %s\n", ++b->step, b->n_steps, in->original);
+    return dispatch(b, in);
+}
+
+static int dispatch(struct bstate *b, const struct df_instr *in)
+{
     const char *c = in->cmd;
     if (strcmp(c, "FROM") == 0)
         return from_step(b, in);
@@ -802,6 +1015,32 @@ static int final_labels(struct bstate *b)
     return r < 0 ? r : load_image(b, id);
 }
 
+/* The --cache-from images: the store's, or pulled; one that cannot be had is left out with a
+ * warning, as docker does. */
+static void load_cache_from(struct bstate *b)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(b->q->cache_from, i, v)
+    {
+        struct hk_error e2 = {0};
+        struct hk_error *saved = b->err;
+        b->err = &e2;
+        char id[DIGEST_STR_SIZE];
+        struct image *img = NULL;
+        int r = resolve_image(b, json_string_value(v), id);
+        if (r == 0)
+            r = image_lookup(b->s, id, &img, &e2);
+        b->err = saved;
+        if (r < 0) {
+            say(b, "WARNING: --cache-from %s: %s; not used\n", json_string_value(v), e2.msg);
+            continue;
+        }
+        b->cache_from = xrealloc(b->cache_from, (b->n_cache_from + 1) * sizeof(*b->cache_from));
+        b->cache_from[b->n_cache_from++] = img;
+    }
+}
+
 int build_image(const struct engine *e, struct store *s, const struct build_request *q,
                 char *ret_id, struct hk_error *err)
 {
@@ -815,6 +1054,8 @@ int build_image(const struct engine *e, struct store *s, const struct build_requ
     ignore_parse(itext, &b.ignore);
     image_time_string(layer_epoch(), b.created);
     int r = dockerfile_parse(q->dockerfile, q->dockerfile_len, q->dockerfile_name, &b.d, err);
+    if (r == 0)
+        load_cache_from(&b);
     int target = r < 0 ? r : plan(&b);
     r = target < 0 ? target : 0;
     for (size_t k = 0; r == 0 && k <= (size_t)target; k++)
@@ -829,6 +1070,9 @@ int build_image(const struct engine *e, struct store *s, const struct build_requ
     for (size_t k = 0; k < b.n_stages; k++)
         free(b.stages[k].name);
     free(b.stages);
+    for (size_t k = 0; k < b.n_cache_from; k++)
+        image_free(b.cache_from[k]);
+    free(b.cache_from);
     image_free(b.img);
     json_decref(b.config);
     json_decref(b.args);

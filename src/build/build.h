@@ -25,7 +25,9 @@ struct build_request {
     json_t *build_args;          /* {"K": "V"} (--build-arg) */
     const char *target;          /* --target stage name, or NULL: the last */
     bool no_cache;
+    bool pull;       /* --pull: pull every image FROM and COPY --from name, even when stored */
     json_t *labels;  /* {"k": "v"} (--label) */
+    json_t *cache_from; /* ["image", ...] (--cache-from): their steps' layers are reused */
     json_t *secrets; /* {"id": "/host/file"} (--secret id=,src=): RUN --mount=type=secret */
     FILE *out;      /* progress (docker's classic plain output); NULL: quiet */
     enum layer_compression compression;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/decompress.h"
 #include "image/layer.h"
 #include "util/fs.h"
 #include "util/path.h"
@@ -144,7 +145,7 @@ static bool has_glob(const char *s)
 }
 
 /* The sources matching pattern src (relative to the root): parent dir fd and names. */
-static int expand_src(struct walk *w, const char *src, int *ret_dir, char **ret_dirpath,
+static int expand_src(struct walk *w, int root, const char *src, int *ret_dir, char **ret_dirpath,
                       char ***ret_names, size_t *ret_n)
 {
     _cleanup_free_ char *clean = path_clean(src);
@@ -155,7 +156,7 @@ static int expand_src(struct walk *w, const char *src, int *ret_dir, char **ret_
     } else {
         path_split(clean, &dir, &base);
     }
-    int dfd = open_in_root(w->c->src_root, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0);
+    int dfd = open_in_root(root, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0);
     if (dfd < 0)
         return hk_error_errno(w->err, dfd, "'%s': no such file or directory", src);
     char **names = xcalloc(1, sizeof(char *));
@@ -200,14 +201,73 @@ static int dest_dir(struct walk *w, int layer_fd, const char *path, int *ret)
     return *ret < 0 ? hk_error_errno(w->err, -errno, "open '%s'", path) : 0;
 }
 
+/* Whether the regular file fd is a tar archive, compressed or not: the first 512 bytes of
+ * its (decompressed) content are a tar header with a valid checksum. */
+static bool is_tar_archive(int fd)
+{
+    struct dstream *d = NULL;
+    struct hk_error e = {0};
+    unsigned char h[512];
+    size_t got = 0;
+    if (dstream_open(fd, &d, &e) < 0)
+        return false;
+    while (got < sizeof(h)) {
+        ssize_t n = dstream_read(d, h + got, sizeof(h) - got, &e);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    dstream_free(d);
+    if (got < sizeof(h) || lseek(fd, 0, SEEK_SET) < 0)
+        return false;
+    char field[9] = {0};
+    memcpy(field, h + 148, 8);
+    char *end;
+    unsigned long want = strtoul(field, &end, 8), sum = 0;
+    for (size_t i = 0; i < sizeof(h); i++)
+        sum += i >= 148 && i < 156 ? ' ' : h[i];
+    return h[0] && end != field && sum == want;
+}
+
+/* ADD of a local archive: unpack it into dest (a directory, whatever its spelling). 1 when
+ * the source was an archive and is unpacked, 0 when it is not an archive. */
+static int extract_source(struct walk *w, int sdir, const char *name, const char *rel, int layer_fd)
+{
+    _cleanup_close_ int fd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return hk_error_errno(w->err, -errno, "open '%s'", rel);
+    if (!is_tar_archive(fd))
+        return 0;
+    if (w->h) { /* the archive's bytes decide the result */
+        char buf[1 << 16];
+        ssize_t n;
+        hash_str(w->h, "extract");
+        hash_str(w->h, rel);
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+            sha256_update(w->h, buf, (size_t)n);
+        return n < 0 ? hk_error_errno(w->err, -errno, "read '%s'", rel) : 1;
+    }
+    _cleanup_close_ int dfd = -1;
+    int r = dest_dir(w, layer_fd, w->c->dest, &dfd);
+    struct layer_unpack_opts o = {.name = rel, .owners = true, .limit = w->c->limit};
+    if (r == 0)
+        r = layer_unpack(fd, dfd, &o, NULL, w->err);
+    return r < 0 ? r : 1;
+}
+
 static int one_source(struct walk *w, int sdir, const char *name, const char *rel, int layer_fd,
-                      bool to_dir)
+                      bool to_dir, bool extract)
 {
     const char *dest = w->c->dest;
     struct stat st;
     if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return hk_error_errno(w->err, -errno, "stat '%s'", rel);
     _cleanup_close_ int dfd = -1;
+    if (extract && S_ISREG(st.st_mode)) {
+        int r = extract_source(w, sdir, name, rel, layer_fd);
+        if (r != 0)
+            return r < 0 ? r : 0;
+    }
     if (S_ISDIR(st.st_mode)) { /* a directory's contents go into dest */
         _cleanup_close_ int sfd = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (sfd < 0)
@@ -240,7 +300,9 @@ static int walk_sources(struct walk *w, int layer_fd)
         char **names = NULL;
         _cleanup_free_ char *dirpath = NULL;
         size_t n = 0;
-        int r = expand_src(w, c->srcs[i], &dfd, &dirpath, &names, &n);
+        bool local = !c->roots || c->roots[i] < 0;
+        int r = expand_src(w, local ? c->src_root : c->roots[i], c->srcs[i], &dfd, &dirpath, &names,
+                           &n);
         if (r < 0)
             return r;
         if (n > 1 && !to_dir)
@@ -251,9 +313,9 @@ static int walk_sources(struct walk *w, int layer_fd)
             _cleanup_free_ char *rel = strcmp(names[k], ".") == 0 ? xstrdup(dirpath)
                                        : xasprintf("%s%s%s", dirpath, *dirpath ? "/" : "",
                                                    names[k]);
-            bool skip = *rel && c->skip && c->skip(rel, false, c->skip_ud);
+            bool skip = local && *rel && c->skip && c->skip(rel, false, c->skip_ud);
             if (r == 0 && !skip)
-                r = one_source(w, dfd, names[k], rel, layer_fd, to_dir);
+                r = one_source(w, dfd, names[k], rel, layer_fd, to_dir, local && c->extract);
             used += !skip;
             free(names[k]);
         }

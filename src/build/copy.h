@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "image/decompress.h"
 #include "image/digest.h"
 #include "util/error.h"
 
@@ -24,6 +25,11 @@ struct build_copy {
      * when nothing under it can be re-included */
     bool (*skip)(const char *relpath, bool dir, void *ud);
     void *skip_ud;
+    const int *roots; /* per source: its own root (a staged URL download or heredoc), -1 for
+                       * src_root; NULL: all under src_root */
+    bool extract;     /* ADD: a source under src_root that is a tar archive (plain, gzip,
+                       * bzip2, xz or zstd) is unpacked into dest, keeping its owners and modes */
+    const struct expand_limit *limit; /* what an unpacked archive may expand to */
 };
 
 /* Hash what would be copied (paths, modes, contents) into ret (the cache key part). An

@@ -79,6 +79,10 @@ typedef const char *(*df_lookup_fn)(const char *name, void *ud);
  * expansion), as docker's ProcessWord. *ret allocated. */
 int df_expand(const char *s, char escape, df_lookup_fn lookup, void *ud, char **ret,
               struct hk_error *err);
+/* A heredoc body with an unquoted delimiter, as a shell reads it: $VAR and ${VAR...} expand,
+ * quotes are text, the escape character only escapes '$', '`' and itself. */
+int df_expand_heredoc(const char *s, char escape, df_lookup_fn lookup, void *ud, char **ret,
+                      struct hk_error *err);
 /* The same, splitting on unquoted whitespace into words (ProcessWords): *ret a NULL-ended
  * array of allocated strings, *ret_n its length. */
 int df_words(const char *s, char escape, df_lookup_fn lookup, void *ud, char ***ret,

@@ -35,6 +35,7 @@ struct lex {
     df_lookup_fn lookup;
     void *ud;
     bool split;
+    bool heredoc; /* a heredoc body: quotes are text, the escape only before $, itself, ` */
     struct sbuf word;
     bool in_word;
     char **words;
@@ -199,7 +200,13 @@ static int run(struct lex *l)
     while (l->i < l->n) {
         char c = l->s[l->i];
         int r = 0;
-        if (c == '\'')
+        if (l->heredoc && c != '$') {
+            if (c == l->esc && l->i + 1 < l->n && strchr("$`", l->s[l->i + 1]))
+                l->i++;
+            else if (c == l->esc && l->i + 1 < l->n && l->s[l->i + 1] == l->esc)
+                l->i++;
+            add_raw(l, l->s[l->i++]);
+        } else if (c == '\'')
             r = single_quote(l);
         else if (c == '"')
             r = double_quote(l);
@@ -242,6 +249,18 @@ int df_expand(const char *s, char escape, df_lookup_fn lookup, void *ud, char **
 {
     struct lex l = {.s = s, .n = strlen(s), .esc = escape, .lookup = lookup, .ud = ud,
                     .err = err};
+    int r = run(&l);
+    if (r == 0)
+        *ret = xstrdup(l.n_words ? l.words[0] : "");
+    lex_clear(&l);
+    return r;
+}
+
+int df_expand_heredoc(const char *s, char escape, df_lookup_fn lookup, void *ud, char **ret,
+                      struct hk_error *err)
+{
+    struct lex l = {.s = s, .n = strlen(s), .esc = escape, .lookup = lookup, .ud = ud,
+                    .heredoc = true, .err = err};
     int r = run(&l);
     if (r == 0)
         *ret = xstrdup(l.n_words ? l.words[0] : "");

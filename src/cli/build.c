@@ -23,9 +23,10 @@
 #define BUILD_STDIN_MAX (UINT64_C(1) << 31)
 
 struct build_flags {
-    json_t *tags, *args, *labels, *secrets;
+    json_t *tags, *args, *labels, *secrets, *cache_from;
+    json_t *env_secrets; /* {"id": "value"} from --secret id=,env=: written under the run root */
     const char *file, *target, *iidfile;
-    bool no_cache, quiet;
+    bool no_cache, quiet, pull;
     enum layer_compression compression;
 };
 
@@ -38,10 +39,13 @@ static int build_usage(FILE *f, int rc)
                "      --build-arg K=V      set a build argument\n"
                "      --target STAGE       build up to this stage\n"
                "      --no-cache           do not use the layer cache\n"
+               "      --cache-from IMAGE   reuse the layers of IMAGE's steps (repeatable)\n"
+               "      --pull               always pull the images FROM and COPY --from name\n"
                "      --label K=V          set a label on the image\n"
                "  -q, --quiet              print only the image ID\n"
                "      --iidfile FILE       write the image ID to FILE\n"
                "      --secret id=ID,src=FILE  a file for RUN --mount=type=secret (never in a layer)\n"
+               "      --secret id=ID,env=VAR   the same, from an environment variable\n"
                "      --platform P         linux/amd64 (the host's platform only)\n"
                "      --compression ALG    gzip (default), zstd or uncompressed layers\n");
     return rc;
@@ -62,8 +66,8 @@ static int kv(json_t *obj, const char *flag, const char *arg)
     return 0;
 }
 
-/* --secret id=ID,src=FILE (or source=FILE). */
-static int secret_flag(json_t *secrets, const char *arg)
+/* --secret id=ID,src=FILE (or source=FILE), or id=ID,env=VAR. */
+static int secret_flag(json_t *secrets, json_t *env_secrets, const char *arg)
 {
     _cleanup_free_ char *copy = xstrdup(arg);
     const char *id = NULL, *src = NULL, *env = NULL;
@@ -81,11 +85,19 @@ static int secret_flag(json_t *secrets, const char *arg)
         else if (strcmp(kv, "type") != 0)
             return cli_usage_error("build", "--secret: unknown key '%s'", kv);
     }
-    if (!id || (!src && !env))
-        return cli_usage_error("build", "--secret %s: expected id=ID,src=FILE", arg);
-    if (env)
-        return cli_usage_error("build", "--secret %s: env= is not supported yet (use src=FILE)",
-                               id);
+    if (!id || (!src && !env) || (src && env))
+        return cli_usage_error("build", "--secret %s: expected id=ID,src=FILE or id=ID,env=VAR",
+                               arg);
+    if (env) {
+        const char *v = getenv(env);
+        if (!v)
+            return cli_usage_error("build", "--secret %s: the environment variable %s is not "
+                                   "set", id, env);
+        json_object_del(secrets, id);
+        json_object_set_new(env_secrets, id, json_string(v));
+        return 0;
+    }
+    json_object_del(env_secrets, id);
     char real[4096];
     if (!realpath(src, real))
         return cli_usage_error("build", "--secret %s: %s: %m", id, src);
@@ -101,7 +113,8 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         {"no-cache", no_argument, NULL, 'N'},        {"label", required_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},           {"iidfile", required_argument, NULL, 'I'},
         {"platform", required_argument, NULL, 'P'},  {"compression", required_argument, NULL, 'z'},
-        {"secret", required_argument, NULL, 'S'},    {"help", no_argument, NULL, 'h'},
+        {"secret", required_argument, NULL, 'S'},    {"pull", no_argument, NULL, 'p'},
+        {"cache-from", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c, rc = 0;
     struct hk_error err = {0};
@@ -119,8 +132,10 @@ static int parse_build_flags(int argc, char **argv, struct build_flags *f)
         case 'A': rc = kv(f->args, "--build-arg", optarg); break;
         case 'L': rc = kv(f->labels, "--label", optarg); break;
         case 'T': f->target = optarg; break;
-        case 'S': rc = secret_flag(f->secrets, optarg); break;
+        case 'S': rc = secret_flag(f->secrets, f->env_secrets, optarg); break;
         case 'N': f->no_cache = true; break;
+        case 'p': f->pull = true; break;
+        case 'C': json_array_append_new(f->cache_from, json_string(optarg)); break;
         case 'q': f->quiet = true; break;
         case 'I': f->iidfile = optarg; break;
         case 'P': {
@@ -285,6 +300,35 @@ static int finish(struct store *s, const struct build_flags *f, const char *id)
     return 0;
 }
 
+/* The --secret id=,env= values as files (0400) in a directory of the run root only root can
+ * enter, for RUN --mount=type=secret; *ret_dir is removed when the build ends. */
+static int write_env_secrets(struct build_flags *f, char **ret_dir)
+{
+    if (!json_object_size(f->env_secrets))
+        return 0;
+    char *dir = xasprintf("%s/build-secrets-%d", engine_opts.runroot, getpid());
+    *ret_dir = dir;
+    if (mkdir_p(engine_opts.runroot, 0700) < 0 || mkdir(dir, 0700) < 0) {
+        cli_error("build: mkdir '%s': %m", dir);
+        return 1;
+    }
+    const char *id;
+    json_t *v;
+    json_object_foreach(f->env_secrets, id, v)
+    {
+        if (strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0) {
+            cli_error("build: --secret id=%s: an ID cannot contain '/'", id);
+            return 125;
+        }
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, id);
+        struct hk_error err = {0};
+        if (write_file_atomic(p, json_string_value(v), json_string_length(v), 0400, &err) < 0)
+            return cli_fail(&err, 1);
+        json_object_set_new(f->secrets, id, json_string(p));
+    }
+    return 0;
+}
+
 static int do_build(struct engine *e, struct store *s, const struct build_flags *f,
                     const char *context, char *df, size_t len)
 {
@@ -292,7 +336,8 @@ static int do_build(struct engine *e, struct store *s, const struct build_flags 
     struct build_request q = {
         .context = context, .dockerfile = df, .dockerfile_len = len,
         .dockerfile_name = f->file && strcmp(f->file, "-") ? f->file : "Dockerfile",
-        .build_args = f->args, .target = f->target, .no_cache = f->no_cache,
+        .build_args = f->args, .target = f->target, .no_cache = f->no_cache, .pull = f->pull,
+        .cache_from = f->cache_from,
         .labels = f->labels, .secrets = f->secrets, .out = f->quiet ? NULL : stdout, .compression = f->compression,
         .run = run_hook, .run_ud = &x};
     const char *slash = strrchr(q.dockerfile_name, '/');
@@ -310,7 +355,8 @@ static int do_build(struct engine *e, struct store *s, const struct build_flags 
 int cmd_build(int argc, char **argv)
 {
     struct build_flags f = {.tags = json_array(), .args = json_object(), .labels = json_object(),
-                            .secrets = json_object()};
+                            .secrets = json_object(), .cache_from = json_array(),
+                            .env_secrets = json_object()};
     int rc = parse_build_flags(argc, argv, &f);
     struct engine *e = NULL;
     struct store *s = NULL;
@@ -333,8 +379,14 @@ int cmd_build(int argc, char **argv)
     }
     if (rc == 0)
         rc = read_dockerfile(&f, context, &df, &len);
+    char *secret_dir = NULL;
+    if (rc == 0)
+        rc = write_env_secrets(&f, &secret_dir);
     if (rc == 0 && !(rc = cli_engine_open(&e)) && !(rc = cli_store_open(&s)))
         rc = do_build(e, s, &f, context, df, len);
+    if (secret_dir)
+        rm_rf(secret_dir);
+    free(secret_dir);
     store_free(s);
     engine_free(e);
     if (tmp)
@@ -345,5 +397,7 @@ int cmd_build(int argc, char **argv)
     json_decref(f.args);
     json_decref(f.labels);
     json_decref(f.secrets);
+    json_decref(f.cache_from);
+    json_decref(f.env_secrets);
     return rc < 0 ? 0 : rc;
 }

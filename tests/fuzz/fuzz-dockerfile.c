@@ -30,6 +30,15 @@ static void use(const struct dockerfile *d)
         } else {
             FUZZ_CHECK(err.msg[0]);
         }
+        for (size_t k = 0; k < in->n_heredocs; k++) { /* COPY <<EOF bodies are expanded */
+            char *body = NULL;
+            if (df_expand_heredoc(in->heredocs[k].content, d->escape, lookup, NULL, &body,
+                                  &err) == 0)
+                FUZZ_CHECK(body != NULL);
+            else
+                FUZZ_CHECK(err.msg[0]);
+            free(body);
+        }
         if (df_is_config_instr(in->cmd) && df_apply_config(in, config, &ctx, &err) < 0)
             FUZZ_CHECK(strstr(err.msg, "Dockerfile:"));
     }

@@ -1,10 +1,13 @@
 """hako build: each instruction, multi-stage, the cache, .dockerignore, build args, stdin
 contexts, reproducible digests, and errors that name the Dockerfile line."""
+import hashlib
 import io
 import json
 import os
 import tarfile
 import time
+
+import pytest
 
 from conftest import run
 from test_podman import podman  # noqa: F401  (the fixture)
@@ -204,7 +207,7 @@ def test_errors_name_the_line(engine, tmp_path):
         ("FROM busybox\nCOPPY a b\n", "Dockerfile:2: unknown instruction: COPPY"),
         ("FROM busybox\nCOPY a\n", "Dockerfile:2: COPY: COPY requires at least two arguments"),
         ("FROM busybox\nRUN --bogus true\n", "Dockerfile:2: RUN: unknown flag: --bogus"),
-        ("FROM nosuch:1\n", "Dockerfile:1: FROM:"),
+        ("FROM 127.0.0.1:1/nosuch:1\n", "Dockerfile:1: FROM: pull 127.0.0.1:1/nosuch:1"),
         ("FROM busybox\nENV A=${B:?must-be-set}\n", "Dockerfile:2: ENV: B: must-be-set"),
         ("", "cannot be empty"),
     ]
@@ -315,3 +318,401 @@ def test_copy_never_leaves_the_context(engine, tmp_path):
     p = build(e, ctx)
     assert p.returncode == 1 and "HOST-ONLY" not in p.stdout
     assert outside.read_text() == "HOST-ONLY\n"
+
+
+def make_tar(path, files, mode="w"):
+    """A tar of {name: (data, uid, gid, mode)} at path, compressed as mode says."""
+    with tarfile.open(path, mode) as t:
+        for name, (data, uid, gid, perm) in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.uid, info.gid, info.mode = len(data), uid, gid, perm
+            t.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_add_local_archives_are_extracted(engine, tmp_path):
+    e = engine
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    files = {"top/f": (b"F\n", 1234, 5678, 0o640)}
+    for suffix, mode in [("tar", "w"), ("tar.gz", "w:gz"), ("tar.bz2", "w:bz2"),
+                         ("tar.xz", "w:xz")]:
+        make_tar(ctx / f"a.{suffix}", {f"{suffix}/f": (suffix.encode() + b"\n", 1234, 5678,
+                                                        0o640)}, mode)
+    make_tar(ctx / "z.tar", files)
+    run(["zstd", "-q", "--rm", str(ctx / "z.tar"), "-o", str(ctx / "a.tar.zst")], check=True)
+    (ctx / "sub").mkdir()
+    make_tar(ctx / "sub" / "inner.tar", files)  # inside a copied directory: not extracted
+    (ctx / "notes.txt").write_text("plain\n")
+    write(ctx, {"Dockerfile": """FROM busybox
+ADD a.tar a.tar.gz a.tar.bz2 /x/
+ADD a.tar.xz /x
+ADD a.tar.zst /zst
+ADD sub /sub/
+ADD notes.txt /n.txt
+"""})
+    p = build(e, ctx, "-t", "add:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = e.ok("run", "--rm", "add:1", "sh", "-c",
+               "cat /x/tar/f /x/tar.bz2/f /x/tar.gz/f /x/tar.xz/f; stat -c '%u:%g %a' /x/tar.gz/f; find /zst -type f; cat /zst/top/f;"
+               " ls /sub; cat /n.txt").stdout
+    assert got == ("tar\ntar.bz2\ntar.gz\ntar.xz\n1234:5678 640\n/zst/top/f\nF\n"
+                   "inner.tar\nplain\n")
+    assert "Using cache" in build(e, ctx).stdout.split("Step 2/6")[1].split("Step 3/6")[0]
+    # a different archive with the same name: not the cached layer
+    make_tar(ctx / "a.tar", {"tar/f": (b"changed\n", 0, 0, 0o644)})
+    assert build(e, ctx, "-t", "add:2").returncode == 0
+    assert e.ok("run", "--rm", "add:2", "cat", "/x/tar/f").stdout == "changed\n"
+    # an archive entry that climbs out of the destination is refused, nothing written
+    make_tar(ctx / "evil.tar", {"../../../../escaped": (b"x", 0, 0, 0o644)})
+    write(ctx, {"Dockerfile": "FROM busybox\nADD evil.tar /deep/dir/\n"})
+    p = build(e, ctx, "-t", "evil")
+    assert not (tmp_path / "escaped").exists() and not os.path.exists("/escaped")
+    assert p.returncode == 1
+    assert "Dockerfile:2: ADD: evil.tar: entry '../../../../escaped': '..' in path" in p.stderr
+    no_build_leftovers(e)
+
+
+@pytest.fixture
+def http_files(tmp_path):
+    """An HTTP server on 127.0.0.1 (a free port) serving {path: bytes}: yields (base URL,
+    the dict, the list of paths requested)."""
+    import http.server
+    import threading
+    files, hits = {}, []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            data = files.get(self.path.split("?")[0])
+            self.send_response(200 if data is not None else 404)
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            self.wfile.write(data or b"")
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", files, hits
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_add_url_with_checksum(engine, tmp_path, http_files):
+    e = engine
+    base, files, hits = http_files
+    files["/dl/tool.sh"] = b"#!/bin/sh\necho tool\n"
+    files["/dl/data.tar.gz"] = make_tar(tmp_path / "d.tgz", {"in/x": (b"X", 0, 0, 0o644)},
+                                        "w:gz").read_bytes()
+    good = "sha256:" + hashlib.sha256(files["/dl/tool.sh"]).hexdigest()
+    ctx = write(tmp_path / "ctx", {"Dockerfile": f"""FROM busybox
+ADD --checksum={good} {base}/dl/tool.sh /usr/local/bin/
+ADD {base}/dl/data.tar.gz?x=1 /archive/
+ADD --chmod=755 {base}/dl/tool.sh /bin/renamed
+"""})
+    p = build(e, ctx, "-t", "url:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = e.ok("run", "--rm", "url:1", "sh", "-c",
+               "stat -c '%a %u %n' /usr/local/bin/tool.sh /archive/data.tar.gz; renamed").stdout
+    # docker's modes: 0600 for a download, not extracted; --chmod applies
+    assert got == "600 0 /usr/local/bin/tool.sh\n600 0 /archive/data.tar.gz\ntool\n"
+    assert hits.count("/dl/tool.sh") == 2
+    # fetched again on a rebuild; the same content is the cached step
+    again = build(e, ctx)
+    assert again.stdout.count("Using cache") == 3 and hits.count("/dl/tool.sh") == 4
+    bad = "sha256:" + "0" * 64
+    for i, (line, msg) in enumerate([
+            (f"ADD --checksum={bad} {base}/dl/tool.sh /t",
+             f"Dockerfile:2: ADD: fetch {base}/dl/tool.sh: checksum mismatch: expected {bad}, "
+             f"got {good}"),
+            (f"ADD {base}/dl/missing /t", f"Dockerfile:2: ADD: fetch {base}/dl/missing: HTTP 404"),
+            (f"ADD --checksum=md5:abc {base}/dl/tool.sh /t", "Dockerfile:2: ADD: --checksum=md5:abc"),
+            (f"ADD --checksum={good} notes.txt /t",
+             "Dockerfile:2: ADD: --checksum needs exactly one source, a URL"),
+            (f"COPY {base}/dl/tool.sh /t",
+             f"Dockerfile:2: COPY: source can't be a URL for COPY (ADD fetches URLs): {base}"),
+            (f"ADD {base}/ /t/", "Dockerfile:2: ADD: cannot determine a file name from the URL"),
+            ("ADD --exclude=*.txt notes.txt /t", "Dockerfile:2: ADD: --exclude is not supported"),
+            ("ADD http://127.0.0.1:1/x /t", "Dockerfile:2: ADD: fetch http://127.0.0.1:1/x: ")]):
+        c = write(tmp_path / f"bad{i}", {"Dockerfile": f"FROM busybox\n{line}\n",
+                                         "notes.txt": "n"})
+        p = build(e, c, "-t", f"bad{i}")
+        assert p.returncode == 1 and msg in p.stderr, (line, p.stderr)
+        assert f"bad{i}" not in e.ok("images").stdout
+    no_build_leftovers(e)
+
+
+def test_copy_heredocs(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+ARG WHO=hako
+ENV HOME_DIR=/home/app
+WORKDIR /etc/app
+COPY <<EOF config.json
+{"who": "${WHO}", 'home': "$HOME_DIR", "cost": "\\$5"}
+EOF
+COPY --chmod=755 <<'RAW' /usr/bin/hello
+#!/bin/sh
+echo "hello $WHO"
+RAW
+COPY --chown=7:8 <<ONE <<TWO /both/
+one
+ONE
+two
+TWO
+"""})
+    p = build(e, ctx, "-t", "here:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = e.ok("run", "--rm", "-e", "WHO=runtime", "here:1", "sh", "-c",
+               "cat /etc/app/config.json; hello; cat /both/ONE /both/TWO;"
+               " stat -c '%a %u:%g %n' /etc/app/config.json /usr/bin/hello /both/ONE").stdout
+    assert got == ('{"who": "hako", \'home\': "/home/app", "cost": "$5"}\n'
+                   "hello runtime\none\ntwo\n"
+                   "664 0:0 /etc/app/config.json\n755 0:0 /usr/bin/hello\n664 7:8 /both/ONE\n")
+    # the body is the cache key: the same body is cached, another one is not
+    assert build(e, ctx).stdout.count("Using cache") == 5  # all but FROM and ARG
+    write(ctx, {"Dockerfile": (ctx / "Dockerfile").read_text().replace("one\nONE", "1\nONE")})
+    p = build(e, ctx, "-t", "here:2")
+    assert p.stdout.split("Step 7/7")[1].count("Using cache") == 0
+    assert e.ok("run", "--rm", "here:2", "cat", "/both/ONE").stdout == "1\n"
+    c = write(tmp_path / "bad", {"Dockerfile": "FROM busybox\nCOPY <<EOF\nx\nEOF\n"})
+    p = build(e, c)
+    assert p.returncode == 1 and "Dockerfile:2: COPY" in p.stderr, p.stderr
+    no_build_leftovers(e)
+
+
+@pytest.fixture
+def registry(tmp_path):
+    from imagelib import Registry
+    reg = Registry(tmp_path / "reg").start()
+    yield reg
+    reg.stop()
+
+
+def test_copy_from_image_and_pull(engine, tmp_path, registry):
+    e = engine
+    ref = f"{registry.host}/t/app:1"
+    v1 = write(tmp_path / "v1", {"Dockerfile": "FROM busybox\nRUN echo v1 > /version\n"})
+    id1 = build(e, v1, "-q", "-t", ref).stdout.strip()
+    e.ok("push", ref, timeout=120)
+    e.ok("rmi", ref)  # only the registry has it now
+    ctx = write(tmp_path / "ctx", {"Dockerfile": f"""FROM busybox AS s
+RUN echo stage > /s
+FROM busybox
+COPY --from={ref} /version /from-image
+COPY --from=s /s /s
+COPY --from=busybox /bin/busybox /opt/bin/busybox
+"""})
+    p = build(e, ctx, "-t", "cf:1", timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"Pulling {ref}\n" in p.stdout
+    assert e.ok("run", "--rm", "cf:1", "sh", "-c", "cat /from-image /s; /opt/bin/busybox echo bb"
+                ).stdout == "v1\nstage\nbb\n"
+    assert ref.split(":1")[0] in e.ok("images").stdout  # pulled into the store
+    # the registry gets v2 under the same name; the store keeps v1 under it
+    v2 = write(tmp_path / "v2", {"Dockerfile": "FROM busybox\nRUN echo v2 > /version\n"})
+    assert build(e, v2, "-q", "-t", ref).returncode == 0
+    e.ok("push", ref, timeout=120)
+    e.ok("tag", id1, ref)
+    child = write(tmp_path / "child", {"Dockerfile": f"FROM {ref}\nRUN cat /version > /seen\n"})
+    p = build(e, child, "-t", "child:1")
+    assert p.returncode == 0 and "Pulling" not in p.stdout
+    assert e.ok("run", "--rm", "child:1", "cat", "/seen").stdout == "v1\n"
+    p = build(e, child, "--pull", "-t", "child:2", timeout=120)
+    assert p.returncode == 0 and f"Pulling {ref}\n" in p.stdout, p.stdout + p.stderr
+    assert e.ok("run", "--rm", "child:2", "cat", "/seen").stdout == "v2\n"
+    assert e.ok("run", "--rm", ref, "cat", "/version").stdout == "v2\n"
+    # a name no registry serves fails naming the line
+    bad = write(tmp_path / "bad", {"Dockerfile": "FROM busybox\n"
+                                   "COPY --from=127.0.0.1:1/none:1 /x /x\n"})
+    p = build(e, bad, "-t", "bad")
+    assert p.returncode == 1, p.stdout
+    assert "Dockerfile:2: COPY: --from=127.0.0.1:1/none:1: pull 127.0.0.1:1/none:1" in p.stderr
+    no_build_leftovers(e)
+
+
+def test_chown_by_name(engine, tmp_path):
+    e = engine
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "passwd").write_text("evil:x:4242:4242::/:/bin/sh\n")
+    ctx = write(tmp_path / "ctx", {"f": "F\n", "Dockerfile": """FROM busybox
+ARG U=app
+RUN echo 'app:x:1500:1600::/home/app:/bin/sh' >> /etc/passwd && \\
+    echo 'devs:x:2000:' >> /etc/group
+COPY --chown=app f /a
+COPY --chown=app:devs f /b
+COPY --chown=1234:devs f /c
+ADD --chown=${U}:2 f /d
+COPY --chown=app:devs <<EOF /e
+heredoc
+EOF
+"""})
+    p = build(e, ctx, "-t", "owners")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = e.ok("run", "--rm", "owners", "stat", "-c", "%u:%g %n", "/a", "/b", "/c", "/d", "/e")
+    # a user without a group: the user's ID is the group ID too, as docker documents
+    assert got.stdout == "1500:1500 /a\n1500:2000 /b\n1234:2000 /c\n1500:2 /d\n1500:2000 /e\n"
+    cases = [
+        # an image's /etc/passwd symlinked to a host path is read inside the image
+        ("FROM busybox\nRUN rm /etc/passwd && "
+         f"ln -s /../../../../../..{host}/passwd /etc/passwd\nCOPY --chown=evil f /x\n",
+         "Dockerfile:3: COPY: --chown=evil: unable to find user evil: no matching entries "
+         "in passwd file"),
+        ("FROM busybox\nCOPY --chown=app f /x\n",
+         "Dockerfile:2: COPY: --chown=app: unable to find user app"),
+        ("FROM busybox\nCOPY --chown=root:nogroup9 f /x\n",
+         "Dockerfile:2: COPY: --chown=root:nogroup9: unable to find group nogroup9"),
+        ("FROM scratch\nCOPY --chown=root f /x\n", "Dockerfile:2: COPY: --chown=root: "),
+        ("FROM busybox\nCOPY --chown=app: f /x\n",
+         "Dockerfile:2: COPY: --chown=app:: expected USER[:GROUP]"),
+    ]
+    for i, (df, msg) in enumerate(cases):
+        c = write(tmp_path / f"bad{i}", {"Dockerfile": df, "f": "f"})
+        p = build(e, c, "-t", f"bad{i}")
+        assert p.returncode == 1 and msg in p.stderr, (df, p.stderr)
+    assert (host / "passwd").read_text() == "evil:x:4242:4242::/:/bin/sh\n"
+    no_build_leftovers(e)
+
+
+def test_cache_from_an_image_built_elsewhere(engine, tmp_path, registry):
+    from conftest import Engine
+    e = engine
+    ref = f"{registry.host}/t/cached:1"
+    df = """FROM busybox
+ARG V=1
+COPY a.txt /a.txt
+RUN cat /proc/sys/kernel/random/uuid > /id
+ENV X=$V
+RUN echo "$X" > /x; cat /proc/sys/kernel/random/uuid > /id2
+"""
+    ctx = write(tmp_path / "ctx", {"Dockerfile": df, "a.txt": "a\n"})
+    built = build(e, ctx, "-q", "-t", ref).stdout.strip()
+    ids = e.ok("run", "--rm", ref, "cat", "/id", "/id2").stdout
+    e.ok("push", ref, timeout=120)
+    # another machine: a fresh store with only busybox, no build cache
+    other = Engine(tmp_path / "other")
+    try:
+        other.ok("image", "build-busybox")
+        p = build(other, ctx, "--cache-from", ref, "-t", "app:1", timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert f"Pulling {ref}\n" in p.stdout and " ---> Running in" not in p.stdout
+        assert p.stdout.count(" ---> Using cache") == 3, p.stdout
+        assert other.ok("run", "--rm", "app:1", "cat", "/id", "/id2").stdout == ids
+        assert json.loads(other.ok("image", "inspect", "app:1").stdout)[0]["Id"] == built
+        # without it every RUN runs
+        p = build(other, ctx, "--no-cache", "-t", "app:fresh")
+        assert other.ok("run", "--rm", "app:fresh", "cat", "/id").stdout != ids.split()[0] + "\n"
+        # another build argument: the steps after ARG do not match
+        p = build(other, ctx, "--cache-from", ref, "--build-arg", "V=2", "-t", "app:2")
+        assert p.returncode == 0 and p.stdout.count(" ---> Running in") == 2, p.stdout
+        assert other.ok("run", "--rm", "app:2", "cat", "/x").stdout == "2\n"
+        # other content copied: the RUN after the COPY does not match either
+        (ctx / "a.txt").write_text("b\n")
+        p = build(other, ctx, "--cache-from", ref, "-t", "app:3")
+        assert p.returncode == 0 and p.stdout.count(" ---> Running in") == 2, p.stdout
+        assert other.ok("run", "--rm", "app:3", "cat", "/id").stdout != ids.split()[0] + "\n"
+        # an image that cannot be had is a warning, not a failure (docker's)
+        p = build(other, ctx, "--cache-from", "127.0.0.1:1/none:1", "-t", "app:4")
+        assert p.returncode == 0 and "WARNING: --cache-from 127.0.0.1:1/none:1: " in p.stdout
+        no_build_leftovers(other)
+    finally:
+        other.cleanup()
+
+
+def test_onbuild_triggers_run_in_the_child(engine, tmp_path):
+    e = engine
+    parent = write(tmp_path / "parent", {"Dockerfile": """FROM busybox
+ONBUILD COPY app.txt /app/
+ONBUILD RUN wc -c < /app/app.txt > /app/size
+ONBUILD ENV FROM_TRIGGER=yes
+CMD ["cat", "/app/app.txt"]
+""", "app.txt": "parent's\n"})
+    assert build(e, parent, "-t", "base:1").returncode == 0
+    assert len(cfg(e, "base:1")["OnBuild"]) == 3
+    assert e.ok("run", "--rm", "base:1", "ls", "/").stdout.count("app") == 0
+    child = write(tmp_path / "child", {"Dockerfile": "FROM base:1\nRUN cat /app/size\n",
+                                       "app.txt": "the child's\n"})
+    p = build(e, child, "-t", "child:1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Step 1/2 : FROM base:1\n# Executing 3 build triggers\n" in p.stdout
+    assert "\n12\n" in p.stdout  # the RUN after FROM sees the trigger's file
+    assert e.ok("run", "--rm", "child:1").stdout == "the child's\n"
+    c = cfg(e, "child:1")
+    assert "FROM_TRIGGER=yes" in c["Env"] and not c.get("OnBuild")
+    # the child's children do not run them again; a rebuild takes them from the cache
+    grand = write(tmp_path / "grand", {"Dockerfile": "FROM child:1\n"})
+    assert "Executing" not in build(e, grand).stdout
+    assert build(e, child).stdout.count("Using cache") == 4
+    # a stage's triggers run where a later stage starts FROM it
+    ms = write(tmp_path / "ms", {"Dockerfile": "FROM busybox AS s\nONBUILD RUN echo t > /t\n"
+                                 "FROM s\nRUN cat /t\n"})
+    p = build(e, ms)
+    assert p.returncode == 0 and "# Executing 1 build trigger\n" in p.stdout and "\nt\n" in p.stdout
+    # triggers that only declare ARGs are dropped from the child all the same
+    write(parent, {"Dockerfile": "FROM busybox\nONBUILD ARG A=1\n"})
+    assert build(e, parent, "-t", "base:args").returncode == 0
+    p = build(e, write(tmp_path / "ca", {"Dockerfile": "FROM base:args\n"}), "-t", "ca")
+    assert p.returncode == 0 and "# Executing 1 build trigger" in p.stdout
+    assert cfg(e, "base:args")["OnBuild"] == ["ARG A=1"] and not cfg(e, "ca").get("OnBuild")
+    # commit --change sets them too
+    e.ok("run", "--name", "c1", "busybox", "true")
+    e.ok("commit", "-c", "ONBUILD RUN echo committed > /c", "c1", "committed:1")
+    e.ok("rm", "c1")
+    p = build(e, write(tmp_path / "fromc", {"Dockerfile": "FROM committed:1\n"}), "-t", "fc")
+    assert p.returncode == 0 and e.ok("run", "--rm", "fc", "cat", "/c").stdout == "committed\n"
+    cases = [
+        ("FROM busybox\nONBUILD ONBUILD RUN true\n",
+         "Dockerfile:2: ONBUILD: ONBUILD isn't allowed as an ONBUILD trigger"),
+        ("FROM busybox\nONBUILD FROM busybox\n",
+         "Dockerfile:2: ONBUILD: FROM isn't allowed as an ONBUILD trigger"),
+        ("FROM busybox\nONBUILD COPPY a b\n", "Dockerfile:2: unknown instruction: COPPY"),
+    ]
+    for i, (df, msg) in enumerate(cases):
+        p = build(e, write(tmp_path / f"bad{i}", {"Dockerfile": df}))
+        assert p.returncode == 1 and msg in p.stderr, (df, p.stderr)
+    # a trigger that fails fails the child's build, naming its FROM line
+    write(parent, {"Dockerfile": "FROM busybox\nONBUILD COPY missing.txt /\nONBUILD RUN exit 3\n"})
+    assert build(e, parent, "-t", "base:2").returncode == 0
+    p = build(e, write(tmp_path / "c2", {"Dockerfile": "\nFROM base:2\n"}), "-t", "c2")
+    assert p.returncode == 1 and "Dockerfile:2: COPY: " in p.stderr, p.stderr
+    write(parent, {"Dockerfile": "FROM busybox\nONBUILD RUN exit 3\n"})
+    assert build(e, parent, "-t", "base:3").returncode == 0
+    p = build(e, write(tmp_path / "c3", {"Dockerfile": "FROM base:3\n"}), "-t", "c3")
+    assert p.returncode == 1
+    assert "The command '/bin/sh -c exit 3' returned a non-zero code: 3" in p.stderr
+    assert e("image", "inspect", "c2").returncode == 1 == e("image", "inspect", "c3").returncode
+    no_build_leftovers(e)
+
+
+def test_secret_from_an_environment_variable(engine, tmp_path):
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": """FROM busybox
+RUN --mount=type=secret,id=tok,target=/tok \\
+    sha256sum < /tok && echo secret-seen && stat -c '%a %u' /tok
+RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c
+"""})
+    env = dict(os.environ, HAKO_TEST_TOKEN="ENV-S3CR3T-77")
+    p = build(e, ctx, "-t", "envsec", "--secret", "id=tok,env=HAKO_TEST_TOKEN", env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    digest = hashlib.sha256(b"ENV-S3CR3T-77").hexdigest()
+    assert f"{digest}  -\nsecret-seen\n400 0\n" in p.stdout and "\n13\n" in p.stdout
+    assert b"ENV-S3CR3T-77" not in all_layer_bytes(e)
+    assert "ENV-S3CR3T" not in e.ok("image", "inspect", "envsec").stdout
+    assert not any(n.startswith("build-secrets") for n in os.listdir(e.runroot))
+    # the last --secret of an id wins, a file or a variable (secrets are not in the cache key)
+    (tmp_path / "f").write_text("ENV-S3CR3T-77")
+    p = build(e, ctx, "--no-cache", "--secret", "id=tok,env=HAKO_TEST_TOKEN", "--secret",
+              f"id=tok,src={tmp_path / 'f'}", env=env)
+    assert p.returncode == 0 and f"{digest}  -\nsecret-seen\n" in p.stdout
+    for args, msg in [
+            (["id=tok,env=HAKO_TEST_UNSET_VAR"],
+             "--secret tok: the environment variable HAKO_TEST_UNSET_VAR is not set"),
+            (["id=tok,env=HAKO_TEST_TOKEN,src=/etc/hostname"], "expected id=ID,src=FILE or "),
+            (["id=a/b,env=HAKO_TEST_TOKEN"], "--secret id=a/b: an ID cannot contain '/'")]:
+        p = build(e, ctx, "--secret", *args, env=env)
+        assert p.returncode == 125 and msg in p.stderr, (args, p.stderr)
+    no_build_leftovers(e)

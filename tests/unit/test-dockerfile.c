@@ -182,6 +182,11 @@ static void test_expansion(void **state)
     assert_string_equal(w[2], "q x y");
     assert_string_equal(w[3], "");
     df_strv_free(w);
+    /* a heredoc body (COPY <<EOF): quotes are text, only \$ \` \\ are escapes */
+    assert_int_equal(df_expand_heredoc("'$A' \"${SP}\" \\$A \\n \\\\ ${NO:-d}\n", '\\',
+                                       lookup, NULL, &out, &err), 0);
+    assert_string_equal(out, "'a' \"x y\" $A \\n \\ d\n");
+    free(out);
 }
 
 static void test_changes(void **state)
