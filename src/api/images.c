@@ -205,12 +205,7 @@ static void pull_free(void *p)
 
 static void send_line(struct pull_job *j, json_t *o)
 {
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!j->broken &&
-        (api_write_all(j->fd, s, strlen(s)) < 0 || api_write_all(j->fd, "\r\n", 2) < 0))
-        j->broken = true;
-    free(s);
+    api_write_message(j->fd, &j->broken, o);
 }
 
 static const char *const state_text[] = {

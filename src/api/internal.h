@@ -57,6 +57,10 @@ enum MHD_Result api_reply_upgrade(struct api_call *c, const char *content_type, 
 
 /* Write all of n bytes; -EPIPE etc. when the reader went away. */
 int api_write_all(int fd, const void *p, size_t n);
+/* One JSON message of a progress stream (pull, push, build): o and "\r\n" in one write, so a
+ * client's JSON splitter (docker-py's) never gets the "\r\n" alone. Steals o; once a write
+ * failed (*broken), nothing more is written. */
+void api_write_message(int fd, bool *broken, json_t *o);
 /* Write one of docker's multiplexed frames (stream 1 stdout, 2 stderr). */
 int api_write_frame(int fd, int stream, const void *p, size_t n);
 /* Whether the reader of pipe fd went away (poll POLLERR), waiting at most ms. */
@@ -74,6 +78,7 @@ bool api_resolve(struct api_call *c, char **ret_id);
 enum MHD_Result api_system(struct api_call *c);
 enum MHD_Result api_containers(struct api_call *c);
 enum MHD_Result api_files(struct api_call *c); /* export, changes, commit, archive */
+enum MHD_Result api_build(struct api_call *c); /* POST /build */
 enum MHD_Result api_container_streams(struct api_call *c);
 enum MHD_Result api_images(struct api_call *c);
 enum MHD_Result api_exec(struct api_call *c);

@@ -91,6 +91,7 @@ static const struct action fixed[] = {
     {"POST", "/containers/create", OP_CT_CREATE},
     {"POST", "/containers/prune", OP_CT_PRUNE},
     {"POST", "/commit", OP_COMMIT},
+    {"POST", "/build", OP_BUILD},
     {"GET", "/images/json", OP_IMG_LIST},
     {"POST", "/images/create", OP_IMG_CREATE},
     {"POST", "/images/load", OP_IMG_LOAD},

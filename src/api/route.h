@@ -52,6 +52,7 @@ enum api_op {
     OP_CT_ARCHIVE_HEAD,
     OP_CT_ARCHIVE_PUT,
     OP_COMMIT,
+    OP_BUILD,
     OP_EXEC_START,
     OP_EXEC_RESIZE,
     OP_EXEC_INSPECT,

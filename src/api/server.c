@@ -294,9 +294,17 @@ enum MHD_Result api_reply_upgrade(struct api_call *c, const char *content_type, 
 int api_spawn(const struct api_ctx *x, const char *const *args, const int fds[3], int extra_fd,
               pid_t *ret_pid, struct hk_error *err)
 {
-    const char *argv[32] = {x->self_exe, "--root", x->root, "--runroot", x->runroot};
+    size_t n_args = 0;
+    while (args[n_args])
+        n_args++;
+    _cleanup_free_ const char **argv = xcalloc(n_args + 6, sizeof(*argv));
+    argv[0] = x->self_exe;
+    argv[1] = "--root";
+    argv[2] = x->root;
+    argv[3] = "--runroot";
+    argv[4] = x->runroot;
     size_t n = 5;
-    for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 1; i++)
+    for (size_t i = 0; i < n_args; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
     posix_spawn_file_actions_t fa;
@@ -327,6 +335,17 @@ int api_spawn(const struct api_ctx *x, const char *const *args, const int fds[3]
     return 0;
 }
 
+void api_write_message(int fd, bool *broken, json_t *o)
+{
+    char *d = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    char *s = xasprintf("%s\r\n", d ? d : "{}");
+    free(d);
+    if (!*broken && api_write_all(fd, s, strlen(s)) < 0)
+        *broken = true;
+    free(s);
+}
+
 bool api_resolve(struct api_call *c, char **ret_id)
 {
     struct hk_error err = {0};
@@ -345,8 +364,9 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     (void)kind;
     struct api_request *r = cls;
     json_t *v = json_string(value ? value : "");
-    /* commit's changes= repeats, one instruction each: kept as lines */
-    const char *had = key && strcmp(key, "changes") == 0 ? api_query(r, key) : NULL;
+    /* commit's changes= and build's t= repeat, one value each: kept as lines */
+    const char *had =
+        key && (strcmp(key, "changes") == 0 || strcmp(key, "t") == 0) ? api_query(r, key) : NULL;
     if (had && v) {
         json_decref(v);
         _cleanup_free_ char *joined = xasprintf("%s\n%s", had, value ? value : "");
@@ -398,6 +418,8 @@ static enum MHD_Result dispatch(struct api_call *c)
     case OP_VOL_INSPECT:
     case OP_VOL_DELETE:
         return api_volumes(c);
+    case OP_BUILD:
+        return api_build(c);
     case OP_CT_EXPORT:
     case OP_CT_CHANGES:
     case OP_COMMIT:
@@ -474,7 +496,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (c->req.op == OP_IMG_LOAD || c->req.op == OP_CT_ARCHIVE_PUT) {
+        if (c->req.op == OP_IMG_LOAD || c->req.op == OP_CT_ARCHIVE_PUT || c->req.op == OP_BUILD) {
             if (spool(c, upload_data, n) < 0)
                 c->too_big = true;
         } else if (c->n + n > API_BODY_MAX) {
@@ -493,7 +515,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     c->auth_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Registry-Auth");
     if (c->too_big)
         return api_reply_msg(c, 413, "request body larger than %u bytes", API_BODY_MAX);
-    if (c->req.op != OP_IMG_LOAD && c->req.op != OP_CT_ARCHIVE_PUT) {
+    if (c->req.op != OP_IMG_LOAD && c->req.op != OP_CT_ARCHIVE_PUT && c->req.op != OP_BUILD) {
         int st = api_body_parse(c->body, c->n, &c->req, &err);
         if (st)
             return api_reply_msg(c, (unsigned)st, "%s", hk_error_msg(&err));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api/internal.h"
+#include "engine/events.h"
 #include "engine/attach.h"
 #include "engine/lifecycle.h"
 #include "engine/logs.h"
@@ -176,8 +177,14 @@ static void wait_run(int fd, void *ud)
     for (;;) {
         struct snapshot s;
         if (snapshot(w->e, w->id, &s) < 0) {
-            if (w->cond == W_REMOVED || w->cond == W_NEXT_EXIT)
-                break; /* removed (--rm) after its exit: code is the last one seen */
+            if (w->cond == W_REMOVED || w->cond == W_NEXT_EXIT) {
+                /* removed (--rm) after its exit, maybe before we saw it exit: its die event
+                 * has the code */
+                int last = engine_last_exit_code(w->e, w->id);
+                if (last >= 0)
+                    code = last;
+                break;
+            }
             code = -1;
             break;
         }

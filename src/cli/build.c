@@ -18,6 +18,7 @@
 #include "image/layer.h"
 #include "image/manifest.h"
 #include "util/fs.h"
+#include "util/path.h"
 #include "util/json.h"
 
 #define BUILD_STDIN_MAX (UINT64_C(1) << 31)
@@ -261,13 +262,26 @@ static int stdin_context(const char *tmp, char **ret_df, size_t *ret_len)
     return 0;
 }
 
-static int read_dockerfile(const struct build_flags *f, const char *context, char **df,
-                           size_t *len)
+static int read_dockerfile(const struct build_flags *f, const char *context, bool from_tar,
+                           char **df, size_t *len)
 {
     if (*df)
         return 0;
     if (f->file && strcmp(f->file, "-") == 0)
         return read_stdin(df, len);
+    if (from_tar && f->file) {
+        /* docker: with a context on stdin, -f names a file inside it (resolved there) */
+        _cleanup_close_ int root = open(context, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = root < 0 ? -1 : open_in_root(root, f->file, O_RDONLY, 0, 0);
+        struct hk_error err = {0};
+        _cleanup_free_ char *via = fd >= 0 ? xasprintf("/proc/self/fd/%d", fd) : NULL;
+        if (fd < 0 || read_file(via, 16 << 20, df, len, &err) < 0) {
+            cli_error("build: failed to read the Dockerfile '%s' in the context: %s", f->file,
+                      fd < 0 ? strerror(root < 0 ? errno : -fd) : err.msg);
+            return 1;
+        }
+        return 0;
+    }
     _cleanup_free_ char *path = f->file ? xstrdup(f->file) : xasprintf("%s/Dockerfile", context);
     struct hk_error err = {0};
     if (read_file(path, 16 << 20, df, len, &err) < 0) {
@@ -378,7 +392,7 @@ int cmd_build(int argc, char **argv)
                             context), 1);
     }
     if (rc == 0)
-        rc = read_dockerfile(&f, context, &df, &len);
+        rc = read_dockerfile(&f, context, tmp != NULL, &df, &len);
     char *secret_dir = NULL;
     if (rc == 0)
         rc = write_env_secrets(&f, &secret_dir);

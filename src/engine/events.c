@@ -82,3 +82,38 @@ json_t *engine_event_int(const char *key, int v)
     snprintf(buf, sizeof(buf), "%d", v);
     return json_pack("{s:s}", key, buf);
 }
+
+int engine_last_exit_code(const struct engine *e, const char *id)
+{
+    _cleanup_free_ char *path = engine_events_path(e);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return -1;
+    /* the last 1 MiB holds any recent exit; a die of an older one is not asked for */
+    off_t from = st.st_size > (1 << 20) ? st.st_size - (1 << 20) : 0;
+    size_t n = (size_t)(st.st_size - from);
+    _cleanup_free_ char *buf = xcalloc(1, n + 1);
+    ssize_t k = pread(fd, buf, n, from);
+    if (k <= 0)
+        return -1;
+    buf[k] = '\0';
+    int code = -1;
+    char needle[80];
+    snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
+    for (char *line = buf, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (!strstr(line, "\"status\":\"die\"") || !strstr(line, needle))
+            continue;
+        json_t *ev = json_loads(line, 0, NULL);
+        const char *c = json_string_value(
+            json_object_get(json_object_get(json_object_get(ev, "Actor"), "Attributes"),
+                            "exitCode"));
+        if (c)
+            code = atoi(c);
+        json_decref(ev);
+    }
+    return code;
+}

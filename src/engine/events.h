@@ -19,5 +19,9 @@ void engine_event(const struct engine *e, const json_t *rec, const char *action,
 /* Same, for a container whose record the caller does not hold (read without the lock). */
 void engine_event_id(const struct engine *e, const char *id, const char *action, json_t *extra);
 
+/* The exit code of container id's last "die" event (full ID), or -1: for a --rm container
+ * that is gone by the time a waiter looks at it. */
+int engine_last_exit_code(const struct engine *e, const char *id);
+
 /* {key: "v"}: docker's event attributes are strings ("signal": "15", "exitCode": "0"). */
 json_t *engine_event_int(const char *key, int v);

@@ -159,6 +159,14 @@ int inspect_container(const struct engine *e, const char *id, json_t **ret,
     json_t *j = json_deep_copy(r->j);
     record_free(r);
     json_object_set_new(j, "Mounts", mounts_of(j));
+    /* docker's HostConfig.LogConfig (docker-py's containers.run reads its Type): hako's log
+     * is docker's json-file format, <dir>/<id>-json.log */
+    json_t *hc = json_object_get(j, "HostConfig");
+    json_t *lc = json_object_get(hc, "LogConfig");
+    const char *type = json_string_value(json_object_get(lc, "Type"));
+    if (json_is_object(hc) && (!json_is_object(lc) || !type || !type[0]))
+        json_object_set_new(hc, "LogConfig", json_pack("{s:s,s:{}}", "Type", "json-file",
+                                                       "Config"));
     json_t *hk = json_object_get(j, "Hako");
     int pid = (int)json_integer_value(jget(j, "State", "Pid"));
     const char *st = json_string_value(jget(j, "State", "Status"));

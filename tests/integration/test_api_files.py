@@ -119,3 +119,12 @@ def test_push_through_the_service_and_pull_back(svc, engine, tmp_path):
         assert last["aux"]["Tag"] == "2" and last["aux"]["Digest"].startswith("sha256:")
     finally:
         reg.stop()
+
+
+def test_run_rm_returns_the_exit_code(svc):
+    # the container is removed before the CLI's wait(condition=removed) can see it exit
+    for code in (3, 0, 42):
+        p = svc.docker("run", "--rm", "busybox", "sh", "-c", f"exit {code}")
+        assert p.returncode == code, p.stderr
+    p = svc.docker("run", "--rm", "busybox", "cat", "/nonexistent")
+    assert p.returncode == 1 and "nonexistent" in p.stderr
