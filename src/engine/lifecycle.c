@@ -93,7 +93,7 @@ int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_er
  * its launch (the monitor holds it too, so a killed starter does not release it early): of
  * two starts at once one launches and the other then finds the container running, and an rm
  * or stop waits for a start in progress instead of removing a container being set up. */
-static int start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err)
+int engine_start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err)
 {
     _cleanup_free_ char *dir = engine_dir(e, id);
     _cleanup_free_ char *path = xasprintf("%s/start.lock", dir);
@@ -115,7 +115,7 @@ int engine_start(const struct engine *e, struct store *s, const char *id, int *r
     if (ret_conn)
         *ret_conn = -1;
     _cleanup_close_ int lock = -1;
-    int r = start_lock(e, id, &lock, err);
+    int r = engine_start_lock(e, id, &lock, err);
     if (r < 0)
         return r;
     failpoint("start-locked");
@@ -175,7 +175,7 @@ int engine_stop(const struct engine *e, const char *id, int timeout, struct hk_e
     bool live, paused;
     _cleanup_json_ json_t *cfg = NULL;
     int lock = -1;
-    int r = start_lock(e, id, &lock, err); /* a start in progress finishes first */
+    int r = engine_start_lock(e, id, &lock, err); /* a start in progress finishes first */
     if (r < 0)
         return r;
     r = mark_stopping(e, id, &live, &paused, &cfg, err);
@@ -267,7 +267,7 @@ int engine_remove_volumes(const struct engine *e, const char *id, bool force, bo
     bool live, paused, gone;
     struct record *rec = NULL;
     _cleanup_close_ int lock = -1;
-    int r = start_lock(e, id, &lock, err);
+    int r = engine_start_lock(e, id, &lock, err);
     if (r < 0)
         return r;
     r = open_fresh(e, id, &rec, &gone, err);

@@ -37,6 +37,10 @@ struct layer_created {
 int layer_create(struct store *s, int upper_fd, const struct layer_create_opts *o,
                  struct layer_created *ret, struct hk_error *err);
 
+/* The same layer, uncompressed, written to out_fd instead of the store (a checkpoint's
+ * rootfs-diff.tar). */
+int layer_write(int upper_fd, const struct layer_create_opts *o, int out_fd, struct hk_error *err);
+
 /* The time every created layer entry and a build's config carry: $SOURCE_DATE_EPOCH when it is
  * a number, else 0 (1970-01-01, pinned so that builds are reproducible by default). */
 int64_t layer_epoch(void);

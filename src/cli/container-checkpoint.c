@@ -1,0 +1,168 @@
+/* container-checkpoint.c — `hako container checkpoint` and `restore` (podman's command
+ * line; also `hako checkpoint` / `hako restore`). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "cli/container.h"
+#include "engine/checkpoint.h"
+#include "cli/image-common.h"
+
+static int fail(const struct hk_error *err)
+{
+    fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(err));
+    return cli_op_error();
+}
+
+/* The engine and the store (to mount a container's root filesystem again, or import). */
+static int open_both(struct engine **ret_e, struct store **ret_s)
+{
+    int rc = cli_engine_open(ret_e);
+    if (rc == 0 && (rc = cli_store_open(ret_s)) != 0)
+        *ret_e = engine_free(*ret_e);
+    return rc;
+}
+
+typedef int (*each_fn)(const struct engine *e, struct store *s, const char *id, const void *ud,
+                       struct hk_error *err);
+
+/* fn for each container named in argv[optind..], its reference printed when it worked; one
+ * failing goes on with the rest. */
+static int each(int argc, char **argv, each_fn fn, const void *ud)
+{
+    struct engine *e = NULL;
+    struct store *s = NULL;
+    int rc = open_both(&e, &s);
+    if (rc)
+        return rc;
+    for (int i = optind; i < argc; i++) {
+        _cleanup_free_ char *id = NULL;
+        struct hk_error err = {0};
+        if (cli_resolve(e, argv[i], &id))
+            rc = 125;
+        else if (fn(e, s, id, ud, &err) < 0)
+            rc = fail(&err);
+        else
+            printf("%s\n", argv[i]);
+    }
+    store_free(s);
+    engine_free(e);
+    return rc;
+}
+
+static int do_checkpoint(const struct engine *e, struct store *s, const char *id, const void *ud,
+                         struct hk_error *err)
+{
+    return engine_checkpoint(e, s, id, ud, err);
+}
+
+static int do_restore(const struct engine *e, struct store *s, const char *id, const void *ud,
+                      struct hk_error *err)
+{
+    (void)ud;
+    return engine_restore(e, s, id, err);
+}
+
+int cmd_checkpoint(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"leave-running", no_argument, NULL, 'R'},
+        {"export", required_argument, NULL, 'e'},
+        {"checkpoint-dir", required_argument, NULL, 'D'},
+        {"tcp-established", no_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct engine_checkpoint_opts o = {0};
+    int c;
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, "+Re:", opts)) != -1) {
+        switch (c) {
+        case 'R':
+            o.leave_running = true;
+            break;
+        case 'e':
+            o.export_path = optarg;
+            break;
+        case 'D':
+            o.dir = optarg;
+            break;
+        case 'T':
+            o.tcp_established = true;
+            break;
+        case 'h':
+            printf("Usage: hako container checkpoint [-R|--leave-running] [-e|--export FILE] "
+                   "[--checkpoint-dir DIR] [--tcp-established] CONTAINER [CONTAINER...]\n\n"
+                   "Dump a running container's processes through CRIU; restore brings them "
+                   "back.\n");
+            return 0;
+        default:
+            return cli_unknown_flag("checkpoint", argc, argv);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error("checkpoint", "\"hako checkpoint\" requires at least 1 argument.");
+    if ((o.export_path || o.dir) && argc - optind > 1)
+        return cli_usage_error("checkpoint",
+                               "--export and --checkpoint-dir take one container, "
+                               "not %d",
+                               argc - optind);
+    return each(argc, argv, do_checkpoint, &o);
+}
+
+int cmd_restore(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"import", required_argument, NULL, 'i'},
+        {"name", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *import = NULL, *name = NULL;
+    int c;
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, "+i:n:", opts)) != -1) {
+        switch (c) {
+        case 'i':
+            import = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'h':
+            printf("Usage: hako container restore CONTAINER [CONTAINER...]\n"
+                   "       hako container restore -i|--import FILE [-n|--name NAME]\n\n"
+                   "Bring a checkpointed container's processes back, supervised as a started "
+                   "container; --import makes a new container from an exported checkpoint.\n");
+            return 0;
+        default:
+            return cli_unknown_flag("restore", argc, argv);
+        }
+    }
+    if (name && !import)
+        return cli_usage_error("restore", "--name can only be used with --import");
+    if (import && optind < argc)
+        return cli_usage_error("restore",
+                               "--import restores a new container: give no "
+                               "container (got '%s')",
+                               argv[optind]);
+    if (!import && optind >= argc)
+        return cli_usage_error("restore", "\"hako restore\" requires at least 1 argument.");
+    if (!import)
+        return each(argc, argv, do_restore, NULL);
+    struct engine *e = NULL;
+    struct store *s = NULL;
+    int rc = open_both(&e, &s);
+    if (rc)
+        return rc;
+    _cleanup_free_ char *id = NULL;
+    struct hk_error err = {0};
+    if (engine_restore_import(e, s, import, name, &id, &err) < 0)
+        rc = fail(&err);
+    else
+        printf("%s\n", id);
+    store_free(s);
+    engine_free(e);
+    return rc;
+}
