@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +28,7 @@
 #define DIFF "rootfs-diff.tar"
 #define RECORD "container.json"
 #define SPEC "config.json"
+#define TCP_KEY "CheckpointTCPEstablished" /* in State: the dump kept established TCP */
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -97,7 +97,7 @@ static int set_manual_stop(const struct engine *e, const char *id, bool on, bool
 /* After the dump: the record says where the images are and, when the dump ended the
  * container, that it is checkpointed (exited 0, not the SIGKILL CRIU ended it with). */
 static int record_checkpointed(const struct engine *e, const char *id, const char *images,
-                               bool ended, struct hk_error *err)
+                               bool ended, bool tcp, struct hk_error *err)
 {
     struct record *rec = NULL;
     int r = record_open(e, id, true, &rec, err);
@@ -107,6 +107,7 @@ static int record_checkpointed(const struct engine *e, const char *id, const cha
     char now[64];
     json_object_set_new(st, "CheckpointPath", json_string(images));
     json_object_set_new(st, "CheckpointedAt", json_string(rfc3339_now(now, sizeof(now))));
+    json_object_set_new(st, TCP_KEY, json_boolean(tcp)); /* restore needs it again */
     if (ended) {
         json_object_set_new(st, "Checkpointed", json_true());
         json_object_set_new(st, "ExitCode", json_integer(0));
@@ -184,19 +185,27 @@ static int tar_add_images(struct archive *a, const char *images, struct hk_error
     return r;
 }
 
-/* The container's changes as an OCI layer, into an unnamed file in its directory. */
+/* The container's changes as an OCI layer, into an unnamed file in its directory: its overlay
+ * upper directory, or (a private copy, no overlay) its whole root filesystem replacing the
+ * image's (an opaque root first). */
 static int diff_file(const char *dir, int *ret_fd, struct hk_error *err)
 {
     _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
-    _cleanup_close_ int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (ufd < 0)
-        return hk_error_errno(err, -errno, "export: the container's upper layer '%s'", upper);
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dir);
+    _cleanup_free_ char *copy = xasprintf("%s/rootfs.copy", dir);
+    bool whole = !path_exists(upper) && path_exists(copy);
+    const char *tree = whole ? rootfs : upper;
+    _cleanup_close_ int tfd = open(tree, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (tfd < 0)
+        return hk_error_errno(err, -errno, "export: the container's changes '%s'", tree);
     int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)
         return hk_error_errno(err, -errno, "export: temporary file in '%s'", dir);
-    struct layer_create_opts lo = {
-        .compression = LAYER_UNCOMPRESSED, .mtime = layer_epoch(), .skip_etc_mounts = true};
-    int r = layer_write(ufd, &lo, fd, err);
+    struct layer_create_opts lo = {.compression = LAYER_UNCOMPRESSED,
+                                   .mtime = layer_epoch(),
+                                   .skip_etc_mounts = !whole,
+                                   .opaque_root = whole};
+    int r = layer_write(tfd, &lo, fd, err);
     if (r < 0) {
         close(fd);
         return r;
@@ -290,7 +299,7 @@ int engine_checkpoint(const struct engine *e, struct store *s, const char *id,
                             "container %.12s: the monitor did not record the "
                             "end of the checkpointed processes",
                             id);
-    r = record_checkpointed(e, id, images, !o->leave_running, err);
+    r = record_checkpointed(e, id, images, !o->leave_running, o->tcp_established, err);
     if (r == 0 && o->export_path)
         r = export_tar(e, id, images, o->export_path, err);
     return r;
@@ -424,7 +433,7 @@ static int import_unpack(const char *path, int dirfd, struct hk_error *err)
 
 /* A new container as the exported record describes it (its image from the store). */
 static int import_create(const struct engine *e, struct store *s, int dirfd, const char *name,
-                         char **ret_id, struct hk_error *err)
+                         char **ret_id, bool *ret_tcp, struct hk_error *err)
 {
     _cleanup_free_ char *text = NULL;
     int r = read_file_at(dirfd, RECORD, 1u << 24, &text, NULL, err);
@@ -442,6 +451,7 @@ static int import_create(const struct engine *e, struct store *s, int dirfd, con
         .config = json_object_get(j, "Config"),
         .host_config = json_object_get(j, "HostConfig"),
     };
+    *ret_tcp = json_is_true(json_object_get(json_object_get(j, "State"), TCP_KEY));
     r = check_config(req.config, req.host_config, jstr(j, "Id"), err);
     _cleanup_json_ json_t *warnings = json_array();
     if (r == 0)
@@ -449,38 +459,24 @@ static int import_create(const struct engine *e, struct store *s, int dirfd, con
     return r;
 }
 
-/* Put the exported changes into the new container's upper layer, the overlay unmounted
- * meanwhile (it is mounted again with them). */
-static int import_diff(const struct engine *e, struct store *s, const char *id, int dirfd,
-                       struct hk_error *err)
+/* Put the exported changes onto the new container's root filesystem (its overlay, or its
+ * copy), whiteouts as deletions. */
+static int import_diff(const struct engine *e, const char *id, int dirfd, struct hk_error *err)
 {
-    struct record *rec = NULL;
-    int r = record_open(e, id, false, &rec, err);
-    if (r < 0)
-        return r;
-    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rec->dir);
-    _cleanup_free_ char *upper = xasprintf("%s/upper", rec->dir);
-    _cleanup_close_ int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_free_ char *dir = engine_dir(e, id);
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dir);
+    _cleanup_close_ int rfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     _cleanup_close_ int diff = openat(dirfd, DIFF, O_RDONLY | O_CLOEXEC);
-    if (ufd < 0)
-        r = hk_error_errno(err, -errno,
-                           "import: the container's upper layer (the overlay "
-                           "driver is needed)");
-    else if (diff < 0)
-        r = hk_error_errno(err, -errno, "import: " DIFF);
-    else if (umount2(rootfs, 0) < 0)
-        r = hk_error_errno(err, -errno, "import: unmount '%s'", rootfs);
-    struct layer_unpack_opts lo = {.name = DIFF, .whiteouts = true, .owners = true};
-    if (r == 0)
-        r = layer_unpack(diff, ufd, &lo, NULL, err);
-    if (r == 0)
-        r = engine_rootfs_ensure(s, rec, err);
-    record_free(rec);
-    return r;
+    if (rfd < 0)
+        return hk_error_errno(err, -errno, "import: '%s'", rootfs);
+    if (diff < 0)
+        return hk_error_errno(err, -errno, "import: " DIFF);
+    struct layer_unpack_opts lo = {.name = DIFF, .deletions = true, .owners = true};
+    return layer_unpack(diff, rfd, &lo, NULL, err);
 }
 
 /* The imported images become the container's, and its record says checkpointed. */
-static int import_images(const struct engine *e, const char *id, const char *stage,
+static int import_images(const struct engine *e, const char *id, const char *stage, bool tcp,
                          struct hk_error *err)
 {
     _cleanup_free_ char *dir = engine_dir(e, id);
@@ -496,6 +492,7 @@ static int import_images(const struct engine *e, const char *id, const char *sta
     json_t *st = json_object_get(rec->j, "State");
     json_object_set_new(st, "Checkpointed", json_true());
     json_object_set_new(st, "CheckpointPath", json_string(images));
+    json_object_set_new(st, TCP_KEY, json_boolean(tcp));
     r = record_save(rec, err);
     record_free(rec);
     return r;
@@ -509,15 +506,16 @@ int engine_restore_import(const struct engine *e, struct store *s, const char *p
     if (!mkdtemp(stage))
         return hk_error_errno(err, -errno, "import: mkdtemp in '%s'", e->containers);
     _cleanup_free_ char *id = NULL;
+    bool tcp = false;
     int fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int r =
         fd < 0 ? hk_error_errno(err, -errno, "import: '%s'", stage) : import_unpack(path, fd, err);
     if (r == 0)
-        r = import_create(e, s, fd, name, &id, err);
+        r = import_create(e, s, fd, name, &id, &tcp, err);
     if (r == 0)
-        r = import_diff(e, s, id, fd, err);
+        r = import_diff(e, id, fd, err);
     if (r == 0)
-        r = import_images(e, id, stage, err);
+        r = import_images(e, id, stage, tcp, err);
     if (r == 0)
         r = engine_restore(e, s, id, err);
     if (fd >= 0)

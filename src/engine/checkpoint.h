@@ -11,9 +11,10 @@
  *
  * The export tar holds what podman's does: checkpoint/ (CRIU's images and logs),
  * container.json (the record), config.json (the OCI config) and rootfs-diff.tar (the
- * container's changes to its image as an OCI layer, whiteouts included). --import makes a new
+ * container's changes to its image as an OCI layer, whiteouts included; from a root filesystem
+ * copied rather than overlaid, the whole tree under an opaque root). --import makes a new
  * container from them (the image must be in the store), with a new ID and the old name (or
- * --name), its changes put back into its upper layer, then restores it.
+ * --name), applies the changes onto its root filesystem, then restores it.
  *
  * Refused (the message says why): a container with a terminal, one started with --rm, one on
  * a bridge network (its veth would have to be external to CRIU). */

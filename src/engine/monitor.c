@@ -166,7 +166,12 @@ static int launch_restored(const struct engine *e, const char *id, const char *i
     const json_t *cfg = json_object_get(rec->j, "Config");
     l->tty = false; /* a container with a terminal is never checkpointed */
     int pid = -1;
-    struct restore_opts ro = {.c = {.image_path = images}, .bundle = rec->dir, .detach = true,
+    /* a dump that kept established connections needs the same at restore */
+    bool tcp = json_is_true(
+        json_object_get(json_object_get(rec->j, "State"), "CheckpointTCPEstablished"));
+    struct restore_opts ro = {.c = {.image_path = images, .tcp_established = tcp},
+                              .bundle = rec->dir,
+                              .detach = true,
                               .ret_pid = &pid};
     r = stdio_prepare(false, json_is_true(json_object_get(cfg, "OpenStdin")), l, err);
     if (r == 0)

@@ -394,6 +394,11 @@ static int write_tar(struct ctx *c, int upper_fd, enum layer_compression comp,
                      struct hk_error *err)
 {
     int r = open_writers(c, comp, err);
+    if (r == 0 && c->o->opaque_root) {
+        struct stat st = {.st_mode = S_IFREG};
+        entry_base(c, ".wh..wh..opq", &st, AE_IFREG);
+        r = write_header(c, ".wh..wh..opq");
+    }
     if (r == 0)
         r = walk(c, upper_fd, "", 0);
     return r == 0 ? close_writers(c) : r;

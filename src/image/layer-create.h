@@ -21,6 +21,8 @@ struct layer_create_opts {
     int64_t mtime;     /* every entry's mtime (layer_epoch()) */
     bool skip_etc_mounts; /* leave out etc/hosts, etc/hostname, etc/resolv.conf: a container's
                            * bind-mount points, docker's "init layer", never the user's data */
+    bool opaque_root;     /* the tree replaces everything: a top ".wh..wh..opq" comes first (a
+                           * whole root filesystem as a change, from a copy without upper dir) */
 };
 
 struct layer_created {
