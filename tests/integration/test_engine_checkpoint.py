@@ -117,6 +117,8 @@ def test_checkpoint_refusals(engine, tmp_path):
     # restore: only a checkpointed container, --name only with --import
     p = engine("container", "restore", "made")
     assert p.returncode == 1 and "has no checkpoint to restore" in p.stderr, p.stderr
+    p = engine("container", "restore", "tty")
+    assert p.returncode == 1 and "is running: stop it before restoring" in p.stderr, p.stderr
     p = engine("container", "restore", "--name", "x", "made")
     assert p.returncode == 125 and "--name can only be used with --import" in p.stderr
     p = engine("container", "checkpoint", "--export", tmp_path / "x.tar", "made", "tty")
