@@ -112,7 +112,10 @@ def test_checkpoint_refusals(engine, tmp_path):
     engine.ok("run", "-d", "--rm", "--name", "rm", "busybox", "sleep", "100")
     p = engine("checkpoint", "rm")
     assert p.returncode == 1 and "started with --rm" in p.stderr, p.stderr
-    for name in ("tty", "rm"):
+    engine.ok("run", "-d", "--name", "plain", "busybox", "sleep", "100")
+    p = engine("checkpoint", "--checkpoint-dir", "/proc/1/nope", "plain")
+    assert p.returncode == 1 and "--checkpoint-dir '/proc/1/nope'" in p.stderr, p.stderr
+    for name in ("tty", "rm", "plain"):
         assert engine.inspect(name)["State"]["Status"] == "running"
     # restore: only a checkpointed container, --name only with --import
     p = engine("container", "restore", "made")
@@ -133,7 +136,7 @@ def test_checkpoint_refusals(engine, tmp_path):
     assert "'../escape' is not part of a hako checkpoint export" in \
         engine("restore", "--import", bad).stderr
     assert sorted(engine.ok("ps", "-a", "--format", "{{.Names}}").stdout.split()) == \
-        ["made", "rm", "tty"]
+        ["made", "plain", "rm", "tty"]
     assert [d.name for d in (engine.root / "containers").iterdir()
             if d.name.startswith(".import")] == []
     assert not (tmp_path / "x.tar").exists()
@@ -142,12 +145,17 @@ def test_checkpoint_refusals(engine, tmp_path):
 def test_failed_dump_leaves_it_running(engine):
     if criu_problem() is None:
         pytest.skip("criu works on this kernel (the round trips run instead)")
-    start_counter(engine, "live", at_least=2)
+    engine.ok("run", "-d", "--restart", "always", "--name", "live", "busybox", "sh", "-c",
+              COUNTER)
+    wait_for(lambda: len(counted(engine, "live")) >= 2, what="the counter to run")
     p = engine("container", "checkpoint", "live")
     assert p.returncode == 1 and "criu dump failed" in p.stderr, p.stderr
     st = engine.inspect("live")["State"]
     assert st["Status"] == "running" and st["Checkpointed"] is False
     n = max(counted(engine, "live"))
     wait_for(lambda: max(counted(engine, "live")) > n, what="the counter to go on")
+    # the failed checkpoint did not turn the restart policy off: an exit of its own restarts it
+    engine.ok("exec", "live", "kill", "1")
+    wait_for(lambda: engine.inspect("live")["RestartCount"] == 1, what="the restart")
     engine.ok("stop", "live")
     assert engine.ok("wait", "live").stdout == "7\n"
