@@ -3,10 +3,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/container.h"
 #include "engine/checkpoint.h"
+#include "engine/lifecycle.h"
 #include "cli/image-common.h"
 
 static int fail(const struct hk_error *err)
@@ -26,29 +28,69 @@ static int open_both(struct engine **ret_e, struct store **ret_s)
 
 typedef int (*each_fn)(const struct engine *e, struct store *s, const char *id, const void *ud,
                        struct hk_error *err);
+typedef bool (*pick_fn)(const json_t *rec);
 
-/* fn for each container named in argv[optind..], its reference printed when it worked; one
- * failing goes on with the rest. */
-static int each(int argc, char **argv, each_fn fn, const void *ud)
+static int run_one(const struct engine *e, struct store *s, const char *id, const char *shown,
+                   each_fn fn, const void *ud)
+{
+    struct hk_error err = {0};
+    if (fn(e, s, id, ud, &err) < 0)
+        return fail(&err);
+    printf("%s\n", shown);
+    return 0;
+}
+
+/* fn for each container named in argv[optind..] (its reference printed when it worked), or
+ * with pick (--all) for each container pick chooses (its ID printed); one failing goes on
+ * with the rest. */
+static int each(int argc, char **argv, each_fn fn, const void *ud, pick_fn pick)
 {
     struct engine *e = NULL;
     struct store *s = NULL;
     int rc = open_both(&e, &s);
     if (rc)
         return rc;
-    for (int i = optind; i < argc; i++) {
-        _cleanup_free_ char *id = NULL;
-        struct hk_error err = {0};
-        if (cli_resolve(e, argv[i], &id))
+    json_t *recs = NULL, *rec;
+    struct hk_error err = {0};
+    size_t n;
+    if (pick && record_list(e, &recs, &err) < 0)
+        rc = cli_fail(&err, 125);
+    json_array_foreach(recs, n, rec)
+    {
+        const char *id = json_string_value(json_object_get(rec, "Id"));
+        if (id && pick(rec) && run_one(e, s, id, id, fn, ud))
             rc = 125;
-        else if (fn(e, s, id, ud, &err) < 0)
-            rc = fail(&err);
-        else
-            printf("%s\n", argv[i]);
+    }
+    json_decref(recs);
+    for (int i = optind; !pick && i < argc; i++) {
+        _cleanup_free_ char *id = NULL;
+        if (cli_resolve(e, argv[i], &id) || run_one(e, s, id, argv[i], fn, ud))
+            rc = 125;
     }
     store_free(s);
     engine_free(e);
     return rc;
+}
+
+static bool is_running(const json_t *rec)
+{
+    return strcmp(record_status(rec), "running") == 0;
+}
+
+static bool is_checkpointed(const json_t *rec)
+{
+    return !engine_status_live(record_status(rec)) &&
+           json_is_true(json_object_get(json_object_get(rec, "State"), "Checkpointed"));
+}
+
+/* Either --all or container names, not both, not neither. */
+static int all_or_names(const char *cmd, int argc, bool all)
+{
+    if (all && optind < argc)
+        return cli_usage_error(cmd, "--all and containers cannot be given together");
+    if (!all && optind >= argc)
+        return cli_usage_error(cmd, "\"hako %s\" requires at least 1 argument.", cmd);
+    return 0;
 }
 
 static int do_checkpoint(const struct engine *e, struct store *s, const char *id, const void *ud,
@@ -67,6 +109,7 @@ static int do_restore(const struct engine *e, struct store *s, const char *id, c
 int cmd_checkpoint(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
         {"leave-running", no_argument, NULL, 'R'},
         {"export", required_argument, NULL, 'e'},
         {"checkpoint-dir", required_argument, NULL, 'D'},
@@ -75,10 +118,14 @@ int cmd_checkpoint(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct engine_checkpoint_opts o = {0};
+    bool all = false;
     int c;
     opterr = 0;
-    while ((c = cli_getopt(argc, argv, "+Re:", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+aRe:", opts)) != -1) {
         switch (c) {
+        case 'a':
+            all = true;
+            break;
         case 'R':
             o.leave_running = true;
             break;
@@ -92,38 +139,42 @@ int cmd_checkpoint(int argc, char **argv)
             o.tcp_established = true;
             break;
         case 'h':
-            printf("Usage: hako container checkpoint [-R|--leave-running] [-e|--export FILE] "
-                   "[--checkpoint-dir DIR] [--tcp-established] CONTAINER [CONTAINER...]\n\n"
-                   "Dump a running container's processes through CRIU; restore brings them "
-                   "back.\n");
+            printf(
+                "Usage: hako container checkpoint [-R|--leave-running] [-e|--export FILE] "
+                "[--checkpoint-dir DIR] [--tcp-established] -a|--all | CONTAINER [CONTAINER...]\n\n"
+                "Dump a running container's processes through CRIU; restore brings them "
+                "back.\n");
             return 0;
         default:
             return cli_unknown_flag("checkpoint", argc, argv);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error("checkpoint", "\"hako checkpoint\" requires at least 1 argument.");
-    if ((o.export_path || o.dir) && argc - optind > 1)
-        return cli_usage_error("checkpoint",
-                               "--export and --checkpoint-dir take one container, "
-                               "not %d",
-                               argc - optind);
-    return each(argc, argv, do_checkpoint, &o);
+    int r = all_or_names("checkpoint", argc, all);
+    if (r)
+        return r;
+    if ((o.export_path || o.dir) && (all || argc - optind > 1))
+        return cli_usage_error("checkpoint", "--export and --checkpoint-dir take one container");
+    return each(argc, argv, do_checkpoint, &o, all ? is_running : NULL);
 }
 
 int cmd_restore(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
         {"import", required_argument, NULL, 'i'},
         {"name", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *import = NULL, *name = NULL;
+    bool all = false;
     int c;
     opterr = 0;
-    while ((c = cli_getopt(argc, argv, "+i:n:", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+ai:n:", opts)) != -1) {
         switch (c) {
+        case 'a':
+            all = true;
+            break;
         case 'i':
             import = optarg;
             break;
@@ -131,7 +182,7 @@ int cmd_restore(int argc, char **argv)
             name = optarg;
             break;
         case 'h':
-            printf("Usage: hako container restore CONTAINER [CONTAINER...]\n"
+            printf("Usage: hako container restore -a|--all | CONTAINER [CONTAINER...]\n"
                    "       hako container restore -i|--import FILE [-n|--name NAME]\n\n"
                    "Bring a checkpointed container's processes back, supervised as a started "
                    "container; --import makes a new container from an exported checkpoint.\n");
@@ -142,15 +193,14 @@ int cmd_restore(int argc, char **argv)
     }
     if (name && !import)
         return cli_usage_error("restore", "--name can only be used with --import");
-    if (import && optind < argc)
-        return cli_usage_error("restore",
-                               "--import restores a new container: give no "
-                               "container (got '%s')",
-                               argv[optind]);
-    if (!import && optind >= argc)
-        return cli_usage_error("restore", "\"hako restore\" requires at least 1 argument.");
+    if (import && (all || optind < argc))
+        return cli_usage_error("restore", "--import restores a new container: give no "
+                                          "container or --all");
+    int r = import ? 0 : all_or_names("restore", argc, all);
+    if (r)
+        return r;
     if (!import)
-        return each(argc, argv, do_restore, NULL);
+        return each(argc, argv, do_restore, NULL, all ? is_checkpointed : NULL);
     struct engine *e = NULL;
     struct store *s = NULL;
     int rc = open_both(&e, &s);

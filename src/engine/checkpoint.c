@@ -28,7 +28,7 @@
 #define DIFF "rootfs-diff.tar"
 #define RECORD "container.json"
 #define SPEC "config.json"
-#define TCP_KEY "CheckpointTCPEstablished" /* in State: the dump kept established TCP */
+#define TCP_KEY "CheckpointTCPEstablished" /* in Hako: the dump kept established TCP */
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -107,7 +107,8 @@ static int record_checkpointed(const struct engine *e, const char *id, const cha
     char now[64];
     json_object_set_new(st, "CheckpointPath", json_string(images));
     json_object_set_new(st, "CheckpointedAt", json_string(rfc3339_now(now, sizeof(now))));
-    json_object_set_new(st, TCP_KEY, json_boolean(tcp)); /* restore needs it again */
+    /* restore needs it again */
+    json_object_set_new(json_object_get(rec->j, "Hako"), TCP_KEY, json_boolean(tcp));
     if (ended) {
         json_object_set_new(st, "Checkpointed", json_true());
         json_object_set_new(st, "ExitCode", json_integer(0));
@@ -451,7 +452,7 @@ static int import_create(const struct engine *e, struct store *s, int dirfd, con
         .config = json_object_get(j, "Config"),
         .host_config = json_object_get(j, "HostConfig"),
     };
-    *ret_tcp = json_is_true(json_object_get(json_object_get(j, "State"), TCP_KEY));
+    *ret_tcp = json_is_true(json_object_get(json_object_get(j, "Hako"), TCP_KEY));
     r = check_config(req.config, req.host_config, jstr(j, "Id"), err);
     _cleanup_json_ json_t *warnings = json_array();
     if (r == 0)
@@ -492,7 +493,7 @@ static int import_images(const struct engine *e, const char *id, const char *sta
     json_t *st = json_object_get(rec->j, "State");
     json_object_set_new(st, "Checkpointed", json_true());
     json_object_set_new(st, "CheckpointPath", json_string(images));
-    json_object_set_new(st, TCP_KEY, json_boolean(tcp));
+    json_object_set_new(json_object_get(rec->j, "Hako"), TCP_KEY, json_boolean(tcp));
     r = record_save(rec, err);
     record_free(rec);
     return r;

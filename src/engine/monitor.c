@@ -168,7 +168,7 @@ static int launch_restored(const struct engine *e, const char *id, const char *i
     int pid = -1;
     /* a dump that kept established connections needs the same at restore */
     bool tcp = json_is_true(
-        json_object_get(json_object_get(rec->j, "State"), "CheckpointTCPEstablished"));
+        json_object_get(json_object_get(rec->j, "Hako"), "CheckpointTCPEstablished"));
     struct restore_opts ro = {.c = {.image_path = images, .tcp_established = tcp},
                               .bundle = rec->dir,
                               .detach = true,

@@ -41,9 +41,9 @@ def test_checkpoint_restore_in_place(engine, criu_ok):
     assert st["CheckpointPath"].endswith("/checkpoint")
     assert "Exited (0)" in engine.ok("ps", "-a").stdout
     n = max(counted(engine, "cr"))
-    # the short alias, as the other container commands have
-    p = engine("restore", "cr")
-    assert p.returncode == 0 and p.stdout == "cr\n", p.stderr
+    # the short alias, as the other container commands have; --all: every checkpointed one
+    p = engine("restore", "--all")
+    assert p.returncode == 0 and p.stdout == engine.inspect("cr")["Id"] + "\n", p.stderr
     st = engine.inspect("cr")["State"]
     assert st["Status"] == "running" and st["Restored"] is True and st["Pid"] > 0
     assert st["Checkpointed"] is False
@@ -99,6 +99,32 @@ def test_leave_running_export_import_on_a_fresh_root(engine, criu_ok, tmp_path):
         other.cleanup()
 
 
+# the server's stdin stays open (a pipe from a sleep), or it would hang up at its EOF
+TCP = ("trap 'exit 7' TERM; sleep 1000000 | nc -l -p 1234 > /tmp/got & "
+       "while :; do (i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done) | "
+       "nc 127.0.0.1 1234; sleep 0.1; done")
+
+
+def test_tcp_established_needs_the_flag_and_restore_keeps_it(engine, criu_ok):
+    engine.ok("run", "-d", "--name", "tcp", "busybox", "sh", "-c", TCP)
+    got = engine.root / "containers" / engine.inspect("tcp")["Id"] / "rootfs/tmp/got"
+
+    def received():
+        return [int(x) for x in got.read_text().split()] if got.exists() else []
+    wait_for(lambda: len(received()) >= 5, what="the connection to carry data")
+    # an established connection makes CRIU refuse, and the container goes on
+    p = engine("container", "checkpoint", "tcp")
+    assert p.returncode == 1 and "criu dump failed" in p.stderr, p.stderr
+    assert engine.inspect("tcp")["State"]["Status"] == "running"
+    engine.ok("container", "checkpoint", "--tcp-established", "tcp")
+    n = max(received())
+    # restore is not told again: the record remembers, and the same connection carries on
+    engine.ok("container", "restore", "tcp")
+    wait_for(lambda: max(received()) > n + 3, what="the restored connection")
+    assert_one_run(received())
+    engine.ok("rm", "-f", "tcp")
+
+
 def test_checkpoint_refusals(engine, tmp_path):
     engine.ok("create", "--name", "made", "busybox", "true")
     made = engine.inspect("made")["Id"]
@@ -122,6 +148,8 @@ def test_checkpoint_refusals(engine, tmp_path):
     assert p.returncode == 1 and "has no checkpoint to restore" in p.stderr, p.stderr
     p = engine("container", "restore", "tty")
     assert p.returncode == 1 and "is running: stop it before restoring" in p.stderr, p.stderr
+    p = engine("container", "restore", "--all", "made")
+    assert p.returncode == 125 and "--all and containers cannot be given together" in p.stderr
     p = engine("container", "restore", "--name", "x", "made")
     assert p.returncode == 125 and "--name can only be used with --import" in p.stderr
     p = engine("container", "checkpoint", "--export", tmp_path / "x.tar", "made", "tty")
