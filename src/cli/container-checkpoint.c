@@ -7,9 +7,9 @@
 
 #include "cli/cli.h"
 #include "cli/container.h"
+#include "cli/image-common.h"
 #include "engine/checkpoint.h"
 #include "engine/lifecycle.h"
-#include "cli/image-common.h"
 
 static int fail(const struct hk_error *err)
 {
