@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "image/layer.h"
 #include "runtime/checkpoint.h"
 #include "runtime/state.h"
+#include "util/failpoint.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/lazy.h"
@@ -502,15 +504,24 @@ static int import_images(const struct engine *e, const char *id, const char *sta
 int engine_restore_import(const struct engine *e, struct store *s, const char *path,
                           const char *name, char **ret_id, struct hk_error *err)
 {
-    /* staged next to the container directories (the same filesystem: the images move) */
+    /* Staged next to the container directories (the same filesystem: the images move), held
+     * (flock) until it is removed; made and locked under the names lock, which a scan takes
+     * to remove a killed import's (engine_sweep). */
     _cleanup_free_ char *stage = xasprintf("%s/.import-XXXXXX", e->containers);
-    if (!mkdtemp(stage))
-        return hk_error_errno(err, -errno, "import: mkdtemp in '%s'", e->containers);
     _cleanup_free_ char *id = NULL;
     bool tcp = false;
-    int fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int r =
-        fd < 0 ? hk_error_errno(err, -errno, "import: '%s'", stage) : import_unpack(path, fd, err);
+    int names = -1, fd = -1;
+    int r = record_names_lock(e, &names, err);
+    if (r < 0)
+        return r;
+    if (!mkdtemp(stage))
+        r = hk_error_errno(err, -errno, "import: mkdtemp in '%s'", e->containers);
+    else if ((fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || flock(fd, LOCK_EX) < 0)
+        r = hk_error_errno(err, -errno, "import: '%s'", stage);
+    close(names);
+    if (r == 0)
+        r = import_unpack(path, fd, err);
+    failpoint("import-staged");
     if (r == 0)
         r = import_create(e, s, fd, name, &id, &tcp, err);
     if (r == 0)

@@ -406,6 +406,18 @@ static int remove_orphan(const struct engine *e, const char *id)
     return r;
 }
 
+/* A checkpoint import's staging directory (.import-*) that no import holds (flock): one that
+ * was killed. Under the names lock, under which an import makes and locks its own. */
+static void sweep_import(const struct engine *e, int dfd, const char *name)
+{
+    _cleanup_close_ int names = -1;
+    if (record_names_lock(e, &names, NULL) < 0)
+        return;
+    _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        rm_rf_at(dfd, name);
+}
+
 void engine_sweep(const struct engine *e)
 {
     DIR *d = opendir(e->containers);
@@ -413,6 +425,8 @@ void engine_sweep(const struct engine *e)
         return;
     struct dirent *de;
     while ((de = readdir(d))) {
+        if (strncmp(de->d_name, ".import-", 8) == 0)
+            sweep_import(e, dirfd(d), de->d_name);
         if (!record_is_full_id(de->d_name) ||
             faccessat(dirfd(d), de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
             continue;

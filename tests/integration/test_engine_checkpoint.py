@@ -3,12 +3,15 @@
 The round trips need a kernel criu 3.17 can run on: on this development machine's 6.18 they
 skip (see test_checkpoint.py) and run in the cgroup v2 VM on Debian's kernel (make test-v2);
 the refusals and the failed dump run everywhere."""
+import io
 import json
+import os
+import signal
 import tarfile
 
 import pytest
 
-from conftest import wait_for
+from conftest import run, wait_for
 from conftest import Engine
 from test_checkpoint import criu_ok, criu_problem  # noqa: F401  (criu_ok is a fixture)
 
@@ -187,3 +190,25 @@ def test_failed_dump_leaves_it_running(engine):
     wait_for(lambda: engine.inspect("live")["RestartCount"] == 1, what="the restart")
     engine.ok("stop", "live")
     assert engine.ok("wait", "live").stdout == "7\n"
+
+
+def test_killed_import_is_swept_by_the_next_command(engine, tmp_path):
+    """An import killed while its tar is staged leaves a staging directory (held by no one)
+    that the next scanning command removes; nothing else was made."""
+    tar = tmp_path / "staged.tar"
+    with tarfile.open(tar, "w") as t:
+        for name, data in (("container.json", b"{}"), ("rootfs-diff.tar", b""),
+                           ("checkpoint/inventory.img", b"")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    p = run(engine.argv("restore", "--import", tar),
+            env=dict(os.environ, HAKO_FAILPOINT="import-staged"))
+    assert p.returncode == -signal.SIGKILL, p.stderr
+
+    def staged():
+        return [d.name for d in (engine.root / "containers").iterdir()
+                if d.name.startswith(".import-")]
+    assert len(staged()) == 1
+    assert engine.ok("ps", "-aq").stdout == ""
+    assert staged() == []
