@@ -52,6 +52,7 @@ static int container_prune(int argc, char **argv)
 
 static const struct cli_command subs[] = {
     {"attach", cmd_attach, "Attach to a running container's input and output"},
+    {"checkpoint", cmd_checkpoint, "Checkpoint running containers through CRIU"},
     {"create", cmd_create, "Create a new container"},
     {"exec", cmd_exec, "Run a command in a running container"},
     {"inspect", cmd_inspect, "Show containers in detail"},
@@ -64,6 +65,7 @@ static const struct cli_command subs[] = {
     {"prune", container_prune, "Remove all stopped containers"},
     {"rename", cmd_rename, "Rename a container"},
     {"restart", cmd_restart, "Restart containers"},
+    {"restore", cmd_restore, "Restore checkpointed containers"},
     {"rm", cmd_rm, "Remove containers"},
     {"remove", cmd_rm, NULL},
     {"run", cmd_run, "Create and run a new container"},

@@ -50,3 +50,5 @@ int cmd_stats(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_restore(int argc, char **argv);

@@ -18,6 +18,7 @@ struct engine_opts engine_opts = {
 
 static const struct cli_command commands[] = {
     {"attach", cmd_attach, "Attach to a running container's input and output"},
+    {"checkpoint", cmd_checkpoint, "Checkpoint running containers through CRIU"},
     {"cp", cmd_cp, "Copy files between a container and the host"},
     {"build", cmd_build, "Build an image from a Dockerfile"},
     {"commit", cmd_commit, "Create a new image from a container's changes"},
@@ -45,6 +46,7 @@ static const struct cli_command commands[] = {
     {"push", cmd_push, "Push an image to a registry"},
     {"rename", cmd_rename, "Rename a container"},
     {"restart", cmd_restart, "Restart containers"},
+    {"restore", cmd_restore, "Restore checkpointed containers"},
     {"rm", cmd_rm, "Remove containers"},
     {"rmi", cmd_rmi, "Remove images"},
     {"run", cmd_run, "Create and run a new container"},

@@ -93,7 +93,7 @@ int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_er
  * its launch (the monitor holds it too, so a killed starter does not release it early): of
  * two starts at once one launches and the other then finds the container running, and an rm
  * or stop waits for a start in progress instead of removing a container being set up. */
-static int start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err)
+int engine_start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err)
 {
     _cleanup_free_ char *dir = engine_dir(e, id);
     _cleanup_free_ char *path = xasprintf("%s/start.lock", dir);
@@ -115,7 +115,7 @@ int engine_start(const struct engine *e, struct store *s, const char *id, int *r
     if (ret_conn)
         *ret_conn = -1;
     _cleanup_close_ int lock = -1;
-    int r = start_lock(e, id, &lock, err);
+    int r = engine_start_lock(e, id, &lock, err);
     if (r < 0)
         return r;
     failpoint("start-locked");
@@ -175,7 +175,7 @@ int engine_stop(const struct engine *e, const char *id, int timeout, struct hk_e
     bool live, paused;
     _cleanup_json_ json_t *cfg = NULL;
     int lock = -1;
-    int r = start_lock(e, id, &lock, err); /* a start in progress finishes first */
+    int r = engine_start_lock(e, id, &lock, err); /* a start in progress finishes first */
     if (r < 0)
         return r;
     r = mark_stopping(e, id, &live, &paused, &cfg, err);
@@ -267,7 +267,7 @@ int engine_remove_volumes(const struct engine *e, const char *id, bool force, bo
     bool live, paused, gone;
     struct record *rec = NULL;
     _cleanup_close_ int lock = -1;
-    int r = start_lock(e, id, &lock, err);
+    int r = engine_start_lock(e, id, &lock, err);
     if (r < 0)
         return r;
     r = open_fresh(e, id, &rec, &gone, err);
@@ -406,6 +406,18 @@ static int remove_orphan(const struct engine *e, const char *id)
     return r;
 }
 
+/* A checkpoint import's staging directory (.import-*) that no import holds (flock): one that
+ * was killed. Under the names lock, under which an import makes and locks its own. */
+static void sweep_import(const struct engine *e, int dfd, const char *name)
+{
+    _cleanup_close_ int names = -1;
+    if (record_names_lock(e, &names, NULL) < 0)
+        return;
+    _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        rm_rf_at(dfd, name);
+}
+
 void engine_sweep(const struct engine *e)
 {
     DIR *d = opendir(e->containers);
@@ -413,6 +425,8 @@ void engine_sweep(const struct engine *e)
         return;
     struct dirent *de;
     while ((de = readdir(d))) {
+        if (strncmp(de->d_name, ".import-", 8) == 0)
+            sweep_import(e, dirfd(d), de->d_name);
         if (!record_is_full_id(de->d_name) ||
             faccessat(dirfd(d), de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
             continue;

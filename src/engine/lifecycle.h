@@ -15,6 +15,11 @@
 int engine_start(const struct engine *e, struct store *s, const char *id, int *ret_conn,
                  struct hk_error *err);
 
+/* Take container id's start lock (<dir>/start.lock, see lifecycle.c): held by a start until
+ * its monitor reports, by a stop or rm while they check the status, by a checkpoint while it
+ * dumps. -ENOENT "No such container". */
+int engine_start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err);
+
 /* Mount the root filesystem again when it is gone (a reboot): same upper dir, same changes.
  * Without a store (s NULL) nothing is mounted. */
 int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_error *err);

@@ -20,6 +20,7 @@
 #include "engine/events.h"
 #include "engine/monitor-internal.h"
 #include "engine/net/attach.h"
+#include "runtime/checkpoint.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 #include "util/fs.h"
@@ -83,7 +84,10 @@ static void launched_close(struct launched *l)
     l->out = l->err = l->in = -1;
 }
 
-static int record_running(const struct engine *e, const char *id, int pid, struct hk_error *err)
+/* Record the container running under this monitor; restored: brought back from a checkpoint
+ * (State.Restored, the "restore" event) rather than started. */
+static int record_running(const struct engine *e, const char *id, int pid, bool restored,
+                          struct hk_error *err)
 {
     struct record *r = NULL;
     int rc = record_open(e, id, true, &r, err);
@@ -97,9 +101,16 @@ static int record_running(const struct engine *e, const char *id, int pid, struc
     json_object_set_new(hk, "MonitorPid", json_integer(getpid()));
     json_object_set_new(hk, "MonitorStart", json_integer((json_int_t)start));
     json_object_set_new(hk, "ManualStop", json_false());
+    json_t *state = json_object_get(r->j, "State");
+    json_object_set_new(state, "Checkpointed", json_false());
+    json_object_set_new(state, "Restored", json_boolean(restored));
+    if (restored) {
+        char now[64];
+        json_object_set_new(state, "RestoredAt", json_string(rfc3339_now(now, sizeof(now))));
+    }
     rc = record_save(r, err);
     if (rc == 0)
-        engine_event(e, r->j, "start", NULL);
+        engine_event(e, r->j, restored ? "restore" : "start", NULL);
     record_free(r);
     return rc;
 }
@@ -132,12 +143,55 @@ int monitor_launch(const struct engine *e, const char *id, struct launched *l,
     if (r == 0)
         r = container_start(&e->rt, id, err);
     if (r == 0)
-        r = record_running(e, id, res.pid, err);
+        r = record_running(e, id, res.pid, false, err);
     if (r < 0) {
         if (attached)
             net_release_id(e, id);
         container_delete(&e->rt, id, true, NULL);
         waitpid(res.pid, NULL, 0);
+        launched_close(l);
+    }
+    return r;
+}
+
+/* monitor_launch's twin for a checkpoint: CRIU rebuilds the process tree from the images as
+ * our child, its stdio handed our new pipes in place of the ones it had at the dump. */
+static int launch_restored(const struct engine *e, const char *id, const char *images,
+                           struct launched *l, struct hk_error *err)
+{
+    struct record *rec = NULL;
+    int r = record_open(e, id, false, &rec, err);
+    if (r < 0)
+        return r;
+    const json_t *cfg = json_object_get(rec->j, "Config");
+    l->tty = false; /* a container with a terminal is never checkpointed */
+    int pid = -1;
+    /* a dump that kept established connections needs the same at restore */
+    bool tcp = json_is_true(
+        json_object_get(json_object_get(rec->j, "Hako"), "CheckpointTCPEstablished"));
+    struct restore_opts ro = {.c = {.image_path = images, .tcp_established = tcp},
+                              .bundle = rec->dir,
+                              .detach = true,
+                              .ret_pid = &pid};
+    r = stdio_prepare(false, json_is_true(json_object_get(cfg, "OpenStdin")), l, err);
+    if (r == 0)
+        r = container_restore(&e->rt, id, &ro, NULL, err);
+    stdio_restore();
+    record_free(rec);
+    if (r < 0) {
+        launched_close(l);
+        return r;
+    }
+    l->pid = pid;
+    r = net_attach(e, id, pid, err);
+    bool attached = r == 0;
+    if (r == 0)
+        r = record_running(e, id, pid, true, err);
+    if (r < 0) {
+        if (attached)
+            net_release_id(e, id);
+        container_delete(&e->rt, id, true, NULL);
+        waitpid(pid, NULL, 0);
         launched_close(l);
     }
     return r;
@@ -204,11 +258,11 @@ _noreturn_ void monitor_relay(const struct engine *e, const char *id, struct lau
  * holds the start lock (lock, or -1) until the record says how the launch went, so a starter
  * killed meanwhile does not let an rm or another start in on a half-started container. */
 _noreturn_ static void monitor_main(const struct engine *e, const char *id, int conn, int lock,
-                                    bool attach)
+                                    bool attach, const char *images)
 {
     struct hk_error err = {0};
     struct launched l = {0};
-    int r = monitor_launch(e, id, &l, &err);
+    int r = images ? launch_restored(e, id, images, &l, &err) : monitor_launch(e, id, &l, &err);
     if (r < 0)
         monitor_record_failure(e, id, &err);
     if (lock >= 0)
@@ -278,8 +332,9 @@ static int read_report(int fd, int *ret_pid, struct hk_error *err)
     return hk_error_set(err, code > 0 ? -code : -EIO, "%s", sp ? sp + 1 : "unknown error");
 }
 
-int monitor_start(const struct engine *e, const char *id, int start_lock, int *ret_conn,
-                  int *ret_pid, struct hk_error *err)
+/* Spawn the monitor, which launches the container (images NULL) or restores it. */
+static int spawn(const struct engine *e, const char *id, int start_lock, const char *images,
+                 int *ret_conn, int *ret_pid, struct hk_error *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -298,7 +353,7 @@ int monitor_start(const struct engine *e, const char *id, int start_lock, int *r
             _exit(0);
         if (detach_self(sv[1], start_lock) < 0)
             _exit(125);
-        monitor_main(e, id, 3, start_lock >= 0 ? 4 : -1, ret_conn != NULL);
+        monitor_main(e, id, 3, start_lock >= 0 ? 4 : -1, ret_conn != NULL, images);
     }
     close(sv[1]);
     waitpid(mid, NULL, 0);
@@ -311,4 +366,16 @@ int monitor_start(const struct engine *e, const char *id, int start_lock, int *r
     if (r == 0 && ret_pid)
         *ret_pid = pid;
     return r;
+}
+
+int monitor_start(const struct engine *e, const char *id, int start_lock, int *ret_conn,
+                  int *ret_pid, struct hk_error *err)
+{
+    return spawn(e, id, start_lock, NULL, ret_conn, ret_pid, err);
+}
+
+int monitor_restore(const struct engine *e, const char *id, int start_lock, const char *images,
+                    int *ret_pid, struct hk_error *err)
+{
+    return spawn(e, id, start_lock, images, NULL, ret_pid, err);
 }

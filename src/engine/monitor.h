@@ -29,6 +29,13 @@
 int monitor_start(const struct engine *e, const char *id, int start_lock, int *ret_conn,
                   int *ret_pid, struct hk_error *err);
 
+/* The same for a checkpointed container: the monitor has CRIU restore it from the images
+ * directory (runtime/checkpoint.h) instead of creating it, then supervises it as any started
+ * one (logs, attach, wait, stop, the restart policy). On failure the record is exited with
+ * the error, as for a failed start. */
+int monitor_restore(const struct engine *e, const char *id, int start_lock, const char *images,
+                    int *ret_pid, struct hk_error *err);
+
 /* What the monitor does once hako-monitor saw the init exit with wait status status.
  * clients are the attached connections it hands over (each gets ATTACH_EXIT at the end).
  * Returns the process exit status for the monitor. */

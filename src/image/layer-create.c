@@ -34,7 +34,8 @@ struct ctx {
     struct archive *tar, *z; /* z is NULL when uncompressed */
     struct archive_entry *e;
     struct sha256 *diff;
-    struct blob_writer *w;
+    struct blob_writer *w; /* NULL: the tar goes to out_fd (layer_write) */
+    int out_fd;
     struct hk_error *err;
     int werr; /* a failure inside a write callback */
     struct hardlink *links;
@@ -71,6 +72,16 @@ static la_ssize_t to_blob(struct archive *a, void *ud, const void *data, size_t 
 {
     (void)a;
     struct ctx *c = ud;
+    if (!c->w) {
+        ssize_t w;
+        while ((w = write(c->out_fd, data, n)) < 0 && errno == EINTR)
+            ;
+        if (w < 0) {
+            c->werr = hk_error_errno(c->err, -errno, "write the layer");
+            return -1;
+        }
+        return (la_ssize_t)w;
+    }
     int r = blob_writer_write(c->w, data, n, c->err);
     if (r < 0) {
         c->werr = r;
@@ -378,6 +389,21 @@ static int close_writers(struct ctx *c)
     return 0;
 }
 
+/* The whole tree through the writers. */
+static int write_tar(struct ctx *c, int upper_fd, enum layer_compression comp,
+                     struct hk_error *err)
+{
+    int r = open_writers(c, comp, err);
+    if (r == 0 && c->o->opaque_root) {
+        struct stat st = {.st_mode = S_IFREG};
+        entry_base(c, ".wh..wh..opq", &st, AE_IFREG);
+        r = write_header(c, ".wh..wh..opq");
+    }
+    if (r == 0)
+        r = walk(c, upper_fd, "", 0);
+    return r == 0 ? close_writers(c) : r;
+}
+
 static void ctx_clear(struct ctx *c)
 {
     if (c->e)
@@ -393,24 +419,25 @@ static void ctx_clear(struct ctx *c)
     free(c->links);
 }
 
+/* A walk's context (*ret_c even on failure, for ctx_clear); libarchive loaded. */
+static int ctx_new(const struct layer_create_opts *o, struct ctx **ret_c, struct hk_error *err)
+{
+    struct ctx *c = *ret_c = xcalloc(1, sizeof(*c));
+    c->o = o;
+    c->err = err;
+    int r = lazy_require(LAZY_ARCHIVE, err);
+    return r < 0 ? r : sha256_new(&c->diff, err);
+}
+
 int layer_create(struct store *s, int upper_fd, const struct layer_create_opts *o,
                  struct layer_created *ret, struct hk_error *err)
 {
-    int r = lazy_require(LAZY_ARCHIVE, err);
-    if (r < 0)
-        return r;
-    struct ctx *c = xcalloc(1, sizeof(*c));
-    c->o = o;
-    c->err = err;
-    r = sha256_new(&c->diff, err);
+    struct ctx *c = NULL;
+    int r = ctx_new(o, &c, err);
     if (r == 0)
         r = blob_writer_new(s, NULL, -1, UINT64_C(1) << 42, &c->w, err);
     if (r == 0)
-        r = open_writers(c, o->compression, err);
-    if (r == 0)
-        r = walk(c, upper_fd, "", 0);
-    if (r == 0)
-        r = close_writers(c);
+        r = write_tar(c, upper_fd, o->compression, err);
     if (r == 0) {
         sha256_final(c->diff, ret->diff_id);
         ret->size = blob_writer_size(c->w);
@@ -424,4 +451,16 @@ int layer_create(struct store *s, int upper_fd, const struct layer_create_opts *
     ctx_clear(c);
     free(c);
     return r < 0 ? hk_error_prefix(err, r, "create layer") : 0;
+}
+
+int layer_write(int upper_fd, const struct layer_create_opts *o, int out_fd, struct hk_error *err)
+{
+    struct ctx *c = NULL;
+    int r = ctx_new(o, &c, err);
+    c->out_fd = out_fd;
+    if (r == 0)
+        r = write_tar(c, upper_fd, LAYER_UNCOMPRESSED, err);
+    ctx_clear(c);
+    free(c);
+    return r < 0 ? hk_error_prefix(err, r, "write layer") : 0;
 }

@@ -21,6 +21,8 @@ struct layer_create_opts {
     int64_t mtime;     /* every entry's mtime (layer_epoch()) */
     bool skip_etc_mounts; /* leave out etc/hosts, etc/hostname, etc/resolv.conf: a container's
                            * bind-mount points, docker's "init layer", never the user's data */
+    bool opaque_root;     /* the tree replaces everything: a top ".wh..wh..opq" comes first (a
+                           * whole root filesystem as a change, from a copy without upper dir) */
 };
 
 struct layer_created {
@@ -36,6 +38,10 @@ struct layer_created {
  * published. The directory is only read. */
 int layer_create(struct store *s, int upper_fd, const struct layer_create_opts *o,
                  struct layer_created *ret, struct hk_error *err);
+
+/* The same layer, uncompressed, written to out_fd instead of the store (a checkpoint's
+ * rootfs-diff.tar). */
+int layer_write(int upper_fd, const struct layer_create_opts *o, int out_fd, struct hk_error *err);
 
 /* The time every created layer entry and a build's config carry: $SOURCE_DATE_EPOCH when it is
  * a number, else 0 (1970-01-01, pinned so that builds are reproducible by default). */

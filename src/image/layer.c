@@ -3,6 +3,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -390,16 +391,51 @@ static int make_whiteout(struct unpack *u, enum whiteout_kind kind, const char *
     return 0;
 }
 
+/* deletions: ".wh.<name>" removes <name>; ".wh..wh..opq" empties the directory (what the
+ * archive puts in it comes after). */
+static int apply_deletion(struct unpack *u, enum whiteout_kind kind, const char *target,
+                          struct hk_error *err)
+{
+    if (kind == WHITEOUT_META)
+        return 0;
+    if (kind == WHITEOUT_OPAQUE) {
+        int fd = open_dir(u, target, err);
+        if (fd < 0)
+            return fd;
+        uncache(u);
+        DIR *d = fdopendir(fd);
+        if (!d) {
+            close(fd);
+            return hk_error_errno(err, -errno, "read '%s'", *target ? target : "/");
+        }
+        int r = 0;
+        struct dirent *de;
+        while (r == 0 && (de = readdir(d)))
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+                (r = rm_rf_at(dirfd(d), de->d_name)) < 0)
+                r = hk_error_errno(err, r, "empty '%s' (an opaque whiteout)", *target ? target : "/");
+        closedir(d);
+        return r;
+    }
+    int pfd;
+    const char *base;
+    int r = parent_of(u, target, &pfd, &base, err);
+    if (r == 0)
+        r = clear_slot(u, pfd, base, false, err);
+    return r < 0 ? r : 0;
+}
+
 static int entry(struct unpack *u, struct archive_entry *e, const char *path, struct hk_error *err)
 {
-    if (u->o->whiteouts) {
+    if (u->o->whiteouts || u->o->deletions) {
         enum whiteout_kind kind;
         _cleanup_free_ char *target = NULL;
         int r = whiteout_classify(path, &kind, &target, err);
         if (r < 0)
             return r;
         if (kind != WHITEOUT_NONE)
-            return make_whiteout(u, kind, target, err);
+            return u->o->whiteouts ? make_whiteout(u, kind, target, err)
+                                   : apply_deletion(u, kind, target, err);
     }
     mode_t type = archive_entry_filetype(e);
     const char *link = archive_entry_hardlink(e);

@@ -20,6 +20,8 @@ struct layer_unpack_opts {
     const char *name;    /* "layer sha256:..." for messages */
     const char *diff_id; /* the expected SHA-256 of the uncompressed tar, or NULL */
     bool whiteouts;      /* turn OCI whiteouts into overlayfs ones (0:0 devices, opaque xattr) */
+    bool deletions;      /* else apply them as deletions (onto a root filesystem itself: a copy
+                          * or a mounted overlay), ".wh..wh..opq" emptying its directory */
     bool owners;         /* apply the archive's uid/gid (else files belong to the caller) */
     const struct expand_limit *limit; /* bound on the uncompressed stream (NULL: none) */
 };

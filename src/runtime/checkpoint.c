@@ -290,7 +290,7 @@ out_criu:
 out:
     spec_free(spec);
     state_free(st);
-    if (r == 0 && !o->leave_running && !o->pre_dump) {
+    if (r == 0 && !o->leave_running && !o->pre_dump && !o->keep_state) {
         /* The dumped tree is gone (CRIU killed it): the container goes too, as with runc. */
         closep(&dirfd);
         r = container_delete(rt, id, true, err);
@@ -409,6 +409,10 @@ int container_restore(const struct runtime *rt, const char *id, const struct res
         criu_opts = true;
     if (r == 0 && criu_set_root(criu_root) < 0)
         r = hk_error_set(err, -ENOMEM, "criu: root '%s'", criu_root);
+    /* The tasks go into this container's cgroup whatever path the dump recorded (an engine
+     * container restored under a new ID), as runc maps it (--cgroup-root). */
+    if (r == 0 && criu_add_cg_root(NULL, cgroup_path(cg)) < 0)
+        r = hk_error_set(err, -ENOMEM, "criu: cgroup root '%s'", cgroup_path(cg));
     if (r == 0) {
         criu_set_tcp_established(o->c.tcp_established);
         criu_set_ext_unix_sk(o->c.ext_unix_sk);
@@ -442,6 +446,8 @@ out:
     }
     cgroup_manager_free(cg);
     spec_free(spec);
+    if (r == 0 && o->ret_pid)
+        *o->ret_pid = pid;
     if (r < 0 || o->detach)
         return r;
     /* In the foreground, as runc: wait for the restored init, then delete the container. */

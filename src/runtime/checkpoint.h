@@ -19,6 +19,8 @@ struct checkpoint_opts {
     const char *parent_path; /* previous (pre-)dump, relative to the image path */
     bool leave_running;
     bool pre_dump;
+    bool keep_state; /* the dumped container stays in the state root: its parent deletes it
+                      * once it reaps the init (the engine's monitor does) */
 };
 
 struct restore_opts {
@@ -26,10 +28,11 @@ struct restore_opts {
     const char *bundle; /* default "." */
     const char *pid_file;
     bool detach;
+    int *ret_pid; /* or NULL: detached, the restored init's pid (our child) */
 };
 
 /* Dump the running container id into the image directory; unless leave_running or pre_dump,
- * the container is then ended and deleted (runc's behaviour). */
+ * the container is then ended and (unless keep_state) deleted (runc's behaviour). */
 int container_checkpoint(const struct runtime *rt, const char *id, const struct checkpoint_opts *o,
                          struct hk_error *err);
 

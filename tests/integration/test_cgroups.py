@@ -336,3 +336,22 @@ def test_unified_key_on_v1_controller_is_refused(rt, bundle):
     p = rt.create("uni", bundle)
     assert p.returncode != 0
     assert "linux.resources.unified.memory.max" in p.stderr
+
+
+def test_network_class_id_is_applied_or_refused_naming_it(rt, bundle):
+    """net_cls/net_prio exist only on v1 hosts that mount them; elsewhere the setting is an
+    error naming it (as the issue asks: never silently dropped)."""
+    resources(bundle, network={"classID": 0x100001, "priorities": [{"name": "lo", "priority": 2}]})
+    bundle.set_args("sleep", "100")
+    has = not V2 and (CG / "net_cls").is_dir() and (CG / "net_prio").is_dir()
+    code, out = background(rt, "create", "ncls", bundle)
+    if not has:
+        assert code == 1 and "linux.resources.network.classID: this host has no net_cls " \
+            "controller" in out, out
+        assert not (Path(rt.root) / "ncls").exists()
+        assert not host_file("memory", "ncls", "").exists()
+        return
+    assert code == 0, out
+    assert read("net_cls", "ncls", "net_cls.classid") == str(0x100001)
+    assert "lo 2" in read("net_prio", "ncls", "net_prio.ifpriomap").splitlines()
+    rt.ok("delete", "--force", "ncls")

@@ -103,6 +103,17 @@ def test_exec_process_file(rt, running, tmp_path):
     assert p.returncode == 0 and p.stdout == "0\n", p.stderr
 
 
+def test_exec_process_file_without_user_is_root_whatever_the_container_runs_as(
+        rt, bundle, running, tmp_path):
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 1000}
+    cid = running()
+    assert rt("exec", cid, "id", "-u").stdout == "1000\n"
+    f = tmp_path / "process.json"
+    f.write_text('{"args": ["id"], "cwd": "/", "env": ["PATH=/bin:/usr/bin"]}')
+    p = rt("exec", "--process", f, cid)
+    assert p.returncode == 0 and p.stdout.startswith("uid=0(root) gid=0(root)"), p.stderr
+
+
 def test_exec_detach_pid_file(rt, running, tmp_path):
     cid = running()
     pidfile = tmp_path / "exec.pid"
