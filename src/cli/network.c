@@ -219,7 +219,7 @@ static int net_prune(int argc, char **argv)
     return 0;
 }
 
-/* connect [--ip IP] NETWORK CONTAINER, disconnect [-f] NETWORK CONTAINER */
+/* connect [--ip IP] [--alias NAME]... NETWORK CONTAINER, disconnect [-f] NETWORK CONTAINER */
 static int net_connect_cmd(int argc, char **argv, bool connect)
 {
     static const struct option opts[] = {
@@ -229,28 +229,34 @@ static int net_connect_cmd(int argc, char **argv, bool connect)
     const char *ip = NULL, *cmd = connect ? "network connect" : "network disconnect";
     int c;
     opterr = 0;
+    json_t *aliases = json_array();
     while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-        if (c == 'i' && connect)
+        if (c == 'i' && connect) {
             ip = optarg;
-        else if (c == 'a' && connect)
-            return cli_usage_error(cmd, "--alias: network aliases are not supported yet");
-        else if (c != 'f' || connect)
+        } else if (c == 'a' && connect) {
+            json_array_append_new(aliases, json_string(optarg));
+        } else if (c != 'f' || connect) {
+            json_decref(aliases);
             return cli_unknown_flag(cmd, argc, argv);
+        }
     }
-    if (optind + 2 != argc)
-        return cli_usage_error(cmd, "\"hako %s\" requires exactly 2 arguments.", cmd);
     struct engine *e = NULL;
-    int rc = cli_engine_open(&e);
-    if (rc)
+    int rc = optind + 2 != argc
+                 ? cli_usage_error(cmd, "\"hako %s\" requires exactly 2 arguments.", cmd)
+                 : cli_engine_open(&e);
+    if (rc) {
+        json_decref(aliases);
         return rc;
+    }
     _cleanup_free_ char *id = NULL;
     rc = cli_resolve(e, argv[optind + 1], &id);
     struct hk_error err = {0};
-    if (rc == 0 && (connect ? net_connect(e, id, argv[optind], ip, &err)
+    if (rc == 0 && (connect ? net_connect(e, id, argv[optind], ip, aliases, &err)
                             : net_disconnect(e, id, argv[optind], &err)) < 0) {
         fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(&err));
         rc = 1;
     }
+    json_decref(aliases);
     engine_free(e);
     return rc;
 }

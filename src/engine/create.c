@@ -560,18 +560,38 @@ static json_t *flags_config(const struct create_request *req, const char *id)
     return flags;
 }
 
+/* --mac-address and --network-alias where docker allows them, the MAC well formed. */
+static int check_mac_alias(const json_t *hc, const json_t *cfg, bool bridged, bool user,
+                           struct hk_error *err)
+{
+    const char *mac = jstr(cfg, "MacAddress");
+    unsigned char b[6];
+    if (mac[0] && !bridged)
+        return hk_error_set(err, -EINVAL, "conflicting options: mac-address and the network "
+                                          "mode");
+    if (mac[0] && net_mac_parse(mac, b) < 0)
+        return hk_error_set(err, -EINVAL, "invalid MAC address %s", mac);
+    if (json_array_size(json_object_get(json_object_get(hc, "Hako"), "Aliases")) && !user)
+        return hk_error_set(err, -EINVAL, "network-scoped alias is supported only for "
+                                          "containers in user defined networks");
+    return 0;
+}
+
 /* The network the container asks for exists (the default `bridge` is made now) and is up;
- * ports and --ip only where docker allows them. */
-static int check_network(const struct engine *e, const json_t *hc, json_t *warnings,
-                         struct hk_error *err)
+ * ports, --ip, --mac-address and --network-alias only where docker allows them. */
+static int check_network(const struct engine *e, const json_t *hc, const json_t *cfg,
+                         json_t *warnings, struct hk_error *err)
 {
     const char *mode = jstr(hc, "NetworkMode");
     bool ports = json_object_size(json_object_get(hc, "PortBindings")) ||
                  json_is_true(json_object_get(hc, "PublishAllPorts"));
     const char *ip = jstr(json_object_get(hc, "Hako"), "IPv4Address");
+    int r = net_mode_is_network(mode) ? 0 : check_mac_alias(hc, cfg, false, false, err);
+    if (r < 0)
+        return r;
     if (strncmp(mode, "container:", 10) == 0) {
         _cleanup_free_ char *path = NULL;
-        int r = netns_of(e, mode + 10, &path, err);
+        r = netns_of(e, mode + 10, &path, err);
         if (r == 0 && ports)
             r = hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "
                                            "container type network mode");
@@ -590,7 +610,9 @@ static int check_network(const struct engine *e, const json_t *hc, json_t *warni
         return 0;
     }
     struct network n;
-    int r = network_get(e, mode, &n, err);
+    r = network_get(e, mode, &n, err);
+    if (r == 0)
+        r = check_mac_alias(hc, cfg, true, !n.is_default, err);
     if (r < 0)
         return r;
     if (ip[0] && n.is_default)
@@ -608,7 +630,7 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
 {
     int r = check_host_config(req->host_config, err);
     if (r == 0)
-        r = check_network(e, req->host_config, warnings, err);
+        r = check_network(e, req->host_config, req->config, warnings, err);
     const char *wd = jstr(req->config, "WorkingDir");
     if (r == 0 && wd[0] && wd[0] != '/')
         r = hk_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an "

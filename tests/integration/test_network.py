@@ -225,6 +225,14 @@ def test_port_in_use_is_an_error_naming_it(engine):
     (["--add-host", "nohost"], "bad format for add-host: \"nohost\""),
     (["--add-host", "db:1.2.3.256"], "invalid IP address in add-host"),
     (["--dns", "resolver"], "resolver is not an ip address"),
+    (["--mac-address", "02:42:zz:00:00:01"], "02:42:zz:00:00:01 is not a valid mac address"),
+    (["--mac-address", "01:00:5e:00:00:01"], "is a multicast or zero address"),
+    (["--network", "host", "--mac-address", "02:42:0a:00:00:01"],
+     "conflicting options: mac-address and the network mode"),
+    (["--network", "bridge", "--network-alias", "db"],
+     "network-scoped alias is supported only for containers in user defined networks"),
+    (["--network", "none", "--network-alias", "db"],
+     "network-scoped alias is supported only for containers in user defined networks"),
 ])
 def test_bad_network_flags(engine, args, msg):
     p = engine("run", "--rm", *args, "busybox", "true")
@@ -252,6 +260,111 @@ def test_user_network_containers_reach_each_other(engine):
     engine.ok("rm", "-f", "srv")
     engine.ok("network", "rm", "app")
     assert engine.ok("network", "ls", "-q").stdout.count("\n") == 1  # bridge only
+
+
+def resolve(engine, container, name):
+    """The address name resolves to in the running container (through its libc and
+    /etc/hosts, as a program would: busybox ping), or None when it does not resolve."""
+    p = engine("exec", container, "ping", "-c1", "-W5", name)
+    if "bad address" in p.stderr:
+        return None
+    assert p.returncode == 0, p.stderr  # resolved, and the address answered
+    return p.stdout.split("(")[1].split(")")[0]
+
+
+def hosts_names(engine, container):
+    out = engine.ok("exec", container, "cat", "/etc/hosts").stdout
+    return {w for line in out.splitlines() if not line.startswith("#") for w in line.split()}
+
+
+def test_user_network_resolves_names_and_aliases(engine):
+    engine.ok("network", "create", "--subnet", "10.231.8.0/24", "dns")
+    engine.ok("run", "-d", "--name", "db", "--network", "dns", "--network-alias", "postgres",
+              "--network-alias", "pg.internal", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "app", "--network", "dns", "busybox", "sleep", "120")
+    db = engine.inspect("db")
+    ip = db["NetworkSettings"]["Networks"]["dns"]["IPAddress"]
+    assert db["NetworkSettings"]["Networks"]["dns"]["Aliases"] == ["postgres", "pg.internal"]
+    assert db["NetworkSettings"]["Networks"]["dns"]["DNSNames"] == \
+        ["db", "postgres", "pg.internal", db["Id"][:12]]
+    for name in ("db", "postgres", "pg.internal", db["Id"][:12]):
+        assert resolve(engine, "app", name) == ip, name
+    # and the other way round: db, started first, resolves app, started after it
+    assert resolve(engine, "db", "app") == \
+        engine.inspect("app")["NetworkSettings"]["IPAddress"]
+    # a program resolving through getaddrinfo (the host's python3) sees the same
+    p = engine.ok("run", "--rm", "--network", "dns", *PYTHON, "busybox", "/usr/bin/python3",
+                  "-c", "import socket; print(socket.gethostbyname('postgres'))")
+    assert p.stdout.strip() == ip
+    # a peer that starts later is resolvable from a container already running
+    engine.ok("run", "-d", "--name", "late", "--network", "dns", "busybox", "sleep", "120")
+    late = engine.inspect("late")["NetworkSettings"]["IPAddress"]
+    assert resolve(engine, "app", "late") == late
+    # stopped: its name goes from its peers; started again: it comes back
+    engine.ok("stop", "-t", "0", "late")
+    assert resolve(engine, "app", "late") is None and "late" not in hosts_names(engine, "db")
+    engine.ok("start", "late")
+    assert resolve(engine, "app", "late") == \
+        engine.inspect("late")["NetworkSettings"]["IPAddress"]
+    # removed: gone too, and the survivors' files hold only each other
+    engine.ok("rm", "-f", "late", "db")
+    assert resolve(engine, "app", "postgres") is None
+    app = engine.inspect("app")
+    assert hosts_names(engine, "app") >= {"app", app["Id"][:12], "localhost"}
+    assert not hosts_names(engine, "app") & {"db", "postgres", "late", "pg.internal"}
+    engine.ok("rm", "-f", "app")
+    engine.ok("network", "rm", "dns")
+
+
+def test_default_bridge_does_not_resolve_names(engine):
+    engine.ok("run", "-d", "--name", "b1", "--network", "bridge", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "b2", "--network", "bridge", "--hostname", "b2host",
+              "busybox", "sleep", "120")
+    assert resolve(engine, "b1", "b2") is None and resolve(engine, "b2", "b1") is None
+    # each knows only itself, as on docker's default bridge
+    assert resolve(engine, "b2", "b2host") == engine.inspect("b2")["NetworkSettings"]["IPAddress"]
+    assert not hosts_names(engine, "b1") & {"b2", "b2host"}
+    engine.ok("rm", "-f", "b1", "b2")
+
+
+def test_connect_with_alias_and_user_lines_stay(engine):
+    engine.ok("network", "create", "--subnet", "10.231.9.0/24", "front")
+    engine.ok("run", "-d", "--name", "web", "--network", "front", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "worker", "--network", "bridge", "--add-host",
+              "legacy:10.1.2.3", "busybox", "sleep", "120")
+    # a line of the user's own, written inside the container, outlives hako's rewrites
+    engine.ok("exec", "worker", "sh", "-c", "echo '10.4.5.6 mine' >> /etc/hosts")
+    engine.ok("network", "connect", "--alias", "jobs", "front", "worker")
+    ip = engine.inspect("worker")["NetworkSettings"]["Networks"]["front"]["IPAddress"]
+    assert resolve(engine, "web", "jobs") == ip and resolve(engine, "web", "worker") == ip
+    assert resolve(engine, "worker", "web") == engine.inspect("web")["NetworkSettings"][
+        "IPAddress"]
+    assert engine.inspect("worker")["NetworkSettings"]["Networks"]["front"]["Aliases"] == \
+        ["jobs"]
+    p = engine("network", "connect", "--alias", "x", "bridge", "web")
+    assert p.returncode == 1 and "network-scoped alias is supported only" in p.stderr
+    engine.ok("network", "disconnect", "front", "worker")
+    assert resolve(engine, "web", "jobs") is None and resolve(engine, "worker", "web") is None
+    assert hosts_names(engine, "worker") >= {"legacy", "mine", "10.4.5.6", "10.1.2.3"}
+    engine.ok("rm", "-f", "web", "worker")
+    engine.ok("network", "rm", "front")
+
+
+def test_mac_address(engine):
+    mac = "02:42:0a:e0:00:99"
+    p = engine.ok("run", "--rm", "--mac-address", mac, "busybox", "cat",
+                  "/sys/class/net/eth0/address")  # no --network: the bridge, as -p does
+    assert p.stdout.strip() == mac
+    engine.ok("network", "create", "--subnet", "10.231.10.0/24", "macnet")
+    engine.ok("run", "-d", "--name", "mc", "--network", "macnet", "--mac-address",
+              mac.upper().replace(":", "-"), "busybox", "sleep", "60")
+    c = engine.inspect("mc")
+    assert c["NetworkSettings"]["Networks"]["macnet"]["MacAddress"] == mac
+    assert c["Config"]["MacAddress"] == mac.upper().replace(":", "-")
+    net = json.loads(engine.ok("network", "inspect", "macnet").stdout)[0]
+    assert [e["MacAddress"] for e in net["Containers"].values()] == [mac]
+    engine.ok("rm", "-f", "mc")
+    engine.ok("network", "rm", "macnet")
 
 
 def test_network_container_shares_a_running_containers_namespace(engine):

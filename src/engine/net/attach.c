@@ -2,6 +2,7 @@
 #include "engine/net/attach.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,30 @@
 #include "engine/netns.h"
 #include "util/fs.h"
 #include "util/json.h"
+
+int net_mac_parse(const char *s, unsigned char mac[6])
+{
+    unsigned int b[6];
+    char sep[5], end;
+    if (strlen(s) != 17 || sscanf(s, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &b[0], &sep[0], &b[1],
+                                  &sep[1], &b[2], &sep[2], &b[3], &sep[3], &b[4], &sep[4],
+                                  &b[5], &end) != 11)
+        return -EINVAL;
+    for (int i = 0; i < 5; i++)
+        if (sep[i] != sep[0] || (sep[i] != ':' && sep[i] != '-'))
+            return -EINVAL;
+    for (int i = 0; i < 6; i++) {
+        if (!isxdigit((unsigned char)s[3 * i]) || !isxdigit((unsigned char)s[3 * i + 1]))
+            return -EINVAL;
+        mac[i] = (unsigned char)b[i];
+    }
+    if (mac[0] & 1)
+        return -EADDRNOTAVAIL; /* multicast (and broadcast): not an interface's address */
+    for (int i = 0; i < 6; i++)
+        if (mac[i])
+            return 0;
+    return -EADDRNOTAVAIL;
+}
 
 bool net_mode_is_network(const char *mode)
 {
@@ -133,7 +158,8 @@ static json_t *ports_json(const struct fw_port *ports, size_t n, const int *fds)
 
 /* NetworkSettings as docker shows it for a container on network n. */
 static json_t *settings(const struct network *n, pid_t pid, const char *ip, const char *mac,
-                        const struct fw_port *ports, size_t np, const json_t *exposed)
+                        const struct fw_port *ports, size_t np, const json_t *exposed,
+                        json_t *ep)
 {
     char gw[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
@@ -155,23 +181,62 @@ static json_t *settings(const struct network *n, pid_t pid, const char *ip, cons
                                               "HostPort", hp));
     }
     _cleanup_free_ char *sandbox = xasprintf("/proc/%d/ns/net", (int)pid);
-    json_t *ep = json_pack("{s:n,s:s,s:s,s:s,s:s,s:i,s:s}", "Aliases", "NetworkID", n->id,
-                           "EndpointID", ip, "Gateway", n->internal ? "" : gw, "IPAddress", ip,
-                           "IPPrefixLen", n->prefix, "MacAddress", mac);
-    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:{s:o}}", "Bridge", n->bridge, "SandboxKey",
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:{s:O}}", "Bridge", n->bridge, "SandboxKey",
                      sandbox, "Gateway", n->internal ? "" : gw, "IPAddress", ip, "IPPrefixLen",
                      n->prefix, "MacAddress", mac, "Ports", pm, "Networks", n->name, ep);
 }
 
-/* docker's MAC for an address: 02:42 and the address's four bytes. */
-static void mac_of(const char *ip, struct in_addr *a, unsigned char mac[6], char text[18])
+/* docker's MAC for an address: 02:42 and the address's four bytes; or want (--mac-address,
+ * checked at create) when given. */
+static void mac_of(const char *ip, const char *want, struct in_addr *a, unsigned char mac[6],
+                   char text[18])
 {
     inet_pton(AF_INET, ip, a);
     mac[0] = 0x02;
     mac[1] = 0x42;
     memcpy(mac + 2, &a->s_addr, 4);
+    if (want && *want)
+        net_mac_parse(want, mac);
     snprintf(text, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
              mac[5]);
+}
+
+/* The endpoint docker shows in NetworkSettings.Networks[n]: Aliases as given (null when
+ * none), DNSNames the names peers resolve (the container's name, its aliases, its short ID). */
+static json_t *endpoint(const struct network *n, const char *ip, const char *mac,
+                        const json_t *rec, const json_t *aliases)
+{
+    char gw[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
+    const char *name = json_string_value(json_object_get(rec, "Name")) ?: "";
+    const char *id = json_string_value(json_object_get(rec, "Id")) ?: "";
+    json_t *dns = json_null();
+    if (!n->is_default) {
+        dns = json_array();
+        json_array_append_new(dns, json_string(name + (name[0] == '/')));
+        if (json_is_array(aliases))
+            json_array_extend(dns, (json_t *)aliases);
+        json_array_append_new(dns, json_stringn(id, strlen(id) < 12 ? strlen(id) : 12));
+    }
+    return json_pack("{s:O,s:s,s:s,s:s,s:s,s:i,s:s,s:o}", "Aliases",
+                     json_array_size(aliases) ? (json_t *)aliases : json_null(), "NetworkID",
+                     n->id, "EndpointID", ip, "Gateway", n->internal ? "" : gw, "IPAddress", ip,
+                     "IPPrefixLen", n->prefix, "MacAddress", mac, "DNSNames", dns);
+}
+
+/* What the ipam entry needs to keep the members' /etc/hosts (hosts.h): the file, the
+ * hostname, the names from the endpoint. Added to f. */
+static void hosts_fields(json_t *f, const json_t *rec, const json_t *ep)
+{
+    const char *path = json_string_value(json_object_get(rec, "HostsPath"));
+    const char *host = json_string_value(
+        json_object_get(json_object_get(rec, "Config"), "Hostname"));
+    if (!path)
+        return;
+    json_t *names = json_object_get(ep, "DNSNames");
+    json_object_set_new(f, "Hosts", json_string(path));
+    json_object_set_new(f, "Hostname", json_string(host ?: ""));
+    json_object_set_new(f, "Names", json_is_array(names) ? json_incref(names) : json_array());
 }
 
 struct plan {
@@ -182,6 +247,7 @@ struct plan {
     struct fw_port *ports;
     size_t n_ports;
     int *fds;
+    json_t *ep;
 };
 
 static void plan_undo(const char *id, struct plan *p)
@@ -190,6 +256,7 @@ static void plan_undo(const char *id, struct plan *p)
         ipam_release(&p->net, p->ip, id); /* nft elements, veth, fds, address */
     free(p->ports);
     free(p->fds);
+    json_decref(p->ep);
 }
 
 /* Everything but the record: address, ports, veth, inside, DNAT. */
@@ -216,11 +283,14 @@ static int attach_steps(const char *id, pid_t pid, const json_t *rec,
         return r;
     struct in_addr a;
     unsigned char mac[6];
-    mac_of(p->ip, &a, mac, p->mac);
+    mac_of(p->ip, json_string_value(json_object_get(cfg, "MacAddress")), &a, mac, p->mac);
     snprintf(p->veth, sizeof(p->veth), "%.6sv%.8s", p->net.table, id);
+    p->ep = endpoint(&p->net, p->ip, p->mac, rec,
+                     json_object_get(json_object_get(hc, "Hako"), "Aliases"));
     json_t *f = ports_json(p->ports, p->n_ports, p->fds);
     json_object_set_new(f, "Veth", json_string(p->veth));
     json_object_set_new(f, "Mac", json_string(p->mac));
+    hosts_fields(f, rec, p->ep);
     r = ipam_update(&p->net, p->ip, f, err);
     json_decref(f);
     if (r == 0)
@@ -230,25 +300,6 @@ static int attach_steps(const char *id, pid_t pid, const json_t *rec,
     if (r == 0)
         r = fw_ports(p->net.table, true, p->ip, p->ports, p->n_ports, err);
     return r;
-}
-
-/* The container's own address and hostname in its /etc/hosts (HostsPath), as docker writes
- * them; the file is bind-mounted already, so it is rewritten in place, not replaced. */
-static void hosts_add_self(const json_t *rec, const char *ip)
-{
-    const char *path = json_string_value(json_object_get(rec, "HostsPath"));
-    const char *host = json_string_value(
-        json_object_get(json_object_get(rec, "Config"), "Hostname"));
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    if (!path || !host || read_file(path, 1 << 20, &text, &len, NULL) < 0)
-        return;
-    _cleanup_free_ char *line = xasprintf("%s\t%s\n", ip, host);
-    if (strstr(text, line))
-        return;
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd >= 0 && write(fd, line, strlen(line)) < 0)
-        return;
 }
 
 int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_error *err)
@@ -271,8 +322,8 @@ int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_erro
     json_t *ns = NULL;
     if (r == 0) {
         ns = settings(&p.net, pid, p.ip, p.mac, p.ports, p.n_ports,
-                      json_object_get(json_object_get(rec->j, "Config"), "ExposedPorts"));
-        hosts_add_self(rec->j, p.ip);
+                      json_object_get(json_object_get(rec->j, "Config"), "ExposedPorts"),
+                      p.ep);
     }
     record_free(rec);
     if (r == 0) {
@@ -290,6 +341,7 @@ int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_erro
     }
     free(p.ports);
     free(p.fds);
+    json_decref(p.ep);
     return 0;
 }
 
@@ -329,7 +381,7 @@ void net_release_id(const struct engine *e, const char *id)
  * container's k-th network, 1..9) in its namespace as eth<k>, the address held by its monitor.
  * The caller holds the record's lock and saves it. */
 static int connect_steps(const struct record *rec, const struct network *n, const char *want,
-                         json_t **ret_ep, struct hk_error *err)
+                         const json_t *aliases, json_t **ret_ep, struct hk_error *err)
 {
     const json_t *hk = json_object_get(rec->j, "Hako");
     pid_t pid = (pid_t)json_integer_value(json_object_get(json_object_get(rec->j, "State"),
@@ -347,11 +399,13 @@ static int connect_steps(const struct record *rec, const struct network *n, cons
         return r;
     struct in_addr a;
     unsigned char mac[6];
-    mac_of(ip, &a, mac, mtext);
+    mac_of(ip, NULL, &a, mac, mtext);
     snprintf(veth_name, sizeof(veth_name), "%.6sc%.7s%zu", n->table, rec->id, k);
     snprintf(ifname, sizeof(ifname), "eth%zu", k);
+    json_t *ep = endpoint(n, ip, mtext, rec->j, aliases);
     json_t *f = json_pack("{s:s,s:s,s:[],s:[]}", "Veth", veth_name, "Mac", mtext, "Ports",
                           "Fds");
+    hosts_fields(f, rec->j, ep);
     r = ipam_update(n, ip, f, err);
     json_decref(f);
     if (r == 0)
@@ -360,18 +414,15 @@ static int connect_steps(const struct record *rec, const struct network *n, cons
         r = inside(pid, n, ifname, a, k == 0, err);
     if (r < 0) {
         ipam_release(n, ip, rec->id);
+        json_decref(ep);
         return r;
     }
-    char gw[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
-    *ret_ep = json_pack("{s:n,s:s,s:s,s:s,s:s,s:i,s:s}", "Aliases", "NetworkID", n->id,
-                        "EndpointID", ip, "Gateway", n->internal ? "" : gw, "IPAddress", ip,
-                        "IPPrefixLen", n->prefix, "MacAddress", mtext);
+    *ret_ep = ep;
     return 0;
 }
 
 int net_connect(const struct engine *e, const char *id, const char *network, const char *ip,
-                struct hk_error *err)
+                const json_t *aliases, struct hk_error *err)
 {
     struct network n;
     int r = network_get(e, network, &n, err);
@@ -380,6 +431,9 @@ int net_connect(const struct engine *e, const char *id, const char *network, con
     if (ip && n.is_default)
         return hk_error_set(err, -EINVAL, "user specified IP address is supported on user "
                                           "defined networks only");
+    if (json_array_size(aliases) && n.is_default)
+        return hk_error_set(err, -EINVAL, "network-scoped alias is supported only for "
+                                          "containers in user defined networks");
     struct record *rec = NULL;
     r = record_open(e, id, true, &rec, err);
     if (r < 0)
@@ -398,7 +452,7 @@ int net_connect(const struct engine *e, const char *id, const char *network, con
                          json_string_value(json_object_get(rec->j, "Name")) ?: id, n.name);
     json_t *ep = NULL;
     if (r == 0)
-        r = connect_steps(rec, &n, ip, &ep, err);
+        r = connect_steps(rec, &n, ip, aliases, &ep, err);
     if (r == 0) {
         json_object_set_new(nets, n.name, ep);
         r = record_save(rec, err);
