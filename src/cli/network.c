@@ -25,7 +25,7 @@ static int net_create(int argc, char **argv)
         {"subnet", required_argument, NULL, 's'}, {"gateway", required_argument, NULL, 'g'},
         {"internal", no_argument, NULL, 'i'},     {"driver", required_argument, NULL, 'd'},
         {"label", required_argument, NULL, 'l'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"ipv6", no_argument, NULL, '6'},         {NULL, 0, NULL, 0},
     };
     struct network_req req = {0};
     _cleanup_json_ json_t *labels = json_object();
@@ -34,7 +34,13 @@ static int net_create(int argc, char **argv)
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+d:", opts)) != -1) {
         switch (c) {
-        case 's': req.subnet = optarg; break;
+        case 's': /* once for IPv4, once for IPv6, as docker */
+            if (strchr(optarg, ':') ? req.subnet6 : req.subnet)
+                return cli_usage_error("network create", "--subnet %s: one IPv4 and one IPv6 "
+                                                         "subnet at most", optarg);
+            *(strchr(optarg, ':') ? &req.subnet6 : &req.subnet) = optarg;
+            break;
+        case '6': req.ipv6 = true; break;
         case 'g': req.gateway = optarg; break;
         case 'i': req.internal = true; break;
         case 'd':
@@ -51,7 +57,7 @@ static int net_create(int argc, char **argv)
         }
         case 'h':
             printf("Usage: hako network create [--subnet CIDR] [--gateway IP] [--internal] "
-                   "NAME\n");
+                   "[--ipv6 [--subnet fdXX::/64]] NAME\n");
             return 0;
         default: return cli_unknown_flag("network create", argc, argv);
         }

@@ -62,7 +62,7 @@ def udp_echo(port, timeout=10):
 
 def nft_elements():
     out = []
-    for m in ("any4", "ip4"):
+    for m in ("any4", "ip4", "any6"):
         p = run(["nft", "-j", "list", "map", "inet", NET_PREFIX, m])
         if p.returncode == 0:
             for item in json.loads(p.stdout)["nftables"]:
@@ -365,6 +365,89 @@ def test_mac_address(engine):
     assert [e["MacAddress"] for e in net["Containers"].values()] == [mac]
     engine.ok("rm", "-f", "mc")
     engine.ok("network", "rm", "macnet")
+
+
+def ipv6_available():
+    return os.path.exists("/proc/sys/net/ipv6") and \
+        open("/proc/sys/net/ipv6/conf/all/disable_ipv6").read().strip() == "0"
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="IPv6 is disabled on this host")
+def test_ipv6_network_addresses_names_and_published_port(engine):
+    engine.ok("network", "create", "--ipv6", "six")
+    net = json.loads(engine.ok("network", "inspect", "six").stdout)[0]
+    assert net["EnableIPv6"] is True
+    v6 = net["IPAM"]["Config"][1]
+    assert v6["Subnet"].startswith("fd") and v6["Subnet"].endswith("::/64")
+    gw6 = v6["Gateway"]
+    port = free_port()
+    engine.ok("run", "-d", "--name", "srv6", "--hostname", "srv6", "--network", "six", "-p",
+              f"{port}:80", "busybox", "sh", "-c", HTTPD)
+    srv = engine.inspect("srv6")["NetworkSettings"]
+    ip6 = srv["GlobalIPv6Address"]
+    assert ip6.startswith(gw6.rsplit("::", 1)[0]) and srv["GlobalIPv6PrefixLen"] == 64
+    assert srv["IPv6Gateway"] == gw6
+    assert srv["Networks"]["six"]["GlobalIPv6Address"] == ip6
+    p = engine.ok("run", "--rm", "--network", "six", "busybox", "sh", "-c",
+                  "ip -6 addr show eth0; ip -6 route; ping -c1 -W5 srv6 >/dev/null && "
+                  "echo ping4-ok; ping6 -c1 -W5 srv6 && echo ping6-ok; "
+                  f"for i in $(seq 50); do wget -qO- http://[{ip6}]/ && break; sleep 0.1; done")
+    assert "ping4-ok" in p.stdout and "ping6-ok" in p.stdout and f"({ip6})" in p.stdout
+    assert f"default via {gw6} dev eth0" in p.stdout and "hello-srv6" in p.stdout
+    # published on IPv6 too, through the kernel: the host reaches it on the bridge's address
+    with socket.socket(socket.AF_INET6) as s:
+        s.settimeout(10)
+        s.connect((gw6, port))
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = b""
+        while chunk := s.recv(4096):
+            reply += chunk
+        assert reply.endswith(b"\r\n\r\nhello-srv6\n")
+    assert http_get(f"http://127.0.0.1:{port}/") == "hello-srv6\n"
+    # ::1 is not DNATed (the kernel cannot route it out of lo): refused, not hanging
+    with socket.socket(socket.AF_INET6) as s:
+        s.settimeout(5)
+        with pytest.raises(ConnectionRefusedError):
+            s.connect(("::1", port))
+    assert {e["IPv6Address"] for e in json.loads(engine.ok(
+        "network", "inspect", "six").stdout)[0]["Containers"].values()} == {ip6 + "/64"}
+    engine.ok("rm", "-f", "srv6")
+    assert nft_elements() == []
+    engine.ok("network", "rm", "six")
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="IPv6 is disabled on this host")
+def test_ipv6_subnet_port_conflict_and_errors(engine):
+    engine.ok("network", "create", "--ipv6", "--subnet", "fd00:4a:1::/64", "--subnet",
+              "10.231.11.0/24", "sixb")
+    cfg = json.loads(engine.ok("network", "inspect", "sixb").stdout)[0]["IPAM"]["Config"]
+    assert cfg == [{"Subnet": "10.231.11.0/24", "Gateway": "10.231.11.1"},
+                   {"Subnet": "fd00:4a:1::/64", "Gateway": "fd00:4a:1::1"}]
+    engine.ok("run", "-d", "--name", "s1", "--network", "sixb", "--ip", "10.231.11.7",
+              "busybox", "sleep", "60")
+    assert engine.inspect("s1")["NetworkSettings"]["GlobalIPv6Address"] == "fd00:4a:1::7"
+    # a port taken on [::] alone is taken for a published port of an IPv6 network
+    with socket.socket(socket.AF_INET6) as s:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("::", 0))
+        s.listen()
+        busy = s.getsockname()[1]
+        p = engine("run", "-d", "--network", "sixb", "-p", f"{busy}:80", "busybox", "true")
+        assert p.returncode == 125 and f"Bind for [::]:{busy} failed: port is already " \
+            "allocated" in p.stderr
+        assert nft_elements() == []
+    for args, msg in ((["--subnet", "fd00:4a:1:0:8000::/80", "--ipv6", "x1"], "Pool overlaps"),
+                      (["--subnet", "fd00:4a:2::/64", "x2"], "needs --ipv6"),
+                      (["--ipv6", "--subnet", "fd00:4a:3::1/64", "x3"],
+                       "it should be fd00:4a:3::/64"),
+                      (["--ipv6", "--subnet", "fd00:4a:4::/120", "x4"], "invalid CIDR address"),
+                      (["--ipv6", "--subnet", "fd00::/64", "--subnet", "fd01::/64", "x5"],
+                       "one IPv4 and one IPv6 subnet at most")):
+        p = engine("network", "create", *args)
+        assert p.returncode != 0 and msg in p.stderr, (args, p.stderr)
+    assert engine.ok("network", "ls", "-q").stdout.count("\n") == 2  # bridge, sixb
+    engine.ok("rm", "-f", "s1")
+    engine.ok("network", "rm", "sixb")
 
 
 def test_network_container_shares_a_running_containers_namespace(engine):

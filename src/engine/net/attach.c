@@ -86,23 +86,63 @@ static int reserve(struct fw_port *p, int *ret_fd, struct hk_error *err)
     return hk_error_errno(err, r, "Bind for %s:%d failed", ip, p->host_port);
 }
 
-/* The ports, reserved: fds (n of them) get the sockets; ports get their host ports. */
-static int reserve_all(struct fw_port *ports, size_t n, int *fds, struct hk_error *err)
+/* The same port on [::] (IPv6 only), for a port published on any address of an --ipv6
+ * network: -EADDRINUSE when taken there. */
+static int reserve6(const struct fw_port *p, int *ret_fd)
 {
-    for (size_t i = 0; i < n; i++) {
-        int r = reserve(&ports[i], &fds[i], err);
-        if (r < 0) {
-            while (i-- > 0)
-                close(fds[i]);
-            return r;
-        }
+    int fd = socket(AF_INET6, strcmp(p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM, 0), one = 1;
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)p->host_port)};
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+        bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        int r = -errno;
+        close(fd);
+        return r;
     }
+    *ret_fd = fd;
     return 0;
 }
 
-/* The container's side: lo and ifname up, the address, the default route (when route). */
+/* The ports, reserved: fds[0..n) get the sockets, fds[n..2n) those on [::] when v6 (else
+ * -1); ports get their host ports. A random port taken on [::] is chosen again. */
+static int reserve_all(struct fw_port *ports, size_t n, bool v6, int *fds, struct hk_error *err)
+{
+    for (size_t i = 0; i < 2 * n; i++)
+        fds[i] = -1;
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        bool random = ports[i].host_port == 0;
+        for (int attempt = 0; attempt < 16; attempt++) {
+            r = reserve(&ports[i], &fds[i], err);
+            if (r < 0 || !v6 || ports[i].host_ip[0])
+                break;
+            r = reserve6(&ports[i], &fds[n + i]);
+            if (r == 0)
+                break;
+            close(fds[i]);
+            fds[i] = -1;
+            if (!random || r != -EADDRINUSE || attempt == 15) {
+                r = r == -EADDRINUSE ? hk_error_set(err, r, "Bind for [::]:%d failed: port is "
+                                                            "already allocated", ports[i].host_port)
+                                     : hk_error_errno(err, r, "Bind for [::]:%d failed",
+                                                      ports[i].host_port);
+                break;
+            }
+            ports[i].host_port = 0;
+        }
+    }
+    if (r < 0)
+        for (size_t i = 0; i < 2 * n; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+    return r;
+}
+
+/* The container's side: lo and ifname up, the address (and ip6 unless NULL), the default
+ * routes (when route). */
 static int inside(pid_t pid, const struct network *n, const char *ifname, struct in_addr ip,
-                  bool route, struct hk_error *err)
+                  const char *ip6, bool route, struct hk_error *err)
 {
     struct nl *nl = NULL;
     int r = nl_open_in(pid, &nl, err);
@@ -119,6 +159,12 @@ static int inside(pid_t pid, const struct network *n, const char *ifname, struct
         r = nl_link_up(nl, eth, err);
     if (r == 0 && route && !n->internal)
         r = nl_route_default(nl, n->gw, err);
+    struct in6_addr a6;
+    if (r == 0 && ip6 && inet_pton(AF_INET6, ip6, &a6) == 1) {
+        r = nl_addr6_add(nl, eth, &a6, n->prefix6, err);
+        if (r == 0 && route && !n->internal)
+            r = nl_route6_default(nl, &n->gw6, err);
+    }
     nl_close(nl);
     return r;
 }
@@ -146,6 +192,9 @@ static int veth(pid_t pid, const struct network *n, const char *name, const char
 static json_t *ports_json(const struct fw_port *ports, size_t n, const int *fds)
 {
     json_t *a = json_array(), *f = json_array();
+    for (size_t i = n; i < 2 * n; i++)
+        if (fds[i] >= 0)
+            json_array_append_new(f, json_integer(fds[i]));
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:i}", "Proto", ports[i].proto,
                                            "HostIp", ports[i].host_ip, "HostPort",
@@ -181,9 +230,14 @@ static json_t *settings(const struct network *n, pid_t pid, const char *ip, cons
                                               "HostPort", hp));
     }
     _cleanup_free_ char *sandbox = xasprintf("/proc/%d/ns/net", (int)pid);
-    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:{s:O}}", "Bridge", n->bridge, "SandboxKey",
-                     sandbox, "Gateway", n->internal ? "" : gw, "IPAddress", ip, "IPPrefixLen",
-                     n->prefix, "MacAddress", mac, "Ports", pm, "Networks", n->name, ep);
+    json_t *ns = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:{s:O}}", "Bridge", n->bridge,
+                           "SandboxKey", sandbox, "Gateway", n->internal ? "" : gw, "IPAddress",
+                           ip, "IPPrefixLen", n->prefix, "MacAddress", mac, "Ports", pm,
+                           "Networks", n->name, ep);
+    static const char *const v6[] = {"GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPv6Gateway"};
+    for (size_t i = 0; i < ELEMENTSOF(v6); i++)
+        json_object_set(ns, v6[i], json_object_get(ep, v6[i]));
+    return ns;
 }
 
 /* docker's MAC for an address: 02:42 and the address's four bytes; or want (--mac-address,
@@ -218,10 +272,18 @@ static json_t *endpoint(const struct network *n, const char *ip, const char *mac
             json_array_extend(dns, (json_t *)aliases);
         json_array_append_new(dns, json_stringn(id, strlen(id) < 12 ? strlen(id) : 12));
     }
-    return json_pack("{s:O,s:s,s:s,s:s,s:s,s:i,s:s,s:o}", "Aliases",
+    char ip6[INET6_ADDRSTRLEN] = "", gw6[INET6_ADDRSTRLEN] = "";
+    if (n->ipv6) {
+        network_ip6(n, ip, ip6);
+        if (!n->internal)
+            inet_ntop(AF_INET6, &n->gw6, gw6, sizeof(gw6));
+    }
+    return json_pack("{s:O,s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:s,s:i,s:s}", "Aliases",
                      json_array_size(aliases) ? (json_t *)aliases : json_null(), "NetworkID",
                      n->id, "EndpointID", ip, "Gateway", n->internal ? "" : gw, "IPAddress", ip,
-                     "IPPrefixLen", n->prefix, "MacAddress", mac, "DNSNames", dns);
+                     "IPPrefixLen", n->prefix, "MacAddress", mac, "DNSNames", dns,
+                     "GlobalIPv6Address", ip6, "GlobalIPv6PrefixLen", n->ipv6 ? n->prefix6 : 0,
+                     "IPv6Gateway", gw6);
 }
 
 /* What the ipam entry needs to keep the members' /etc/hosts (hosts.h): the file, the
@@ -277,8 +339,8 @@ static int attach_steps(const char *id, pid_t pid, const json_t *rec,
     r = ports_wanted(hc, json_object_get(cfg, "ExposedPorts"), &p->ports, &p->n_ports, err);
     if (r < 0)
         return r;
-    p->fds = xcalloc(p->n_ports + 1, sizeof(int));
-    r = reserve_all(p->ports, p->n_ports, p->fds, err);
+    p->fds = xcalloc(2 * p->n_ports + 1, sizeof(int));
+    r = reserve_all(p->ports, p->n_ports, p->net.ipv6, p->fds, err);
     if (r < 0)
         return r;
     struct in_addr a;
@@ -291,14 +353,21 @@ static int attach_steps(const char *id, pid_t pid, const json_t *rec,
     json_object_set_new(f, "Veth", json_string(p->veth));
     json_object_set_new(f, "Mac", json_string(p->mac));
     hosts_fields(f, rec, p->ep);
+    const char *ip6 = json_string_value(json_object_get(p->ep, "GlobalIPv6Address"));
+    if (ip6 && *ip6)
+        json_object_set_new(f, "IPv6", json_string(ip6));
+    else
+        ip6 = NULL;
     r = ipam_update(&p->net, p->ip, f, err);
     json_decref(f);
     if (r == 0)
         r = veth(pid, &p->net, p->veth, "eth0", mac, err);
     if (r == 0)
-        r = inside(pid, &p->net, "eth0", a, true, err);
+        r = inside(pid, &p->net, "eth0", a, ip6, true, err);
     if (r == 0)
         r = fw_ports(p->net.table, true, p->ip, p->ports, p->n_ports, err);
+    if (r == 0 && ip6)
+        r = fw_ports(p->net.table, true, ip6, p->ports, p->n_ports, err);
     return r;
 }
 
@@ -358,10 +427,18 @@ void net_release(const struct engine *e, const char *id, json_t *j)
             ipam_release(&n, ip, id);
         json_object_set_new(ep, "IPAddress", json_string(""));
         json_object_set_new(ep, "Gateway", json_string(""));
+        if (json_object_get(ep, "GlobalIPv6Address")) {
+            json_object_set_new(ep, "GlobalIPv6Address", json_string(""));
+            json_object_set_new(ep, "IPv6Gateway", json_string(""));
+        }
     }
     if (json_is_object(ns)) {
         json_object_set_new(ns, "IPAddress", json_string(""));
         json_object_set_new(ns, "Gateway", json_string(""));
+        if (json_object_get(ns, "GlobalIPv6Address")) {
+            json_object_set_new(ns, "GlobalIPv6Address", json_string(""));
+            json_object_set_new(ns, "IPv6Gateway", json_string(""));
+        }
         json_object_set_new(ns, "Ports", json_object());
         json_object_set_new(ns, "SandboxKey", json_string(""));
     }
@@ -406,12 +483,17 @@ static int connect_steps(const struct record *rec, const struct network *n, cons
     json_t *f = json_pack("{s:s,s:s,s:[],s:[]}", "Veth", veth_name, "Mac", mtext, "Ports",
                           "Fds");
     hosts_fields(f, rec->j, ep);
+    const char *ip6 = json_string_value(json_object_get(ep, "GlobalIPv6Address"));
+    if (ip6 && *ip6)
+        json_object_set_new(f, "IPv6", json_string(ip6));
+    else
+        ip6 = NULL;
     r = ipam_update(n, ip, f, err);
     json_decref(f);
     if (r == 0)
         r = veth(pid, n, veth_name, ifname, mac, err);
     if (r == 0)
-        r = inside(pid, n, ifname, a, k == 0, err);
+        r = inside(pid, n, ifname, a, ip6, k == 0, err);
     if (r < 0) {
         ipam_release(n, ip, rec->id);
         json_decref(ep);

@@ -51,12 +51,28 @@ static int nft_run(const char *script, bool quiet_missing, struct hk_error *err)
     return hk_error_set(err, -EIO, "nftables: %s", first[0] ? first : "command failed");
 }
 
+/* IPv6 published ports (-p PORT:CPORT on an --ipv6 network), added to a table made before
+ * they were. */
+static int ensure_any6(const char *table, struct hk_error *err)
+{
+    _cleanup_free_ char *probe = xasprintf("list map inet %s any6\n", table);
+    struct hk_error ignored = {0};
+    if (nft_run(probe, false, &ignored) == 0)
+        return 0;
+    _cleanup_free_ char *s = xasprintf(
+        "add map inet %1$s any6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n"
+        "add rule inet %1$s ports ip6 daddr != ::1 "
+        "dnat ip6 to meta l4proto . th dport map @any6\n",
+        table);
+    return nft_run(s, false, err);
+}
+
 int fw_ensure(const char *table, struct hk_error *err)
 {
     _cleanup_free_ char *probe = xasprintf("list table inet %s\n", table);
     struct hk_error ignored = {0};
     if (nft_run(probe, false, &ignored) == 0)
-        return 0;
+        return ensure_any6(table, err);
     _cleanup_free_ char *s = xasprintf(
         "table inet %1$s {\n"
         " set bridges { type ifname; }\n"
@@ -64,9 +80,11 @@ int fw_ensure(const char *table, struct hk_error *err)
         " set nat4 { type ipv4_addr; flags interval; }\n"
         " map any4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
         " map ip4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+        " map any6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n"
         " chain ports {\n"
         "  dnat ip to ip daddr . meta l4proto . th dport map @ip4\n"
         "  dnat ip to meta l4proto . th dport map @any4\n"
+        "  ip6 daddr != ::1 dnat ip6 to meta l4proto . th dport map @any6\n"
         " }\n"
         " chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
         "  fib daddr type local jump ports; }\n"
@@ -110,6 +128,8 @@ static char *element(const char *ip, const struct fw_port *p, bool with_value)
 {
     _cleanup_free_ char *val = with_value ? xasprintf(" : %s . %d", ip, p->container_port)
                                           : xstrdup("");
+    if (strchr(ip, ':')) /* IPv6: ports on any address only */
+        return xasprintf("any6 { %s . %d%s }", p->proto, p->host_port, val);
     if (p->host_ip[0])
         return xasprintf("ip4 { %s . %s . %d%s }", p->host_ip, p->proto, p->host_port, val);
     return xasprintf("any4 { %s . %d%s }", p->proto, p->host_port, val);
@@ -119,16 +139,21 @@ int fw_ports(const char *table, bool add, const char *ip, const struct fw_port *
              struct hk_error *err)
 {
     int ret = 0;
+    bool v6 = strchr(ip, ':');
     if (add) {
-        size_t cap = 64 + n * 128, len = 0;
+        size_t cap = 64 + n * 160, len = 0;
         _cleanup_free_ char *s = xcalloc(1, cap);
         for (size_t i = 0; i < n; i++) {
+            if (v6 && ports[i].host_ip[0])
+                continue;
             _cleanup_free_ char *el = element(ip, &ports[i], true);
             len += (size_t)snprintf(s + len, cap - len, "add element inet %s %s\n", table, el);
         }
-        return n ? nft_run(s, false, err) : 0;
+        return len ? nft_run(s, false, err) : 0;
     }
     for (size_t i = 0; i < n; i++) {
+        if (v6 && ports[i].host_ip[0])
+            continue;
         _cleanup_free_ char *el = element(ip, &ports[i], false);
         _cleanup_free_ char *s = xasprintf("delete element inet %s %s\n", table, el);
         int r = nft_run(s, true, err);

@@ -6,6 +6,7 @@
  *   set internal   bridges of --internal networks: nothing is forwarded in or out
  *   map any4       proto . host port        : container address . port   (-p PORT:CPORT)
  *   map ip4        host IP . proto . port   : container address . port   (-p IP:PORT:CPORT)
+ *   map any6       proto . host port        : container IPv6 address . port (--ipv6 networks)
  *   chains prerouting/output (nat, for local destinations) jump to `ports`, which DNATs
  *   through the two maps; postrouting masquerades; forward drops --internal traffic.
  *
@@ -34,8 +35,9 @@ int fw_ensure(const char *table, struct hk_error *err);
 int fw_network(const char *table, bool add, const char *bridge, const char *subnet,
                bool internal, struct hk_error *err);
 
-/* Add or delete the DNAT elements of ports (n of them) to container address ip. Deleting
- * ignores elements already gone. */
+/* Add or delete the DNAT elements of ports (n of them) to container address ip (IPv4, or
+ * IPv6: then the ports published on any address only). Deleting ignores elements already
+ * gone. */
 int fw_ports(const char *table, bool add, const char *ip, const struct fw_port *ports, size_t n,
              struct hk_error *err);
 

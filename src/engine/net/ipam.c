@@ -84,8 +84,11 @@ static void entry_undo(int dfd, const char *ip, const json_t *j, const char *tab
 {
     struct fw_port *ports = NULL;
     size_t n = entry_ports(j, &ports);
+    const char *ip6 = json_string_value(json_object_get(j, "IPv6"));
     if (n)
         fw_ports(table, false, ip, ports, n, NULL);
+    if (n && ip6)
+        fw_ports(table, false, ip6, ports, n, NULL);
     free(ports);
     const char *veth = json_string_value(json_object_get(j, "Veth"));
     if (veth && *veth) {
@@ -144,14 +147,21 @@ static void sync_hosts(const struct network *n, json_t *live, const char *only)
         if (!path || (n->is_default && (!only || strcmp(ip, only) != 0)))
             continue;
         _cleanup_free_ char *section = NULL;
-        hosts_append_line(&section, ip, json_string_value(json_object_get(j, "Hostname")),
-                          json_object_get(j, "Names"));
+        const char *host = json_string_value(json_object_get(j, "Hostname"));
+        hosts_append_line(&section, ip, host, json_object_get(j, "Names"));
+        const char *ip6 = json_string_value(json_object_get(j, "IPv6"));
+        if (ip6)
+            hosts_append_line(&section, ip6, host, json_object_get(j, "Names"));
         const char *pip;
         json_t *p;
         json_object_foreach(live, pip, p)
         {
-            if (!n->is_default && p != j && json_object_get(p, "Names"))
-                hosts_append_line(&section, pip, NULL, json_object_get(p, "Names"));
+            if (n->is_default || p == j || !json_object_get(p, "Names"))
+                continue;
+            hosts_append_line(&section, pip, NULL, json_object_get(p, "Names"));
+            const char *pip6 = json_string_value(json_object_get(p, "IPv6"));
+            if (pip6)
+                hosts_append_line(&section, pip6, NULL, json_object_get(p, "Names"));
         }
         hosts_put(path, n->bridge, n->name, section);
     }
@@ -274,8 +284,11 @@ json_t *ipam_endpoints(const struct network *n)
     json_object_foreach(live, ip, j)
     {
         _cleanup_free_ char *cidr = xasprintf("%s/%d", ip, n->prefix);
+        const char *ip6 = json_string_value(json_object_get(j, "IPv6"));
+        _cleanup_free_ char *cidr6 = ip6 ? xasprintf("%s/%d", ip6, n->prefix6) : xstrdup("");
         json_object_set_new(out, json_string_value(json_object_get(j, "Id")) ?: ip,
-                            json_pack("{s:s,s:s}", "IPv4Address", cidr, "MacAddress",
+                            json_pack("{s:s,s:s,s:s}", "IPv4Address", cidr, "IPv6Address", cidr6,
+                                      "MacAddress",
                                       json_string_value(json_object_get(j, "Mac")) ?: ""));
     }
     json_decref(live);
