@@ -316,6 +316,24 @@ def test_user_network_resolves_names_and_aliases(engine):
     engine.ok("network", "rm", "dns")
 
 
+def test_killed_peers_name_goes_when_reclaimed(engine):
+    """A peer whose monitor was SIGKILLed cannot take its name away itself: the next command
+    that finds it gone (ps's refresh) does, from every member's /etc/hosts."""
+    engine.ok("network", "create", "--subnet", "10.231.12.0/24", "kn")
+    engine.ok("run", "-d", "--name", "stay", "--network", "kn", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "doomed", "--network", "kn", "--network-alias", "dd",
+              "busybox", "sleep", "120")
+    assert resolve(engine, "stay", "dd") is not None
+    mon = engine.inspect("doomed")["Hako"]["Monitor"]["Pid"]
+    os.kill(mon, signal.SIGKILL)
+    while os.path.exists(f"/proc/{mon}"):
+        time.sleep(0.02)
+    engine.ok("ps", "-a")
+    assert not hosts_names(engine, "stay") & {"doomed", "dd"}
+    engine.ok("rm", "-f", "stay", "doomed")
+    engine.ok("network", "rm", "kn")
+
+
 def test_default_bridge_does_not_resolve_names(engine):
     engine.ok("run", "-d", "--name", "b1", "--network", "bridge", "busybox", "sleep", "120")
     engine.ok("run", "-d", "--name", "b2", "--network", "bridge", "--hostname", "b2host",
