@@ -336,8 +336,11 @@ static int userns_prepare(const struct engine *e, const json_t *hc, struct recor
 }
 
 /* --network container:REF: REF's network namespace, /proc/PID/ns/net of its init, which
- * must run (docker's "cannot join network of a non running container"). */
-static int netns_of(const struct engine *e, const char *ref, char **ret, struct hk_error *err)
+ * must run (docker's "cannot join network of a non running container"); ret_etc (unless
+ * NULL) gets the directory of REF's hosts and resolv.conf, which the joiner shares as docker's
+ * does: the names REF's network resolves, kept up to date there, are the joiner's too. */
+static int netns_of(const struct engine *e, const char *ref, char **ret, char **ret_etc,
+                    struct hk_error *err)
 {
     _cleanup_free_ char *id = NULL;
     int r = record_resolve(e, ref, &id, err);
@@ -349,6 +352,10 @@ static int netns_of(const struct engine *e, const char *ref, char **ret, struct 
     record_refresh(e, rec);
     json_int_t pid = json_integer_value(json_object_get(json_object_get(rec->j, "State"), "Pid"));
     bool running = strcmp(record_status(rec->j), "running") == 0 && pid > 0;
+    const char *hosts = json_string_value(json_object_get(rec->j, "HostsPath"));
+    const char *slash = hosts ? strrchr(hosts, '/') : NULL;
+    if (running && ret_etc && slash)
+        *ret_etc = strndup(hosts, (size_t)(slash - hosts));
     record_free(rec);
     if (!running)
         return hk_error_set(err, -EINVAL, "cannot join network of a non running container: %s",
@@ -474,16 +481,24 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0)
         r = seccomp_for(hc, &seccomp, err);
     _cleanup_json_ json_t *spec = NULL;
-    _cleanup_free_ char *netns = NULL;
+    _cleanup_free_ char *netns = NULL, *net_etc = NULL;
     if (r == 0 && strncmp(jstr(hc, "NetworkMode"), "container:", 10) == 0)
-        r = netns_of(e, jstr(hc, "NetworkMode") + 10, &netns, err);
+        r = netns_of(e, jstr(hc, "NetworkMode") + 10, &netns, &net_etc, err);
+    if (r == 0 && net_etc) {
+        _cleanup_free_ char *h = xasprintf("%s/hosts", net_etc);
+        _cleanup_free_ char *rc = xasprintf("%s/resolv.conf", net_etc);
+        json_object_set_new(rec->j, "HostsPath", json_string(h));
+        json_object_set_new(rec->j, "ResolvConfPath", json_string(rc));
+        r = record_save(rec, err);
+    }
     if (r == 0) {
         struct specgen in = {.id = rec->id, .cgroup_parent = e->cgroup_parent, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
                              .apparmor = aa_spec,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE),
                              .mounts = mp->oci,
-                             .netns_path = netns};
+                             .netns_path = netns,
+                             .net_dir = net_etc};
         r = specgen_build(&in, &spec, warnings, err);
     }
     user_ids_clear(&user);
@@ -591,7 +606,7 @@ static int check_network(const struct engine *e, const json_t *hc, const json_t 
         return r;
     if (strncmp(mode, "container:", 10) == 0) {
         _cleanup_free_ char *path = NULL;
-        r = netns_of(e, mode + 10, &path, err);
+        r = netns_of(e, mode + 10, &path, NULL, err);
         if (r == 0 && ports)
             r = hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "
                                            "container type network mode");

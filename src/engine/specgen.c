@@ -391,7 +391,8 @@ static void build_mounts(const struct specgen *in, json_t *spec)
         json_array_append_new(m, bind_mount("/dev/shm", "/dev/shm", false));
     static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
     for (size_t i = 0; i < ELEMENTSOF(etc); i++) {
-        _cleanup_free_ char *src = xasprintf("%s/%s", in->dir, etc[i]);
+        const char *dir = in->net_dir && strcmp(etc[i], "hostname") != 0 ? in->net_dir : in->dir;
+        _cleanup_free_ char *src = xasprintf("%s/%s", dir, etc[i]);
         _cleanup_free_ char *dst = xasprintf("/etc/%s", etc[i]);
         json_array_append_new(m, bind_mount(dst, src, cfg_bool(hc, "ReadonlyRootfs")));
     }

@@ -334,6 +334,24 @@ def test_killed_peers_name_goes_when_reclaimed(engine):
     engine.ok("network", "rm", "kn")
 
 
+def test_sidecar_shares_the_names_of_the_container_it_joins(engine):
+    """--network container:X shares X's /etc/hosts and resolv.conf, as docker: the sidecar
+    resolves X's peers, also those that start after it."""
+    engine.ok("network", "create", "--subnet", "10.231.13.0/24", "sc")
+    engine.ok("run", "-d", "--name", "main", "--network", "sc", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "side", "--network", "container:main", "busybox", "sleep",
+              "120")
+    engine.ok("run", "-d", "--name", "later", "--network", "sc", "busybox", "sleep", "120")
+    assert resolve(engine, "side", "later") == \
+        engine.inspect("later")["NetworkSettings"]["IPAddress"]
+    assert engine.inspect("side")["HostsPath"] == engine.inspect("main")["HostsPath"]
+    # its own hostname stays its own
+    assert engine.ok("exec", "side", "hostname").stdout.strip() == \
+        engine.inspect("side")["Id"][:12]
+    engine.ok("rm", "-f", "side", "later", "main")
+    engine.ok("network", "rm", "sc")
+
+
 def test_default_bridge_does_not_resolve_names(engine):
     engine.ok("run", "-d", "--name", "b1", "--network", "bridge", "busybox", "sleep", "120")
     engine.ok("run", "-d", "--name", "b2", "--network", "bridge", "--hostname", "b2host",
