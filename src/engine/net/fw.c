@@ -51,9 +51,7 @@ static int nft_run(const char *script, bool quiet_missing, struct hk_error *err)
     return hk_error_set(err, -EIO, "nftables: %s", first[0] ? first : "command failed");
 }
 
-/* IPv6 published ports (-p PORT:CPORT on an --ipv6 network), added to a table made before
- * they were. */
-static int ensure_any6(const char *table, struct hk_error *err)
+int fw_ensure6(const char *table, struct hk_error *err)
 {
     _cleanup_free_ char *probe = xasprintf("list map inet %s any6\n", table);
     struct hk_error ignored = {0};
@@ -64,7 +62,8 @@ static int ensure_any6(const char *table, struct hk_error *err)
         "add rule inet %1$s ports ip6 daddr != ::1 "
         "dnat ip6 to meta l4proto . th dport map @any6\n",
         table);
-    return nft_run(s, false, err);
+    int r = nft_run(s, false, err);
+    return r < 0 ? hk_error_prefix(err, r, "IPv6 published ports in table inet %s", table) : 0;
 }
 
 int fw_ensure(const char *table, struct hk_error *err)
@@ -72,7 +71,7 @@ int fw_ensure(const char *table, struct hk_error *err)
     _cleanup_free_ char *probe = xasprintf("list table inet %s\n", table);
     struct hk_error ignored = {0};
     if (nft_run(probe, false, &ignored) == 0)
-        return ensure_any6(table, err);
+        return 0;
     _cleanup_free_ char *s = xasprintf(
         "table inet %1$s {\n"
         " set bridges { type ifname; }\n"
@@ -80,11 +79,9 @@ int fw_ensure(const char *table, struct hk_error *err)
         " set nat4 { type ipv4_addr; flags interval; }\n"
         " map any4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
         " map ip4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
-        " map any6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n"
         " chain ports {\n"
         "  dnat ip to ip daddr . meta l4proto . th dport map @ip4\n"
         "  dnat ip to meta l4proto . th dport map @any4\n"
-        "  ip6 daddr != ::1 dnat ip6 to meta l4proto . th dport map @any6\n"
         " }\n"
         " chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
         "  fib daddr type local jump ports; }\n"

@@ -490,6 +490,8 @@ int network_up(const struct network *n, struct hk_error *err)
     if (lock < 0)
         return lock;
     int r = fw_ensure(n->table, err);
+    if (r == 0 && n->ipv6)
+        r = fw_ensure6(n->table, err);
     if (r == 0)
         r = fw_network(n->table, true, n->bridge, n->subnet, n->internal, err);
     struct nl *nl = NULL;
@@ -543,6 +545,8 @@ int network_create(const struct engine *e, const struct network_req *req, struct
     if (r < 0)
         return r;
     r = fw_ensure(n.table, err);
+    if (r == 0 && n.ipv6)
+        r = fw_ensure6(n.table, err);
     if (r == 0)
         r = fw_network(n.table, true, n.bridge, n.subnet, n.internal, err);
     struct nl *nl = NULL;
