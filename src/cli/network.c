@@ -343,10 +343,12 @@ int cmd_port(int argc, char **argv)
         json_array_foreach(list, i, b)
         {
             found = true;
+            const char *ip = jstr(b, "HostIp");
+            _cleanup_free_ char *host = strchr(ip, ':') ? xasprintf("[%s]", ip) : xstrdup(ip);
             if (filter)
-                printf("%s:%s\n", jstr(b, "HostIp"), jstr(b, "HostPort"));
+                printf("%s:%s\n", host, jstr(b, "HostPort"));
             else
-                printf("%s -> %s:%s\n", key, jstr(b, "HostIp"), jstr(b, "HostPort"));
+                printf("%s -> %s:%s\n", key, host, jstr(b, "HostPort"));
         }
     }
     record_free(r);

@@ -136,6 +136,21 @@ def test_publish_tcp_on_loopback_and_any_address(engine):
     assert nft_elements() == []
 
 
+def test_first_run_makes_the_table_and_publishes(engine):
+    """One `run` that makes hako's bridge and table and publishes a port: the monitor it
+    forks adds the port's elements with a netlink socket of its own (the parent's answers
+    went astray: "Broken pipe")."""
+    assert engine.ok("ps", "-q").stdout == ""
+    run(["nft", "delete", "table", "inet", NET_PREFIX])
+    run(["ip", "link", "del", NET_PREFIX + "0"])
+    port = free_port()
+    engine.ok("run", "-d", "--name", "first", "--hostname", "first", "-p",
+              f"127.0.0.1:{port}:80", "busybox", "sh", "-c", HTTPD)
+    assert http_get(f"http://127.0.0.1:{port}/") == "hello-first\n"
+    engine.ok("rm", "-f", "first")
+    assert nft_elements() == []
+
+
 def test_publish_udp(engine):
     port = free_port(socket.SOCK_DGRAM)
     engine.ok("run", "-d", "--name", "udp", "-p", f"127.0.0.1:{port}:53/udp", *PYTHON,
@@ -440,6 +455,11 @@ def test_ipv6_network_addresses_names_and_published_port(engine):
             reply += chunk
         assert reply.endswith(b"\r\n\r\nhello-srv6\n")
     assert http_get(f"http://127.0.0.1:{port}/") == "hello-srv6\n"
+    assert srv["Ports"]["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": str(port)},
+                                      {"HostIp": "::", "HostPort": str(port)}]
+    assert engine.ok("port", "srv6").stdout == \
+        f"80/tcp -> 0.0.0.0:{port}\n80/tcp -> [::]:{port}\n"
+    assert f":::{port}->80/tcp" in engine.ok("ps", "--format", "{{.Ports}}").stdout
     # ::1 is not DNATed (the kernel cannot route it out of lo): refused, not hanging
     with socket.socket(socket.AF_INET6) as s:
         s.settimeout(5)

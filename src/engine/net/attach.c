@@ -228,6 +228,8 @@ static json_t *settings(const struct network *n, pid_t pid, const char *ip, cons
         json_array_append_new(list, json_pack("{s:s,s:s}", "HostIp",
                                               ports[i].host_ip[0] ? ports[i].host_ip : "0.0.0.0",
                                               "HostPort", hp));
+        if (n->ipv6 && !ports[i].host_ip[0]) /* published on [::] too, as docker shows it */
+            json_array_append_new(list, json_pack("{s:s,s:s}", "HostIp", "::", "HostPort", hp));
     }
     _cleanup_free_ char *sandbox = xasprintf("/proc/%d/ns/net", (int)pid);
     json_t *ns = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:{s:O}}", "Bridge", n->bridge,

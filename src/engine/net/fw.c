@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/fs.h"
 #include "util/lazy.h"
@@ -15,8 +16,17 @@
 static struct nft_ctx *context(struct hk_error *err)
 {
     static struct nft_ctx *ctx;
+    static pid_t owner;
+    /* A context made before a fork (`run` made the table, then forked the monitor that adds
+     * the container's ports) shares its netlink socket, bound to the parent's port ID, with
+     * the parent: the kernel's answers go astray ("Broken pipe"). Each process makes its own. */
+    if (ctx && owner != getpid()) {
+        nft_ctx_free(ctx);
+        ctx = NULL;
+    }
     if (ctx)
         return ctx;
+    owner = getpid();
     if (lazy_require(LAZY_NFT, err) < 0)
         return NULL;
     ctx = nft_ctx_new(NFT_CTX_DEFAULT);
