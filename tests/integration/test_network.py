@@ -321,6 +321,14 @@ def test_user_network_resolves_names_and_aliases(engine):
     engine.ok("start", "late")
     assert resolve(engine, "app", "late") == \
         engine.inspect("late")["NetworkSettings"]["IPAddress"]
+    # renamed: its peers resolve the new name, not the old one
+    engine.ok("rename", "late", "latest")
+    assert resolve(engine, "app", "latest") == \
+        engine.inspect("latest")["NetworkSettings"]["IPAddress"]
+    assert resolve(engine, "app", "late") is None
+    assert engine.inspect("latest")["NetworkSettings"]["Networks"]["dns"]["DNSNames"][0] == \
+        "latest"
+    engine.ok("rename", "latest", "late")
     # removed: gone too, and the survivors' files hold only each other
     engine.ok("rm", "-f", "late", "db")
     assert resolve(engine, "app", "postgres") is None

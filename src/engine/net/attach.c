@@ -446,6 +446,27 @@ void net_release(const struct engine *e, const char *id, json_t *j)
     }
 }
 
+void net_rename(const struct engine *e, json_t *j)
+{
+    const char *name = json_string_value(json_object_get(j, "Name")) ?: "";
+    const char *key;
+    json_t *ep;
+    json_object_foreach(json_object_get(json_object_get(j, "NetworkSettings"), "Networks"), key,
+                        ep)
+    {
+        struct network n;
+        const char *ip = json_string_value(json_object_get(ep, "IPAddress"));
+        json_t *dns = json_object_get(ep, "DNSNames");
+        if (!ip || !*ip || !json_array_size(dns) || network_get(e, key, &n, NULL) < 0)
+            continue;
+        json_array_set_new(dns, 0, json_string(name + (name[0] == '/')));
+        json_t *f = json_object();
+        hosts_fields(f, j, ep);
+        ipam_update(&n, ip, f, NULL); /* rewrites the members' /etc/hosts */
+        json_decref(f);
+    }
+}
+
 void net_release_id(const struct engine *e, const char *id)
 {
     struct record *r = NULL;

@@ -25,6 +25,10 @@ int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_erro
  * addresses and ports. Idempotent; the caller saves j. */
 void net_release(const struct engine *e, const char *id, json_t *j);
 
+/* After a rename (j's Name is the new one): its peers resolve the new name, not the old one
+ * (DNSNames in j's endpoints, the members' /etc/hosts). The caller saves j. */
+void net_rename(const struct engine *e, json_t *j);
+
 /* net_release on container id's record, saved (under its lock). */
 void net_release_id(const struct engine *e, const char *id);
 
