@@ -41,7 +41,7 @@ enum {
     OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
     OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
     OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
-    OPT_CIDFILE, OPT_PULL, OPT_NETWORK_ALIAS, OPT_MAC_ADDRESS,
+    OPT_CIDFILE, OPT_PULL, OPT_NETWORK_ALIAS, OPT_MAC_ADDRESS, OPT_DOMAINNAME,
 };
 
 static const struct option run_options[] = {
@@ -51,6 +51,7 @@ static const struct option run_options[] = {
     {"env-file", required_argument, NULL, OPT_ENV_FILE},
     {"workdir", required_argument, NULL, 'w'},  {"user", required_argument, NULL, 'u'},
     {"hostname", required_argument, NULL, 'h'},
+    {"domainname", required_argument, NULL, OPT_DOMAINNAME},
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
     {"memory", required_argument, NULL, 'm'},
     {"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP},
@@ -108,7 +109,8 @@ static void run_usage(const char *cmd)
            "  -e, --env K=V             Set environment variables (--env-file FILE)\n"
            "  -w, --workdir DIR         Working directory inside the container\n"
            "  -u, --user USER[:GROUP]   User (name or id) from the image's /etc/passwd\n"
-           "  -h, --hostname NAME       Container host name\n"
+           "  -h, --hostname NAME       Container host name (--domainname DOMAIN: its NIS\n"
+           "                            domain, and NAME.DOMAIN in /etc/hosts)\n"
            "      --entrypoint CMD      Override the image's entrypoint\n"
            "  -m, --memory BYTES        Memory limit (16m, 1g); --memory-swap BYTES\n"
            "      --cpus N              CPUs (1.5); --cpu-shares N; --cpuset-cpus 0-1\n"
@@ -339,6 +341,7 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case 'u': json_object_set_new(cfg, "User", json_string(arg)); break;
     case 'P': json_object_set_new(hc, "PublishAllPorts", json_true()); break;
     case 'h': json_object_set_new(cfg, "Hostname", json_string(arg)); break;
+    case OPT_DOMAINNAME: json_object_set_new(cfg, "Domainname", json_string(arg)); break;
     case OPT_ENTRYPOINT:
         json_object_set_new(cfg, "Entrypoint", json_pack("[s]", arg));
         break;

@@ -555,8 +555,12 @@ int specgen_build(const struct specgen *in, json_t **ret, json_t *warnings,
         json_pack("{s:s,s:o,s:{s:s,s:b},s:s,s:o}", "ociVersion", OCI_VERSION, "process", process,
                   "root", "path", "rootfs", "readonly", cfg_bool(hc, "ReadonlyRootfs"), "hostname",
                   cfg_str(in->config, "Hostname"), "linux", lx);
-    if (strcmp(cfg_str(hc, "UTSMode"), "host") == 0)
+    if (cfg_str(in->config, "Domainname")[0])
+        json_object_set_new(spec, "domainname", json_string(cfg_str(in->config, "Domainname")));
+    if (strcmp(cfg_str(hc, "UTSMode"), "host") == 0) {
         json_object_del(spec, "hostname"); /* no UTS namespace of its own to name */
+        json_object_del(spec, "domainname");
+    }
     build_mounts(in, spec);
     *ret = TAKE_PTR(spec);
     return 0;

@@ -92,6 +92,15 @@ def test_default_bridge_gives_address_route_and_resolv_conf(engine):
         assert f.read().strip() == "1"
 
 
+def test_domainname_in_uts_and_hosts(engine):
+    p = engine.ok("run", "--rm", "--network", "bridge", "--hostname", "web", "--domainname",
+                  "example.com", "busybox", "sh", "-c",
+                  "cat /proc/sys/kernel/domainname; grep -w web /etc/hosts")
+    domain, line = p.stdout.splitlines()
+    assert domain == "example.com"
+    assert line.split()[1:] == ["web.example.com", "web"]  # docker's order
+
+
 def test_add_host_and_dns_flags(engine):
     gw = json.loads(engine.ok("network", "inspect", "bridge").stdout)[0]["IPAM"]["Config"][0][
         "Gateway"]

@@ -288,18 +288,22 @@ static json_t *endpoint(const struct network *n, const char *ip, const char *mac
                      "IPv6Gateway", gw6);
 }
 
-/* What the ipam entry needs to keep the members' /etc/hosts (hosts.h): the file, the
- * hostname, the names from the endpoint. Added to f. */
+/* What the ipam entry needs to keep the members' /etc/hosts (hosts.h): the file, its own
+ * names (Self: the hostname), the names its peers know (Names: the endpoint's DNSNames).
+ * Added to f. */
 static void hosts_fields(json_t *f, const json_t *rec, const json_t *ep)
 {
     const char *path = json_string_value(json_object_get(rec, "HostsPath"));
-    const char *host = json_string_value(
-        json_object_get(json_object_get(rec, "Config"), "Hostname"));
+    const json_t *cfg = json_object_get(rec, "Config");
+    const char *host = json_string_value(json_object_get(cfg, "Hostname")) ?: "";
+    const char *domain = json_string_value(json_object_get(cfg, "Domainname")) ?: "";
     if (!path)
         return;
     json_t *names = json_object_get(ep, "DNSNames");
     json_object_set_new(f, "Hosts", json_string(path));
-    json_object_set_new(f, "Hostname", json_string(host ?: ""));
+    /* its own line: HOST.DOMAIN HOST with --domainname, as docker writes it */
+    json_object_set_new(f, "Self", *domain ? json_pack("[s++,s]", host, ".", domain, host)
+                                           : json_pack("[s]", host));
     json_object_set_new(f, "Names", json_is_array(names) ? json_incref(names) : json_array());
 }
 

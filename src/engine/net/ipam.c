@@ -147,11 +147,17 @@ static void sync_hosts(const struct network *n, json_t *live, const char *only)
         if (!path || (n->is_default && (!only || strcmp(ip, only) != 0)))
             continue;
         _cleanup_free_ char *section = NULL;
-        const char *host = json_string_value(json_object_get(j, "Hostname"));
-        hosts_append_line(&section, ip, host, json_object_get(j, "Names"));
+        json_t *self = json_deep_copy(json_object_get(j, "Self"));
+        if (!json_is_array(self)) {
+            json_decref(self);
+            self = json_array();
+        }
+        json_array_extend(self, json_object_get(j, "Names"));
+        hosts_append_line(&section, ip, NULL, self);
         const char *ip6 = json_string_value(json_object_get(j, "IPv6"));
         if (ip6)
-            hosts_append_line(&section, ip6, host, json_object_get(j, "Names"));
+            hosts_append_line(&section, ip6, NULL, self);
+        json_decref(self);
         const char *pip;
         json_t *p;
         json_object_foreach(live, pip, p)
