@@ -610,6 +610,17 @@ static int check_network(const struct engine *e, const json_t *hc, const json_t 
         if (r == 0 && ports)
             r = hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "
                                            "container type network mode");
+        /* its /etc/hosts and resolv.conf are the other container's (make_bundle) */
+        bool dns = json_array_size(json_object_get(hc, "Dns")) ||
+                   json_array_size(json_object_get(hc, "DnsSearch")) ||
+                   json_array_size(json_object_get(hc, "DnsOptions"));
+        if (r == 0 && json_array_size(json_object_get(hc, "ExtraHosts")))
+            r = hk_error_set(err, -EINVAL, "conflicting options: custom host-to-IP mapping and "
+                                           "the network mode");
+        if (r == 0 && dns)
+            r = hk_error_set(err, -EINVAL, "conflicting options: dns and the network mode");
+        if (r == 0 && jstr(cfg, "Hostname")[0])
+            r = hk_error_set(err, -EINVAL, "conflicting options: hostname and the network mode");
         return r;
     }
     if (!net_mode_is_network(mode)) {

@@ -380,6 +380,13 @@ def test_sidecar_shares_the_names_of_the_container_it_joins(engine):
     # its own hostname stays its own
     assert engine.ok("exec", "side", "hostname").stdout.strip() == \
         engine.inspect("side")["Id"][:12]
+    # what would change the files it shares is refused, as docker does
+    for args, msg in ((["--add-host", "x:10.1.1.1"], "custom host-to-IP mapping"),
+                      (["--dns", "10.0.0.53"], "dns and the network mode"),
+                      (["--dns-search", "corp"], "dns and the network mode"),
+                      (["--hostname", "h2"], "hostname and the network mode")):
+        p = engine("run", "--rm", "--network", "container:main", *args, "busybox", "true")
+        assert p.returncode == 125 and f"conflicting options: {msg}" in p.stderr, p.stderr
     engine.ok("rm", "-f", "side", "later", "main")
     engine.ok("network", "rm", "sc")
 
