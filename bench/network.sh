@@ -5,8 +5,9 @@
 #     network (CNI bridge + host-local + portmap + firewall) and hako's own loopback-only
 #     `--network default`, in one hyperfine run;
 #  2. throughput host -> container: 512 MiB sent to a published port on 127.0.0.1 (kernel DNAT)
-#     against the same sent straight to the container's address, in one hyperfine run.
-# RUNS=N sets the runs of the first (the second takes RUNS/3, at least 5).
+#     against the same sent straight to the container's address, both in each hyperfine run
+#     of alternating rounds.
+# RUNS=N sets the runs of the first (the second takes RUNS/3 rounds, at least 5).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -73,12 +74,23 @@ while True:
 cip=$(hako inspect -f '{{.NetworkSettings.IPAddress}}' sink)
 send="/usr/bin/python3 $here/net-send.py"
 trun=$((runs / 3)); [ $trun -lt 5 ] && trun=5
-hyperfine --warmup 2 --runs "$trun" -N --export-json "$work/tput.json" \
-    -n "published 127.0.0.1:18000" "$send 127.0.0.1 18000" -n "direct $cip:9000" \
-    "$send $cip 9000" >"$work/hyperfine2.log" 2>&1 || { cat "$work/hyperfine2.log" >&2; exit 1; }
+# one hyperfine run per round, both paths side by side in it, the rounds alternating which
+# goes first: on a shared machine the load drifts within a run, and a run that times all of
+# one path before the other hands that drift to one side (it measured 0.65x that way, 0.97x
+# alternated, on the same kernel path)
+i=0
+while [ $i -lt "$trun" ]; do
+    set -- -n "published 127.0.0.1:18000" "$send 127.0.0.1 18000" -n "direct $cip:9000" \
+        "$send $cip 9000"
+    [ $((i % 2)) -eq 1 ] && set -- -n "direct $cip:9000" "$send $cip 9000" \
+        -n "published 127.0.0.1:18000" "$send 127.0.0.1 18000"
+    hyperfine --warmup 1 --runs 1 -N --export-json "$work/tput$i.json" "$@" \
+        >"$work/hyperfine2.log" 2>&1 || { cat "$work/hyperfine2.log" >&2; exit 1; }
+    i=$((i + 1))
+done
 
-/usr/bin/python3 - "$work/run.json" "$work/tput.json" <<'PY'
-import json, sys
+/usr/bin/python3 - "$work/run.json" "$work"/tput*.json <<'PY'
+import json, statistics, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 base = res["hako bridge"]["mean"]
 print("`run --rm busybox true` on a bridge, one hyperfine run (in a throwaway netns):\n")
@@ -90,11 +102,19 @@ for name, r in res.items():
 if "podman bridge" in res:
     print(f"\nhako on its bridge takes {base/res['podman bridge']['mean']*100:.1f}% of "
           "podman's time on its bridge.")
-t = json.load(open(sys.argv[2]))["results"]
-print("\n512 MiB host -> container, one hyperfine run:\n")
-print("| path | mean | throughput |")
+times, ratios = {}, []
+for path in sys.argv[2:]:
+    r = {x["command"].split()[0]: x["mean"] for x in json.load(open(path))["results"]}
+    for k, v in r.items():
+        times.setdefault(k, []).append(v)
+    ratios.append(r["direct"] / r["published"])
+print(f"\n512 MiB host -> container, {len(ratios)} rounds of one hyperfine run of both paths "
+      "(alternating which goes first):\n")
+print("| path | median | throughput |")
 print("|---|---|---|")
-for r in t:
-    print(f"| {r['command']} | {r['mean']*1000:.0f} ms | {512/r['mean']:.0f} MiB/s |")
-print(f"\npublished port / direct: {t[1]['mean']/t[0]['mean']:.2f}× the throughput.")
+for k, v in times.items():
+    m = statistics.median(v)
+    print(f"| {k} | {m*1000:.0f} ms | {512/m:.0f} MiB/s |")
+print(f"\npublished port / direct: {statistics.median(ratios):.2f}× the throughput (median "
+      f"of the rounds' ratios; range {min(ratios):.2f}–{max(ratios):.2f}).")
 PY

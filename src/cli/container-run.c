@@ -18,6 +18,7 @@
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
 #include "engine/mountspec.h"
+#include "engine/net/attach.h"
 #include "engine/net/ports.h"
 #include "engine/options.h"
 #include "engine/restart.h"
@@ -40,7 +41,7 @@ enum {
     OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
     OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
     OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
-    OPT_CIDFILE, OPT_PULL,
+    OPT_CIDFILE, OPT_PULL, OPT_NETWORK_ALIAS, OPT_MAC_ADDRESS, OPT_DOMAINNAME,
 };
 
 static const struct option run_options[] = {
@@ -50,6 +51,7 @@ static const struct option run_options[] = {
     {"env-file", required_argument, NULL, OPT_ENV_FILE},
     {"workdir", required_argument, NULL, 'w'},  {"user", required_argument, NULL, 'u'},
     {"hostname", required_argument, NULL, 'h'},
+    {"domainname", required_argument, NULL, OPT_DOMAINNAME},
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
     {"memory", required_argument, NULL, 'm'},
     {"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP},
@@ -80,6 +82,9 @@ static const struct option run_options[] = {
     {"network", required_argument, NULL, OPT_NETWORK}, {"net", required_argument, NULL, OPT_NETWORK},
     {"publish", required_argument, NULL, 'p'}, {"publish-all", no_argument, NULL, OPT_PUBLISH_ALL},
     {"ip", required_argument, NULL, OPT_IP},
+    {"network-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
+    {"net-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
+    {"mac-address", required_argument, NULL, OPT_MAC_ADDRESS},
     {"add-host", required_argument, NULL, OPT_ADD_HOST}, {"dns", required_argument, NULL, OPT_DNS},
     {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
     {"dns-option", required_argument, NULL, OPT_DNS_OPTION},
@@ -104,7 +109,8 @@ static void run_usage(const char *cmd)
            "  -e, --env K=V             Set environment variables (--env-file FILE)\n"
            "  -w, --workdir DIR         Working directory inside the container\n"
            "  -u, --user USER[:GROUP]   User (name or id) from the image's /etc/passwd\n"
-           "  -h, --hostname NAME       Container host name\n"
+           "  -h, --hostname NAME       Container host name (--domainname DOMAIN: its NIS\n"
+           "                            domain, and NAME.DOMAIN in /etc/hosts)\n"
            "      --entrypoint CMD      Override the image's entrypoint\n"
            "  -m, --memory BYTES        Memory limit (16m, 1g); --memory-swap BYTES\n"
            "      --cpus N              CPUs (1.5); --cpu-shares N; --cpuset-cpus 0-1\n"
@@ -129,6 +135,8 @@ static void run_usage(const char *cmd)
            "  -p, --publish [IP:][HOSTPORT:]CPORT[/PROTO]  publish a port (ranges a-b too)\n"
            "  -P, --publish-all         publish every exposed port on a random host port\n"
            "      --ip ADDR             the container's address on a user network\n"
+           "      --network-alias NAME  another name peers on the user network resolve it by\n"
+           "      --mac-address MAC     the MAC address of its interface (02:42:0a:dc:00:05)\n"
            "      --add-host NAME:IP    an /etc/hosts line (IP host-gateway: the bridge's address)\n"
            "      --dns IP, --dns-search DOMAIN, --dns-option OPT   /etc/resolv.conf lines\n"
            "      --restart POLICY      no, on-failure[:N], always, unless-stopped\n"
@@ -155,6 +163,17 @@ static void strv_add(json_t *o, const char *key, const char *v)
         json_object_set_new(o, key, a);
     }
     json_array_append_new(a, json_string(v));
+}
+
+/* HostConfig.Hako, hako's own settings (--ip, --network-alias), made when missing. */
+static json_t *hako_of(json_t *hc)
+{
+    json_t *h = json_object_get(hc, "Hako");
+    if (!json_is_object(h)) {
+        h = json_object();
+        json_object_set_new(hc, "Hako", h);
+    }
+    return h;
 }
 
 static int flag_error(struct run_flags *f, const char *flag, const char *value,
@@ -322,6 +341,7 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case 'u': json_object_set_new(cfg, "User", json_string(arg)); break;
     case 'P': json_object_set_new(hc, "PublishAllPorts", json_true()); break;
     case 'h': json_object_set_new(cfg, "Hostname", json_string(arg)); break;
+    case OPT_DOMAINNAME: json_object_set_new(cfg, "Domainname", json_string(arg)); break;
     case OPT_ENTRYPOINT:
         json_object_set_new(cfg, "Entrypoint", json_pack("[s]", arg));
         break;
@@ -383,9 +403,21 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case OPT_DNS_SEARCH: strv_add(hc, "DnsSearch", arg); break;
     case OPT_DNS_OPTION: strv_add(hc, "DnsOptions", arg); break;
     case OPT_PUBLISH_ALL: json_object_set_new(hc, "PublishAllPorts", json_true()); break;
-    case OPT_IP:
-        json_object_set_new(hc, "Hako", json_pack("{s:s}", "IPv4Address", arg));
+    case OPT_IP: json_object_set_new(hako_of(hc), "IPv4Address", json_string(arg)); break;
+    case OPT_NETWORK_ALIAS: strv_add(hako_of(hc), "Aliases", arg); break;
+    case OPT_MAC_ADDRESS: {
+        unsigned char mac[6];
+        int r = net_mac_parse(arg, mac);
+        if (r == -EINVAL)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--mac-address\" "
+                                           "flag: %s is not a valid mac address", arg, arg);
+        if (r < 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--mac-address\" "
+                                           "flag: %s is a multicast or zero address, which no "
+                                           "interface can have", arg, arg);
+        json_object_set_new(cfg, "MacAddress", json_string(arg));
         break;
+    }
     case 'l': {
         const char *eq = strchr(arg, '=');
         _cleanup_free_ char *k = eq ? strndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
@@ -426,9 +458,10 @@ static int parse_run_flags(int argc, char **argv, struct run_flags *f)
     json_object_set_new(f->config, "OpenStdin", json_boolean(f->interactive));
     json_object_set_new(f->config, "StdinOnce", json_boolean(f->interactive && !f->detach));
     json_object_set_new(f->host_config, "AutoRemove", json_boolean(f->rm));
-    /* docker's -p works without --network: published ports need the bridge */
+    /* docker's -p and --mac-address work without --network: they need the bridge */
     if ((json_object_size(json_object_get(f->host_config, "PortBindings")) ||
-         json_is_true(json_object_get(f->host_config, "PublishAllPorts"))) &&
+         json_is_true(json_object_get(f->host_config, "PublishAllPorts")) ||
+         json_object_get(f->config, "MacAddress")) &&
         strcmp(json_string_value(json_object_get(f->host_config, "NetworkMode")), "default") == 0)
         json_object_set_new(f->host_config, "NetworkMode", json_string("bridge"));
     if (argc - optind > 1) {

@@ -25,7 +25,7 @@ static int net_create(int argc, char **argv)
         {"subnet", required_argument, NULL, 's'}, {"gateway", required_argument, NULL, 'g'},
         {"internal", no_argument, NULL, 'i'},     {"driver", required_argument, NULL, 'd'},
         {"label", required_argument, NULL, 'l'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"ipv6", no_argument, NULL, '6'},         {NULL, 0, NULL, 0},
     };
     struct network_req req = {0};
     _cleanup_json_ json_t *labels = json_object();
@@ -34,7 +34,13 @@ static int net_create(int argc, char **argv)
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+d:", opts)) != -1) {
         switch (c) {
-        case 's': req.subnet = optarg; break;
+        case 's': /* once for IPv4, once for IPv6, as docker */
+            if (strchr(optarg, ':') ? req.subnet6 : req.subnet)
+                return cli_usage_error("network create", "--subnet %s: one IPv4 and one IPv6 "
+                                                         "subnet at most", optarg);
+            *(strchr(optarg, ':') ? &req.subnet6 : &req.subnet) = optarg;
+            break;
+        case '6': req.ipv6 = true; break;
         case 'g': req.gateway = optarg; break;
         case 'i': req.internal = true; break;
         case 'd':
@@ -51,7 +57,7 @@ static int net_create(int argc, char **argv)
         }
         case 'h':
             printf("Usage: hako network create [--subnet CIDR] [--gateway IP] [--internal] "
-                   "NAME\n");
+                   "[--ipv6 [--subnet fdXX::/64]] NAME\n");
             return 0;
         default: return cli_unknown_flag("network create", argc, argv);
         }
@@ -219,7 +225,7 @@ static int net_prune(int argc, char **argv)
     return 0;
 }
 
-/* connect [--ip IP] NETWORK CONTAINER, disconnect [-f] NETWORK CONTAINER */
+/* connect [--ip IP] [--alias NAME]... NETWORK CONTAINER, disconnect [-f] NETWORK CONTAINER */
 static int net_connect_cmd(int argc, char **argv, bool connect)
 {
     static const struct option opts[] = {
@@ -229,28 +235,34 @@ static int net_connect_cmd(int argc, char **argv, bool connect)
     const char *ip = NULL, *cmd = connect ? "network connect" : "network disconnect";
     int c;
     opterr = 0;
+    json_t *aliases = json_array();
     while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-        if (c == 'i' && connect)
+        if (c == 'i' && connect) {
             ip = optarg;
-        else if (c == 'a' && connect)
-            return cli_usage_error(cmd, "--alias: network aliases are not supported yet");
-        else if (c != 'f' || connect)
+        } else if (c == 'a' && connect) {
+            json_array_append_new(aliases, json_string(optarg));
+        } else if (c != 'f' || connect) {
+            json_decref(aliases);
             return cli_unknown_flag(cmd, argc, argv);
+        }
     }
-    if (optind + 2 != argc)
-        return cli_usage_error(cmd, "\"hako %s\" requires exactly 2 arguments.", cmd);
     struct engine *e = NULL;
-    int rc = cli_engine_open(&e);
-    if (rc)
+    int rc = optind + 2 != argc
+                 ? cli_usage_error(cmd, "\"hako %s\" requires exactly 2 arguments.", cmd)
+                 : cli_engine_open(&e);
+    if (rc) {
+        json_decref(aliases);
         return rc;
+    }
     _cleanup_free_ char *id = NULL;
     rc = cli_resolve(e, argv[optind + 1], &id);
     struct hk_error err = {0};
-    if (rc == 0 && (connect ? net_connect(e, id, argv[optind], ip, &err)
+    if (rc == 0 && (connect ? net_connect(e, id, argv[optind], ip, aliases, &err)
                             : net_disconnect(e, id, argv[optind], &err)) < 0) {
         fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(&err));
         rc = 1;
     }
+    json_decref(aliases);
     engine_free(e);
     return rc;
 }
@@ -331,10 +343,12 @@ int cmd_port(int argc, char **argv)
         json_array_foreach(list, i, b)
         {
             found = true;
+            const char *ip = jstr(b, "HostIp");
+            _cleanup_free_ char *host = strchr(ip, ':') ? xasprintf("[%s]", ip) : xstrdup(ip);
             if (filter)
-                printf("%s:%s\n", jstr(b, "HostIp"), jstr(b, "HostPort"));
+                printf("%s:%s\n", host, jstr(b, "HostPort"));
             else
-                printf("%s -> %s:%s\n", key, jstr(b, "HostIp"), jstr(b, "HostPort"));
+                printf("%s -> %s:%s\n", key, host, jstr(b, "HostPort"));
         }
     }
     record_free(r);

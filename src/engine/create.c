@@ -336,8 +336,11 @@ static int userns_prepare(const struct engine *e, const json_t *hc, struct recor
 }
 
 /* --network container:REF: REF's network namespace, /proc/PID/ns/net of its init, which
- * must run (docker's "cannot join network of a non running container"). */
-static int netns_of(const struct engine *e, const char *ref, char **ret, struct hk_error *err)
+ * must run (docker's "cannot join network of a non running container"); ret_etc (unless
+ * NULL) gets the directory of REF's hosts and resolv.conf, which the joiner shares as docker's
+ * does: the names REF's network resolves, kept up to date there, are the joiner's too. */
+static int netns_of(const struct engine *e, const char *ref, char **ret, char **ret_etc,
+                    struct hk_error *err)
 {
     _cleanup_free_ char *id = NULL;
     int r = record_resolve(e, ref, &id, err);
@@ -349,6 +352,10 @@ static int netns_of(const struct engine *e, const char *ref, char **ret, struct 
     record_refresh(e, rec);
     json_int_t pid = json_integer_value(json_object_get(json_object_get(rec->j, "State"), "Pid"));
     bool running = strcmp(record_status(rec->j), "running") == 0 && pid > 0;
+    const char *hosts = json_string_value(json_object_get(rec->j, "HostsPath"));
+    const char *slash = hosts ? strrchr(hosts, '/') : NULL;
+    if (running && ret_etc && slash)
+        *ret_etc = strndup(hosts, (size_t)(slash - hosts));
     record_free(rec);
     if (!running)
         return hk_error_set(err, -EINVAL, "cannot join network of a non running container: %s",
@@ -474,16 +481,24 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0)
         r = seccomp_for(hc, &seccomp, err);
     _cleanup_json_ json_t *spec = NULL;
-    _cleanup_free_ char *netns = NULL;
+    _cleanup_free_ char *netns = NULL, *net_etc = NULL;
     if (r == 0 && strncmp(jstr(hc, "NetworkMode"), "container:", 10) == 0)
-        r = netns_of(e, jstr(hc, "NetworkMode") + 10, &netns, err);
+        r = netns_of(e, jstr(hc, "NetworkMode") + 10, &netns, &net_etc, err);
+    if (r == 0 && net_etc) {
+        _cleanup_free_ char *h = xasprintf("%s/hosts", net_etc);
+        _cleanup_free_ char *rc = xasprintf("%s/resolv.conf", net_etc);
+        json_object_set_new(rec->j, "HostsPath", json_string(h));
+        json_object_set_new(rec->j, "ResolvConfPath", json_string(rc));
+        r = record_save(rec, err);
+    }
     if (r == 0) {
         struct specgen in = {.id = rec->id, .cgroup_parent = e->cgroup_parent, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
                              .apparmor = aa_spec,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE),
                              .mounts = mp->oci,
-                             .netns_path = netns};
+                             .netns_path = netns,
+                             .net_dir = net_etc};
         r = specgen_build(&in, &spec, warnings, err);
     }
     user_ids_clear(&user);
@@ -560,21 +575,52 @@ static json_t *flags_config(const struct create_request *req, const char *id)
     return flags;
 }
 
+/* --mac-address and --network-alias where docker allows them, the MAC well formed. */
+static int check_mac_alias(const json_t *hc, const json_t *cfg, bool bridged, bool user,
+                           struct hk_error *err)
+{
+    const char *mac = jstr(cfg, "MacAddress");
+    unsigned char b[6];
+    if (mac[0] && !bridged)
+        return hk_error_set(err, -EINVAL, "conflicting options: mac-address and the network "
+                                          "mode");
+    if (mac[0] && net_mac_parse(mac, b) < 0)
+        return hk_error_set(err, -EINVAL, "invalid MAC address %s", mac);
+    if (json_array_size(json_object_get(json_object_get(hc, "Hako"), "Aliases")) && !user)
+        return hk_error_set(err, -EINVAL, "network-scoped alias is supported only for "
+                                          "containers in user defined networks");
+    return 0;
+}
+
 /* The network the container asks for exists (the default `bridge` is made now) and is up;
- * ports and --ip only where docker allows them. */
-static int check_network(const struct engine *e, const json_t *hc, json_t *warnings,
-                         struct hk_error *err)
+ * ports, --ip, --mac-address and --network-alias only where docker allows them. */
+static int check_network(const struct engine *e, const json_t *hc, const json_t *cfg,
+                         json_t *warnings, struct hk_error *err)
 {
     const char *mode = jstr(hc, "NetworkMode");
     bool ports = json_object_size(json_object_get(hc, "PortBindings")) ||
                  json_is_true(json_object_get(hc, "PublishAllPorts"));
     const char *ip = jstr(json_object_get(hc, "Hako"), "IPv4Address");
+    int r = net_mode_is_network(mode) ? 0 : check_mac_alias(hc, cfg, false, false, err);
+    if (r < 0)
+        return r;
     if (strncmp(mode, "container:", 10) == 0) {
         _cleanup_free_ char *path = NULL;
-        int r = netns_of(e, mode + 10, &path, err);
+        r = netns_of(e, mode + 10, &path, NULL, err);
         if (r == 0 && ports)
             r = hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "
                                            "container type network mode");
+        /* its /etc/hosts and resolv.conf are the other container's (make_bundle) */
+        bool dns = json_array_size(json_object_get(hc, "Dns")) ||
+                   json_array_size(json_object_get(hc, "DnsSearch")) ||
+                   json_array_size(json_object_get(hc, "DnsOptions"));
+        if (r == 0 && json_array_size(json_object_get(hc, "ExtraHosts")))
+            r = hk_error_set(err, -EINVAL, "conflicting options: custom host-to-IP mapping and "
+                                           "the network mode");
+        if (r == 0 && dns)
+            r = hk_error_set(err, -EINVAL, "conflicting options: dns and the network mode");
+        if (r == 0 && jstr(cfg, "Hostname")[0])
+            r = hk_error_set(err, -EINVAL, "conflicting options: hostname and the network mode");
         return r;
     }
     if (!net_mode_is_network(mode)) {
@@ -590,7 +636,9 @@ static int check_network(const struct engine *e, const json_t *hc, json_t *warni
         return 0;
     }
     struct network n;
-    int r = network_get(e, mode, &n, err);
+    r = network_get(e, mode, &n, err);
+    if (r == 0)
+        r = check_mac_alias(hc, cfg, true, !n.is_default, err);
     if (r < 0)
         return r;
     if (ip[0] && n.is_default)
@@ -608,7 +656,7 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
 {
     int r = check_host_config(req->host_config, err);
     if (r == 0)
-        r = check_network(e, req->host_config, warnings, err);
+        r = check_network(e, req->host_config, req->config, warnings, err);
     const char *wd = jstr(req->config, "WorkingDir");
     if (r == 0 && wd[0] && wd[0] != '/')
         r = hk_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an "

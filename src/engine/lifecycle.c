@@ -21,6 +21,7 @@
 #include "engine/monitor.h"
 #include "engine/mounts.h"
 #include "engine/names.h"
+#include "engine/net/attach.h"
 #include "engine/options.h"
 #include "image/image.h"
 #include "runtime/control.h"
@@ -550,6 +551,7 @@ int engine_rename(const struct engine *e, const char *id, const char *name,
     _cleanup_free_ char *full = xasprintf("/%s", n);
     json_t *old = json_pack("{s:O}", "oldName", json_object_get(rec->j, "Name"));
     json_object_set_new(rec->j, "Name", json_string(full));
+    net_rename(e, rec->j);
     r = record_save(rec, err);
     if (r == 0)
         engine_event(e, rec->j, "rename", old);

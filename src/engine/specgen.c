@@ -391,7 +391,8 @@ static void build_mounts(const struct specgen *in, json_t *spec)
         json_array_append_new(m, bind_mount("/dev/shm", "/dev/shm", false));
     static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
     for (size_t i = 0; i < ELEMENTSOF(etc); i++) {
-        _cleanup_free_ char *src = xasprintf("%s/%s", in->dir, etc[i]);
+        const char *dir = in->net_dir && strcmp(etc[i], "hostname") != 0 ? in->net_dir : in->dir;
+        _cleanup_free_ char *src = xasprintf("%s/%s", dir, etc[i]);
         _cleanup_free_ char *dst = xasprintf("/etc/%s", etc[i]);
         json_array_append_new(m, bind_mount(dst, src, cfg_bool(hc, "ReadonlyRootfs")));
     }
@@ -554,8 +555,12 @@ int specgen_build(const struct specgen *in, json_t **ret, json_t *warnings,
         json_pack("{s:s,s:o,s:{s:s,s:b},s:s,s:o}", "ociVersion", OCI_VERSION, "process", process,
                   "root", "path", "rootfs", "readonly", cfg_bool(hc, "ReadonlyRootfs"), "hostname",
                   cfg_str(in->config, "Hostname"), "linux", lx);
-    if (strcmp(cfg_str(hc, "UTSMode"), "host") == 0)
+    if (cfg_str(in->config, "Domainname")[0])
+        json_object_set_new(spec, "domainname", json_string(cfg_str(in->config, "Domainname")));
+    if (strcmp(cfg_str(hc, "UTSMode"), "host") == 0) {
         json_object_del(spec, "hostname"); /* no UTS namespace of its own to name */
+        json_object_del(spec, "domainname");
+    }
     build_mounts(in, spec);
     *ret = TAKE_PTR(spec);
     return 0;

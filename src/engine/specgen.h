@@ -19,6 +19,7 @@ struct specgen {
     const json_t *config;      /* Config: Hostname, Env, Entrypoint, Cmd, WorkingDir, Tty, ... */
     const json_t *host_config; /* HostConfig: Memory, Binds, Tmpfs, CapAdd, ... */
     const char *dir;           /* the container's directory: hostname, hosts, resolv.conf */
+    const char *net_dir;       /* hosts and resolv.conf from here instead (container:X: X's) */
     const struct user_ids *user;
     const char *init_path;      /* host path of hako-init, bind-mounted for --init */
     const char *seccomp;        /* the linux.seccomp object as JSON text; NULL: unconfined */

@@ -8,6 +8,7 @@
 
 /* clang-format off */
 LAZY_FN(L, struct nft_ctx *, nft_ctx_new, (uint32_t flags), (flags))
+LAZY_VOID(L, nft_ctx_free, (struct nft_ctx *c), (c))
 LAZY_FN(L, int, nft_ctx_buffer_output, (struct nft_ctx *c), (c))
 LAZY_FN(L, int, nft_ctx_buffer_error, (struct nft_ctx *c), (c))
 LAZY_FN(L, const char *, nft_ctx_get_error_buffer, (struct nft_ctx *c), (c))

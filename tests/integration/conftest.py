@@ -103,7 +103,7 @@ def _net():
         for d in run_dir.glob(NET_PREFIX + "*"):
             found |= {f"address {d.name}/{x.name}" for x in d.iterdir()}
     if shutil.which("nft"):
-        for m in ("any4", "ip4"):
+        for m in ("any4", "ip4", "any6"):
             p = subprocess.run(["nft", "-j", "list", "map", "inet", NET_PREFIX, m], text=True,
                                capture_output=True)
             if p.returncode != 0:

@@ -62,7 +62,7 @@ def udp_echo(port, timeout=10):
 
 def nft_elements():
     out = []
-    for m in ("any4", "ip4"):
+    for m in ("any4", "ip4", "any6"):
         p = run(["nft", "-j", "list", "map", "inet", NET_PREFIX, m])
         if p.returncode == 0:
             for item in json.loads(p.stdout)["nftables"]:
@@ -90,6 +90,15 @@ def test_default_bridge_gives_address_route_and_resolv_conf(engine):
     assert own[1] == "box" and own[0].startswith(prefix + ".")
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         assert f.read().strip() == "1"
+
+
+def test_domainname_in_uts_and_hosts(engine):
+    p = engine.ok("run", "--rm", "--network", "bridge", "--hostname", "web", "--domainname",
+                  "example.com", "busybox", "sh", "-c",
+                  "cat /proc/sys/kernel/domainname; grep -w web /etc/hosts")
+    domain, line = p.stdout.splitlines()
+    assert domain == "example.com"
+    assert line.split()[1:] == ["web.example.com", "web"]  # docker's order
 
 
 def test_add_host_and_dns_flags(engine):
@@ -133,6 +142,21 @@ def test_publish_tcp_on_loopback_and_any_address(engine):
     hc = engine.inspect("web")["HostConfig"]["PortBindings"]["80/tcp"]
     assert {"HostIp": "127.0.0.1", "HostPort": str(a)} in hc
     engine.ok("rm", "-f", "web")
+    assert nft_elements() == []
+
+
+def test_first_run_makes_the_table_and_publishes(engine):
+    """One `run` that makes hako's bridge and table and publishes a port: the monitor it
+    forks adds the port's elements with a netlink socket of its own (the parent's answers
+    went astray: "Broken pipe")."""
+    assert engine.ok("ps", "-q").stdout == ""
+    run(["nft", "delete", "table", "inet", NET_PREFIX])
+    run(["ip", "link", "del", NET_PREFIX + "0"])
+    port = free_port()
+    engine.ok("run", "-d", "--name", "first", "--hostname", "first", "-p",
+              f"127.0.0.1:{port}:80", "busybox", "sh", "-c", HTTPD)
+    assert http_get(f"http://127.0.0.1:{port}/") == "hello-first\n"
+    engine.ok("rm", "-f", "first")
     assert nft_elements() == []
 
 
@@ -225,6 +249,14 @@ def test_port_in_use_is_an_error_naming_it(engine):
     (["--add-host", "nohost"], "bad format for add-host: \"nohost\""),
     (["--add-host", "db:1.2.3.256"], "invalid IP address in add-host"),
     (["--dns", "resolver"], "resolver is not an ip address"),
+    (["--mac-address", "02:42:zz:00:00:01"], "02:42:zz:00:00:01 is not a valid mac address"),
+    (["--mac-address", "01:00:5e:00:00:01"], "is a multicast or zero address"),
+    (["--network", "host", "--mac-address", "02:42:0a:00:00:01"],
+     "conflicting options: mac-address and the network mode"),
+    (["--network", "bridge", "--network-alias", "db"],
+     "network-scoped alias is supported only for containers in user defined networks"),
+    (["--network", "none", "--network-alias", "db"],
+     "network-scoped alias is supported only for containers in user defined networks"),
 ])
 def test_bad_network_flags(engine, args, msg):
     p = engine("run", "--rm", *args, "busybox", "true")
@@ -252,6 +284,250 @@ def test_user_network_containers_reach_each_other(engine):
     engine.ok("rm", "-f", "srv")
     engine.ok("network", "rm", "app")
     assert engine.ok("network", "ls", "-q").stdout.count("\n") == 1  # bridge only
+
+
+def resolve(engine, container, name):
+    """The address name resolves to in the running container (through its libc and
+    /etc/hosts, as a program would: busybox ping), or None when it does not resolve."""
+    p = engine("exec", container, "ping", "-c1", "-W5", name)
+    if "bad address" in p.stderr:
+        return None
+    assert p.returncode == 0, p.stderr  # resolved, and the address answered
+    return p.stdout.split("(")[1].split(")")[0]
+
+
+def hosts_names(engine, container):
+    out = engine.ok("exec", container, "cat", "/etc/hosts").stdout
+    return {w for line in out.splitlines() if not line.startswith("#") for w in line.split()}
+
+
+def test_user_network_resolves_names_and_aliases(engine):
+    engine.ok("network", "create", "--subnet", "10.231.8.0/24", "dns")
+    engine.ok("run", "-d", "--name", "db", "--network", "dns", "--network-alias", "postgres",
+              "--network-alias", "pg.internal", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "app", "--network", "dns", "busybox", "sleep", "120")
+    db = engine.inspect("db")
+    ip = db["NetworkSettings"]["Networks"]["dns"]["IPAddress"]
+    assert db["NetworkSettings"]["Networks"]["dns"]["Aliases"] == ["postgres", "pg.internal"]
+    assert db["NetworkSettings"]["Networks"]["dns"]["DNSNames"] == \
+        ["db", "postgres", "pg.internal", db["Id"][:12]]
+    for name in ("db", "postgres", "pg.internal", db["Id"][:12]):
+        assert resolve(engine, "app", name) == ip, name
+    # and the other way round: db, started first, resolves app, started after it
+    assert resolve(engine, "db", "app") == \
+        engine.inspect("app")["NetworkSettings"]["IPAddress"]
+    # a program resolving through getaddrinfo (the host's python3) sees the same
+    p = engine.ok("run", "--rm", "--network", "dns", *PYTHON, "busybox", "/usr/bin/python3",
+                  "-c", "import socket; print(socket.gethostbyname('postgres'))")
+    assert p.stdout.strip() == ip
+    # a peer that starts later is resolvable from a container already running
+    engine.ok("run", "-d", "--name", "late", "--network", "dns", "busybox", "sleep", "120")
+    late = engine.inspect("late")["NetworkSettings"]["IPAddress"]
+    assert resolve(engine, "app", "late") == late
+    # stopped: its name goes from its peers; started again: it comes back
+    engine.ok("stop", "-t", "0", "late")
+    assert resolve(engine, "app", "late") is None and "late" not in hosts_names(engine, "db")
+    engine.ok("start", "late")
+    assert resolve(engine, "app", "late") == \
+        engine.inspect("late")["NetworkSettings"]["IPAddress"]
+    # renamed: its peers resolve the new name, not the old one
+    engine.ok("rename", "late", "latest")
+    assert resolve(engine, "app", "latest") == \
+        engine.inspect("latest")["NetworkSettings"]["IPAddress"]
+    assert resolve(engine, "app", "late") is None
+    assert engine.inspect("latest")["NetworkSettings"]["Networks"]["dns"]["DNSNames"][0] == \
+        "latest"
+    engine.ok("rename", "latest", "late")
+    # removed: gone too, and the survivors' files hold only each other
+    engine.ok("rm", "-f", "late", "db")
+    assert resolve(engine, "app", "postgres") is None
+    app = engine.inspect("app")
+    assert hosts_names(engine, "app") >= {"app", app["Id"][:12], "localhost"}
+    assert not hosts_names(engine, "app") & {"db", "postgres", "late", "pg.internal"}
+    engine.ok("rm", "-f", "app")
+    engine.ok("network", "rm", "dns")
+
+
+def test_killed_peers_name_goes_when_reclaimed(engine):
+    """A peer whose monitor was SIGKILLed cannot take its name away itself: the next command
+    that finds it gone (ps's refresh) does, from every member's /etc/hosts."""
+    engine.ok("network", "create", "--subnet", "10.231.12.0/24", "kn")
+    engine.ok("run", "-d", "--name", "stay", "--network", "kn", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "doomed", "--network", "kn", "--network-alias", "dd",
+              "busybox", "sleep", "120")
+    assert resolve(engine, "stay", "dd") is not None
+    mon = engine.inspect("doomed")["Hako"]["Monitor"]["Pid"]
+    os.kill(mon, signal.SIGKILL)
+    while os.path.exists(f"/proc/{mon}"):
+        time.sleep(0.02)
+    engine.ok("ps", "-a")
+    assert not hosts_names(engine, "stay") & {"doomed", "dd"}
+    engine.ok("rm", "-f", "stay", "doomed")
+    engine.ok("network", "rm", "kn")
+
+
+def test_sidecar_shares_the_names_of_the_container_it_joins(engine):
+    """--network container:X shares X's /etc/hosts and resolv.conf, as docker: the sidecar
+    resolves X's peers, also those that start after it."""
+    engine.ok("network", "create", "--subnet", "10.231.13.0/24", "sc")
+    engine.ok("run", "-d", "--name", "main", "--network", "sc", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "side", "--network", "container:main", "busybox", "sleep",
+              "120")
+    engine.ok("run", "-d", "--name", "later", "--network", "sc", "busybox", "sleep", "120")
+    assert resolve(engine, "side", "later") == \
+        engine.inspect("later")["NetworkSettings"]["IPAddress"]
+    assert engine.inspect("side")["HostsPath"] == engine.inspect("main")["HostsPath"]
+    # its own hostname stays its own
+    assert engine.ok("exec", "side", "hostname").stdout.strip() == \
+        engine.inspect("side")["Id"][:12]
+    # what would change the files it shares is refused, as docker does
+    for args, msg in ((["--add-host", "x:10.1.1.1"], "custom host-to-IP mapping"),
+                      (["--dns", "10.0.0.53"], "dns and the network mode"),
+                      (["--dns-search", "corp"], "dns and the network mode"),
+                      (["--hostname", "h2"], "hostname and the network mode")):
+        p = engine("run", "--rm", "--network", "container:main", *args, "busybox", "true")
+        assert p.returncode == 125 and f"conflicting options: {msg}" in p.stderr, p.stderr
+    engine.ok("rm", "-f", "side", "later", "main")
+    engine.ok("network", "rm", "sc")
+
+
+def test_default_bridge_does_not_resolve_names(engine):
+    engine.ok("run", "-d", "--name", "b1", "--network", "bridge", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "b2", "--network", "bridge", "--hostname", "b2host",
+              "busybox", "sleep", "120")
+    assert resolve(engine, "b1", "b2") is None and resolve(engine, "b2", "b1") is None
+    # each knows only itself, as on docker's default bridge
+    assert resolve(engine, "b2", "b2host") == engine.inspect("b2")["NetworkSettings"]["IPAddress"]
+    assert not hosts_names(engine, "b1") & {"b2", "b2host"}
+    engine.ok("rm", "-f", "b1", "b2")
+
+
+def test_connect_with_alias_and_user_lines_stay(engine):
+    engine.ok("network", "create", "--subnet", "10.231.9.0/24", "front")
+    engine.ok("run", "-d", "--name", "web", "--network", "front", "busybox", "sleep", "120")
+    engine.ok("run", "-d", "--name", "worker", "--network", "bridge", "--add-host",
+              "legacy:10.1.2.3", "busybox", "sleep", "120")
+    # a line of the user's own, written inside the container, outlives hako's rewrites
+    engine.ok("exec", "worker", "sh", "-c", "echo '10.4.5.6 mine' >> /etc/hosts")
+    engine.ok("network", "connect", "--alias", "jobs", "front", "worker")
+    ip = engine.inspect("worker")["NetworkSettings"]["Networks"]["front"]["IPAddress"]
+    assert resolve(engine, "web", "jobs") == ip and resolve(engine, "web", "worker") == ip
+    assert resolve(engine, "worker", "web") == engine.inspect("web")["NetworkSettings"][
+        "IPAddress"]
+    assert engine.inspect("worker")["NetworkSettings"]["Networks"]["front"]["Aliases"] == \
+        ["jobs"]
+    p = engine("network", "connect", "--alias", "x", "bridge", "web")
+    assert p.returncode == 1 and "network-scoped alias is supported only" in p.stderr
+    engine.ok("network", "disconnect", "front", "worker")
+    assert resolve(engine, "web", "jobs") is None and resolve(engine, "worker", "web") is None
+    assert hosts_names(engine, "worker") >= {"legacy", "mine", "10.4.5.6", "10.1.2.3"}
+    engine.ok("rm", "-f", "web", "worker")
+    engine.ok("network", "rm", "front")
+
+
+def test_mac_address(engine):
+    mac = "02:42:0a:e0:00:99"
+    p = engine.ok("run", "--rm", "--mac-address", mac, "busybox", "cat",
+                  "/sys/class/net/eth0/address")  # no --network: the bridge, as -p does
+    assert p.stdout.strip() == mac
+    engine.ok("network", "create", "--subnet", "10.231.10.0/24", "macnet")
+    engine.ok("run", "-d", "--name", "mc", "--network", "macnet", "--mac-address",
+              mac.upper().replace(":", "-"), "busybox", "sleep", "60")
+    c = engine.inspect("mc")
+    assert c["NetworkSettings"]["Networks"]["macnet"]["MacAddress"] == mac
+    assert c["Config"]["MacAddress"] == mac.upper().replace(":", "-")
+    net = json.loads(engine.ok("network", "inspect", "macnet").stdout)[0]
+    assert [e["MacAddress"] for e in net["Containers"].values()] == [mac]
+    engine.ok("rm", "-f", "mc")
+    engine.ok("network", "rm", "macnet")
+
+
+def ipv6_available():
+    return os.path.exists("/proc/sys/net/ipv6") and \
+        open("/proc/sys/net/ipv6/conf/all/disable_ipv6").read().strip() == "0"
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="IPv6 is disabled on this host")
+def test_ipv6_network_addresses_names_and_published_port(engine):
+    engine.ok("network", "create", "--ipv6", "six")
+    net = json.loads(engine.ok("network", "inspect", "six").stdout)[0]
+    assert net["EnableIPv6"] is True
+    v6 = net["IPAM"]["Config"][1]
+    assert v6["Subnet"].startswith("fd") and v6["Subnet"].endswith("::/64")
+    gw6 = v6["Gateway"]
+    port = free_port()
+    engine.ok("run", "-d", "--name", "srv6", "--hostname", "srv6", "--network", "six", "-p",
+              f"{port}:80", "busybox", "sh", "-c", HTTPD)
+    srv = engine.inspect("srv6")["NetworkSettings"]
+    ip6 = srv["GlobalIPv6Address"]
+    assert ip6.startswith(gw6.rsplit("::", 1)[0]) and srv["GlobalIPv6PrefixLen"] == 64
+    assert srv["IPv6Gateway"] == gw6
+    assert srv["Networks"]["six"]["GlobalIPv6Address"] == ip6
+    p = engine.ok("run", "--rm", "--network", "six", "busybox", "sh", "-c",
+                  "ip -6 addr show eth0; ip -6 route; ping -c1 -W5 srv6 >/dev/null && "
+                  "echo ping4-ok; ping6 -c1 -W5 srv6 && echo ping6-ok; "
+                  f"for i in $(seq 50); do wget -qO- http://[{ip6}]/ && break; sleep 0.1; done")
+    assert "ping4-ok" in p.stdout and "ping6-ok" in p.stdout and f"({ip6})" in p.stdout
+    assert f"default via {gw6} dev eth0" in p.stdout and "hello-srv6" in p.stdout
+    # published on IPv6 too, through the kernel: the host reaches it on the bridge's address
+    with socket.socket(socket.AF_INET6) as s:
+        s.settimeout(10)
+        s.connect((gw6, port))
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = b""
+        while chunk := s.recv(4096):
+            reply += chunk
+        assert reply.endswith(b"\r\n\r\nhello-srv6\n")
+    assert http_get(f"http://127.0.0.1:{port}/") == "hello-srv6\n"
+    assert srv["Ports"]["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": str(port)},
+                                      {"HostIp": "::", "HostPort": str(port)}]
+    assert engine.ok("port", "srv6").stdout == \
+        f"80/tcp -> 0.0.0.0:{port}\n80/tcp -> [::]:{port}\n"
+    assert f":::{port}->80/tcp" in engine.ok("ps", "--format", "{{.Ports}}").stdout
+    # ::1 is not DNATed (the kernel cannot route it out of lo): refused, not hanging
+    with socket.socket(socket.AF_INET6) as s:
+        s.settimeout(5)
+        with pytest.raises(ConnectionRefusedError):
+            s.connect(("::1", port))
+    assert {e["IPv6Address"] for e in json.loads(engine.ok(
+        "network", "inspect", "six").stdout)[0]["Containers"].values()} == {ip6 + "/64"}
+    engine.ok("rm", "-f", "srv6")
+    assert nft_elements() == []
+    engine.ok("network", "rm", "six")
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="IPv6 is disabled on this host")
+def test_ipv6_subnet_port_conflict_and_errors(engine):
+    engine.ok("network", "create", "--ipv6", "--subnet", "fd00:4a:1::/64", "--subnet",
+              "10.231.11.0/24", "sixb")
+    cfg = json.loads(engine.ok("network", "inspect", "sixb").stdout)[0]["IPAM"]["Config"]
+    assert cfg == [{"Subnet": "10.231.11.0/24", "Gateway": "10.231.11.1"},
+                   {"Subnet": "fd00:4a:1::/64", "Gateway": "fd00:4a:1::1"}]
+    engine.ok("run", "-d", "--name", "s1", "--network", "sixb", "--ip", "10.231.11.7",
+              "busybox", "sleep", "60")
+    assert engine.inspect("s1")["NetworkSettings"]["GlobalIPv6Address"] == "fd00:4a:1::7"
+    # a port taken on [::] alone is taken for a published port of an IPv6 network
+    with socket.socket(socket.AF_INET6) as s:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("::", 0))
+        s.listen()
+        busy = s.getsockname()[1]
+        p = engine("run", "-d", "--network", "sixb", "-p", f"{busy}:80", "busybox", "true")
+        assert p.returncode == 125 and f"Bind for [::]:{busy} failed: port is already " \
+            "allocated" in p.stderr
+        assert nft_elements() == []
+    for args, msg in ((["--subnet", "fd00:4a:1:0:8000::/80", "--ipv6", "x1"], "Pool overlaps"),
+                      (["--subnet", "fd00:4a:2::/64", "x2"], "needs --ipv6"),
+                      (["--ipv6", "--subnet", "fd00:4a:3::1/64", "x3"],
+                       "it should be fd00:4a:3::/64"),
+                      (["--ipv6", "--subnet", "fd00:4a:4::/120", "x4"], "invalid CIDR address"),
+                      (["--ipv6", "--subnet", "fd00::/64", "--subnet", "fd01::/64", "x5"],
+                       "one IPv4 and one IPv6 subnet at most")):
+        p = engine("network", "create", *args)
+        assert p.returncode != 0 and msg in p.stderr, (args, p.stderr)
+    assert engine.ok("network", "ls", "-q").stdout.count("\n") == 2  # bridge, sixb
+    engine.ok("rm", "-f", "s1")
+    engine.ok("network", "rm", "sixb")
 
 
 def test_network_container_shares_a_running_containers_namespace(engine):

@@ -25,17 +25,26 @@ int net_attach(const struct engine *e, const char *id, pid_t pid, struct hk_erro
  * addresses and ports. Idempotent; the caller saves j. */
 void net_release(const struct engine *e, const char *id, json_t *j);
 
+/* After a rename (j's Name is the new one): its peers resolve the new name, not the old one
+ * (DNSNames in j's endpoints, the members' /etc/hosts). The caller saves j. */
+void net_rename(const struct engine *e, json_t *j);
+
 /* net_release on container id's record, saved (under its lock). */
 void net_release_id(const struct engine *e, const char *id);
 
 /* `network connect`: a running container gains an interface on network (eth1, eth2...),
- * with address ip (NULL: chosen), held by its monitor like its first one. */
+ * with address ip (NULL: chosen) and aliases (array of names, or NULL) its peers there
+ * resolve, held by its monitor like its first one. */
 int net_connect(const struct engine *e, const char *id, const char *network, const char *ip,
-                struct hk_error *err);
+                const json_t *aliases, struct hk_error *err);
 
 /* `network disconnect`: the interface and address of network leave the container. */
 int net_disconnect(const struct engine *e, const char *id, const char *network,
                    struct hk_error *err);
+
+/* Parse a MAC address (6 hex pairs split by ':' or '-') into mac: -EINVAL when malformed,
+ * -EADDRNOTAVAIL for a multicast, broadcast or zero one (no interface can have it). */
+int net_mac_parse(const char *s, unsigned char mac[6]);
 
 /* Whether the network mode names a bridge network (not none/host/default/container:). */
 bool net_mode_is_network(const char *mode);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/fs.h"
 #include "util/lazy.h"
@@ -15,8 +16,17 @@
 static struct nft_ctx *context(struct hk_error *err)
 {
     static struct nft_ctx *ctx;
+    static pid_t owner;
+    /* A context made before a fork (`run` made the table, then forked the monitor that adds
+     * the container's ports) shares its netlink socket, bound to the parent's port ID, with
+     * the parent: the kernel's answers go astray ("Broken pipe"). Each process makes its own. */
+    if (ctx && owner != getpid()) {
+        nft_ctx_free(ctx);
+        ctx = NULL;
+    }
     if (ctx)
         return ctx;
+    owner = getpid();
     if (lazy_require(LAZY_NFT, err) < 0)
         return NULL;
     ctx = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -49,6 +59,21 @@ static int nft_run(const char *script, bool quiet_missing, struct hk_error *err)
     snprintf(first, sizeof(first), "%s", e ? e : "");
     first[strcspn(first, "\n")] = '\0';
     return hk_error_set(err, -EIO, "nftables: %s", first[0] ? first : "command failed");
+}
+
+int fw_ensure6(const char *table, struct hk_error *err)
+{
+    _cleanup_free_ char *probe = xasprintf("list map inet %s any6\n", table);
+    struct hk_error ignored = {0};
+    if (nft_run(probe, false, &ignored) == 0)
+        return 0;
+    _cleanup_free_ char *s = xasprintf(
+        "add map inet %1$s any6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n"
+        "add rule inet %1$s ports ip6 daddr != ::1 "
+        "dnat ip6 to meta l4proto . th dport map @any6\n",
+        table);
+    int r = nft_run(s, false, err);
+    return r < 0 ? hk_error_prefix(err, r, "IPv6 published ports in table inet %s", table) : 0;
 }
 
 int fw_ensure(const char *table, struct hk_error *err)
@@ -110,6 +135,8 @@ static char *element(const char *ip, const struct fw_port *p, bool with_value)
 {
     _cleanup_free_ char *val = with_value ? xasprintf(" : %s . %d", ip, p->container_port)
                                           : xstrdup("");
+    if (strchr(ip, ':')) /* IPv6: ports on any address only */
+        return xasprintf("any6 { %s . %d%s }", p->proto, p->host_port, val);
     if (p->host_ip[0])
         return xasprintf("ip4 { %s . %s . %d%s }", p->host_ip, p->proto, p->host_port, val);
     return xasprintf("any4 { %s . %d%s }", p->proto, p->host_port, val);
@@ -119,16 +146,21 @@ int fw_ports(const char *table, bool add, const char *ip, const struct fw_port *
              struct hk_error *err)
 {
     int ret = 0;
+    bool v6 = strchr(ip, ':');
     if (add) {
-        size_t cap = 64 + n * 128, len = 0;
+        size_t cap = 64 + n * 160, len = 0;
         _cleanup_free_ char *s = xcalloc(1, cap);
         for (size_t i = 0; i < n; i++) {
+            if (v6 && ports[i].host_ip[0])
+                continue;
             _cleanup_free_ char *el = element(ip, &ports[i], true);
             len += (size_t)snprintf(s + len, cap - len, "add element inet %s %s\n", table, el);
         }
-        return n ? nft_run(s, false, err) : 0;
+        return len ? nft_run(s, false, err) : 0;
     }
     for (size_t i = 0; i < n; i++) {
+        if (v6 && ports[i].host_ip[0])
+            continue;
         _cleanup_free_ char *el = element(ip, &ports[i], false);
         _cleanup_free_ char *s = xasprintf("delete element inet %s %s\n", table, el);
         int r = nft_run(s, true, err);

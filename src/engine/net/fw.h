@@ -6,6 +6,8 @@
  *   set internal   bridges of --internal networks: nothing is forwarded in or out
  *   map any4       proto . host port        : container address . port   (-p PORT:CPORT)
  *   map ip4        host IP . proto . port   : container address . port   (-p IP:PORT:CPORT)
+ *   map any6       proto . host port        : container IPv6 address . port (made with the
+ *                  first --ipv6 network, fw_ensure6)
  *   chains prerouting/output (nat, for local destinations) jump to `ports`, which DNATs
  *   through the two maps; postrouting masquerades; forward drops --internal traffic.
  *
@@ -29,13 +31,18 @@ struct fw_port {
 /* Make the table when missing (call under the machine's network lock). */
 int fw_ensure(const char *table, struct hk_error *err);
 
+/* The map any6 and its DNAT rule, added on the first --ipv6 network (a host without IPv6
+ * NAT fails only those). Under the machine's network lock. */
+int fw_ensure6(const char *table, struct hk_error *err);
+
 /* Add (add) or delete a network: its bridge in `bridges` (and `internal`), its subnet
  * (CIDR text) in nat4 unless internal. */
 int fw_network(const char *table, bool add, const char *bridge, const char *subnet,
                bool internal, struct hk_error *err);
 
-/* Add or delete the DNAT elements of ports (n of them) to container address ip. Deleting
- * ignores elements already gone. */
+/* Add or delete the DNAT elements of ports (n of them) to container address ip (IPv4, or
+ * IPv6: then the ports published on any address only). Deleting ignores elements already
+ * gone. */
 int fw_ports(const char *table, bool add, const char *ip, const struct fw_port *ports, size_t n,
              struct hk_error *err);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/net/fw.h"
+#include "engine/net/hosts.h"
 #include "engine/net/network.h"
 #include "engine/net/nl.h"
 #include "runtime/state.h"
@@ -83,8 +84,11 @@ static void entry_undo(int dfd, const char *ip, const json_t *j, const char *tab
 {
     struct fw_port *ports = NULL;
     size_t n = entry_ports(j, &ports);
+    const char *ip6 = json_string_value(json_object_get(j, "IPv6"));
     if (n)
         fw_ports(table, false, ip, ports, n, NULL);
+    if (n && ip6)
+        fw_ports(table, false, ip6, ports, n, NULL);
     free(ports);
     const char *veth = json_string_value(json_object_get(j, "Veth"));
     if (veth && *veth) {
@@ -101,14 +105,15 @@ static void entry_undo(int dfd, const char *ip, const json_t *j, const char *tab
     unlinkat(dfd, ip, 0);
 }
 
-/* Reclaim every stale entry of the (locked) directory; fill taken with the live addresses
- * (host order) when given. */
-static void reclaim(int dfd, const char *table, json_t *live)
+/* Reclaim every stale entry of the (locked) directory; fill live with the live entries by
+ * address when given. Returns how many were stale. */
+static int reclaim(int dfd, const char *table, json_t *live)
 {
+    int stale = 0;
     _cleanup_close_ int d2 = dup(dfd);
     DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
     if (!d)
-        return;
+        return 0;
     d2 = -1;
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -121,10 +126,51 @@ static void reclaim(int dfd, const char *table, json_t *live)
                 json_object_set(live, de->d_name, j);
         } else {
             entry_undo(dfd, de->d_name, j ? j : json_object(), table);
+            stale++;
         }
         json_decref(j);
     }
     closedir(d);
+    return stale;
+}
+
+/* The hosts sections of n (hosts.h), from its live entries (under the directory's lock): in
+ * the file of every member, or on the default network, where containers do not resolve each
+ * other (docker's behaviour), in the file of the entry of only (its own line) alone. */
+static void sync_hosts(const struct network *n, json_t *live, const char *only)
+{
+    const char *ip;
+    json_t *j;
+    json_object_foreach(live, ip, j)
+    {
+        const char *path = json_string_value(json_object_get(j, "Hosts"));
+        if (!path || (n->is_default && (!only || strcmp(ip, only) != 0)))
+            continue;
+        _cleanup_free_ char *section = NULL;
+        json_t *self = json_deep_copy(json_object_get(j, "Self"));
+        if (!json_is_array(self)) {
+            json_decref(self);
+            self = json_array();
+        }
+        json_array_extend(self, json_object_get(j, "Names"));
+        hosts_append_line(&section, ip, NULL, self);
+        const char *ip6 = json_string_value(json_object_get(j, "IPv6"));
+        if (ip6)
+            hosts_append_line(&section, ip6, NULL, self);
+        json_decref(self);
+        const char *pip;
+        json_t *p;
+        json_object_foreach(live, pip, p)
+        {
+            if (n->is_default || p == j || !json_object_get(p, "Names"))
+                continue;
+            hosts_append_line(&section, pip, NULL, json_object_get(p, "Names"));
+            const char *pip6 = json_string_value(json_object_get(p, "IPv6"));
+            if (pip6)
+                hosts_append_line(&section, pip6, NULL, json_object_get(p, "Names"));
+        }
+        hosts_put(path, n->bridge, n->name, section);
+    }
 }
 
 /* Claim an address of n for id: want (--ip) or the lowest free one. ret_ip gets its text. */
@@ -136,7 +182,8 @@ int ipam_claim(const struct network *n, const char *id, pid_t holder, const char
     if (dfd < 0)
         return dfd;
     json_t *live = json_object();
-    reclaim(dfd, n->table, live);
+    if (reclaim(dfd, n->table, live))
+        sync_hosts(n, live, NULL);
     uint32_t net = ntohl(n->net.s_addr), size = 1u << (32 - n->prefix);
     uint32_t first = net + 1, last = net + size - 2, pick = 0;
     if (want) {
@@ -178,9 +225,9 @@ int ipam_claim(const struct network *n, const char *id, pid_t holder, const char
                                       "pools: %s (%s)", n->name, n->subnet);
 }
 
-/* Rewrite the entry of ip with its veth, ports and fds (under the lock). */
-int ipam_update(const struct network *n, const char *ip,
-                       json_t *fields, struct hk_error *err)
+/* Rewrite the entry of ip with its veth, ports and fds (under the lock); with Hosts, the
+ * hosts sections of the network's members. */
+int ipam_update(const struct network *n, const char *ip, json_t *fields, struct hk_error *err)
 {
     _cleanup_free_ char *dir = ipam_dir(n);
     _cleanup_close_ int dfd = ipam_lock(dir, err);
@@ -193,7 +240,14 @@ int ipam_update(const struct network *n, const char *ip,
     _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, ip);
-    return write_file_replace(path, text, strlen(text), 0600, err);
+    int r = write_file_replace(path, text, strlen(text), 0600, err);
+    if (r == 0 && json_object_get(fields, "Hosts")) {
+        json_t *live = json_object();
+        reclaim(dfd, n->table, live);
+        sync_hosts(n, live, ip);
+        json_decref(live);
+    }
+    return r;
 }
 
 void ipam_release(const struct network *n, const char *ip,
@@ -204,8 +258,18 @@ void ipam_release(const struct network *n, const char *ip,
         return;
     _cleanup_close_ int dfd = ipam_lock(dir, NULL);
     json_t *j = dfd >= 0 ? entry_load(dfd, ip) : NULL;
-    if (j && strcmp(json_string_value(json_object_get(j, "Id")) ?: "", id) == 0)
+    if (j && strcmp(json_string_value(json_object_get(j, "Id")) ?: "", id) == 0) {
         entry_undo(dfd, ip, j, n->table);
+        const char *path = json_string_value(json_object_get(j, "Hosts"));
+        if (path) { /* its own section goes (disconnect), and it leaves its peers' */
+            hosts_put(path, n->bridge, n->name, "");
+            json_t *live = json_object();
+            reclaim(dfd, n->table, live);
+            if (!n->is_default)
+                sync_hosts(n, live, NULL);
+            json_decref(live);
+        }
+    }
     json_decref(j);
 }
 
@@ -219,14 +283,18 @@ json_t *ipam_endpoints(const struct network *n)
     if (dfd < 0)
         return out;
     json_t *live = json_object();
-    reclaim(dfd, n->table, live);
+    if (reclaim(dfd, n->table, live))
+        sync_hosts(n, live, NULL);
     const char *ip;
     json_t *j;
     json_object_foreach(live, ip, j)
     {
         _cleanup_free_ char *cidr = xasprintf("%s/%d", ip, n->prefix);
+        const char *ip6 = json_string_value(json_object_get(j, "IPv6"));
+        _cleanup_free_ char *cidr6 = ip6 ? xasprintf("%s/%d", ip6, n->prefix6) : xstrdup("");
         json_object_set_new(out, json_string_value(json_object_get(j, "Id")) ?: ip,
-                            json_pack("{s:s,s:s}", "IPv4Address", cidr, "MacAddress",
+                            json_pack("{s:s,s:s,s:s}", "IPv4Address", cidr, "IPv6Address", cidr6,
+                                      "MacAddress",
                                       json_string_value(json_object_get(j, "Mac")) ?: ""));
     }
     json_decref(live);

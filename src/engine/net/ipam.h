@@ -1,11 +1,14 @@
 /* ipam.h — a network's addresses as files: /run/hako-net/<bridge>/<ip>.
  *
  * An entry is made under the directory's flock and holds {Id, Pid, Start, Veth, Mac, Ports,
- * Fds}: the container, its monitor (the process that holds the address, by pid and start
- * time), the host end of its veth, its published ports and the monitor's fds that reserve
- * them. An entry whose monitor is gone (SIGKILLed, a machine crash) is stale: the next claim
- * on the network, its inspect or `network rm` takes its nft elements and veth away and frees
- * the address. */
+ * Fds, IPv6, Hosts, Self, Names}: the container, its monitor (the process that holds the
+ * address, by pid and start time), the host end of its veth, its published ports and the
+ * monitor's fds that reserve them, its IPv6 address (--ipv6 networks), and for the names
+ * (hosts.h) its /etc/hosts file, its own names and those its peers resolve. Every change of
+ * the live entries' names rewrites the members' hosts sections under the same lock.
+ * An entry whose monitor is gone (SIGKILLed, a machine crash) is stale: the next claim on the
+ * network, its inspect or `network rm` takes its nft elements and veth away and frees the
+ * address (and its names from its peers' files). */
 #pragma once
 
 #include <jansson.h>
@@ -21,14 +24,16 @@
 int ipam_claim(const struct network *n, const char *id, pid_t holder, const char *want,
                char ret_ip[16], struct hk_error *err);
 
-/* Merge fields (Veth, Mac, Ports, Fds) into the entry of ip. */
+/* Merge fields (Veth, Mac, Ports, Fds, ...) into the entry of ip; with Hosts, rewrite the
+ * hosts sections of n's members (on the default network, the entry's own only). */
 int ipam_update(const struct network *n, const char *ip,
                 json_t *fields, struct hk_error *err);
 
-/* Undo and free the entry of ip when it belongs to container id. */
+/* Undo and free the entry of ip when it belongs to container id: its section leaves its own
+ * /etc/hosts, its names leave its peers'. */
 void ipam_release(const struct network *n, const char *ip,
                   const char *id);
 
 /* The live entries of n as docker's network inspect shows Containers:
- * {id: {"IPv4Address": "a/n", "MacAddress": m}}. */
+ * {id: {"IPv4Address": "a/n", "IPv6Address": "a6/n" or "", "MacAddress": m}}. */
 json_t *ipam_endpoints(const struct network *n);

@@ -91,20 +91,31 @@ bool network_route_overlaps(struct in_addr net, int prefix)
     return false;
 }
 
-/* "a.b.c.d/n" with no host bits set. */
-static int cidr_parse(const char *s, struct in_addr *net, int *prefix, struct hk_error *err)
+/* "addr/n" of family af, lo <= n <= hi: the address into addr (struct in_addr or in6_addr),
+ * n into prefix. hint follows the error. */
+static int cidr_split(const char *s, int af, void *addr, int lo, int hi, const char *hint,
+                      int *prefix, struct hk_error *err)
 {
-    char buf[32];
+    char buf[64];
     const char *slash = strchr(s, '/');
     if (!slash || (size_t)(slash - s) >= sizeof(buf))
-        return hk_error_set(err, -EINVAL, "invalid CIDR address: %s", s);
+        return hk_error_set(err, -EINVAL, "invalid CIDR address: %s%s", s, hint);
     memcpy(buf, s, (size_t)(slash - s));
     buf[slash - s] = '\0';
     char *end;
     long p = strtol(slash + 1, &end, 10);
-    if (inet_pton(AF_INET, buf, net) != 1 || *end || end == slash + 1 || p < 8 || p > 30)
-        return hk_error_set(err, -EINVAL, "invalid CIDR address: %s", s);
+    if (inet_pton(af, buf, addr) != 1 || *end || end == slash + 1 || p < lo || p > hi)
+        return hk_error_set(err, -EINVAL, "invalid CIDR address: %s%s", s, hint);
     *prefix = (int)p;
+    return 0;
+}
+
+/* "a.b.c.d/n" with no host bits set. */
+static int cidr_parse(const char *s, struct in_addr *net, int *prefix, struct hk_error *err)
+{
+    int r = cidr_split(s, AF_INET, net, 8, 30, "", prefix, err);
+    if (r < 0)
+        return r;
     uint32_t a = ntohl(net->s_addr);
     if (a & ~mask_of(*prefix)) {
         struct in_addr z = {htonl(a & mask_of(*prefix))};
@@ -113,6 +124,69 @@ static int cidr_parse(const char *s, struct in_addr *net, int *prefix, struct hk
                             inet_ntop(AF_INET, &z, t, sizeof(t)), *prefix);
     }
     return 0;
+}
+
+/* "addr/n" for IPv6, 48 <= n <= 112, with no host bits set. */
+static int cidr6_parse(const char *s, struct in6_addr *net, int *prefix, struct hk_error *err)
+{
+    int r = cidr_split(s, AF_INET6, net, 48, 112, " (hako's IPv6 subnets are /48 to /112)",
+                       prefix, err);
+    if (r < 0)
+        return r;
+    struct in6_addr z = *net;
+    for (int bit = *prefix; bit < 128; bit++)
+        z.s6_addr[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
+    if (memcmp(&z, net, sizeof(z)) != 0) {
+        char t[INET6_ADDRSTRLEN];
+        return hk_error_set(err, -EINVAL, "invalid subnet %s: it should be %s/%d", s,
+                            inet_ntop(AF_INET6, &z, t, sizeof(t)), *prefix);
+    }
+    return 0;
+}
+
+/* Whether a/pa and b/pb share their first min(pa, pb) bits. */
+static bool overlap6(const struct in6_addr *a, int pa, const struct in6_addr *b, int pb)
+{
+    int m = pa < pb ? pa : pb;
+    for (int bit = 0; bit < m; bit++) {
+        unsigned mask = 0x80u >> (bit % 8);
+        if ((a->s6_addr[bit / 8] & mask) != (b->s6_addr[bit / 8] & mask))
+            return false;
+    }
+    return true;
+}
+
+/* Whether net/prefix overlaps an IPv6 route of the host other than the default one. */
+static bool route6_overlaps(const struct in6_addr *net, int prefix)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/net/ipv6_route", "re");
+    char dst[33];
+    unsigned plen;
+    char line[256];
+    while (f && fgets(line, sizeof(line), f)) {
+        struct in6_addr a;
+        if (sscanf(line, "%32s %x", dst, &plen) != 2 || plen == 0 || strlen(dst) != 32)
+            continue;
+        for (int i = 0; i < 16; i++) {
+            unsigned b;
+            sscanf(dst + 2 * i, "%2x", &b);
+            a.s6_addr[i] = (unsigned char)b;
+        }
+        if (overlap6(net, prefix, &a, (int)plen))
+            return true;
+    }
+    return false;
+}
+
+void network_ip6(const struct network *n, const char *ip, char ret[INET6_ADDRSTRLEN])
+{
+    struct in_addr a;
+    inet_pton(AF_INET, ip, &a);
+    uint32_t host = ntohl(a.s_addr) - ntohl(n->net.s_addr);
+    struct in6_addr x = n->net6;
+    for (int i = 15; i >= 12; i--, host >>= 8)
+        x.s6_addr[i] |= (unsigned char)(host & 0xff);
+    inet_ntop(AF_INET6, &x, ret, INET6_ADDRSTRLEN);
 }
 
 static char *networks_dir(const struct engine *e)
@@ -141,19 +215,31 @@ static int from_json(const json_t *j, struct network *n, struct hk_error *err)
     if (cidr_parse(n->subnet, &n->net, &n->prefix, err) < 0 ||
         inet_pton(AF_INET, gw, &n->gw) != 1 || !n->bridge[0] || !n->table[0])
         return hk_error_set(err, -EINVAL, "network '%s': damaged record", n->name);
+    n->ipv6 = json_is_true(json_object_get(j, "EnableIPv6"));
+    const json_t *cfg6 = json_array_get(json_object_get(json_object_get(j, "IPAM"), "Config"), 1);
+    snprintf(n->subnet6, sizeof(n->subnet6), "%s",
+             json_string_value(json_object_get(cfg6, "Subnet")) ?: "");
+    const char *gw6 = json_string_value(json_object_get(cfg6, "Gateway")) ?: "";
+    if (n->ipv6 && (cidr6_parse(n->subnet6, &n->net6, &n->prefix6, err) < 0 ||
+                    inet_pton(AF_INET6, gw6, &n->gw6) != 1))
+        return hk_error_set(err, -EINVAL, "network '%s': damaged record", n->name);
     return 0;
 }
 
 static json_t *to_json(const struct network *n, const json_t *labels)
 {
-    char gw[INET_ADDRSTRLEN];
+    char gw[INET_ADDRSTRLEN], gw6[INET6_ADDRSTRLEN];
     inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:{s:s,s:[{s:s,s:s}]},s:{s:s},s:O,"
+    json_t *cfg = json_pack("[{s:s,s:s}]", "Subnet", n->subnet, "Gateway", gw);
+    if (n->ipv6)
+        json_array_append_new(cfg, json_pack("{s:s,s:s}", "Subnet", n->subnet6, "Gateway",
+                                             inet_ntop(AF_INET6, &n->gw6, gw6, sizeof(gw6))));
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:{s:s,s:o},s:{s:s},s:O,"
                      "s:{s:s,s:s}}",
                      "Name", n->name, "Id", n->id, "Created", n->created, "Scope", "local",
-                     "Driver", "bridge", "EnableIPv6", 0, "Internal", n->internal, "Attachable",
-                     0, "IPAM", "Driver", "default", "Config", "Subnet", n->subnet, "Gateway", gw,
-                     "Options", "com.docker.network.bridge.name", n->bridge, "Labels",
+                     "Driver", "bridge", "EnableIPv6", n->ipv6, "Internal", n->internal,
+                     "Attachable", 0, "IPAM", "Driver", "default", "Config", cfg, "Options",
+                     "com.docker.network.bridge.name", n->bridge, "Labels",
                      labels ? labels : json_object(), "Hako", "Bridge", n->bridge, "Table",
                      n->table);
 }
@@ -183,10 +269,12 @@ static int load_file(const char *path, json_t **ret)
     return 0;
 }
 
-/* Whether net/prefix overlaps a route or another network of this root. */
-static bool subnet_taken(const struct engine *e, struct in_addr net, int prefix)
+/* Whether net/prefix (a struct in_addr, or in6_addr for AF_INET6) overlaps a host route or
+ * another network of this root. */
+static bool subnet_taken(const struct engine *e, int af, const void *net, int prefix)
 {
-    if (network_route_overlaps(net, prefix))
+    const struct in_addr *n4 = net;
+    if (af == AF_INET6 ? route6_overlaps(net, prefix) : network_route_overlaps(*n4, prefix))
         return true;
     json_t *all = NULL;
     if (network_list(e, &all, NULL) < 0)
@@ -200,10 +288,48 @@ static bool subnet_taken(const struct engine *e, struct in_addr net, int prefix)
         if (from_json(j, &o, NULL) < 0)
             continue;
         uint32_t m = mask_of(prefix < o.prefix ? prefix : o.prefix);
-        taken |= (ntohl(net.s_addr) & m) == (ntohl(o.net.s_addr) & m);
+        if (af == AF_INET6)
+            taken |= o.ipv6 && overlap6(net, prefix, &o.net6, o.prefix6);
+        else
+            taken |= (ntohl(n4->s_addr) & m) == (ntohl(o.net.s_addr) & m);
     }
     json_decref(all);
     return taken;
+}
+
+/* --ipv6: the subnet asked for, or a ULA /64 whose global ID is 40 bits of the network's ID
+ * (RFC 4193 wants them random: the ID is); its first address is the gateway. */
+static int new_subnet6(const struct engine *e, const struct network_req *req,
+                       struct network *n, struct hk_error *err)
+{
+    if (req->subnet6) {
+        int r = cidr6_parse(req->subnet6, &n->net6, &n->prefix6, err);
+        if (r < 0)
+            return r;
+        if (128 - n->prefix6 < 32 - n->prefix)
+            return hk_error_set(err, -EINVAL, "IPv6 subnet %s is smaller than the IPv4 subnet "
+                                              "%s: hako gives each container the same host part "
+                                              "in both", req->subnet6, n->subnet);
+        snprintf(n->subnet6, sizeof(n->subnet6), "%s", req->subnet6);
+    } else {
+        memset(&n->net6, 0, sizeof(n->net6));
+        n->net6.s6_addr[0] = 0xfd;
+        for (int i = 0; i < 5; i++) {
+            unsigned b;
+            sscanf(n->id + 2 * i, "%2x", &b);
+            n->net6.s6_addr[1 + i] = (unsigned char)b;
+        }
+        n->prefix6 = 64;
+        char t[INET6_ADDRSTRLEN];
+        snprintf(n->subnet6, sizeof(n->subnet6), "%s/64",
+                 inet_ntop(AF_INET6, &n->net6, t, sizeof(t)));
+    }
+    if (subnet_taken(e, AF_INET6, &n->net6, n->prefix6))
+        return hk_error_set(err, -EEXIST, "Pool overlaps with other one on this address space");
+    n->ipv6 = true;
+    n->gw6 = n->net6;
+    n->gw6.s6_addr[15] |= 1;
+    return 0;
 }
 
 /* The first free subnet: /16s 10.209-219 for the default, /24s 10.220.0-10.239.255 else. */
@@ -217,7 +343,7 @@ static int choose_subnet(const struct engine *e, bool is_default, struct network
                                       (((unsigned)k % 256) << 8);
         struct in_addr net = {htonl(a)};
         int prefix = is_default ? 16 : 24;
-        if (subnet_taken(e, net, prefix))
+        if (subnet_taken(e, AF_INET, &net, prefix))
             continue;
         n->net = net;
         n->prefix = prefix;
@@ -231,8 +357,23 @@ static int choose_subnet(const struct engine *e, bool is_default, struct network
                                       "address pool among the defaults to assign to the network");
 }
 
+static int new_record4(const struct engine *e, const struct network_req *req,
+                       struct network *n, struct hk_error *err);
+
 static int new_record(const struct engine *e, const struct network_req *req, struct network *n,
                       struct hk_error *err)
+{
+    int r = new_record4(e, req, n, err);
+    if (r == 0 && (req->ipv6 || req->subnet6)) {
+        if (!req->ipv6)
+            return hk_error_set(err, -EINVAL, "an IPv6 subnet (%s) needs --ipv6", req->subnet6);
+        r = new_subnet6(e, req, n, err);
+    }
+    return r;
+}
+
+static int new_record4(const struct engine *e, const struct network_req *req,
+                       struct network *n, struct hk_error *err)
 {
     memset(n, 0, sizeof(*n));
     snprintf(n->name, sizeof(n->name), "%s", req->name);
@@ -260,7 +401,7 @@ static int new_record(const struct engine *e, const struct network_req *req, str
     if (r < 0)
         return r;
     snprintf(n->subnet, sizeof(n->subnet), "%s", req->subnet);
-    if (subnet_taken(e, n->net, n->prefix))
+    if (subnet_taken(e, AF_INET, &n->net, n->prefix))
         return hk_error_set(err, -EEXIST, "Pool overlaps with other one on this address space");
     n->gw.s_addr = htonl(ntohl(n->net.s_addr) + 1);
     if (req->gateway) {
@@ -319,6 +460,19 @@ int network_get(const struct engine *e, const char *ref, struct network *ret,
     return r;
 }
 
+/* n's bridge, its addresses (and IPv6 on it, for --ipv6), up. */
+static int bridge_up(struct nl *nl, const struct network *n, struct hk_error *err)
+{
+    int idx = nl_bridge_ensure(nl, n->bridge, n->gw, n->prefix, err);
+    if (idx < 0 || !n->ipv6)
+        return idx < 0 ? idx : 0;
+    _cleanup_free_ char *d6 = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->bridge);
+    if (write_str(d6, "0") < 0)
+        return hk_error_errno(err, -errno, "bridge '%s': turn IPv6 on (%s)", n->bridge, d6);
+    int r = nl_addr6_add(nl, idx, &n->gw6, n->prefix6, err);
+    return r < 0 && r != -EEXIST ? hk_error_prefix(err, r, "bridge '%s'", n->bridge) : 0;
+}
+
 static bool if_exists(const char *name)
 {
     return if_nametoindex(name) != 0;
@@ -336,13 +490,15 @@ int network_up(const struct network *n, struct hk_error *err)
     if (lock < 0)
         return lock;
     int r = fw_ensure(n->table, err);
+    if (r == 0 && n->ipv6)
+        r = fw_ensure6(n->table, err);
     if (r == 0)
         r = fw_network(n->table, true, n->bridge, n->subnet, n->internal, err);
     struct nl *nl = NULL;
     if (r == 0)
         r = nl_open(&nl, err);
     if (r == 0)
-        r = nl_bridge_ensure(nl, n->bridge, n->gw, n->prefix, err);
+        r = bridge_up(nl, n, err);
     nl_close(nl);
     if (r < 0)
         return hk_error_prefix(err, r, "network %s", n->name);
@@ -389,13 +545,15 @@ int network_create(const struct engine *e, const struct network_req *req, struct
     if (r < 0)
         return r;
     r = fw_ensure(n.table, err);
+    if (r == 0 && n.ipv6)
+        r = fw_ensure6(n.table, err);
     if (r == 0)
         r = fw_network(n.table, true, n.bridge, n.subnet, n.internal, err);
     struct nl *nl = NULL;
     if (r == 0)
         r = nl_open(&nl, err);
     if (r == 0)
-        r = nl_bridge_ensure(nl, n.bridge, n.gw, n.prefix, err);
+        r = bridge_up(nl, &n, err);
     if (r >= 0) {
         _cleanup_free_ char *rl = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet",
                                             n.bridge);

@@ -32,6 +32,13 @@ struct network {
     bool internal;
     bool is_default;
     char created[40];
+    /* --ipv6: a ULA subnet (fd<40 bits of the ID>::/64 unless --subnet gave one), gateway its
+     * first address; a container's v6 address is the subnet plus the host part of its v4
+     * one, so the v4 claim (ipam.h) allocates both. */
+    bool ipv6;
+    char subnet6[48];
+    struct in6_addr net6, gw6;
+    int prefix6;
 };
 
 /* The machine's network lock (flock, exclusive); returns the fd. */
@@ -45,6 +52,8 @@ int network_get(const struct engine *e, const char *ref, struct network *ret,
 struct network_req {
     const char *name;
     const char *subnet;  /* NULL: choose */
+    const char *subnet6; /* NULL: choose, with ipv6 */
+    bool ipv6;
     const char *gateway; /* NULL: first address */
     bool internal;
     json_t *labels;
@@ -68,6 +77,9 @@ json_t *network_inspect(const struct engine *e, const struct network *n);
 /* Make sure n's bridge, address and table exist (cheap when the bridge does). Returns 1 when
  * it had to turn net.ipv4.ip_forward on (the caller tells the user), 0, or negative errno. */
 int network_up(const struct network *n, struct hk_error *err);
+
+/* The IPv6 address of the container whose IPv4 address on n is ip (n->ipv6), as text. */
+void network_ip6(const struct network *n, const char *ip, char ret[INET6_ADDRSTRLEN]);
 
 /* Whether a.b.c.d/prefix overlaps a host route other than the default one. */
 bool network_route_overlaps(struct in_addr net, int prefix);

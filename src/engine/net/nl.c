@@ -166,19 +166,53 @@ int nl_addr_add(struct nl *n, int ifindex, struct in_addr addr, int prefix, stru
                  : 0;
 }
 
-int nl_route_default(struct nl *n, struct in_addr gw, struct hk_error *err)
+int nl_addr6_add(struct nl *n, int ifindex, const struct in6_addr *addr, int prefix,
+                 struct hk_error *err)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct nlmsghdr *h = msg_new(n, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+    struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(h, sizeof(*ifa));
+    ifa->ifa_family = AF_INET6;
+    ifa->ifa_prefixlen = (unsigned char)prefix;
+    ifa->ifa_flags = IFA_F_NODAD; /* usable at once: the addresses are hako's to give */
+    ifa->ifa_index = (unsigned)ifindex;
+    mnl_attr_put(h, IFA_LOCAL, sizeof(*addr), addr);
+    mnl_attr_put(h, IFA_ADDRESS, sizeof(*addr), addr);
+    int r = talk(n, h, NULL, NULL);
+    if (r == -EEXIST)
+        return r;
+    char s[INET6_ADDRSTRLEN];
+    return r < 0 ? hk_error_errno(err, r, "add address %s/%d",
+                                  inet_ntop(AF_INET6, addr, s, sizeof(s)), prefix)
+                 : 0;
+}
+
+/* The default route of family af via gw (len bytes). */
+static int route_default(struct nl *n, int af, const void *gw, size_t len, struct hk_error *err)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct nlmsghdr *h = msg_new(n, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
     struct rtmsg *rt = mnl_nlmsg_put_extra_header(h, sizeof(*rt));
-    rt->rtm_family = AF_INET;
+    rt->rtm_family = (unsigned char)af;
     rt->rtm_table = RT_TABLE_MAIN;
     rt->rtm_protocol = RTPROT_BOOT;
     rt->rtm_scope = RT_SCOPE_UNIVERSE;
     rt->rtm_type = RTN_UNICAST;
-    mnl_attr_put_u32(h, RTA_GATEWAY, gw.s_addr);
+    mnl_attr_put(h, RTA_GATEWAY, len, gw);
     int r = talk(n, h, NULL, NULL);
-    return r < 0 ? hk_error_errno(err, r, "add the default route") : 0;
+    return r < 0 ? hk_error_errno(err, r, "add the %sdefault route", af == AF_INET6 ? "IPv6 "
+                                                                                    : "")
+                 : 0;
+}
+
+int nl_route6_default(struct nl *n, const struct in6_addr *gw, struct hk_error *err)
+{
+    return route_default(n, AF_INET6, gw, sizeof(*gw), err);
+}
+
+int nl_route_default(struct nl *n, struct in_addr gw, struct hk_error *err)
+{
+    return route_default(n, AF_INET, &gw, sizeof(gw), err);
 }
 
 int nl_bridge_ensure(struct nl *n, const char *name, struct in_addr addr, int prefix,

@@ -39,5 +39,12 @@ int nl_link_up(struct nl *n, int ifindex, struct hk_error *err);
 /* addr/prefix on ifindex. */
 int nl_addr_add(struct nl *n, int ifindex, struct in_addr addr, int prefix, struct hk_error *err);
 
+/* addr/prefix on ifindex, IPv6, without duplicate address detection (usable at once). */
+int nl_addr6_add(struct nl *n, int ifindex, const struct in6_addr *addr, int prefix,
+                 struct hk_error *err);
+
+/* The IPv6 default route via gw. */
+int nl_route6_default(struct nl *n, const struct in6_addr *gw, struct hk_error *err);
+
 /* The default route via gw. */
 int nl_route_default(struct nl *n, struct in_addr gw, struct hk_error *err);
