@@ -10,7 +10,7 @@ V2_DEFAULT_TESTS = tests/integration/test_cgroups.py tests/integration/test_exec
 	tests/integration/test_runtime_errors.py tests/integration/test_security.py \
 	tests/integration/test_seccomp.py tests/integration/test_checkpoint.py \
 	tests/integration/test_engine_checkpoint.py \
-	tests/integration/test_lsm.py
+	tests/integration/test_lsm.py tests/integration/test_engine_rootfs.py
 V2_TESTS ?= $(or $(wildcard $(V2_DEFAULT_TESTS)),tests/integration/test_cli.py)
 V2_CMD = env HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs -p no:cacheprovider $(V2_TESTS)
 

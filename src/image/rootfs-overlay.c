@@ -27,9 +27,9 @@ static int with_log(int fsfd, int r, const char *what, struct hk_error *err)
     return hk_error_errno(err, r, "overlay: %s", what);
 }
 
-static int set_lowers(int fsfd, char *const *layers, size_t n, struct hk_error *err)
+static int set_lowers(int fsfd, char *const *layers, size_t n, bool plus, bool *ret_plus,
+                      struct hk_error *err)
 {
-    bool plus = true;
     for (size_t i = n; i-- > 0 && plus;) {
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0) == 0)
             continue;
@@ -37,6 +37,7 @@ static int set_lowers(int fsfd, char *const *layers, size_t n, struct hk_error *
             return with_log(fsfd, -errno, "lowerdir+", err);
         plus = false; /* an older kernel: one string */
     }
+    *ret_plus = plus;
     if (plus)
         return 0;
     size_t len = 1;
@@ -56,16 +57,16 @@ static int set_lowers(int fsfd, char *const *layers, size_t n, struct hk_error *
     return 0;
 }
 
-int rootfs_overlay_mount(char *const *layers, size_t n, const char *upper, const char *work,
-                         bool isvolatile, const char *target, struct hk_error *err)
+/* One attempt; *ret_plus says whether "lowerdir+" was used. */
+static int overlay_try(char *const *layers, size_t n, const char *upper, const char *work,
+                       bool isvolatile, const char *target, bool plus, bool *ret_plus,
+                       struct hk_error *err)
 {
-    if (n == 0)
-        return hk_error_set(err, -EINVAL, "overlay: an image without layers");
     _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
     if (fsfd < 0)
         return hk_error_errno(err, -errno, "overlay: fsopen");
     fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "hako", 0);
-    int r = set_lowers(fsfd, layers, n, err);
+    int r = set_lowers(fsfd, layers, n, plus, ret_plus, err);
     if (r < 0)
         return r;
     if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0)
@@ -83,4 +84,21 @@ int rootfs_overlay_mount(char *const *layers, size_t n, const char *upper, const
     if (move_mount(mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
         return hk_error_errno(err, -errno, "overlay: mount on '%s'", target);
     return 0;
+}
+
+int rootfs_overlay_mount(char *const *layers, size_t n, const char *upper, const char *work,
+                         bool isvolatile, const char *target, struct hk_error *err)
+{
+    if (n == 0)
+        return hk_error_set(err, -EINVAL, "overlay: an image without layers");
+    bool plus = true;
+    int r = overlay_try(layers, n, upper, work, isvolatile, target, true, &plus, err);
+    /* Before Linux 6.5 overlay took the new mount API through the legacy option string: every
+     * key is accepted by fsconfig and "lowerdir+" is refused only at create. Once more with
+     * one "lowerdir" string. */
+    if (r == -EINVAL && plus) {
+        *err = (struct hk_error){0};
+        r = overlay_try(layers, n, upper, work, isvolatile, target, false, &plus, err);
+    }
+    return r;
 }
