@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct exec_inst {
     bool running, done;
     int exit_code;
     pid_t pid;
+    char *winsize; /* with a TTY: the file `hako exec --winsize-file` reads sizes from */
 };
 
 static struct exec_inst *execs[256];
@@ -55,6 +57,16 @@ static struct exec_inst *find(const char *id)
     return hit;
 }
 
+static int write_size(const struct exec_inst *x, unsigned h, unsigned w)
+{
+    if (!h || !w || h > 65535 || w > 65535)
+        return -EINVAL;
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%u %u\n", h, w);
+    struct hk_error err = {0};
+    return write_file_atomic(x->winsize, buf, (size_t)n, 0600, &err);
+}
+
 static enum MHD_Result exec_create(struct api_call *c)
 {
     _cleanup_free_ char *cid = NULL;
@@ -74,6 +86,14 @@ static enum MHD_Result exec_create(struct api_call *c)
     random_id(x->id);
     x->container = TAKE_PTR(cid);
     x->config = json_deep_copy(b);
+    if (json_is_true(json_object_get(b, "Tty"))) {
+        x->winsize = xasprintf("%s/exec-%s.winsize", c->ctx->runroot, x->id);
+        /* docker's CLI sends the terminal's size as ConsoleSize [height, width] */
+        const json_t *cs = json_object_get(b, "ConsoleSize");
+        if (json_array_size(cs) == 2)
+            write_size(x, (unsigned)json_integer_value(json_array_get(cs, 0)),
+                       (unsigned)json_integer_value(json_array_get(cs, 1)));
+    }
     pthread_mutex_lock(&exec_lock);
     size_t slot = ELEMENTSOF(execs);
     for (i = 0; i < ELEMENTSOF(execs) && slot == ELEMENTSOF(execs); i++)
@@ -87,6 +107,7 @@ static enum MHD_Result exec_create(struct api_call *c)
     if (slot < ELEMENTSOF(execs) && execs[slot]) {
         free(execs[slot]->container);
         json_decref(execs[slot]->config);
+        free(execs[slot]->winsize);
         free(execs[slot]);
     }
     if (slot < ELEMENTSOF(execs))
@@ -95,6 +116,9 @@ static enum MHD_Result exec_create(struct api_call *c)
     if (slot == ELEMENTSOF(execs)) {
         free(x->container);
         json_decref(x->config);
+        if (x->winsize)
+            unlink(x->winsize);
+        free(x->winsize);
         free(x);
         return api_reply_msg(c, 503, "too many exec instances running");
     }
@@ -113,8 +137,11 @@ static const char **exec_args(const struct exec_inst *x, bool detach)
         a[n++] = "-d";
     if (json_is_true(json_object_get(b, "AttachStdin")))
         a[n++] = "-i";
-    if (json_is_true(json_object_get(b, "Tty")))
+    if (json_is_true(json_object_get(b, "Tty"))) {
         a[n++] = "-t";
+        a[n++] = "--winsize-file";
+        a[n++] = x->winsize;
+    }
     if (json_is_true(json_object_get(b, "Privileged")))
         a[n++] = "--privileged";
     const char *user = json_string_value(json_object_get(b, "User"));
@@ -152,6 +179,8 @@ static void finish(struct exec_inst *x, int status)
     x->running = false;
     x->done = true;
     x->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (x->winsize)
+        unlink(x->winsize);
     pthread_mutex_unlock(&exec_lock);
 }
 
@@ -216,6 +245,13 @@ static void exec_run(int sock, const char *extra, size_t n_extra, void *ud)
     pthread_mutex_unlock(&exec_lock);
     if (!j->tty)
         relay_output(sock, out[0], err[0]);
+    /* exited but not reaped: the pid cannot be reused while resize may still signal it */
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+        ;
+    pthread_mutex_lock(&exec_lock);
+    j->x->pid = 0;
+    pthread_mutex_unlock(&exec_lock);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -287,6 +323,29 @@ static enum MHD_Result exec_inspect(struct api_call *c)
     return api_reply_json(c, 200, j);
 }
 
+/* POST /exec/{id}/resize?h=&w=: the new size into the file, SIGWINCH to our `hako exec`. */
+static enum MHD_Result exec_resize(struct api_call *c)
+{
+    const char *h = api_query(&c->req, "h"), *w = api_query(&c->req, "w");
+    if (!h || !w)
+        return api_reply_msg(c, 400, "resize needs h and w");
+    pthread_mutex_lock(&exec_lock);
+    struct exec_inst *x = find(c->req.object);
+    int st = !x ? 404 : !x->winsize ? 400 : x->done ? 409 : 0;
+    if (st == 0 && write_size(x, (unsigned)atoi(h), (unsigned)atoi(w)) < 0)
+        st = 400;
+    if (st == 0 && x->running && x->pid > 0)
+        kill(x->pid, SIGWINCH); /* our child, the relay of this exec */
+    pthread_mutex_unlock(&exec_lock);
+    if (st == 404)
+        return api_reply_msg(c, 404, "No such exec instance: %s", c->req.object);
+    if (st == 409)
+        return api_reply_msg(c, 409, "exec %s is not running", c->req.object);
+    if (st == 400)
+        return api_reply_msg(c, 400, "bad size h=%s w=%s (or the exec has no TTY)", h, w);
+    return api_reply_empty(c, 200);
+}
+
 enum MHD_Result api_exec(struct api_call *c)
 {
     switch (c->req.op) {
@@ -297,7 +356,7 @@ enum MHD_Result api_exec(struct api_call *c)
     case OP_EXEC_INSPECT:
         return exec_inspect(c);
     case OP_EXEC_RESIZE:
-        return api_reply_msg(c, 501, "resizing an exec's terminal is not supported by hako yet");
+        return exec_resize(c);
     default:
         return api_reply_msg(c, 404, "page not found");
     }

@@ -19,6 +19,7 @@
 struct exec_flags {
     bool detach, interactive, tty, privileged;
     const char *user, *workdir;
+    const char *winsize_file; /* hidden, the service's: stdin is its socket, sizes come here */
     char **env;
     size_t n_env;
 };
@@ -38,6 +39,7 @@ static int parse_exec(int argc, char **argv, struct exec_flags *f)
         {"tty", no_argument, NULL, 't'},         {"env", required_argument, NULL, 'e'},
         {"workdir", required_argument, NULL, 'w'}, {"user", required_argument, NULL, 'u'},
         {"privileged", no_argument, NULL, 'P'},  {"help", no_argument, NULL, 'h'},
+        {"winsize-file", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -52,6 +54,7 @@ static int parse_exec(int argc, char **argv, struct exec_flags *f)
         case 'w': f->workdir = optarg; break;
         case 'u': f->user = optarg; break;
         case 'P': f->privileged = true; break;
+        case 'W': f->winsize_file = optarg; break;
         case 'h':
             printf("Usage: hako exec [-d] [-i] [-t] [-e K=V] [-w DIR] [-u USER[:GROUP]] "
                    "CONTAINER COMMAND [ARG...]\n");
@@ -136,7 +139,9 @@ static int run_exec(const struct engine *e, const char *id, char **args,
         fprintf(stderr, "Error response from daemon: container %s is not running\n", id);
         return cli_op_error();
     }
-    if (f->tty && f->interactive && !isatty(STDIN_FILENO)) {
+    if (f->winsize_file) /* read by the runtime's terminal relay */
+        setenv("HAKO_WINSIZE_FILE", f->winsize_file, 1);
+    if (f->tty && f->interactive && !f->winsize_file && !isatty(STDIN_FILENO)) {
         cli_error("the input device is not a TTY");
         return cli_op_error();
     }

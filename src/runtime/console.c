@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "runtime/sync.h"
+#include "util/fs.h"
 #include "util/path.h"
 
 int console_open_pty(const struct oci_process *p, int *ret_master, int *ret_slave,
@@ -177,6 +178,20 @@ static void sync_winsize(int from, int to)
         ioctl(to, TIOCSWINSZ, &ws);
 }
 
+/* $HAKO_WINSIZE_FILE: "ROWS COLS", for a caller whose stdin is not a terminal but a socket
+ * (the API service's exec: it rewrites the file and sends SIGWINCH on each resize). */
+static void winsize_from_file(const char *path, int to)
+{
+    char buf[64];
+    unsigned rows, cols;
+    if (read_str_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 ||
+        sscanf(buf, "%u %u", &rows, &cols) != 2 || !rows || !cols || rows > 65535 ||
+        cols > 65535)
+        return;
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+    ioctl(to, TIOCSWINSZ, &ws);
+}
+
 int console_relay(int master, pid_t child, int *ret_status, struct hk_error *err)
 {
     sigset_t set, old;
@@ -196,6 +211,9 @@ int console_relay(int master, pid_t child, int *ret_status, struct hk_error *err
         tcsetattr(STDIN_FILENO, TCSANOW, &t);
         sync_winsize(STDIN_FILENO, master);
     }
+    const char *wsfile = raw ? NULL : getenv("HAKO_WINSIZE_FILE");
+    if (wsfile)
+        winsize_from_file(wsfile, master);
     bool in_open = true, exited = false;
     int status = 0;
     while (!exited) {
@@ -214,6 +232,8 @@ int console_relay(int master, pid_t child, int *ret_status, struct hk_error *err
             while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGCHLD)
                     exited = reap(child, &status);
+                else if (si.ssi_signo == SIGWINCH && wsfile)
+                    winsize_from_file(wsfile, master);
                 else if (si.ssi_signo == SIGWINCH)
                     sync_winsize(STDIN_FILENO, master);
                 else

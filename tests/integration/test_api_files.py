@@ -128,3 +128,32 @@ def test_run_rm_returns_the_exit_code(svc):
         assert p.returncode == code, p.stderr
     p = svc.docker("run", "--rm", "busybox", "cat", "/nonexistent")
     assert p.returncode == 1 and "nonexistent" in p.stderr
+
+
+def test_exec_it_gets_the_terminal_size_and_resizes(svc):
+    """docker exec -it in a real terminal (tmux): the pty has the terminal's size (the
+    create's ConsoleSize) and follows a resize (POST /exec/{id}/resize + SIGWINCH)."""
+    import os
+    from conftest import run
+    svc.dok("run", "-d", "--name", "sh1", "busybox", "sleep", "600")
+    session = f"hkexec{os.getpid()}"
+    cmd = f"DOCKER_HOST=unix://{svc.sock} DOCKER_CONFIG={svc.dir / 'docker'} {DOCKER} exec " \
+          "-it sh1 sh"
+    run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "20", cmd], check=True)
+    try:
+        def screen():
+            return run(["tmux", "capture-pane", "-t", session, "-p"]).stdout
+        wait_for(lambda: "/ #" in screen(), what="the shell prompt")
+        run(["tmux", "send-keys", "-t", session, "echo size-$(stty size | tr ' ' x)", "Enter"])
+        wait_for(lambda: "size-20x100" in screen(), what="stty size 20 100")
+        run(["tmux", "resize-window", "-t", session, "-x", "120", "-y", "30"], check=True)
+        run(["tmux", "send-keys", "-t", session, "clear; echo now-$(stty size | tr ' ' x)",
+             "Enter"])
+        wait_for(lambda: "now-30x120" in screen(), what="stty size after the resize")
+        run(["tmux", "send-keys", "-t", session, "exit", "Enter"])
+        wait_for(lambda: run(["tmux", "has-session", "-t", session]).returncode != 0,
+                 what="docker exec -it to end")
+    finally:
+        run(["tmux", "kill-session", "-t", session])
+    status, body = svc.json("/exec/nosuch/resize?h=10&w=10", method="POST")
+    assert status == 404
