@@ -30,6 +30,7 @@
 #include "api/internal.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/lazy.h"
 #include "util/log.h"
 
 extern char **environ;
@@ -766,6 +767,9 @@ static int tls_load(const struct api_opts *o, struct tls_files *t, struct hk_err
 
 int api_serve(const struct api_opts *o, struct hk_error *err)
 {
+    /* libmicrohttpd and GnuTLS are loaded here, not by every hako (src/api/lazy-mhd.c) */
+    if (lazy_require(LAZY_MHD, err) < 0 || lazy_require(LAZY_GNUTLS, err) < 0)
+        return -ENOENT;
     struct tls_files t = {0};
     int r = tls_load(o, &t, err);
     if (r < 0) {

@@ -20,6 +20,8 @@ static struct lazy_lib libs[] = {
     {LAZY_NFT, "libnftables1", NULL},
     {LAZY_APPARMOR, "libapparmor1", NULL},
     {LAZY_SELINUX, "libselinux1", NULL},
+    {LAZY_MHD, "libmicrohttpd12", NULL},
+    {LAZY_GNUTLS, "libgnutls30", NULL},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

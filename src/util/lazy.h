@@ -21,6 +21,8 @@
 #define LAZY_NFT "libnftables.so.1"
 #define LAZY_APPARMOR "libapparmor.so.1"
 #define LAZY_SELINUX "libselinux.so.1"
+#define LAZY_MHD "libmicrohttpd.so.12"
+#define LAZY_GNUTLS "libgnutls.so.30"
 
 /* Load the shared library lib (a soname such as LAZY_CURL) if it is not loaded yet. Returns 0,
  * or -ENOENT with a message naming the library and the Debian package that provides it. */
