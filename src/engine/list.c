@@ -19,10 +19,18 @@ char *engine_status_text(const json_t *st, int64_t now)
     const char *s = jstr(st, "Status");
     char d[64];
     int code = (int)json_integer_value(json_object_get(st, "ExitCode"));
-    if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0)
-        return xasprintf(
-            "Up %s%s", human_duration(now - human_parse_time(jstr(st, "StartedAt")), d, sizeof(d)),
-            strcmp(s, "paused") == 0 ? " (Paused)" : "");
+    if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0) {
+        /* docker's State.String(): "(Paused)", else the health: "(health: starting)" */
+        const char *h = jstr(json_object_get(st, "Health"), "Status");
+        _cleanup_free_ char *tail = strcmp(s, "paused") == 0 ? xstrdup(" (Paused)")
+                                    : !h[0]                  ? xstrdup("")
+                                    : strcmp(h, "starting") == 0
+                                        ? xstrdup(" (health: starting)")
+                                        : xasprintf(" (%s)", h);
+        return xasprintf("Up %s%s",
+                         human_duration(now - human_parse_time(jstr(st, "StartedAt")), d, sizeof(d)),
+                         tail);
+    }
     if (strcmp(s, "exited") == 0 || strcmp(s, "restarting") == 0)
         return xasprintf(
             "%s (%d) %s ago", strcmp(s, "exited") == 0 ? "Exited" : "Restarting", code,

@@ -169,8 +169,10 @@ static bool one(const struct psfilter *f, const json_t *rec, const char *k, cons
                json_integer_value(json_object_get(st, "ExitCode")) == atoi(v);
     if (!strcmp(k, "volume"))
         return volume_ok(rec, v);
-    if (!strcmp(k, "health")) /* no healthchecks yet: every container is "none" */
-        return strcmp(v, "none") == 0;
+    if (!strcmp(k, "health")) { /* starting, healthy, unhealthy; none: no healthcheck */
+        const char *h = jstr(json_object_get(st, "Health"), "Status");
+        return strcmp(h[0] ? h : "none", v) == 0;
+    }
     if (!strcmp(k, "is-task")) /* no swarm: no container is a task */
         return strcmp(v, "false") == 0 || strcmp(v, "0") == 0;
     if (!strcmp(k, "ancestor")) {
