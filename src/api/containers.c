@@ -13,6 +13,7 @@
 
 #include "api/internal.h"
 #include "engine/create.h"
+#include "engine/net/ports.h"
 #include "engine/inspect.h"
 #include "engine/lifecycle.h"
 #include "engine/list.h"
@@ -38,6 +39,33 @@ static long long unix_time(const char *rfc3339)
     return (long long)timegm(&tm);
 }
 
+/* docker's list Ports: [{"IP", "PrivatePort", "PublicPort", "Type"}] of NetworkSettings.Ports
+ * (an exposed port not published has no IP and PublicPort). */
+static json_t *list_ports(const json_t *ns)
+{
+    json_t *out = json_array();
+    const char *key;
+    json_t *binds;
+    json_object_foreach((json_t *)json_object_get(ns, "Ports"), key, binds)
+    {
+        int port;
+        char proto[4];
+        if (ports_key(key, &port, proto) < 0)
+            continue;
+        if (!json_array_size(binds))
+            json_array_append_new(out, json_pack("{s:i,s:s}", "PrivatePort", port, "Type", proto));
+        size_t i;
+        json_t *b;
+        json_array_foreach(binds, i, b)
+        {
+            json_array_append_new(out, json_pack("{s:s,s:i,s:i,s:s}", "IP", jstr(b, "HostIp"),
+                                                 "PrivatePort", port, "PublicPort",
+                                                 atoi(jstr(b, "HostPort")), "Type", proto));
+        }
+    }
+    return out;
+}
+
 /* docker's list entry for a record. */
 static json_t *list_entry(const json_t *rec)
 {
@@ -53,13 +81,16 @@ static json_t *list_entry(const json_t *rec)
     }
     _cleanup_free_ char *status = engine_status_text(st, time(NULL));
     const json_t *labels = json_object_get(cfg, "Labels");
+    const json_t *ns = json_object_get(rec, "NetworkSettings");
+    const json_t *nets = json_object_get(ns, "Networks");
     return json_pack(
-        "{s:s,s:[s],s:s,s:s,s:s,s:I,s:[],s:O,s:s,s:s,s:{s:s},s:{s:{}},s:[]}", "Id", jstr(rec, "Id"),
+        "{s:s,s:[s],s:s,s:s,s:s,s:I,s:o,s:O,s:s,s:s,s:{s:s},s:{s:o},s:[]}", "Id", jstr(rec, "Id"),
         "Names", jstr(rec, "Name"), "Image", jstr(cfg, "Image"), "ImageID", jstr(rec, "Image"),
-        "Command", cmd, "Created", (json_int_t)unix_time(jstr(rec, "Created")), "Ports", "Labels",
-        labels ? labels : json_object(), "State", jstr(st, "Status"), "Status", status,
-        "HostConfig", "NetworkMode", jstr(json_object_get(rec, "HostConfig"), "NetworkMode"),
-        "NetworkSettings", "Networks", "Mounts");
+        "Command", cmd, "Created", (json_int_t)unix_time(jstr(rec, "Created")), "Ports",
+        list_ports(ns), "Labels", labels ? labels : json_object(), "State", jstr(st, "Status"),
+        "Status", status, "HostConfig", "NetworkMode",
+        jstr(json_object_get(rec, "HostConfig"), "NetworkMode"), "NetworkSettings", "Networks",
+        json_is_object(nets) ? json_deep_copy(nets) : json_object(), "Mounts");
 }
 
 static enum MHD_Result list(struct api_call *c)

@@ -62,6 +62,13 @@ enum api_op {
     OP_VOL_PRUNE,
     OP_VOL_INSPECT,
     OP_VOL_DELETE,
+    OP_NET_LIST,
+    OP_NET_CREATE,
+    OP_NET_PRUNE,
+    OP_NET_INSPECT,
+    OP_NET_DELETE,
+    OP_NET_CONNECT,
+    OP_NET_DISCONNECT,
     OP_SWARM,  /* 503: not a swarm manager */
     OP_PLUGIN, /* 501 */
 };

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -644,3 +645,167 @@ def test_run_it_and_tty_streams(svc):
     finally:
         run(["tmux", "kill-session", "-t", session])
     assert svc.dok("ps", "-aq") == ""
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http_get(port, path="/i", timeout=15):
+    deadline = time.time() + timeout
+    while True:
+        p = run(["curl", "-sf", "--max-time", "2", f"http://127.0.0.1:{port}{path}"], timeout=5)
+        if p.returncode == 0:
+            return p.stdout
+        assert time.time() < deadline, f"nothing on 127.0.0.1:{port}"
+        time.sleep(0.1)
+
+
+HTTPD = "mkdir /w && echo hi-$HOSTNAME > /w/i && exec httpd -f -p 80 -h /w"
+
+
+def test_networks_endpoints(svc):
+    nid = svc.dok("network", "create", "--subnet", "10.251.3.0/24", "--gateway", "10.251.3.1",
+                  "--label", "team=a", "front").strip()
+    assert len(nid) == 64
+    status, n = svc.json("/networks/front")
+    assert status == 200 and n["Id"] == nid and n["Name"] == "front"
+    assert n["Driver"] == "bridge" and n["Scope"] == "local" and n["Labels"] == {"team": "a"}
+    assert n["IPAM"]["Config"] == [{"Subnet": "10.251.3.0/24", "Gateway": "10.251.3.1"}]
+    assert n["Containers"] == {}
+    svc.dok("network", "create", "back")
+    ls = svc.dok("network", "ls", "--format", "{{.Name}}").split()
+    assert sorted(ls) == ["back", "bridge", "front"]
+    assert svc.dok("network", "ls", "-q", "--filter", "label=team=a").split() == [nid[:12]]
+    assert svc.dok("network", "ls", "--format", "{{.Name}}", "--filter",
+                   "name=ba").split() == ["back"]
+    status, b = svc.json("/networks?filters=" + quote('{"nope":["x"]}'))
+    assert status == 400 and b["message"] == "invalid filter 'nope'"
+    # a container on it, with --ip; connect and disconnect a second network
+    cid = svc.dok("run", "-d", "--name", "c1", "--network", "front", "--ip", "10.251.3.9",
+                  "busybox", "sleep", "60").strip()
+    nets = json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "c1"))
+    assert list(nets) == ["front"]
+    assert nets["front"]["NetworkID"] == nid and nets["front"]["IPAddress"] == "10.251.3.9"
+    svc.dok("network", "connect", "back", "c1")
+    back = json.loads(svc.dok("network", "inspect", "back"))[0]
+    assert list(back["Containers"]) == [cid] and back["Containers"][cid]["Name"] == "c1"
+    addr = svc.dok("exec", "c1", "ip", "-4", "-o", "addr")
+    assert "eth0" in addr and "10.251.3.9/24" in addr and "eth1" in addr
+    p = svc.docker("network", "connect", "back", "c1")
+    assert p.returncode == 1 and "already exists in network back" in p.stderr
+    p = svc.docker("network", "rm", "back")
+    assert p.returncode == 1 and "has active endpoints" in p.stderr
+    status, b = svc.json("/networks/back", method="DELETE")
+    assert status == 403 and "has active endpoints" in b["message"]
+    svc.dok("network", "disconnect", "back", "c1")
+    assert "eth1" not in svc.dok("exec", "c1", "ip", "-4", "-o", "addr")
+    status, b = svc.json("/networks/back/connect", "-H", "Content-Type: application/json",
+                         "-d", '{"Container": "nosuch"}', method="POST")
+    assert status == 404 and "No such container: nosuch" in b["message"]
+    status, b = svc.json("/networks/nosuch")
+    assert status == 404 and b["message"] == "network nosuch not found"
+    # what hako cannot give is refused, naming it
+    for args, msg in [(["-d", "overlay", "o"], 'the "bridge" driver only, not "overlay"'),
+                      (["--ipv6", "v6"], "IPv4 only"),
+                      (["-o", "com.docker.network.bridge.name=x", "o2"],
+                       "network option com.docker.network.bridge.name is not supported"),
+                      (["front"], "network with name front already exists")]:
+        p = svc.docker("network", "create", *args)
+        assert p.returncode == 1 and msg in p.stderr, (args, p.stderr)
+    status, b = svc.json("/networks/create", "-H", "Content-Type: application/json",
+                         "-d", '{"Name": "front"}', method="POST")
+    assert status == 409
+    status, b = svc.json("/networks/bridge", method="DELETE")
+    assert status == 403 and "pre-defined" in b["message"]
+    # prune: the unused user networks (front has c1)
+    out = svc.dok("network", "prune", "-f")
+    assert "back" in out and "front" not in out
+    svc.dok("rm", "-f", "c1")
+    status, b = svc.json("/networks/prune?filters=" + quote('{"label":["team=b"]}'),
+                         method="POST")
+    assert status == 200 and b["NetworksDeleted"] == []
+    svc.dok("network", "rm", "front")
+    assert svc.dok("network", "ls", "--format", "{{.Name}}").split() == ["bridge"]
+
+
+def test_published_ports_and_inspect(svc):
+    port = _free_port()
+    svc.dok("run", "-d", "--name", "web", "-p", f"127.0.0.1:{port}:80", "--expose", "9000",
+            "-P", "busybox", "sh", "-c", HTTPD)
+    assert _http_get(port).startswith("hi-")
+    ports = json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"))
+    assert ports["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+    [p9000] = ports["9000/tcp"]
+    assert p9000["HostIp"] == "0.0.0.0" and int(p9000["HostPort"]) > 0
+    pb = json.loads(svc.dok("inspect", "-f", "{{json .HostConfig.PortBindings}}", "web"))
+    assert pb["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+    assert svc.dok("port", "web", "80").strip() == f"127.0.0.1:{port}"
+    assert f"127.0.0.1:{port}->80/tcp" in svc.dok("ps", "--format", "{{.Ports}}")
+    net = json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"))
+    status, bridge = svc.json("/networks/bridge")
+    assert list(net) == ["bridge"] and net["bridge"]["NetworkID"] == bridge["Id"]
+    # the same port again is an error at run, and nothing is left
+    p = svc.docker("run", "-d", "--name", "web2", "-p", f"127.0.0.1:{port}:80", "busybox",
+                   "sleep", "5")
+    assert p.returncode != 0
+    svc.dok("rm", "-f", "web")
+    svc.docker("rm", "-f", "web2")
+
+
+def test_docker_py_networks_and_ports(svc):
+    port = _free_port()
+    script = f"""
+import sys, time, urllib.request, docker
+c = docker.DockerClient(base_url=sys.argv[1])
+net = c.networks.create("pynet", driver="bridge", labels={{"k": "v"}})
+ctr = c.containers.run("busybox", ["sh", "-c", {HTTPD!r}], detach=True, name="pyweb",
+                       network="pynet", ports={{"80/tcp": ("127.0.0.1", {port})}})
+deadline = time.time() + 20
+while True:
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:{port}/i", timeout=2).read().decode()
+        break
+    except OSError:
+        assert time.time() < deadline, "no answer"
+        time.sleep(0.1)
+print("body", body.startswith("hi-"))
+ctr.reload()
+print("ports", ctr.ports["80/tcp"][0]["HostPort"])
+net.reload()
+print("members", [x.name for x in net.containers])
+other = c.networks.create("pyother")
+other.connect(ctr)
+ctr.reload()
+print("nets", sorted(ctr.attrs["NetworkSettings"]["Networks"]))
+other.disconnect(ctr)
+other.remove()
+ctr.remove(force=True)
+net.remove()
+print("left", [n.name for n in c.networks.list()])
+"""
+    py = shutil.which("python3", path="/root/.pyenv/shims:" + os.environ.get("PATH", ""))
+    p = subprocess.run([py, "-c", script, f"unix://{svc.sock}"], capture_output=True, text=True,
+                       timeout=120, env=dict(os.environ, DOCKER_CONFIG=str(svc.dir / "docker")))
+    if "No module named 'docker'" in p.stderr:
+        pytest.skip("docker-py is not installed in " + py)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[:5] == ["body True", f"ports {port}", "members ['pyweb']",
+                                        "nets ['pynet', 'pyother']", "left ['bridge']"]
+
+
+def test_healthcheck_through_the_api(svc):
+    svc.dok("run", "-d", "--name", "hc", "--health-cmd", "test -e /tmp/ok",
+            "--health-interval", "100ms", "--health-retries", "2", "busybox", "sh", "-c",
+            "sleep 0.5; touch /tmp/ok; sleep 60")
+    wait_for(lambda: svc.dok("inspect", "-f", "{{.State.Health.Status}}", "hc").strip()
+             == "healthy", timeout=20, what="healthy")
+    h = json.loads(svc.dok("inspect", "-f", "{{json .State.Health}}", "hc"))
+    assert h["FailingStreak"] == 0 and h["Log"][-1]["ExitCode"] == 0
+    assert svc.dok("ps", "--format", "{{.Status}}").strip().endswith("(healthy)")
+    assert svc.dok("ps", "-q", "--filter", "health=healthy").strip()
+    cfg = json.loads(svc.dok("inspect", "-f", "{{json .Config.Healthcheck}}", "hc"))
+    assert cfg["Test"] == ["CMD-SHELL", "test -e /tmp/ok"] and cfg["Retries"] == 2
+    svc.dok("rm", "-f", "hc")
