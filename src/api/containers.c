@@ -14,6 +14,7 @@
 #include "api/internal.h"
 #include "engine/create.h"
 #include "engine/net/ports.h"
+#include "engine/psfilter.h"
 #include "engine/inspect.h"
 #include "engine/lifecycle.h"
 #include "engine/list.h"
@@ -105,10 +106,23 @@ static enum MHD_Result list(struct api_call *c)
     bool all = api_query_bool(&c->req, "all");
     const char *lim = api_query(&c->req, "limit");
     long limit = lim && lim[0] ? atol(lim) : -1;
+    _cleanup_json_ json_t *fj = json_array();
+    for (size_t k = 0; filters[k]; k++)
+        json_array_append_new(fj, json_string(filters[k]));
+    strv_free(filters);
     json_t *recs = NULL;
-    if (record_list(c->ctx->e, &recs, &err) < 0) {
-        strv_free(filters);
+    if (record_list(c->ctx->e, &recs, &err) < 0)
         return api_reply_error(c, &err, 500);
+    /* the filters `hako ps` takes (ancestor= needs the store) */
+    struct store *store = NULL;
+    if (json_array_size(fj))
+        store_open(c->ctx->root, &store, NULL);
+    struct psfilter pf = {0};
+    int r = psfilter_parse(fj, recs, store, &pf, &err);
+    store_free(store);
+    if (r < 0) {
+        json_decref(recs);
+        return api_reply_msg(c, err.code == -ENOENT ? 404 : 400, "%s", hk_error_msg(&err));
     }
     json_t *out = json_array();
     size_t i;
@@ -117,17 +131,15 @@ static enum MHD_Result list(struct api_call *c)
     {
         if (limit >= 0 && (long)json_array_size(out) >= limit)
             break;
-        bool has_status = false;
-        for (size_t k = 0; filters[k]; k++)
-            has_status |= strncmp(filters[k], "status=", 7) == 0;
-        if (!all && limit < 0 && !has_status && !engine_status_live(record_status(rec)))
+        if (!all && limit < 0 && !psfilter_wants_stopped(&pf) &&
+            !engine_status_live(record_status(rec)))
             continue;
-        if (!engine_list_matches(rec, (const char *const *)filters))
+        if (!psfilter_match(&pf, rec))
             continue;
         json_array_append_new(out, list_entry(rec));
     }
+    psfilter_clear(&pf);
     json_decref(recs);
-    strv_free(filters);
     return api_reply_json(c, 200, out);
 }
 

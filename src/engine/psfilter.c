@@ -196,11 +196,15 @@ bool psfilter_match(const struct psfilter *f, const json_t *rec)
     json_t *vals;
     json_object_foreach(f->by_key, k, vals)
     {
-        bool ok = false;
+        /* docker's MatchKVList: a container has every label= asked for */
+        bool every = strcmp(k, "label") == 0, ok = every;
         size_t i;
         json_t *v;
         json_array_foreach(vals, i, v)
-            ok |= one(f, rec, k, json_string_value(v));
+        {
+            bool m = one(f, rec, k, json_string_value(v));
+            ok = every ? ok && m : ok || m;
+        }
         if (!ok)
             return false;
     }

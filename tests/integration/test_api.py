@@ -395,6 +395,18 @@ def test_service_restart_keeps_containers(svc, engine):
     assert engine.inspect("keeper")["State"]["Status"] == "exited"
 
 
+def _docker_py(svc, script, timeout=120):
+    """Run script with docker-py (pyenv's python3) against the service; skip without it."""
+    py = shutil.which("python3", path="/root/.pyenv/shims:" + os.environ.get("PATH", ""))
+    p = subprocess.run([py, "-c", script, f"unix://{svc.sock}"], capture_output=True, text=True,
+                       timeout=timeout,
+                       env=dict(os.environ, DOCKER_CONFIG=str(svc.dir / "docker")))
+    if "No module named 'docker'" in p.stderr:
+        pytest.skip("docker-py is not installed in " + py)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
 def test_docker_py_runs_waits_for_log_and_stops(svc):
     script = """
 import sys, time, docker
@@ -414,12 +426,7 @@ print("exit", ctr.wait()["StatusCode"])
 ctr.remove()
 print("left", len(c.containers.list(all=True)))
 """
-    py = shutil.which("python3", path="/root/.pyenv/shims:" + os.environ.get("PATH", ""))
-    p = subprocess.run([py, "-c", script, f"unix://{svc.sock}"], capture_output=True, text=True,
-                       timeout=90, env=dict(os.environ, DOCKER_CONFIG=str(svc.dir / "docker")))
-    if "No module named 'docker'" in p.stderr:
-        pytest.skip("docker-py is not installed in " + py)
-    assert p.returncode == 0, p.stderr
+    p = _docker_py(svc, script)
     assert p.stdout.split("\n")[:3] == ["exec hi", "exit 137", "left 0"]
 
 
@@ -786,12 +793,7 @@ ctr.remove(force=True)
 net.remove()
 print("left", [n.name for n in c.networks.list()])
 """
-    py = shutil.which("python3", path="/root/.pyenv/shims:" + os.environ.get("PATH", ""))
-    p = subprocess.run([py, "-c", script, f"unix://{svc.sock}"], capture_output=True, text=True,
-                       timeout=120, env=dict(os.environ, DOCKER_CONFIG=str(svc.dir / "docker")))
-    if "No module named 'docker'" in p.stderr:
-        pytest.skip("docker-py is not installed in " + py)
-    assert p.returncode == 0, p.stderr
+    p = _docker_py(svc, script)
     assert p.stdout.split("\n")[:5] == ["body True", f"ports {port}", "members ['pyweb']",
                                         "nets ['pynet', 'pyother']", "left ['bridge']"]
 
@@ -806,6 +808,27 @@ def test_healthcheck_through_the_api(svc):
     assert h["FailingStreak"] == 0 and h["Log"][-1]["ExitCode"] == 0
     assert svc.dok("ps", "--format", "{{.Status}}").strip().endswith("(healthy)")
     assert svc.dok("ps", "-q", "--filter", "health=healthy").strip()
+    assert svc.dok("ps", "-q", "--filter", "health=unhealthy") == ""
     cfg = json.loads(svc.dok("inspect", "-f", "{{json .Config.Healthcheck}}", "hc"))
     assert cfg["Test"] == ["CMD-SHELL", "test -e /tmp/ok"] and cfg["Retries"] == 2
     svc.dok("rm", "-f", "hc")
+
+
+def test_list_filters_are_the_engines(svc, engine):
+    """The list takes `hako ps`'s filters: every label= must match (docker's MatchKVList, which
+    compose's project queries rely on), other keys OR their values, an unknown key is 400."""
+    svc.dok("run", "-d", "--name", "l1", "--label", "a=1", "--label", "b=2", "busybox",
+            "sleep", "30")
+    svc.dok("run", "-d", "--name", "l2", "--label", "a=1", "busybox", "sleep", "30")
+    for ps in (svc.dok, lambda *a: engine.ok(*a).stdout):
+        assert ps("ps", "--format", "{{.Names}}", "--filter", "label=a=1", "--filter",
+                  "label=b=2").split() == ["l1"]
+        assert sorted(ps("ps", "--format", "{{.Names}}", "--filter", "label=a=1").split()) == \
+            ["l1", "l2"]
+        assert sorted(ps("ps", "--format", "{{.Names}}", "--filter", "name=l1", "--filter",
+                         "name=l2").split()) == ["l1", "l2"]
+    assert svc.dok("ps", "--format", "{{.Names}}", "--filter", "ancestor=busybox",
+                   "--filter", "status=running", "--filter", "name=l2").split() == ["l2"]
+    p = svc.docker("ps", "--filter", "nope=1")
+    assert p.returncode != 0 and "Invalid filter 'nope'" in p.stderr
+    svc.dok("rm", "-f", "l1", "l2")
