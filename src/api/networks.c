@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "api/internal.h"
+#include "engine/lifecycle.h"
 #include "engine/net/attach.h"
 #include "engine/net/network.h"
 #include "engine/options.h"
@@ -65,11 +66,18 @@ static int filter_one(const json_t *n, const char *f, size_t containers)
     return -1;
 }
 
-/* Whether n passes every filter key (values of one key OR'ed); -1 for an unknown key. */
+/* Whether n passes every filter key (values of one key OR'ed, but label's AND'ed); -1 for an
+ * unknown key. */
 static int filters_match(const json_t *n, char **filters, size_t containers, struct hk_error *err)
 {
     for (size_t i = 0; filters && filters[i]; i++) {
         size_t kl = strcspn(filters[i], "=");
+        /* docker's MatchKVList: a network has every label= asked for */
+        if (kl == 5 && strncmp(filters[i], "label", 5) == 0) {
+            if (!label_ok(n, filters[i] + 6))
+                return 0;
+            continue;
+        }
         int any = 0;
         for (size_t k = 0; filters[k]; k++) {
             if (strncmp(filters[k], filters[i], kl + 1) != 0)
@@ -85,6 +93,16 @@ static int filters_match(const json_t *n, char **filters, size_t containers, str
             return 0;
     }
     return 1;
+}
+
+/* docker's inspect of n: a user network shows the options it was created with (none: create
+ * takes none), not the bridge's name that the default one shows (compose compares them). */
+static json_t *inspect(struct api_call *c, const struct network *n)
+{
+    json_t *j = network_inspect(c->ctx->e, n);
+    if (!n->is_default)
+        json_object_set_new(j, "Options", json_object());
+    return j;
 }
 
 /* Every network's inspect object (with its Containers). The default bridge is made now, as
@@ -105,7 +123,7 @@ static int all_networks(struct api_call *c, json_t **ret, struct hk_error *err)
     {
         struct network n;
         if (network_get(c->ctx->e, jstr(j, "Id"), &n, NULL) == 0)
-            json_array_append_new(out, network_inspect(c->ctx->e, &n));
+            json_array_append_new(out, inspect(c, &n));
     }
     json_decref(recs);
     *ret = out;
@@ -250,6 +268,26 @@ static enum MHD_Result create(struct api_call *c)
     return api_reply_json(c, 201, json_pack("{s:s,s:s}", "Id", n.id, "Warning", ""));
 }
 
+/* Whether a connect asks for what the container gets anyway: it is not running and n is its
+ * network mode (with the same --ip or none), so it joins n when it starts. docker-compose
+ * connects each container it created this way. */
+static bool joins_at_start(struct api_call *c, const char *id, const struct network *n,
+                           const char *ip)
+{
+    struct record *rec = NULL;
+    if (record_open(c->ctx->e, id, false, &rec, NULL) < 0)
+        return false;
+    const json_t *hc = json_object_get(rec->j, "HostConfig");
+    const char *mode = jstr(hc, "NetworkMode"),
+               *want = jstr(json_object_get(hc, "Hako"), "IPv4Address");
+    struct network m;
+    bool same = !engine_status_live(record_status(rec->j)) && net_mode_is_network(mode) &&
+                network_get(c->ctx->e, mode, &m, NULL) == 0 && strcmp(m.id, n->id) == 0 &&
+                (!ip[0] || strcmp(ip, want) == 0);
+    record_free(rec);
+    return same;
+}
+
 /* POST /networks/{id}/connect and /disconnect: {"Container": ..., "EndpointConfig":
  * {"IPAMConfig": {"IPv4Address": ...}, "Aliases": [...]}} and {"Container", "Force"}.
  * Aliases are kept by docker for its DNS, which hako has not (yet): they are accepted. */
@@ -271,6 +309,8 @@ static enum MHD_Result connect_op(struct api_call *c, bool on)
         record_resolve(c->ctx->e, ref, &id, &err) < 0)
         return api_reply_error(c, &err, 500);
     const char *ip = jstr(ipc, "IPv4Address");
+    if (on && joins_at_start(c, id, &n, ip))
+        return api_reply_empty(c, 200);
     int r = on ? net_connect(c->ctx->e, id, n.id, ip[0] ? ip : NULL, &err)
                : net_disconnect(c->ctx->e, id, n.id, &err);
     if (r < 0)
@@ -296,7 +336,7 @@ enum MHD_Result api_networks(struct api_call *c)
     case OP_NET_INSPECT:
         if (network_get(c->ctx->e, c->req.object, &n, &err) < 0)
             return api_reply_error(c, &err, 500);
-        return api_reply_json(c, 200, network_inspect(c->ctx->e, &n));
+        return api_reply_json(c, 200, inspect(c, &n));
     case OP_NET_DELETE:
         if (network_remove(c->ctx->e, c->req.object, &err) < 0)
             return reply_net_error(c, &err);

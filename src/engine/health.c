@@ -57,7 +57,7 @@ int health_check(const json_t *hc, struct hk_error *err)
     static const char *const durations[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
     for (size_t i = 0; i < ELEMENTSOF(durations); i++) {
         const json_t *v = json_object_get(hc, durations[i]);
-        if (v && !json_is_integer(v))
+        if (v && !json_is_integer(v) && !json_is_null(v))
             return hk_error_set(err, -EINVAL,
                                 "Healthcheck.%s: expected a number of "
                                 "nanoseconds",
@@ -90,6 +90,10 @@ json_t *health_merge(const json_t *image_hc, const json_t *flags_hc)
     if (!json_is_object(flags_hc))
         return json_is_object(image_hc) ? json_deep_copy(image_hc) : NULL;
     json_t *m = json_deep_copy(flags_hc);
+    const char *k;
+    void *tmp;
+    json_t *v;
+    json_object_foreach_safe(m, tmp, k, v) if (json_is_null(v)) json_object_del(m, k);
     if (!json_array_size(json_object_get(m, "Test")) && json_object_get(image_hc, "Test"))
         json_object_set(m, "Test", json_object_get(image_hc, "Test"));
     static const char *const keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval",
