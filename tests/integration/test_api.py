@@ -809,6 +809,11 @@ def test_healthcheck_through_the_api(svc):
     assert svc.dok("ps", "--format", "{{.Status}}").strip().endswith("(healthy)")
     assert svc.dok("ps", "-q", "--filter", "health=healthy").strip()
     assert svc.dok("ps", "-q", "--filter", "health=unhealthy") == ""
+    until = str(int(time.time()) + 1)
+    acts = svc.dok("events", "--since", "0", "--until", until, "--filter",
+                   "event=health_status", "--format", "{{.Action}}").split("\n")
+    assert "health_status: healthy" in acts and all(a.startswith("health_status") for a in acts
+                                                    if a)
     cfg = json.loads(svc.dok("inspect", "-f", "{{json .Config.Healthcheck}}", "hc"))
     assert cfg["Test"] == ["CMD-SHELL", "test -e /tmp/ok"] and cfg["Retries"] == 2
     svc.dok("rm", "-f", "hc")
