@@ -528,6 +528,11 @@ def test_volumes_endpoints(svc):
     assert status == 200 and [x["Name"] for x in lst["Volumes"]] == ["data"]
     assert svc.dok("volume", "ls", "-q", "--filter", "label=team=a").split() == ["data"]
     assert svc.dok("volume", "ls", "-q", "--filter", "label=team=b").split() == []
+    svc.dok("volume", "create", "--label", "team=b", "other")
+    assert svc.dok("volume", "ls", "-q", "--filter", "label=team").split() == ["data", "other"]
+    assert svc.dok("volume", "ls", "-q", "--filter", "label=team",
+                   "--filter", "label=team=a").split() == ["data"]
+    svc.dok("volume", "rm", "other")
     svc.dok("run", "--rm", "-v", "data:/d", "busybox", "sh", "-c", "echo kept > /d/f")
     assert svc.dok("run", "--rm", "-v", "data:/d", "busybox", "cat", "/d/f") == "kept\n"
     svc.dok("run", "-d", "--name", "user", "-v", "data:/d", "busybox", "sleep", "30")
