@@ -7,8 +7,7 @@
 #include <time.h>
 
 #include "api/internal.h"
-#include "engine/lifecycle.h"
-#include "engine/net/attach.h"
+#include "engine/net/later.h"
 #include "engine/net/network.h"
 #include "engine/options.h"
 #include "oci/parse.h"
@@ -268,26 +267,6 @@ static enum MHD_Result create(struct api_call *c)
     return api_reply_json(c, 201, json_pack("{s:s,s:s}", "Id", n.id, "Warning", ""));
 }
 
-/* Whether a connect asks for what the container gets anyway: it is not running and n is its
- * network mode (with the same --ip or none), so it joins n when it starts. docker-compose
- * connects each container it created this way. */
-static bool joins_at_start(struct api_call *c, const char *id, const struct network *n,
-                           const char *ip)
-{
-    struct record *rec = NULL;
-    if (record_open(c->ctx->e, id, false, &rec, NULL) < 0)
-        return false;
-    const json_t *hc = json_object_get(rec->j, "HostConfig");
-    const char *mode = jstr(hc, "NetworkMode"),
-               *want = jstr(json_object_get(hc, "Hako"), "IPv4Address");
-    struct network m;
-    bool same = !engine_status_live(record_status(rec->j)) && net_mode_is_network(mode) &&
-                network_get(c->ctx->e, mode, &m, NULL) == 0 && strcmp(m.id, n->id) == 0 &&
-                (!ip[0] || strcmp(ip, want) == 0);
-    record_free(rec);
-    return same;
-}
-
 /* POST /networks/{id}/connect and /disconnect: {"Container": ..., "EndpointConfig":
  * {"IPAMConfig": {"IPv4Address": ...}, "Aliases": [...]}} and {"Container", "Force"}.
  * Aliases are kept by docker for its DNS, which hako has not (yet): they are accepted. */
@@ -309,10 +288,8 @@ static enum MHD_Result connect_op(struct api_call *c, bool on)
         record_resolve(c->ctx->e, ref, &id, &err) < 0)
         return api_reply_error(c, &err, 500);
     const char *ip = jstr(ipc, "IPv4Address");
-    if (on && joins_at_start(c, id, &n, ip))
-        return api_reply_empty(c, 200);
-    int r = on ? net_connect(c->ctx->e, id, n.id, ip[0] ? ip : NULL, &err)
-               : net_disconnect(c->ctx->e, id, n.id, &err);
+    int r = on ? net_connect_any(c->ctx->e, id, n.id, ip[0] ? ip : NULL, &err)
+               : net_disconnect_any(c->ctx->e, id, n.id, &err);
     if (r < 0)
         return api_reply_msg(c,
                              r == -ENOENT   ? 404

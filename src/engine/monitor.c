@@ -21,6 +21,7 @@
 #include "engine/health.h"
 #include "engine/monitor-internal.h"
 #include "engine/net/attach.h"
+#include "engine/net/later.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 #include "util/fs.h"
@@ -135,6 +136,8 @@ int monitor_launch(const struct engine *e, const char *id, struct launched *l,
         r = container_start(&e->rt, id, err);
     if (r == 0)
         r = record_running(e, id, res.pid, err);
+    if (r == 0)
+        r = net_connect_pending(e, id, err);
     if (r < 0) {
         if (attached)
             net_release_id(e, id);

@@ -714,6 +714,32 @@ def test_networks_endpoints(svc):
     assert status == 403 and "has active endpoints" in b["message"]
     svc.dok("network", "disconnect", "back", "c1")
     assert "eth1" not in svc.dok("exec", "c1", "ip", "-4", "-o", "addr")
+    # a container that is not running joins at its starts (docker's connect of a created one)
+    svc.dok("create", "--name", "c2", "--network", "front", "busybox", "sleep", "60")
+    svc.dok("network", "connect", "front", "c2")  # its own: it joins it anyway
+    svc.dok("network", "connect", "back", "c2")
+    p = svc.docker("network", "connect", "back", "c2")
+    assert p.returncode == 1 and "already exists in network back" in p.stderr
+    for _ in range(2):  # every start
+        svc.dok("start", "c2")
+        assert "eth1" in svc.dok("exec", "c2", "ip", "-4", "-o", "addr")
+        assert sorted(json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                                         "c2"))) == ["back", "front"]
+        svc.dok("stop", "-t", "0", "c2")
+    svc.dok("network", "disconnect", "back", "c2")
+    svc.dok("start", "c2")
+    assert "eth1" not in svc.dok("exec", "c2", "ip", "-4", "-o", "addr")
+    svc.dok("rm", "-f", "c2")
+    # a later network gone by the start fails the start, naming it, and leaves nothing
+    svc.dok("network", "create", "gone")
+    svc.dok("create", "--name", "c3", "--network", "front", "busybox", "sleep", "60")
+    svc.dok("network", "connect", "gone", "c3")
+    svc.dok("network", "rm", "gone")
+    p = svc.docker("start", "c3")
+    assert p.returncode == 1 and "network gone not found" in p.stderr, p.stderr
+    assert svc.dok("inspect", "-f", "{{.State.Status}}", "c3").strip() == "exited"
+    assert list(json.loads(svc.dok("network", "inspect", "front"))[0]["Containers"]) == [cid]
+    svc.dok("rm", "-f", "c3")
     status, b = svc.json("/networks/back/connect", "-H", "Content-Type: application/json",
                          "-d", '{"Container": "nosuch"}', method="POST")
     assert status == 404 and "No such container: nosuch" in b["message"]

@@ -1,5 +1,5 @@
-"""docker-compose (Debian's 1.29.2) against `hako system service`: a 2-service app with a user
-network, a named volume, a published port and `depends_on: condition: service_healthy` (the
+"""docker-compose (Debian's 1.29.2) against `hako system service`: a 2-service app with user
+networks (one service on two), a named volume, a published port and `depends_on: condition: service_healthy` (the
 healthcheck run by the container's own monitor), brought up and torn down with `down -v`."""
 import json
 import os
@@ -34,13 +34,14 @@ services:
     command: sh -c "mkdir /w && cat /data/v > /w/i && exec httpd -f -p 80 -h /w"
     ports: ["127.0.0.1:PORT:80"]
     volumes: ["data:/data"]
-    networks: [appnet]
+    networks: [appnet, side]
     stop_grace_period: 1s
     depends_on:
       db:
         condition: service_healthy
 networks:
   appnet: {}
+  side: {}
 volumes:
   data: {}
 """
@@ -88,7 +89,9 @@ def test_compose_up_healthy_dependency_and_down(svc, tmp_path):
         time.sleep(0.1)
     assert r.stdout == f"stored-{db['Config']['Hostname']}\n"
     # the user network, the named volume and the port, as docker shows them
-    assert list(web["NetworkSettings"]["Networks"]) == ["app_appnet"]
+    assert sorted(web["NetworkSettings"]["Networks"]) == ["app_appnet", "app_side"]
+    addrs = svc.dok("exec", "app_web_1", "ip", "-4", "-o", "addr")
+    assert "eth0" in addrs and "eth1" in addrs
     net = json.loads(svc.dok("network", "inspect", "app_appnet"))[0]
     assert sorted(c["Name"] for c in net["Containers"].values()) == ["app_db_1", "app_web_1"]
     assert net["Labels"]["com.docker.compose.project"] == "app"
