@@ -13,6 +13,7 @@
 
 #include "api/internal.h"
 #include "engine/create.h"
+#include "engine/net/later.h"
 #include "engine/net/ports.h"
 #include "engine/psfilter.h"
 #include "engine/inspect.h"
@@ -143,6 +144,30 @@ static enum MHD_Result list(struct api_call *c)
     return api_reply_json(c, 200, out);
 }
 
+/* The create request's other networks (EndpointsConfig but the network mode's), joined at
+ * the container's starts as a connect would; on failure the new container is removed. */
+static int connect_more(struct api_call *c, const char *id, const json_t *host,
+                        struct hk_error *err)
+{
+    const json_t *eps = json_object_get(json_object_get(c->req.body, "NetworkingConfig"),
+                                        "EndpointsConfig");
+    const char *mode = jstr(host, "NetworkMode"), *net;
+    json_t *ep;
+    json_object_foreach((json_t *)eps, net, ep)
+    {
+        if (!api_endpoint_extra(net, mode))
+            continue;
+        const char *ip = jstr(json_object_get(ep, "IPAMConfig"), "IPv4Address");
+        int r = net_connect_later(c->ctx->e, id, net, ip[0] ? ip : NULL, err);
+        if (r < 0) {
+            engine_remove(c->ctx->e, id, true, NULL);
+            /* not a 404: docker's CLI would take it for a missing image and pull */
+            return err->code == -ENOENT ? (err->code = -EINVAL) : r;
+        }
+    }
+    return 0;
+}
+
 static enum MHD_Result create(struct api_call *c)
 {
     json_t *config = NULL, *host = NULL;
@@ -170,7 +195,8 @@ static enum MHD_Result create(struct api_call *c)
             req.name = NULL;
         json_t *warnings = json_array();
         char *id = NULL;
-        if (engine_create(c->ctx->e, s, &req, &id, warnings, &err) < 0) {
+        if (engine_create(c->ctx->e, s, &req, &id, warnings, &err) < 0 ||
+            connect_more(c, id, host, &err) < 0) {
             json_decref(warnings);
             ret = api_reply_error(c, &err, 500);
         } else {

@@ -459,10 +459,17 @@ static int check_fields(json_t *o, const struct field *t, size_t n, const char *
     return 0;
 }
 
+bool api_endpoint_extra(const char *net, const char *mode)
+{
+    bool bridge_like = !strcmp(mode, "default") || !strcmp(mode, "bridge");
+    return strcmp(net, mode) != 0 &&
+           !(bridge_like && (!strcmp(net, "default") || !strcmp(net, "bridge")));
+}
+
 /* The network part of a create: docker's "default" mode is its bridge, so a container that
  * publishes ports gets the bridge (as `hako run -p` does; without ports "default" stays hako's
- * own namespace with loopback only); NetworkingConfig.EndpointsConfig may name the mode's
- * network only, its IPAMConfig.IPv4Address is run's --ip. Its Aliases are accepted for
+ * own namespace with loopback only); the IPAMConfig.IPv4Address of the mode's network in
+ * NetworkingConfig.EndpointsConfig is run's --ip (the others are connected by the caller). Its Aliases are accepted for
  * docker's DNS, which hako has not yet. */
 static int networking_config(const json_t *body, json_t *host, struct hk_error *err)
 {
@@ -480,14 +487,6 @@ static int networking_config(const json_t *body, json_t *host, struct hk_error *
     json_t *ep;
     json_object_foreach((json_t *)eps, net, ep)
     {
-        if (strcmp(net, mode) != 0 &&
-            !(dflt && (strcmp(net, "default") == 0 || strcmp(net, "bridge") == 0))) {
-            hk_error_set(err, -EINVAL,
-                         "NetworkingConfig: hako joins one network at create (%s); "
-                         "connect %s after it",
-                         mode, net);
-            return 400;
-        }
         if (json_array_size(json_object_get(ep, "Links"))) {
             hk_error_set(err, -EINVAL, "NetworkingConfig: Links are not supported");
             return 400;
@@ -500,7 +499,7 @@ static int networking_config(const json_t *body, json_t *host, struct hk_error *
                                        "IPv4 only");
             return 400;
         }
-        if (ip && ip[0]) {
+        if (ip && ip[0] && !api_endpoint_extra(net, mode)) {
             json_t *hk = json_object_get(host, "Hako");
             if (!json_is_object(hk)) {
                 hk = json_object();

@@ -108,3 +108,7 @@ int api_filters(const struct api_request *r, char ***ret, struct hk_error *err);
  * 400 naming the field. New references. */
 int api_create_request(const struct api_request *r, json_t **ret_config, json_t **ret_host,
                        struct hk_error *err);
+
+/* Whether EndpointsConfig's network net is another than the network mode's (docker's
+ * "default" is "bridge"): one the container is connected to after the create. */
+bool api_endpoint_extra(const char *net, const char *mode);

@@ -730,6 +730,16 @@ def test_networks_endpoints(svc):
     svc.dok("start", "c2")
     assert "eth1" not in svc.dok("exec", "c2", "ip", "-4", "-o", "addr")
     svc.dok("rm", "-f", "c2")
+    # several networks in the create request (docker run --network a --network b)
+    svc.dok("run", "-d", "--name", "c4", "--network", "front", "--network", "back", "busybox",
+            "sleep", "60")
+    assert sorted(json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                                     "c4"))) == ["back", "front"]
+    svc.dok("rm", "-f", "c4")
+    p = svc.docker("run", "-d", "--name", "c5", "--network", "front", "--network", "nosuch",
+                   "busybox", "sleep", "60")
+    assert p.returncode == 125 and "network nosuch not found" in p.stderr, p.stderr
+    assert svc.docker("inspect", "c5").returncode == 1
     # a later network gone by the start fails the start, naming it, and leaves nothing
     svc.dok("network", "create", "gone")
     svc.dok("create", "--name", "c3", "--network", "front", "busybox", "sleep", "60")
