@@ -2,14 +2,17 @@
  * engine/net/ (the same calls `hako network` makes). Bridge networks only, IPv4 only: a
  * request for anything else is a 400 naming it, never silently a bridge. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/internal.h"
+#include "engine/lifecycle.h"
 #include "engine/net/later.h"
 #include "engine/net/network.h"
 #include "engine/options.h"
+#include "image/digest.h"
 #include "oci/parse.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -26,6 +29,12 @@ static enum MHD_Result reply_net_error(struct api_call *c, const struct hk_error
     if (err->code == -EPERM || err->code == -EBUSY)
         return api_reply_msg(c, 403, "%s", hk_error_msg(err));
     return api_reply_error(c, err, 500);
+}
+
+/* bridge, host and none: docker's predefined ("builtin") networks. */
+static bool is_predefined_name(const char *name)
+{
+    return !strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none");
 }
 
 /* label=KEY or label=KEY=VALUE against a network's Labels. */
@@ -52,14 +61,14 @@ static int filter_one(const json_t *n, const char *f, size_t containers)
     if (KEY("label"))
         return label_ok(n, v);
     if (KEY("driver"))
-        return strcmp(v, "bridge") == 0;
+        return strcmp(v, jstr(n, "Driver")) == 0;
     if (KEY("scope"))
         return strcmp(v, "local") == 0;
     if (KEY("type")) /* the default bridge is docker's builtin one */
-        return strcmp(v, strcmp(jstr(n, "Name"), "bridge") == 0 ? "builtin" : "custom") == 0;
+        return strcmp(v, is_predefined_name(jstr(n, "Name")) ? "builtin" : "custom") == 0;
     if (KEY("dangling")) {
         bool want = strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
-        return (containers == 0 && strcmp(jstr(n, "Name"), "bridge") != 0) == want;
+        return (containers == 0 && !is_predefined_name(jstr(n, "Name"))) == want;
     }
 #undef KEY
     return -1;
@@ -104,8 +113,73 @@ static json_t *inspect(struct api_call *c, const struct network *n)
     return j;
 }
 
-/* Every network's inspect object (with its Containers). The default bridge is made now, as
- * `hako network ls` does. */
+/* docker's other predefined networks: host and none, the network modes of those names (no
+ * records: the engine has nothing to keep for them). Their IDs derive from the bridge's, so
+ * they stay the same for a root. */
+static const struct {
+    const char *name, *driver;
+} predefined[] = {{"host", "host"}, {"none", "null"}};
+
+static void predefined_id(const struct network *bridge, size_t k, char ret[DIGEST_HEX_LEN + 1])
+{
+    char d[DIGEST_STR_SIZE];
+    _cleanup_free_ char *seed = xasprintf("%s/%s", bridge->id, predefined[k].name);
+    if (digest_buffer(seed, strlen(seed), d, NULL) < 0)
+        snprintf(d, sizeof(d), "sha256:%064zu", k + 1); /* no libcrypto: still stable */
+    snprintf(ret, DIGEST_HEX_LEN + 1, "%s", digest_hex(d));
+}
+
+/* The predefined network ref names (name or ID prefix), or -1. */
+static int predefined_find(struct api_call *c, const char *ref)
+{
+    struct network bridge;
+    if (network_get(c->ctx->e, "bridge", &bridge, NULL) < 0)
+        return -1;
+    for (size_t k = 0; k < ELEMENTSOF(predefined); k++) {
+        char id[DIGEST_HEX_LEN + 1];
+        predefined_id(&bridge, k, id);
+        if (!strcmp(ref, predefined[k].name) || (ref[0] && !strncmp(id, ref, strlen(ref))))
+            return (int)k;
+    }
+    return -1;
+}
+
+/* docker's inspect of predefined network k, with the running containers in its mode. */
+static json_t *predefined_inspect(struct api_call *c, size_t k)
+{
+    struct network bridge;
+    char id[DIGEST_HEX_LEN + 1];
+    if (network_get(c->ctx->e, "bridge", &bridge, NULL) < 0)
+        return NULL;
+    predefined_id(&bridge, k, id);
+    json_t *members = json_object(), *recs = NULL;
+    size_t i;
+    json_t *rec;
+    if (record_list(c->ctx->e, &recs, NULL) == 0)
+        json_array_foreach(recs, i, rec)
+        {
+            const char *name = jstr(rec, "Name");
+            if (strcmp(jstr(json_object_get(rec, "HostConfig"), "NetworkMode"),
+                       predefined[k].name) == 0 &&
+                engine_status_live(record_status(rec)))
+                json_object_set_new(members, jstr(rec, "Id"),
+                                    json_pack("{s:s,s:s,s:s,s:s,s:s}", "Name",
+                                              name[0] == '/' ? name + 1 : name, "EndpointID", "",
+                                              "MacAddress", "", "IPv4Address", "", "IPv6Address",
+                                              ""));
+        }
+    json_decref(recs);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:{s:s,s:n,s:[]},s:b,s:b,s:b,s:{s:s},s:b,s:o,"
+                     "s:{},s:{}}",
+                     "Name", predefined[k].name, "Id", id, "Created", bridge.created, "Scope",
+                     "local", "Driver", predefined[k].driver, "EnableIPv6", 0, "IPAM", "Driver",
+                     "default", "Options", "Config", "Internal", 0, "Attachable", 0, "Ingress", 0,
+                     "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers", members, "Options",
+                     "Labels");
+}
+
+/* Every network's inspect object (with its Containers), host and none after the records. The
+ * default bridge is made now, as `hako network ls` does. */
 static int all_networks(struct api_call *c, json_t **ret, struct hk_error *err)
 {
     struct network def;
@@ -125,6 +199,11 @@ static int all_networks(struct api_call *c, json_t **ret, struct hk_error *err)
             json_array_append_new(out, inspect(c, &n));
     }
     json_decref(recs);
+    for (size_t k = 0; k < ELEMENTSOF(predefined); k++) {
+        json_t *p = predefined_inspect(c, k);
+        if (p)
+            json_array_append_new(out, p);
+    }
     *ret = out;
     return 0;
 }
@@ -168,7 +247,7 @@ static enum MHD_Result list(struct api_call *c, bool prune)
                     m = -1;
                 }
             }
-            if (m == 1 && (containers || strcmp(jstr(n, "Name"), "bridge") == 0))
+            if (m == 1 && (containers || is_predefined_name(jstr(n, "Name"))))
                 m = 0;
         } else {
             m = filters_match(n, filters, containers, &err);
@@ -281,6 +360,12 @@ static enum MHD_Result connect_op(struct api_call *c, bool on)
         return api_reply_msg(c, 400,
                              "IPv6Address and LinkLocalIPs: hako's networks are IPv4 "
                              "only");
+    int k = predefined_find(c, c->req.object);
+    if (k >= 0) /* docker's words */
+        return api_reply_msg(c, 403,
+                             "container cannot be disconnected from %s network or "
+                             "connected to %s network",
+                             predefined[k].name, predefined[k].name);
     struct network n;
     struct hk_error err = {0};
     _cleanup_free_ char *id = NULL;
@@ -303,6 +388,7 @@ enum MHD_Result api_networks(struct api_call *c)
 {
     struct network n;
     struct hk_error err = {0};
+    int k;
     switch (c->req.op) {
     case OP_NET_LIST:
         return list(c, false);
@@ -311,10 +397,15 @@ enum MHD_Result api_networks(struct api_call *c)
     case OP_NET_CREATE:
         return create(c);
     case OP_NET_INSPECT:
-        if (network_get(c->ctx->e, c->req.object, &n, &err) < 0)
-            return api_reply_error(c, &err, 500);
-        return api_reply_json(c, 200, inspect(c, &n));
+        if (network_get(c->ctx->e, c->req.object, &n, &err) == 0)
+            return api_reply_json(c, 200, inspect(c, &n));
+        if ((k = predefined_find(c, c->req.object)) >= 0)
+            return api_reply_json(c, 200, predefined_inspect(c, (size_t)k));
+        return api_reply_error(c, &err, 500);
     case OP_NET_DELETE:
+        if ((k = predefined_find(c, c->req.object)) >= 0)
+            return api_reply_msg(c, 403, "%s is a pre-defined network and cannot be removed",
+                                 predefined[k].name);
         if (network_remove(c->ctx->e, c->req.object, &err) < 0)
             return reply_net_error(c, &err);
         return api_reply_empty(c, 204);

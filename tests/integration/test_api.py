@@ -689,7 +689,22 @@ def test_networks_endpoints(svc):
     assert n["Containers"] == {}
     svc.dok("network", "create", "back")
     ls = svc.dok("network", "ls", "--format", "{{.Name}}").split()
-    assert sorted(ls) == ["back", "bridge", "front"]
+    assert sorted(ls) == ["back", "bridge", "front", "host", "none"]
+    assert sorted(svc.dok("network", "ls", "--format", "{{.Name}} {{.Driver}}", "--filter",
+                          "type=builtin").splitlines()) == ["bridge bridge", "host host",
+                                                            "none null"]
+    # host and none: docker's predefined ones, the network modes of those names
+    host = json.loads(svc.dok("network", "inspect", "host"))[0]
+    assert host["Driver"] == "host" and host["Scope"] == "local" and host["Containers"] == {}
+    assert json.loads(svc.dok("network", "inspect", host["Id"][:12]))[0]["Name"] == "host"
+    hid = svc.dok("run", "-d", "--network", "host", "busybox", "sleep", "60").strip()
+    assert list(json.loads(svc.dok("network", "inspect", "host"))[0]["Containers"]) == [hid]
+    svc.dok("rm", "-f", hid)
+    for net in ("host", "none"):
+        p = svc.docker("network", "rm", net)
+        assert p.returncode == 1 and "pre-defined network and cannot be removed" in p.stderr
+    p = svc.docker("network", "connect", "host", "nosuch")
+    assert p.returncode == 1 and "connected to host network" in p.stderr
     assert svc.dok("network", "ls", "-q", "--filter", "label=team=a").split() == [nid[:12]]
     assert svc.dok("network", "ls", "--format", "{{.Name}}", "--filter",
                    "name=ba").split() == ["back"]
@@ -776,7 +791,7 @@ def test_networks_endpoints(svc):
                          method="POST")
     assert status == 200 and b["NetworksDeleted"] == []
     svc.dok("network", "rm", "front")
-    assert svc.dok("network", "ls", "--format", "{{.Name}}").split() == ["bridge"]
+    assert svc.dok("network", "ls", "--format", "{{.Name}}").split() == ["bridge", "host", "none"]
 
 
 def test_published_ports_and_inspect(svc):
@@ -836,7 +851,8 @@ print("left", [n.name for n in c.networks.list()])
 """
     p = _docker_py(svc, script)
     assert p.stdout.split("\n")[:5] == ["body True", f"ports {port}", "members ['pyweb']",
-                                        "nets ['pynet', 'pyother']", "left ['bridge']"]
+                                        "nets ['pynet', 'pyother']",
+                                        "left ['bridge', 'host', 'none']"]
 
 
 def test_healthcheck_through_the_api(svc):

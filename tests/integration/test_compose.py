@@ -107,5 +107,5 @@ def test_compose_up_healthy_dependency_and_down(svc, tmp_path):
     p = compose(svc, proj, "down", "-v")
     assert p.returncode == 0, p.stderr
     assert svc.dok("ps", "-aq") == ""
-    assert svc.dok("network", "ls", "--format", "{{.Name}}").split() == ["bridge"]
+    assert svc.dok("network", "ls", "--format", "{{.Name}}").split() == ["bridge", "host", "none"]
     assert svc.dok("volume", "ls", "-q") == ""
