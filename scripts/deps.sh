@@ -7,7 +7,7 @@ BUILD="build-essential meson ninja-build pkg-config libjansson-dev libarchive-de
 libcurl4-openssl-dev libssl-dev libseccomp-dev libcap-dev libcmocka-dev libmnl-dev libapparmor-dev
 libnftables-dev libmicrohttpd-dev libgnutls28-dev criu libprotobuf-c-dev libselinux1-dev"
 TEST="python3 python3-pytest busybox-static containerd skopeo docker-registry apache2-utils
-iproute2 procps tmux zstd python3-cryptography podman nftables curl openssl"
+iproute2 procps tmux zstd python3-cryptography podman nftables curl openssl docker-compose"
 VM="qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils apparmor"
 BENCH="hyperfine crun runc umoci docker.io"
 FUZZ="clang-14 libclang-rt-14-dev"

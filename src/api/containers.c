@@ -14,6 +14,9 @@
 #include "api/api.h"
 #include "api/internal.h"
 #include "engine/create.h"
+#include "engine/net/later.h"
+#include "engine/net/ports.h"
+#include "engine/psfilter.h"
 #include "engine/inspect.h"
 #include "engine/lifecycle.h"
 #include "engine/list.h"
@@ -39,6 +42,33 @@ static long long unix_time(const char *rfc3339)
     return (long long)timegm(&tm);
 }
 
+/* docker's list Ports: [{"IP", "PrivatePort", "PublicPort", "Type"}] of NetworkSettings.Ports
+ * (an exposed port not published has no IP and PublicPort). */
+static json_t *list_ports(const json_t *ns)
+{
+    json_t *out = json_array();
+    const char *key;
+    json_t *binds;
+    json_object_foreach((json_t *)json_object_get(ns, "Ports"), key, binds)
+    {
+        int port;
+        char proto[4];
+        if (ports_key(key, &port, proto) < 0)
+            continue;
+        if (!json_array_size(binds))
+            json_array_append_new(out, json_pack("{s:i,s:s}", "PrivatePort", port, "Type", proto));
+        size_t i;
+        json_t *b;
+        json_array_foreach(binds, i, b)
+        {
+            json_array_append_new(out, json_pack("{s:s,s:i,s:i,s:s}", "IP", jstr(b, "HostIp"),
+                                                 "PrivatePort", port, "PublicPort",
+                                                 atoi(jstr(b, "HostPort")), "Type", proto));
+        }
+    }
+    return out;
+}
+
 /* docker's list entry for a record. */
 static json_t *list_entry(const json_t *rec)
 {
@@ -54,13 +84,16 @@ static json_t *list_entry(const json_t *rec)
     }
     _cleanup_free_ char *status = engine_status_text(st, time(NULL));
     const json_t *labels = json_object_get(cfg, "Labels");
+    const json_t *ns = json_object_get(rec, "NetworkSettings");
+    const json_t *nets = json_object_get(ns, "Networks");
     return json_pack(
-        "{s:s,s:[s],s:s,s:s,s:s,s:I,s:[],s:O,s:s,s:s,s:{s:s},s:{s:{}},s:[]}", "Id", jstr(rec, "Id"),
+        "{s:s,s:[s],s:s,s:s,s:s,s:I,s:o,s:O,s:s,s:s,s:{s:s},s:{s:o},s:[]}", "Id", jstr(rec, "Id"),
         "Names", jstr(rec, "Name"), "Image", jstr(cfg, "Image"), "ImageID", jstr(rec, "Image"),
-        "Command", cmd, "Created", (json_int_t)unix_time(jstr(rec, "Created")), "Ports", "Labels",
-        labels ? labels : json_object(), "State", jstr(st, "Status"), "Status", status,
-        "HostConfig", "NetworkMode", jstr(json_object_get(rec, "HostConfig"), "NetworkMode"),
-        "NetworkSettings", "Networks", "Mounts");
+        "Command", cmd, "Created", (json_int_t)unix_time(jstr(rec, "Created")), "Ports",
+        list_ports(ns), "Labels", labels ? labels : json_object(), "State", jstr(st, "Status"),
+        "Status", status, "HostConfig", "NetworkMode",
+        jstr(json_object_get(rec, "HostConfig"), "NetworkMode"), "NetworkSettings", "Networks",
+        json_is_object(nets) ? json_deep_copy(nets) : json_object(), "Mounts");
 }
 
 static enum MHD_Result list(struct api_call *c)
@@ -75,10 +108,23 @@ static enum MHD_Result list(struct api_call *c)
     bool all = api_query_bool(&c->req, "all");
     const char *lim = api_query(&c->req, "limit");
     long limit = lim && lim[0] ? atol(lim) : -1;
+    _cleanup_json_ json_t *fj = json_array();
+    for (size_t k = 0; filters[k]; k++)
+        json_array_append_new(fj, json_string(filters[k]));
+    strv_free(filters);
     json_t *recs = NULL;
-    if (record_list(c->ctx->e, &recs, &err) < 0) {
-        strv_free(filters);
+    if (record_list(c->ctx->e, &recs, &err) < 0)
         return api_reply_error(c, &err, 500);
+    /* the filters `hako ps` takes (ancestor= needs the store) */
+    struct store *store = NULL;
+    if (json_array_size(fj))
+        store_open(c->ctx->root, &store, NULL);
+    struct psfilter pf = {0};
+    int r = psfilter_parse(fj, recs, store, &pf, &err);
+    store_free(store);
+    if (r < 0) {
+        json_decref(recs);
+        return api_reply_msg(c, err.code == -ENOENT ? 404 : 400, "%s", hk_error_msg(&err));
     }
     json_t *out = json_array();
     size_t i;
@@ -87,18 +133,41 @@ static enum MHD_Result list(struct api_call *c)
     {
         if (limit >= 0 && (long)json_array_size(out) >= limit)
             break;
-        bool has_status = false;
-        for (size_t k = 0; filters[k]; k++)
-            has_status |= strncmp(filters[k], "status=", 7) == 0;
-        if (!all && limit < 0 && !has_status && !engine_status_live(record_status(rec)))
+        if (!all && limit < 0 && !psfilter_wants_stopped(&pf) &&
+            !engine_status_live(record_status(rec)))
             continue;
-        if (!engine_list_matches(rec, (const char *const *)filters))
+        if (!psfilter_match(&pf, rec))
             continue;
         json_array_append_new(out, list_entry(rec));
     }
+    psfilter_clear(&pf);
     json_decref(recs);
-    strv_free(filters);
     return api_reply_json(c, 200, out);
+}
+
+/* The create request's other networks (EndpointsConfig but the network mode's), joined at
+ * the container's starts as a connect would; on failure the new container is removed. */
+static int connect_more(struct api_call *c, const char *id, const json_t *host,
+                        struct hk_error *err)
+{
+    const json_t *eps = json_object_get(json_object_get(c->req.body, "NetworkingConfig"),
+                                        "EndpointsConfig");
+    const char *mode = jstr(host, "NetworkMode"), *net;
+    json_t *ep;
+    json_object_foreach((json_t *)eps, net, ep)
+    {
+        if (!api_endpoint_extra(net, mode))
+            continue;
+        const char *ip = jstr(json_object_get(ep, "IPAMConfig"), "IPv4Address");
+        int r = net_connect_later(c->ctx->e, id, net, ip[0] ? ip : NULL,
+                                  json_object_get(ep, "Aliases"), err);
+        if (r < 0) {
+            engine_remove(c->ctx->e, id, true, NULL);
+            /* not a 404: docker's CLI would take it for a missing image and pull */
+            return err->code == -ENOENT ? (err->code = -EINVAL) : r;
+        }
+    }
+    return 0;
 }
 
 static enum MHD_Result create(struct api_call *c)
@@ -129,7 +198,8 @@ static enum MHD_Result create(struct api_call *c)
             req.name = NULL;
         json_t *warnings = json_array();
         char *id = NULL;
-        if (engine_create(c->ctx->e, s, &req, &id, warnings, &err) < 0) {
+        if (engine_create(c->ctx->e, s, &req, &id, warnings, &err) < 0 ||
+            connect_more(c, id, host, &err) < 0) {
             json_decref(warnings);
             ret = api_reply_error(c, &err, 500);
         } else {

@@ -1,6 +1,6 @@
 /* events.c — GET /events: the engine's events log (engine/events.h) as docker's stream, with
- * since/until and filters (type, event, container, image, label: OR within a key, AND
- * across keys). */
+ * since/until and filters (type, event, container, image, label: OR within a key but label
+ * (every one must match), AND across keys). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +42,14 @@ static bool key_matches(const json_t *ev, const char *key, const char *v)
     const json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
     if (strcmp(key, "type") == 0)
         return strcmp(jstr(ev, "Type"), v) == 0;
-    if (strcmp(key, "event") == 0)
+    if (strcmp(key, "event") == 0) {
+        /* docker's fuzzy match for these: health_status is "health_status: healthy" */
+        static const char *const prefixed[] = {"health_status", "exec_create", "exec_start"};
+        for (size_t i = 0; i < ELEMENTSOF(prefixed); i++)
+            if (strcmp(v, prefixed[i]) == 0)
+                return strncmp(jstr(ev, "Action"), v, strlen(v)) == 0;
         return strcmp(jstr(ev, "Action"), v) == 0;
+    }
     if (strcmp(key, "image") == 0)
         return strcmp(jstr(ev, "from"), v) == 0;
     if (strcmp(key, "container") == 0)
@@ -62,12 +68,14 @@ static bool passes(const json_t *ev, char **filters)
 {
     static const char *const keys[] = {"type", "event", "image", "container", "label"};
     for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-        bool seen = false, ok = false;
+        /* docker's MatchKVList: an event has every label= asked for */
+        bool every = strcmp(keys[k], "label") == 0, seen = false, ok = every;
         size_t kl = strlen(keys[k]);
         for (size_t i = 0; filters[i]; i++)
             if (strncmp(filters[i], keys[k], kl) == 0 && filters[i][kl] == '=') {
                 seen = true;
-                ok |= key_matches(ev, keys[k], filters[i] + kl + 1);
+                bool m = key_matches(ev, keys[k], filters[i] + kl + 1);
+                ok = every ? ok && m : ok || m;
             }
         if (seen && !ok)
             return false;

@@ -84,6 +84,7 @@ enum MHD_Result api_images(struct api_call *c);
 enum MHD_Result api_exec(struct api_call *c);
 enum MHD_Result api_events(struct api_call *c);
 enum MHD_Result api_volumes(struct api_call *c);
+enum MHD_Result api_networks(struct api_call *c);
 
 /* Whether attach clients wait for id to start; they are claimed by the caller, a start, which
  * then must call api_attach_handoff() with the attach connection (or -1 when it failed).

@@ -79,6 +79,10 @@ static const struct action image_actions[] = {
     {"POST", "push", OP_IMG_PUSH},
     {"GET", "get", OP_IMG_GET},
 };
+static const struct action network_actions[] = {
+    {"POST", "connect", OP_NET_CONNECT},
+    {"POST", "disconnect", OP_NET_DISCONNECT},
+};
 static const struct action fixed[] = {
     {"GET", "/_ping", OP_PING},
     {"HEAD", "/_ping", OP_PING},
@@ -99,6 +103,9 @@ static const struct action fixed[] = {
     {"GET", "/volumes", OP_VOL_LIST},
     {"POST", "/volumes/create", OP_VOL_CREATE},
     {"POST", "/volumes/prune", OP_VOL_PRUNE},
+    {"GET", "/networks", OP_NET_LIST},
+    {"POST", "/networks/create", OP_NET_CREATE},
+    {"POST", "/networks/prune", OP_NET_PRUNE},
 };
 
 static int not_found(struct hk_error *err)
@@ -195,6 +202,20 @@ int api_route(const char *method, const char *path, struct api_request *r, struc
         }
         r->op = get ? OP_VOL_INSPECT : OP_VOL_DELETE;
         r->object = xstrdup(path + 9);
+        return 0;
+    }
+    if (strncmp(path, "/networks/", 10) == 0 && path[10]) {
+        const char *rest = path + 10;
+        if (strchr(rest, '/'))
+            return match_object(method, rest, network_actions, ELEMENTSOF(network_actions),
+                                false, r, err);
+        bool get = strcmp(method, "GET") == 0, del = strcmp(method, "DELETE") == 0;
+        if (!get && !del) {
+            hk_error_set(err, -EINVAL, "method not allowed");
+            return 405;
+        }
+        r->op = get ? OP_NET_INSPECT : OP_NET_DELETE;
+        r->object = xstrdup(rest);
         return 0;
     }
     if (strncmp(path, "/exec/", 6) == 0)
@@ -356,7 +377,8 @@ static const struct field host_fields[] = {
     {"MemorySwap", T_INT},    {"NanoCpus", T_INT},        {"CpuShares", T_INT},
     {"CpusetCpus", T_STR},    {"PidsLimit", T_INT},       {"CapAdd", T_STRV},
     {"CapDrop", T_STRV},      {"SecurityOpt", T_STRV},    {"Tmpfs", T_STRMAP},
-    {"RestartPolicy", T_OBJ}, {"Init", T_BOOL},
+    {"RestartPolicy", T_OBJ}, {"Init", T_BOOL},         {"PortBindings", T_OBJ},
+    {"PublishAllPorts", T_BOOL},
 };
 
 static const char *json_kind(const json_t *v)
@@ -442,6 +464,58 @@ static int check_fields(json_t *o, const struct field *t, size_t n, const char *
     return 0;
 }
 
+bool api_endpoint_extra(const char *net, const char *mode)
+{
+    bool bridge_like = !strcmp(mode, "default") || !strcmp(mode, "bridge");
+    return strcmp(net, mode) != 0 &&
+           !(bridge_like && (!strcmp(net, "default") || !strcmp(net, "bridge")));
+}
+
+/* The network part of a create: docker's "default" mode is its bridge, so a container that
+ * publishes ports gets the bridge (as `hako run -p` does; without ports "default" stays hako's
+ * own namespace with loopback only); the IPAMConfig.IPv4Address of the mode's network in
+ * NetworkingConfig.EndpointsConfig is run's --ip (the others are connected by the caller). Its Aliases are accepted for
+ * docker's DNS, which hako has not yet. */
+static int networking_config(const json_t *body, json_t *host, struct hk_error *err)
+{
+    const char *mode = json_string_value(json_object_get(host, "NetworkMode"));
+    bool dflt = !mode || !mode[0] || strcmp(mode, "default") == 0;
+    if (dflt) {
+        bool ports = json_object_size(json_object_get(host, "PortBindings")) ||
+                     json_is_true(json_object_get(host, "PublishAllPorts"));
+        mode = ports ? "bridge" : "default";
+        json_object_set_new(host, "NetworkMode", json_string(mode));
+    }
+    const json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"),
+                                        "EndpointsConfig");
+    const char *net;
+    json_t *ep;
+    json_object_foreach((json_t *)eps, net, ep)
+    {
+        if (json_array_size(json_object_get(ep, "Links"))) {
+            hk_error_set(err, -EINVAL, "NetworkingConfig: Links are not supported");
+            return 400;
+        }
+        const json_t *ipc = json_object_get(ep, "IPAMConfig");
+        const char *ip = json_string_value(json_object_get(ipc, "IPv4Address"));
+        const char *ip6 = json_string_value(json_object_get(ipc, "IPv6Address"));
+        if (ip6 && ip6[0]) {
+            hk_error_set(err, -EINVAL, "NetworkingConfig: IPv6Address: hako's networks are "
+                                       "IPv4 only");
+            return 400;
+        }
+        if (ip && ip[0] && !api_endpoint_extra(net, mode)) {
+            json_t *hk = json_object_get(host, "Hako");
+            if (!json_is_object(hk)) {
+                hk = json_object();
+                json_object_set_new(host, "Hako", hk);
+            }
+            json_object_set_new(hk, "IPv4Address", json_string(ip));
+        }
+    }
+    return 0;
+}
+
 int api_create_request(const struct api_request *r, json_t **ret_config, json_t **ret_host,
                        struct hk_error *err)
 {
@@ -473,6 +547,8 @@ int api_create_request(const struct api_request *r, json_t **ret_config, json_t 
     }
     if (rc == 0)
         rc = check_fields(host, host_fields, ELEMENTSOF(host_fields), "HostConfig", err);
+    if (rc == 0)
+        rc = networking_config(r->body, host, err);
     const char *image = json_string_value(json_object_get(config, "Image"));
     if (rc == 0 && (!image || !image[0])) {
         hk_error_set(err, -EINVAL, "config cannot be empty in order to create a container");

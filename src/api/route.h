@@ -70,6 +70,13 @@ enum api_op {
     OP_VOL_PRUNE,
     OP_VOL_INSPECT,
     OP_VOL_DELETE,
+    OP_NET_LIST,
+    OP_NET_CREATE,
+    OP_NET_PRUNE,
+    OP_NET_INSPECT,
+    OP_NET_DELETE,
+    OP_NET_CONNECT,
+    OP_NET_DISCONNECT,
     OP_SWARM,  /* 503: not a swarm manager */
     OP_PLUGIN, /* 501 */
 };
@@ -109,3 +116,7 @@ int api_filters(const struct api_request *r, char ***ret, struct hk_error *err);
  * 400 naming the field. New references. */
 int api_create_request(const struct api_request *r, json_t **ret_config, json_t **ret_host,
                        struct hk_error *err);
+
+/* Whether EndpointsConfig's network net is another than the network mode's (docker's
+ * "default" is "bridge"): one the container is connected to after the create. */
+bool api_endpoint_extra(const char *net, const char *mode);

@@ -428,6 +428,14 @@ static enum MHD_Result dispatch(struct api_call *c)
     case OP_CT_ARCHIVE_HEAD:
     case OP_CT_ARCHIVE_PUT:
         return api_files(c);
+    case OP_NET_LIST:
+    case OP_NET_CREATE:
+    case OP_NET_PRUNE:
+    case OP_NET_INSPECT:
+    case OP_NET_DELETE:
+    case OP_NET_CONNECT:
+    case OP_NET_DISCONNECT:
+        return api_networks(c);
     case OP_NONE:
         break;
     default:

@@ -29,6 +29,7 @@ int cmd_run(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_monitor_exit(int argc, char **argv);
+int cmd_health_probe(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
 int cmd_kill(int argc, char **argv);

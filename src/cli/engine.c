@@ -62,6 +62,7 @@ static const struct cli_command commands[] = {
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
     {"system", cmd_system, "The Docker Engine API service (system service)"},
     {"monitor-exit", cmd_monitor_exit, NULL},
+    {"health-probe", cmd_health_probe, NULL},
     {"service-helper", cmd_service_helper, NULL},
 };
 

@@ -9,6 +9,7 @@
 #include "cli/container-table.h"
 #include "cli/container.h"
 #include "engine/net/attach.h"
+#include "engine/net/later.h"
 #include "engine/net/network.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -257,8 +258,8 @@ static int net_connect_cmd(int argc, char **argv, bool connect)
     _cleanup_free_ char *id = NULL;
     rc = cli_resolve(e, argv[optind + 1], &id);
     struct hk_error err = {0};
-    if (rc == 0 && (connect ? net_connect(e, id, argv[optind], ip, aliases, &err)
-                            : net_disconnect(e, id, argv[optind], &err)) < 0) {
+    if (rc == 0 && (connect ? net_connect_any(e, id, argv[optind], ip, aliases, &err)
+                            : net_disconnect_any(e, id, argv[optind], &err)) < 0) {
         fprintf(stderr, "Error response from daemon: %s\n", hk_error_msg(&err));
         rc = 1;
     }

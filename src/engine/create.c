@@ -13,6 +13,7 @@
 #include "engine/apparmor.h"
 #include "engine/embedded.h"
 #include "engine/etc.h"
+#include "engine/health.h"
 #include "engine/lifecycle.h"
 #include "engine/mounts.h"
 #include "engine/names.h"
@@ -105,6 +106,10 @@ json_t *create_merge_config(const json_t *image_config, const json_t *flags)
     if (json_object_size(exposed))
         json_object_set(c, "ExposedPorts", exposed);
     json_decref(exposed);
+    json_t *health = health_merge(json_object_get(image_config, "Healthcheck"),
+                                  json_object_get(flags, "Healthcheck"));
+    if (health)
+        json_object_set_new(c, "Healthcheck", health);
     json_t *labels = json_object();
     json_object_update(labels, json_object_get(image_config, "Labels"));
     json_object_update(labels, json_object_get(flags, "Labels"));
@@ -663,6 +668,8 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
                                        "absolute path", wd);
     if (r == 0 && req->name)
         r = names_check(req->name, err);
+    if (r == 0)
+        r = health_check(json_object_get(req->config, "Healthcheck"), err);
     if (r < 0)
         return r;
     struct image *owned = NULL;

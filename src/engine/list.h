@@ -9,6 +9,3 @@
  * record's State at time now (seconds since the epoch). Allocated. */
 char *engine_status_text(const json_t *state, int64_t now);
 
-/* Whether a record passes filters ("status=running", "name=web", "label=k[=v]", "id=3f2a"; a
- * NULL-terminated list): the same key ORs, different keys AND, as docker's --filter. */
-bool engine_list_matches(const json_t *rec, const char *const *filters);

@@ -18,9 +18,11 @@
 #include "engine/attach-proto.h"
 #include "engine/embedded.h"
 #include "engine/events.h"
+#include "engine/health.h"
 #include "engine/monitor-internal.h"
 #include "engine/net/attach.h"
 #include "runtime/checkpoint.h"
+#include "engine/net/later.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 #include "util/fs.h"
@@ -97,6 +99,7 @@ static int record_running(const struct engine *e, const char *id, int pid, bool 
     char st;
     proc_start_time(getpid(), &start, &st);
     record_set_running(r->j, pid);
+    health_reset(r->j);
     json_t *hk = json_object_get(r->j, "Hako");
     json_object_set_new(hk, "MonitorPid", json_integer(getpid()));
     json_object_set_new(hk, "MonitorStart", json_integer((json_int_t)start));
@@ -144,6 +147,8 @@ int monitor_launch(const struct engine *e, const char *id, struct launched *l,
         r = container_start(&e->rt, id, err);
     if (r == 0)
         r = record_running(e, id, res.pid, false, err);
+    if (r == 0)
+        r = net_connect_pending(e, id, err);
     if (r < 0) {
         if (attached)
             net_release_id(e, id);
@@ -224,6 +229,25 @@ static void clear_cloexec(int fd)
         fcntl(fd, F_SETFD, 0);
 }
 
+/* The healthcheck's intervals for hako-monitor, in milliseconds: interval, start interval,
+ * start period (all 0: no healthcheck). */
+static void health_args(const struct engine *e, const char *id, long ms[3])
+{
+    struct record *rec = NULL;
+    struct health_config hc;
+    ms[0] = ms[1] = ms[2] = 0;
+    if (record_open(e, id, false, &rec, NULL) < 0)
+        return;
+    if (health_config_of(json_object_get(rec->j, "Config"), &hc)) {
+        ms[0] = (long)(hc.interval / 1000000);
+        ms[1] = (long)(hc.start_interval / 1000000);
+        ms[2] = (long)(hc.start_period / 1000000);
+        for (int i = 0; i < 2; i++)
+            ms[i] = ms[i] > 0 ? ms[i] : 1;
+    }
+    record_free(rec);
+}
+
 _noreturn_ void monitor_relay(const struct engine *e, const char *id, struct launched *l,
                               int client)
 {
@@ -236,16 +260,32 @@ _noreturn_ void monitor_relay(const struct engine *e, const char *id, struct lau
     int fds[] = {l->out, l->err, l->in, client};
     for (size_t i = 0; i < ELEMENTSOF(fds); i++)
         clear_cloexec(fds[i]);
-    char a[9][16];
-    int v[] = {l->pid, hako_fd, l->out, l->err, l->in, listen_fd, log_fd, client, l->tty ? 1 : 0};
-    char *argv[24] = {"hako-monitor"};
+    long health[3];
+    health_args(e, id, health);
+    char a[12][24];
+    long v[] = {l->pid, hako_fd, l->out, l->err, l->in, listen_fd, log_fd, client, l->tty ? 1 : 0,
+                health[0], health[1], health[2]};
+    char *argv[40] = {"hako-monitor"};
+    size_t n = 1;
     for (size_t i = 0; i < ELEMENTSOF(v); i++) {
-        snprintf(a[i], sizeof(a[i]), "%d", v[i]);
-        argv[i + 1] = a[i];
+        snprintf(a[i], sizeof(a[i]), "%ld", v[i]);
+        argv[n++] = a[i];
     }
-    char *post[] = {"--", "hako", "--root", e->root, "--runroot", e->runroot, "monitor-exit",
-                    (char *)id, NULL};
-    memcpy(argv + 10, post, sizeof(post));
+    /* -- the probe's command (when there is a healthcheck) -- the exit's */
+    char *common[] = {"hako", "--root", e->root, "--runroot", e->runroot};
+    argv[n++] = "--";
+    if (health[0]) {
+        memcpy(argv + n, common, sizeof(common));
+        n += ELEMENTSOF(common);
+        argv[n++] = "health-probe";
+        argv[n++] = (char *)id;
+    }
+    argv[n++] = "--";
+    memcpy(argv + n, common, sizeof(common));
+    n += ELEMENTSOF(common);
+    argv[n++] = "monitor-exit";
+    argv[n++] = (char *)id;
+    argv[n] = NULL;
     if (tiny >= 0 && hako_fd >= 0)
         syscall(SYS_execveat, tiny, "", argv, environ, AT_EMPTY_PATH);
     /* No relay: the container must not run unwatched. */

@@ -169,8 +169,10 @@ static bool one(const struct psfilter *f, const json_t *rec, const char *k, cons
                json_integer_value(json_object_get(st, "ExitCode")) == atoi(v);
     if (!strcmp(k, "volume"))
         return volume_ok(rec, v);
-    if (!strcmp(k, "health")) /* no healthchecks yet: every container is "none" */
-        return strcmp(v, "none") == 0;
+    if (!strcmp(k, "health")) { /* starting, healthy, unhealthy; none: no healthcheck */
+        const char *h = jstr(json_object_get(st, "Health"), "Status");
+        return strcmp(h[0] ? h : "none", v) == 0;
+    }
     if (!strcmp(k, "is-task")) /* no swarm: no container is a task */
         return strcmp(v, "false") == 0 || strcmp(v, "0") == 0;
     if (!strcmp(k, "ancestor")) {
@@ -194,11 +196,15 @@ bool psfilter_match(const struct psfilter *f, const json_t *rec)
     json_t *vals;
     json_object_foreach(f->by_key, k, vals)
     {
-        bool ok = false;
+        /* docker's MatchKVList: a container has every label= asked for */
+        bool every = strcmp(k, "label") == 0, ok = every;
         size_t i;
         json_t *v;
         json_array_foreach(vals, i, v)
-            ok |= one(f, rec, k, json_string_value(v));
+        {
+            bool m = one(f, rec, k, json_string_value(v));
+            ok = every ? ok && m : ok || m;
+        }
         if (!ok)
             return false;
     }

@@ -1,6 +1,6 @@
 /* psfilter.h — docker's `ps --filter` (and the API's container list filters): the keys
  * ancestor, before, since, exited, id, label, name, status, volume, health, is-task; values of
- * one key are ORed, different keys ANDed. An unknown key is an error, never ignored (a script
+ * one key are ORed (but label=, which all must match, as docker's), different keys ANDed. An unknown key is an error, never ignored (a script
  * that removes what `ps -q --filter` lists must not get every container). */
 #pragma once
 

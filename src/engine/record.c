@@ -463,4 +463,8 @@ void record_set_exited(json_t *j, int exit_code, bool oom, const char *error)
     json_object_set_new(st, "OOMKilled", json_boolean(oom));
     json_object_set_new(st, "Error", json_string(error ? error : ""));
     json_object_set_new(st, "FinishedAt", json_string(rfc3339_now(now, sizeof(now))));
+    /* docker: a healthcheck whose monitor stopped says unhealthy */
+    json_t *health = json_object_get(st, "Health");
+    if (json_is_object(health))
+        json_object_set_new(health, "Status", json_string("unhealthy"));
 }

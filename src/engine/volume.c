@@ -290,9 +290,10 @@ static bool label_match(const json_t *vol, const char *want)
 int volume_filter_match(const struct engine *e, const json_t *vol, const json_t *filters,
                         bool *ret, struct hk_error *err)
 {
-    /* docker: filters of one key are ORed, different keys ANDed. */
+    /* docker: filters of one key are ORed, different keys ANDed; but label= and label!= all
+     * must hold (its MatchKVList). */
     static const char *const keys[] = {"name", "label", "label!", "dangling", "driver"};
-    bool seen[ELEMENTSOF(keys)] = {0}, hit[ELEMENTSOF(keys)] = {0};
+    bool seen[ELEMENTSOF(keys)] = {0}, hit[ELEMENTSOF(keys)] = {0}, miss[ELEMENTSOF(keys)] = {0};
     const char *name = json_string_value(json_object_get(vol, "Name"));
     size_t i;
     json_t *f;
@@ -325,10 +326,11 @@ int volume_filter_match(const struct engine *e, const json_t *vol, const json_t 
             m = strcmp(val, "local") == 0;
         }
         hit[k] |= m;
+        miss[k] |= !m;
     }
     *ret = true;
     for (size_t k = 0; k < ELEMENTSOF(keys); k++)
-        if (seen[k] && !hit[k])
+        if (seen[k] && (!hit[k] || ((k == 1 || k == 2) && miss[k])))
             *ret = false;
     return 0;
 }

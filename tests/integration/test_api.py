@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -394,6 +395,18 @@ def test_service_restart_keeps_containers(svc, engine):
     assert engine.inspect("keeper")["State"]["Status"] == "exited"
 
 
+def _docker_py(svc, script, timeout=120):
+    """Run script with docker-py (pyenv's python3) against the service; skip without it."""
+    py = shutil.which("python3", path="/root/.pyenv/shims:" + os.environ.get("PATH", ""))
+    p = subprocess.run([py, "-c", script, f"unix://{svc.sock}"], capture_output=True, text=True,
+                       timeout=timeout,
+                       env=dict(os.environ, DOCKER_CONFIG=str(svc.dir / "docker")))
+    if "No module named 'docker'" in p.stderr:
+        pytest.skip("docker-py is not installed in " + py)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
 def test_docker_py_runs_waits_for_log_and_stops(svc):
     script = """
 import sys, time, docker
@@ -413,12 +426,7 @@ print("exit", ctr.wait()["StatusCode"])
 ctr.remove()
 print("left", len(c.containers.list(all=True)))
 """
-    py = shutil.which("python3", path="/root/.pyenv/shims:" + os.environ.get("PATH", ""))
-    p = subprocess.run([py, "-c", script, f"unix://{svc.sock}"], capture_output=True, text=True,
-                       timeout=90, env=dict(os.environ, DOCKER_CONFIG=str(svc.dir / "docker")))
-    if "No module named 'docker'" in p.stderr:
-        pytest.skip("docker-py is not installed in " + py)
-    assert p.returncode == 0, p.stderr
+    p = _docker_py(svc, script)
     assert p.stdout.split("\n")[:3] == ["exec hi", "exit 137", "left 0"]
 
 
@@ -520,6 +528,11 @@ def test_volumes_endpoints(svc):
     assert status == 200 and [x["Name"] for x in lst["Volumes"]] == ["data"]
     assert svc.dok("volume", "ls", "-q", "--filter", "label=team=a").split() == ["data"]
     assert svc.dok("volume", "ls", "-q", "--filter", "label=team=b").split() == []
+    svc.dok("volume", "create", "--label", "team=b", "other")
+    assert svc.dok("volume", "ls", "-q", "--filter", "label=team").split() == ["data", "other"]
+    assert svc.dok("volume", "ls", "-q", "--filter", "label=team",
+                   "--filter", "label=team=a").split() == ["data"]
+    svc.dok("volume", "rm", "other")
     svc.dok("run", "--rm", "-v", "data:/d", "busybox", "sh", "-c", "echo kept > /d/f")
     assert svc.dok("run", "--rm", "-v", "data:/d", "busybox", "cat", "/d/f") == "kept\n"
     svc.dok("run", "-d", "--name", "user", "-v", "data:/d", "busybox", "sleep", "30")
@@ -644,3 +657,248 @@ def test_run_it_and_tty_streams(svc):
     finally:
         run(["tmux", "kill-session", "-t", session])
     assert svc.dok("ps", "-aq") == ""
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http_get(port, path="/i", timeout=15):
+    deadline = time.time() + timeout
+    while True:
+        p = run(["curl", "-sf", "--max-time", "2", f"http://127.0.0.1:{port}{path}"], timeout=5)
+        if p.returncode == 0:
+            return p.stdout
+        assert time.time() < deadline, f"nothing on 127.0.0.1:{port}"
+        time.sleep(0.1)
+
+
+HTTPD = "mkdir /w && echo hi-$HOSTNAME > /w/i && exec httpd -f -p 80 -h /w"
+
+
+def test_networks_endpoints(svc):
+    nid = svc.dok("network", "create", "--subnet", "10.251.3.0/24", "--gateway", "10.251.3.1",
+                  "--label", "team=a", "front").strip()
+    assert len(nid) == 64
+    status, n = svc.json("/networks/front")
+    assert status == 200 and n["Id"] == nid and n["Name"] == "front"
+    assert n["Driver"] == "bridge" and n["Scope"] == "local" and n["Labels"] == {"team": "a"}
+    assert n["IPAM"]["Config"] == [{"Subnet": "10.251.3.0/24", "Gateway": "10.251.3.1"}]
+    assert n["Containers"] == {}
+    svc.dok("network", "create", "back")
+    ls = svc.dok("network", "ls", "--format", "{{.Name}}").split()
+    assert sorted(ls) == ["back", "bridge", "front", "host", "none"]
+    assert sorted(svc.dok("network", "ls", "--format", "{{.Name}} {{.Driver}}", "--filter",
+                          "type=builtin").splitlines()) == ["bridge bridge", "host host",
+                                                            "none null"]
+    # host and none: docker's predefined ones, the network modes of those names
+    host = json.loads(svc.dok("network", "inspect", "host"))[0]
+    assert host["Driver"] == "host" and host["Scope"] == "local" and host["Containers"] == {}
+    assert json.loads(svc.dok("network", "inspect", host["Id"][:12]))[0]["Name"] == "host"
+    hid = svc.dok("run", "-d", "--network", "host", "busybox", "sleep", "60").strip()
+    assert list(json.loads(svc.dok("network", "inspect", "host"))[0]["Containers"]) == [hid]
+    svc.dok("rm", "-f", hid)
+    for net in ("host", "none"):
+        p = svc.docker("network", "rm", net)
+        assert p.returncode == 1 and "pre-defined network and cannot be removed" in p.stderr
+    p = svc.docker("network", "connect", "host", "nosuch")
+    assert p.returncode == 1 and "connected to host network" in p.stderr
+    assert svc.dok("network", "ls", "-q", "--filter", "label=team=a").split() == [nid[:12]]
+    assert svc.dok("network", "ls", "--format", "{{.Name}}", "--filter",
+                   "name=ba").split() == ["back"]
+    status, b = svc.json("/networks?filters=" + quote('{"nope":["x"]}'))
+    assert status == 400 and b["message"] == "invalid filter 'nope'"
+    # a container on it, with --ip; connect and disconnect a second network
+    cid = svc.dok("run", "-d", "--name", "c1", "--network", "front", "--ip", "10.251.3.9",
+                  "busybox", "sleep", "60").strip()
+    nets = json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "c1"))
+    assert list(nets) == ["front"]
+    assert nets["front"]["NetworkID"] == nid and nets["front"]["IPAddress"] == "10.251.3.9"
+    svc.dok("network", "connect", "back", "c1")
+    back = json.loads(svc.dok("network", "inspect", "back"))[0]
+    assert list(back["Containers"]) == [cid] and back["Containers"][cid]["Name"] == "c1"
+    addr = svc.dok("exec", "c1", "ip", "-4", "-o", "addr")
+    assert "eth0" in addr and "10.251.3.9/24" in addr and "eth1" in addr
+    p = svc.docker("network", "connect", "back", "c1")
+    assert p.returncode == 1 and "already exists in network back" in p.stderr
+    p = svc.docker("network", "rm", "back")
+    assert p.returncode == 1 and "has active endpoints" in p.stderr
+    status, b = svc.json("/networks/back", method="DELETE")
+    assert status == 403 and "has active endpoints" in b["message"]
+    svc.dok("network", "disconnect", "back", "c1")
+    assert "eth1" not in svc.dok("exec", "c1", "ip", "-4", "-o", "addr")
+    # a container that is not running joins at its starts (docker's connect of a created one)
+    svc.dok("create", "--name", "c2", "--network", "front", "busybox", "sleep", "60")
+    svc.dok("network", "connect", "front", "c2")  # its own: it joins it anyway
+    svc.dok("network", "connect", "back", "c2")
+    p = svc.docker("network", "connect", "back", "c2")
+    assert p.returncode == 1 and "already exists in network back" in p.stderr
+    for _ in range(2):  # every start
+        svc.dok("start", "c2")
+        assert "eth1" in svc.dok("exec", "c2", "ip", "-4", "-o", "addr")
+        assert sorted(json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                                         "c2"))) == ["back", "front"]
+        svc.dok("stop", "-t", "0", "c2")
+    svc.dok("network", "disconnect", "back", "c2")
+    svc.dok("start", "c2")
+    assert "eth1" not in svc.dok("exec", "c2", "ip", "-4", "-o", "addr")
+    svc.dok("rm", "-f", "c2")
+    # several networks in the create request (docker run --network a --network b)
+    svc.dok("run", "-d", "--name", "c4", "--network", "front", "--network", "back", "busybox",
+            "sleep", "60")
+    assert sorted(json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                                     "c4"))) == ["back", "front"]
+    svc.dok("rm", "-f", "c4")
+    p = svc.docker("run", "-d", "--name", "c5", "--network", "front", "--network", "nosuch",
+                   "busybox", "sleep", "60")
+    assert p.returncode == 125 and "network nosuch not found" in p.stderr, p.stderr
+    assert svc.docker("inspect", "c5").returncode == 1
+    # a later network gone by the start fails the start, naming it, and leaves nothing
+    svc.dok("network", "create", "gone")
+    svc.dok("create", "--name", "c3", "--network", "front", "busybox", "sleep", "60")
+    svc.dok("network", "connect", "gone", "c3")
+    svc.dok("network", "rm", "gone")
+    p = svc.docker("start", "c3")
+    assert p.returncode == 1 and "network gone not found" in p.stderr, p.stderr
+    assert svc.dok("inspect", "-f", "{{.State.Status}}", "c3").strip() == "exited"
+    assert list(json.loads(svc.dok("network", "inspect", "front"))[0]["Containers"]) == [cid]
+    svc.dok("rm", "-f", "c3")
+    status, b = svc.json("/networks/back/connect", "-H", "Content-Type: application/json",
+                         "-d", '{"Container": "nosuch"}', method="POST")
+    assert status == 404 and "No such container: nosuch" in b["message"]
+    status, b = svc.json("/networks/nosuch")
+    assert status == 404 and b["message"] == "network nosuch not found"
+    # what hako cannot give is refused, naming it
+    for args, msg in [(["-d", "overlay", "o"], 'the "bridge" driver only, not "overlay"'),
+                      (["-o", "com.docker.network.bridge.name=x", "o2"],
+                       "network option com.docker.network.bridge.name is not supported"),
+                      (["front"], "network with name front already exists")]:
+        p = svc.docker("network", "create", *args)
+        assert p.returncode == 1 and msg in p.stderr, (args, p.stderr)
+    status, b = svc.json("/networks/create", "-H", "Content-Type: application/json",
+                         "-d", '{"Name": "front"}', method="POST")
+    assert status == 409
+    # IPv6 networks (net10's): a ULA subnet given, a v6 address for the container
+    svc.dok("network", "create", "--ipv6", "--subnet", "fd00:4ac0:77::/64", "v6net")
+    net = json.loads(svc.dok("network", "inspect", "v6net"))[0]
+    assert net["EnableIPv6"] is True
+    assert "fd00:4ac0:77::/64" in [c["Subnet"] for c in net["IPAM"]["Config"]]
+    out = svc.dok("run", "--rm", "--network", "v6net", "busybox", "ip", "-6", "addr", "show",
+                  "eth0")
+    assert "fd00:4ac0:77:" in out, out
+    svc.dok("network", "rm", "v6net")
+    status, b = svc.json("/networks/bridge", method="DELETE")
+    assert status == 403 and "pre-defined" in b["message"]
+    # prune: the unused user networks (front has c1)
+    out = svc.dok("network", "prune", "-f")
+    assert "back" in out and "front" not in out
+    svc.dok("rm", "-f", "c1")
+    status, b = svc.json("/networks/prune?filters=" + quote('{"label":["team=b"]}'),
+                         method="POST")
+    assert status == 200 and b["NetworksDeleted"] == []
+    svc.dok("network", "rm", "front")
+    assert svc.dok("network", "ls", "--format", "{{.Name}}").split() == ["bridge", "host", "none"]
+
+
+def test_published_ports_and_inspect(svc):
+    port = _free_port()
+    svc.dok("run", "-d", "--name", "web", "-p", f"127.0.0.1:{port}:80", "--expose", "9000",
+            "-P", "busybox", "sh", "-c", HTTPD)
+    assert _http_get(port).startswith("hi-")
+    ports = json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"))
+    assert ports["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+    [p9000] = ports["9000/tcp"]
+    assert p9000["HostIp"] == "0.0.0.0" and int(p9000["HostPort"]) > 0
+    pb = json.loads(svc.dok("inspect", "-f", "{{json .HostConfig.PortBindings}}", "web"))
+    assert pb["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+    assert svc.dok("port", "web", "80").strip() == f"127.0.0.1:{port}"
+    assert f"127.0.0.1:{port}->80/tcp" in svc.dok("ps", "--format", "{{.Ports}}")
+    net = json.loads(svc.dok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"))
+    status, bridge = svc.json("/networks/bridge")
+    assert list(net) == ["bridge"] and net["bridge"]["NetworkID"] == bridge["Id"]
+    # the same port again is an error at run, and nothing is left
+    p = svc.docker("run", "-d", "--name", "web2", "-p", f"127.0.0.1:{port}:80", "busybox",
+                   "sleep", "5")
+    assert p.returncode != 0
+    svc.dok("rm", "-f", "web")
+    svc.docker("rm", "-f", "web2")
+
+
+def test_docker_py_networks_and_ports(svc):
+    port = _free_port()
+    script = f"""
+import sys, time, urllib.request, docker
+c = docker.DockerClient(base_url=sys.argv[1])
+net = c.networks.create("pynet", driver="bridge", labels={{"k": "v"}})
+ctr = c.containers.run("busybox", ["sh", "-c", {HTTPD!r}], detach=True, name="pyweb",
+                       network="pynet", ports={{"80/tcp": ("127.0.0.1", {port})}})
+deadline = time.time() + 20
+while True:
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:{port}/i", timeout=2).read().decode()
+        break
+    except OSError:
+        assert time.time() < deadline, "no answer"
+        time.sleep(0.1)
+print("body", body.startswith("hi-"))
+ctr.reload()
+print("ports", ctr.ports["80/tcp"][0]["HostPort"])
+net.reload()
+print("members", [x.name for x in net.containers])
+other = c.networks.create("pyother")
+other.connect(ctr)
+ctr.reload()
+print("nets", sorted(ctr.attrs["NetworkSettings"]["Networks"]))
+other.disconnect(ctr)
+other.remove()
+ctr.remove(force=True)
+net.remove()
+print("left", [n.name for n in c.networks.list()])
+"""
+    p = _docker_py(svc, script)
+    assert p.stdout.split("\n")[:5] == ["body True", f"ports {port}", "members ['pyweb']",
+                                        "nets ['pynet', 'pyother']",
+                                        "left ['bridge', 'host', 'none']"]
+
+
+def test_healthcheck_through_the_api(svc):
+    svc.dok("run", "-d", "--name", "hc", "--health-cmd", "test -e /tmp/ok",
+            "--health-interval", "100ms", "--health-retries", "2", "busybox", "sh", "-c",
+            "sleep 0.5; touch /tmp/ok; sleep 60")
+    wait_for(lambda: svc.dok("inspect", "-f", "{{.State.Health.Status}}", "hc").strip()
+             == "healthy", timeout=20, what="healthy")
+    h = json.loads(svc.dok("inspect", "-f", "{{json .State.Health}}", "hc"))
+    assert h["FailingStreak"] == 0 and h["Log"][-1]["ExitCode"] == 0
+    assert svc.dok("ps", "--format", "{{.Status}}").strip().endswith("(healthy)")
+    assert svc.dok("ps", "-q", "--filter", "health=healthy").strip()
+    assert svc.dok("ps", "-q", "--filter", "health=unhealthy") == ""
+    until = str(int(time.time()) + 1)
+    acts = svc.dok("events", "--since", "0", "--until", until, "--filter",
+                   "event=health_status", "--format", "{{.Action}}").split("\n")
+    assert "health_status: healthy" in acts and all(a.startswith("health_status") for a in acts
+                                                    if a)
+    cfg = json.loads(svc.dok("inspect", "-f", "{{json .Config.Healthcheck}}", "hc"))
+    assert cfg["Test"] == ["CMD-SHELL", "test -e /tmp/ok"] and cfg["Retries"] == 2
+    svc.dok("rm", "-f", "hc")
+
+
+def test_list_filters_are_the_engines(svc, engine):
+    """The list takes `hako ps`'s filters: every label= must match (docker's MatchKVList, which
+    compose's project queries rely on), other keys OR their values, an unknown key is 400."""
+    svc.dok("run", "-d", "--name", "l1", "--label", "a=1", "--label", "b=2", "busybox",
+            "sleep", "30")
+    svc.dok("run", "-d", "--name", "l2", "--label", "a=1", "busybox", "sleep", "30")
+    for ps in (svc.dok, lambda *a: engine.ok(*a).stdout):
+        assert ps("ps", "--format", "{{.Names}}", "--filter", "label=a=1", "--filter",
+                  "label=b=2").split() == ["l1"]
+        assert sorted(ps("ps", "--format", "{{.Names}}", "--filter", "label=a=1").split()) == \
+            ["l1", "l2"]
+        assert sorted(ps("ps", "--format", "{{.Names}}", "--filter", "name=l1", "--filter",
+                         "name=l2").split()) == ["l1", "l2"]
+    assert svc.dok("ps", "--format", "{{.Names}}", "--filter", "ancestor=busybox",
+                   "--filter", "status=running", "--filter", "name=l2").split() == ["l2"]
+    p = svc.docker("ps", "--filter", "nope=1")
+    assert p.returncode != 0 and "Invalid filter 'nope'" in p.stderr
+    svc.dok("rm", "-f", "l1", "l2")

@@ -575,6 +575,22 @@ def test_connect_and_disconnect_a_running_container(engine):
     engine.ok("network", "rm", "side")
 
 
+def test_connect_a_created_container_joins_at_its_starts(engine):
+    engine.ok("network", "create", "--subnet", "10.236.2.0/24", "later")
+    engine.ok("create", "--name", "c2", "--network", "bridge", "busybox", "sleep", "60")
+    engine.ok("network", "connect", "--ip", "10.236.2.40", "later", "c2")
+    for _ in range(2):
+        engine.ok("start", "c2")
+        p = engine.ok("exec", "c2", "ip", "-4", "addr", "show", "eth1")
+        assert "inet 10.236.2.40/24" in p.stdout
+        engine.ok("stop", "-t", "0", "c2")
+    engine.ok("network", "disconnect", "later", "c2")
+    engine.ok("start", "c2")
+    assert "eth1" not in engine.ok("exec", "c2", "ip", "link").stdout
+    engine.ok("rm", "-f", "c2")
+    engine.ok("network", "rm", "later")
+
+
 def test_network_create_errors(engine):
     engine.ok("network", "create", "--subnet", "10.232.0.0/24", "one")
     for args, msg in ((["--subnet", "10.232.0.0/25", "two"], "Pool overlaps"),

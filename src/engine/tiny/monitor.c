@@ -7,13 +7,17 @@
  *   - writes docker's json-file log lines ({"log":…,"stream":…,"time":…}) to the log fd,
  *   - serves attach clients on the listening unix socket (attach-proto.h),
  *   - passes client stdin and window sizes to the container,
+ *   - runs the healthcheck: PROBE_ARGV (`hako health-probe ID`, engine/health.h) every
+ *     interval after the last probe ended (the start interval while the status is starting in
+ *     the start period); its exit status is the health status,
  *   - reaps the init (SIGCHLD through a signalfd) and, once its output is drained, execs hako
  *     again for what comes after the exit (recording, --rm, restart), handing over the wait
  *     status and the attached clients.
  *
- * argv: PID HAKO_FD OUT_FD ERR_FD IN_FD LISTEN_FD LOG_FD CLIENT_FD FLAGS -- HAKO_ARGV...
- * (fds are -1 when absent; FLAGS bit 1: terminal). hako is run as HAKO_ARGV... STATUS CLIENTS
- * where CLIENTS is a comma-separated fd list or "-". */
+ * argv: PID HAKO_FD OUT_FD ERR_FD IN_FD LISTEN_FD LOG_FD CLIENT_FD FLAGS INTERVAL_MS
+ * START_INTERVAL_MS START_PERIOD_MS -- PROBE_ARGV... -- HAKO_ARGV... (fds are -1 when absent;
+ * FLAGS bit 1: terminal; INTERVAL_MS 0 and no PROBE_ARGV: no healthcheck). hako is run as
+ * HAKO_ARGV... STATUS CLIENTS where CLIENTS is a comma-separated fd list or "-". */
 #include "engine/tiny/sys.h"
 
 #include "engine/attach-proto.h"
@@ -43,6 +47,11 @@ static size_t pending_n, pending_off;
 static int in_eof_requested;
 static char msg[ATTACH_MSG_MAX + 1];
 static char enc[LINE_MAX_ * 6 + 128];
+
+/* the healthcheck (times in CLOCK_MONOTONIC milliseconds) */
+static long h_interval, h_start_interval, h_start_period, h_started, h_next = -1;
+static int h_status, h_pid = -1, hako_fd;
+static char **probe_argv, **envp_;
 
 /* --- json-file log ---------------------------------------------------------------------- */
 
@@ -292,6 +301,51 @@ static void flush_stdin(void)
     }
 }
 
+/* --- the healthcheck ---------------------------------------------------------------------- */
+
+static long now_ms(void)
+{
+    struct timespec_ ts;
+    sys2(NR_clock_gettime, CLOCK_MONOTONIC_, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void probe_schedule(void)
+{
+    long now = now_ms();
+    int starting = h_status == 0 && now - h_started < h_start_period;
+    h_next = now + (starting ? h_start_interval : h_interval);
+}
+
+/* Run PROBE_ARGV as our child with no fd of ours but 0-2 and an empty signal mask. */
+static void probe_spawn(void)
+{
+    h_next = -1;
+    long pid = sys2(NR_clone, SIG_CHLD, 0);
+    if (pid == 0) {
+        u64 none = 0;
+        sys4(NR_rt_sigprocmask, SIG_SETMASK_, &none, 0, 8);
+        if (hako_fd > 3)
+            sys3(NR_close_range, 3, hako_fd - 1, 0);
+        sys3(NR_close_range, hako_fd + 1, ~0U, 0);
+        sys5(NR_execveat, hako_fd, "", probe_argv, envp_, AT_EMPTY_PATH_);
+        die(127);
+    }
+    h_pid = pid > 0 ? (int)pid : -1;
+    if (pid < 0)
+        probe_schedule();
+}
+
+/* A probe exited with wait status s: 0 starting, 1 healthy, 2 unhealthy (else unchanged). */
+static void probe_done(int s)
+{
+    int code = (s & 0x7f) == 0 ? (s >> 8) & 0xff : -1;
+    if (code >= 0 && code <= 2)
+        h_status = code;
+    h_pid = -1;
+    probe_schedule();
+}
+
 /* --- the loop ----------------------------------------------------------------------------- */
 
 static char buf[ATTACH_MSG_MAX];
@@ -325,6 +379,8 @@ static int reap(int pid, int *status)
         if (r == pid) {
             *status = s;
             exited = 1;
+        } else if (r == h_pid) {
+            probe_done(s);
         }
     }
 }
@@ -366,10 +422,18 @@ static int relay(int pid, int sigfd)
         /* After the exit, output still buffered is drained; a pty whose last holder is gone
          * reports EIO at once, but a pipe kept open by a stray process must not hold us. */
         struct timespec_ t = {0, 300 * 1000 * 1000};
-        long r = sys5(NR_ppoll, p, n, exited ? &t : 0, 0, 8);
+        struct timespec_ *tp = exited ? &t : 0;
+        if (!exited && h_next >= 0) {
+            long left = h_next - now_ms();
+            t = (struct timespec_){left > 0 ? left / 1000 : 0, left > 0 ? left % 1000 * 1000000 : 0};
+            tp = &t;
+        }
+        long r = sys5(NR_ppoll, p, n, tp, 0, 8);
         if (r == 0 && exited)
             return status;
-        if (r < 0)
+        if (!exited && h_next >= 0 && now_ms() >= h_next)
+            probe_spawn();
+        if (r <= 0)
             continue;
         int got = 0;
         for (int s = 0; s < 2; s++)
@@ -438,17 +502,31 @@ __attribute__((used)) void tiny_main(long *sp)
     int argc = (int)sp[0];
     char **argv = (char **)(sp + 1);
     char **envp = argv + argc + 1;
-    if (argc < 12 || !sprefix(argv[10], "--")) {
+    if (argc < 16 || !sprefix(argv[13], "--")) {
         say("hako-monitor: started by hand? it is run by hako\n");
         die(125);
     }
-    int pid = (int)arg(argv, 1), hako_fd = (int)arg(argv, 2);
+    int pid = (int)arg(argv, 1);
+    hako_fd = (int)arg(argv, 2);
     int out_fd = (int)arg(argv, 3), err_fd = (int)arg(argv, 4);
     in_fd = (int)arg(argv, 5);
     listen_fd = (int)arg(argv, 6);
     log_fd = (int)arg(argv, 7);
     int client = (int)arg(argv, 8);
     tty = (int)arg(argv, 9) & FLAG_TTY;
+    h_interval = arg(argv, 10);
+    h_start_interval = arg(argv, 11);
+    h_start_period = arg(argv, 12);
+    int rest = 14;
+    while (rest < argc && !(argv[rest][0] == '-' && argv[rest][1] == '-' && !argv[rest][2]))
+        rest++;
+    if (rest >= argc) {
+        say("hako-monitor: bad argument\n");
+        die(125);
+    }
+    argv[rest++] = 0; /* PROBE_ARGV ends here */
+    probe_argv = argv + 14;
+    envp_ = envp;
     for (int i = 0; i < MAX_CLIENTS; i++)
         clients[i].fd = -1;
     if (client >= 0)
@@ -466,6 +544,10 @@ __attribute__((used)) void tiny_main(long *sp)
         say("hako-monitor: signalfd failed\n");
         die(125);
     }
+    if (h_interval > 0 && probe_argv[0]) {
+        h_started = now_ms();
+        probe_schedule();
+    }
     int status = relay(pid, (int)sigfd);
     sys1(NR_close, sigfd);
     for (int s = 0; s < 2; s++)
@@ -476,5 +558,5 @@ __attribute__((used)) void tiny_main(long *sp)
         sys1(NR_close, in_fd);
     if (log_fd >= 0)
         sys1(NR_close, log_fd);
-    hand_over(hako_fd, argv + 11, envp, status);
+    hand_over(hako_fd, argv + rest, envp, status);
 }

@@ -27,6 +27,7 @@ enum {
     NR_setpgid = 109, NR_rt_sigtimedwait = 128, NR_rt_sigprocmask = 14,
     NR_clock_gettime = 228, NR_exit_group = 231, NR_openat = 257, NR_ppoll = 271,
     NR_accept4 = 288, NR_signalfd4 = 289, NR_execveat = 322, NR_getpid = 39,
+    NR_close_range = 436,
 };
 static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
@@ -52,6 +53,7 @@ enum {
     NR_kill = 129, NR_fcntl = 25, NR_setpgid = 154, NR_rt_sigtimedwait = 137,
     NR_rt_sigprocmask = 135, NR_clock_gettime = 113, NR_exit_group = 94, NR_openat = 56,
     NR_ppoll = 73, NR_accept4 = 242, NR_signalfd4 = 74, NR_execveat = 281, NR_getpid = 172,
+    NR_close_range = 436,
 };
 static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
@@ -106,6 +108,7 @@ enum {
 #define TIOCGPGRP_ 0x540F
 #define SIG_BLOCK_ 0
 #define SIG_SETMASK_ 2
+#define CLOCK_MONOTONIC_ 1
 
 struct pollfd_ {
     int fd;
