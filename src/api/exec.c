@@ -171,6 +171,7 @@ struct exec_job {
     struct api_ctx *ctx;
     struct exec_inst *x;
     bool tty;
+    bool no_stdin; /* a plain response, not an upgrade: the output only */
 };
 
 static void finish(struct exec_inst *x, int status)
@@ -213,7 +214,7 @@ static void exec_run(int sock, const char *extra, size_t n_extra, void *ud)
     (void)n_extra;
     struct exec_job *j = ud;
     _cleanup_free_ const char **args = exec_args(j->x, false);
-    bool in = json_is_true(json_object_get(j->x->config, "AttachStdin"));
+    bool in = !j->no_stdin && json_is_true(json_object_get(j->x->config, "AttachStdin"));
     int out[2] = {-1, -1}, err[2] = {-1, -1};
     int fds[3] = {in ? sock : -1, sock, sock};
     if (!j->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)) {
@@ -258,6 +259,11 @@ static void exec_run(int sock, const char *extra, size_t n_extra, void *ud)
     finish(j->x, status);
 }
 
+static void exec_stream(int fd, void *ud)
+{
+    exec_run(fd, NULL, 0, ud);
+}
+
 static enum MHD_Result exec_start(struct api_call *c)
 {
     pthread_mutex_lock(&exec_lock);
@@ -290,9 +296,15 @@ static enum MHD_Result exec_start(struct api_call *c)
     }
     struct exec_job *j = xcalloc(1, sizeof(*j));
     *j = (struct exec_job){.ctx = c->ctx, .x = x, .tty = tty};
-    return api_reply_upgrade(
-        c, tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
-        exec_run, j, free);
+    const char *type =
+        tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+    /* A client that does not ask for the upgrade (dockerode, so testcontainers) gets the
+     * output as a plain streamed 200, as dockerd answers it; its stdin cannot be sent. */
+    if (!MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Upgrade")) {
+        j->no_stdin = true;
+        return api_reply_stream(c, type, exec_stream, j, free);
+    }
+    return api_reply_upgrade(c, type, exec_run, j, free);
 }
 
 static enum MHD_Result exec_inspect(struct api_call *c)

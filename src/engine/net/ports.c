@@ -12,7 +12,7 @@
 /* "a" or "a-b" (1..65535, a <= b); empty allowed when may_empty (then 0-0). */
 static int range(const char *s, int *a, int *b, bool may_empty)
 {
-    if (!*s && may_empty) {
+    if ((!*s || strcmp(s, "0") == 0) && may_empty) { /* docker: "0" too means any free port */
         *a = *b = 0;
         return 0;
     }
