@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "runtime/state.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/path.h"
 
 #define MIN_MEMORY (6 << 20)
@@ -195,11 +197,15 @@ static int check_more(const json_t *hc, struct hk_error *err)
         size_t k = 0;
         while (k < ELEMENTSOF(ok) && strcmp(v, ok[k]) != 0)
             k++;
-        bool allowed = k < ELEMENTSOF(ok) && (k <= 1 || i == 1) && (k <= 2 || i == 1);
+        /* --uts: "" or host; --pid: those or container:REF; --ipc: all of them */
+        bool joins = i < 2 && strncmp(v, "container:", 10) == 0 && v[10];
+        bool allowed = (k < ELEMENTSOF(ok) && (k <= 1 || i == 1)) || joins;
         if (!allowed)
-            return hk_error_set(err, -EINVAL, "%s %s: not supported (hako knows \"host\"%s; "
-                                              "container:ID is not there yet)", modes[i][1], v,
-                                i == 1 ? ", \"private\", \"shareable\", \"none\"" : "");
+            return hk_error_set(err, -EINVAL, "%s: invalid %s mode: %s (host%s)", modes[i][1],
+                                i == 0 ? "PID" : i == 1 ? "IPC" : "UTS", v,
+                                i == 2   ? ""
+                                : i == 1 ? ", private, shareable, none, container:NAME|ID"
+                                         : ", container:NAME|ID");
     }
     const char *k;
     json_t *v;
@@ -335,26 +341,116 @@ static int userns_prepare(const struct engine *e, const json_t *hc, struct recor
     return 0;
 }
 
-/* --network container:REF: REF's network namespace, /proc/PID/ns/net of its init, which
- * must run (docker's "cannot join network of a non running container"). */
-static int netns_of(const struct engine *e, const char *ref, char **ret, struct hk_error *err)
+/* --network/--pid/--ipc container:REF: the pid of REF's init, which must run (docker's
+ * words for each); for --ipc REF must also be shareable (or share the host's), as its
+ * /dev/shm is what the container gets. */
+static int donor_pid(const struct engine *e, const char *key, const char *ref, pid_t *ret,
+                     char **ret_shm, struct hk_error *err)
 {
+    static const char *const what[][2] = {{"NetworkMode", "network"}, {"PidMode", "PID"},
+                                          {"IpcMode", "IPC"}};
+    const char *w = "network";
+    for (size_t i = 0; i < ELEMENTSOF(what); i++)
+        if (strcmp(key, what[i][0]) == 0)
+            w = what[i][1];
     _cleanup_free_ char *id = NULL;
     int r = record_resolve(e, ref, &id, err);
     struct record *rec = NULL;
     if (r == 0)
         r = record_open(e, id, true, &rec, err);
+    if (r < 0 && strcmp(key, "NetworkMode") != 0)
+        return hk_error_prefix(err, r, "cannot join %s of a non running container: %s", w, ref);
     if (r < 0)
         return r;
     record_refresh(e, rec);
     json_int_t pid = json_integer_value(json_object_get(json_object_get(rec->j, "State"), "Pid"));
     bool running = strcmp(record_status(rec->j), "running") == 0 && pid > 0;
+    const char *ipc = jstr(json_object_get(rec->j, "HostConfig"), "IpcMode");
+    bool shareable = strcmp(ipc, "shareable") == 0 || strcmp(ipc, "host") == 0;
     record_free(rec);
-    if (!running)
+    if (!running && strcmp(key, "NetworkMode") == 0)
         return hk_error_set(err, -EINVAL, "cannot join network of a non running container: %s",
                             ref);
-    *ret = xasprintf("/proc/%lld/ns/net", (long long)pid);
+    if (!running)
+        return hk_error_set(err, -EINVAL, "container %s is not running", id);
+    if (strcmp(key, "IpcMode") == 0 && !shareable)
+        return hk_error_set(err, -EINVAL, "can't join IPC of container %s: non-shareable IPC "
+                                          "(hint: use IpcMode:shareable for the donor container)",
+                            id);
+    *ret = (pid_t)pid;
+    if (ret_shm) {
+        _cleanup_free_ char *dir = engine_dir(e, id);
+        *ret_shm = strcmp(ipc, "host") == 0 ? xstrdup("/dev/shm") : xasprintf("%s/shm", dir);
+    }
     return 0;
+}
+
+/* The pids of the containers whose namespaces this one joins (0: none). */
+static int donors(const struct engine *e, const json_t *hc, struct specgen_donors *d,
+                  struct hk_error *err)
+{
+    const char *keys[] = {"NetworkMode", "PidMode", "IpcMode"};
+    pid_t *out[] = {&d->net, &d->pid, &d->ipc};
+    for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+        const char *mode = jstr(hc, keys[i]);
+        *out[i] = 0;
+        if (strncmp(mode, "container:", 10) != 0)
+            continue;
+        int r = donor_pid(e, keys[i], mode + 10, out[i], NULL, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int create_rejoin(const struct engine *e, const char *dir, const json_t *hc,
+                  struct hk_error *err)
+{
+    struct specgen_donors d;
+    int r = donors(e, hc, &d, err);
+    if (r < 0 || (!d.net && !d.pid && !d.ipc))
+        return r;
+    _cleanup_free_ char *path = xasprintf("%s/config.json", dir);
+    json_error_t je;
+    _cleanup_json_ json_t *spec = json_load_file(path, 0, &je);
+    if (!spec)
+        return hk_error_set(err, -EINVAL, "%s: %s", path, je.text);
+    specgen_set_donors(spec, &d);
+    _cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2));
+    return write_file_replace(path, text, strlen(text), 0600, err);
+}
+
+/* --ipc shareable: the container's /dev/shm is a tmpfs on the host, <dir>/shm (as docker's
+ * ShmPath), so that an --ipc container:REF container can bind it too; *ret: what the
+ * container's /dev/shm binds (NULL: a tmpfs of its own, or none). */
+static int shm_prepare(const struct engine *e, const struct record *rec, const json_t *hc,
+                       char **ret, struct hk_error *err)
+{
+    const char *ipc = jstr(hc, "IpcMode");
+    *ret = NULL;
+    if (strncmp(ipc, "container:", 10) == 0) {
+        pid_t pid;
+        return donor_pid(e, "IpcMode", ipc + 10, &pid, ret, err);
+    }
+    if (strcmp(ipc, "shareable") != 0)
+        return 0;
+    _cleanup_free_ char *path = xasprintf("%s/shm", rec->dir);
+    json_int_t size = json_integer_value(json_object_get(hc, "ShmSize"));
+    _cleanup_free_ char *opts = xasprintf("mode=1777,size=%lld", size > 0 ? (long long)size
+                                                                          : 67108864LL);
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return hk_error_errno(err, -errno, "mkdir '%s'", path);
+    if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+        return hk_error_errno(err, -errno, "mount the shareable /dev/shm on '%s'", path);
+    *ret = TAKE_PTR(path);
+    return 0;
+}
+
+void create_shm_unmount(const char *dir)
+{
+    _cleanup_free_ char *path = xasprintf("%s/shm", dir);
+    if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+        log_warn("unmount '%s': %s", path, strerror(errno));
 }
 
 /* The container's /etc files; host-gateway is its network's gateway (the default bridge's
@@ -474,16 +570,20 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0)
         r = seccomp_for(hc, &seccomp, err);
     _cleanup_json_ json_t *spec = NULL;
-    _cleanup_free_ char *netns = NULL;
-    if (r == 0 && strncmp(jstr(hc, "NetworkMode"), "container:", 10) == 0)
-        r = netns_of(e, jstr(hc, "NetworkMode") + 10, &netns, err);
+    struct specgen_donors d = {0};
+    if (r == 0)
+        r = donors(e, hc, &d, err);
+    _cleanup_free_ char *shm = NULL;
+    if (r == 0)
+        r = shm_prepare(e, rec, hc, &shm, err);
     if (r == 0) {
         struct specgen in = {.id = rec->id, .cgroup_parent = e->cgroup_parent, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
                              .apparmor = aa_spec,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE),
                              .mounts = mp->oci,
-                             .netns_path = netns};
+                             .donors = d,
+                             .shm_path = shm};
         r = specgen_build(&in, &spec, warnings, err);
     }
     user_ids_clear(&user);
@@ -570,8 +670,8 @@ static int check_network(const struct engine *e, const json_t *hc, json_t *warni
                  json_is_true(json_object_get(hc, "PublishAllPorts"));
     const char *ip = jstr(json_object_get(hc, "Hako"), "IPv4Address");
     if (strncmp(mode, "container:", 10) == 0) {
-        _cleanup_free_ char *path = NULL;
-        int r = netns_of(e, mode + 10, &path, err);
+        pid_t pid;
+        int r = donor_pid(e, "NetworkMode", mode + 10, &pid, NULL, err);
         if (r == 0 && ports)
             r = hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "
                                            "container type network mode");
@@ -609,6 +709,9 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
     int r = check_host_config(req->host_config, err);
     if (r == 0)
         r = check_network(e, req->host_config, warnings, err);
+    struct specgen_donors d;
+    if (r == 0)
+        r = donors(e, req->host_config, &d, err);
     const char *wd = jstr(req->config, "WorkingDir");
     if (r == 0 && wd[0] && wd[0] != '/')
         r = hk_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an "
@@ -654,6 +757,7 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
         r = make_bundle(e, s, img, rec, &mp, warnings, err);
         if (r < 0) {
             image_rootfs_unmount(rec->dir, NULL);
+            create_shm_unmount(rec->dir);
             rm_rf(rec->dir);
             rec = record_free(rec); /* its lock, before the volumes lock (volume rm's order) */
             if (volume_lock(e, &vlock, NULL) == 0) {

@@ -386,9 +386,11 @@ static void build_mounts(const struct specgen *in, json_t *spec)
     json_object_set_new(spec, "mounts", m);
     const char *ipc = cfg_str(hc, "IpcMode");
     default_mounts(m, cfg_bool(hc, "Privileged"), cfg_int(hc, "ShmSize"),
-                   strcmp(ipc, "host") != 0 && strcmp(ipc, "none") != 0);
+                   strcmp(ipc, "host") != 0 && strcmp(ipc, "none") != 0 && !in->shm_path);
     if (strcmp(ipc, "host") == 0)
         json_array_append_new(m, bind_mount("/dev/shm", "/dev/shm", false));
+    else if (in->shm_path) /* --ipc shareable: its own on the host; container:REF: REF's */
+        json_array_append_new(m, bind_mount("/dev/shm", in->shm_path, false));
     static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
     for (size_t i = 0; i < ELEMENTSOF(etc); i++) {
         _cleanup_free_ char *src = xasprintf("%s/%s", in->dir, etc[i]);
@@ -475,23 +477,32 @@ static void add_host_devices(json_t *out, int dirfd, const char *dir, int depth)
     closedir(d);
 }
 
+void specgen_set_donors(json_t *spec, const struct specgen_donors *d)
+{
+    static const char *const kinds[][2] = {{"network", "net"}, {"pid", "pid"}, {"ipc", "ipc"}};
+    const pid_t pids[] = {d->net, d->pid, d->ipc};
+    size_t i, k;
+    json_t *v;
+    json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, v)
+        for (k = 0; k < ELEMENTSOF(kinds); k++)
+            if (pids[k] > 0 && strcmp(cfg_str(v, "type"), kinds[k][0]) == 0) {
+                _cleanup_free_ char *p = xasprintf("/proc/%d/ns/%s", (int)pids[k], kinds[k][1]);
+                json_object_set_new(v, "path", json_string(p));
+            }
+}
+
 static json_t *build_linux(const struct specgen *in, struct hk_error *err)
 {
     const json_t *hc = in->host_config;
     bool priv = cfg_bool(hc, "Privileged");
-    const char *net = cfg_str(hc, "NetworkMode");
     json_t *ns = json_pack("[{s:s},{s:s}]", "type", "mount", "type", "cgroup");
-    /* --pid/--ipc/--uts host: the host's namespace (none of our own) */
+    /* --pid/--ipc/--uts host: the host's namespace (none of our own); container:REF: REF's
+     * (its path set by specgen_set_donors) */
     static const char *const shareable[][2] = {{"pid", "PidMode"}, {"ipc", "IpcMode"},
-                                               {"uts", "UTSMode"}};
+                                               {"uts", "UTSMode"}, {"network", "NetworkMode"}};
     for (size_t i = 0; i < ELEMENTSOF(shareable); i++)
         if (strcmp(cfg_str(hc, shareable[i][1]), "host") != 0)
             json_array_append_new(ns, json_pack("{s:s}", "type", shareable[i][0]));
-    if (in->netns_path && strncmp(net, "container:", 10) == 0)
-        json_array_append_new(ns, json_pack("{s:s,s:s}", "type", "network", "path",
-                                            in->netns_path));
-    else if (strcmp(net, "host") != 0)
-        json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
     _cleanup_free_ char *cg =
         xasprintf("%s/%s", in->cgroup_parent ? in->cgroup_parent : "/hako", in->id);
     json_t *lx = json_pack("{s:o,s:s,s:o}", "namespaces", ns, "cgroupsPath", cg, "resources",
@@ -557,6 +568,7 @@ int specgen_build(const struct specgen *in, json_t **ret, json_t *warnings,
     if (strcmp(cfg_str(hc, "UTSMode"), "host") == 0)
         json_object_del(spec, "hostname"); /* no UTS namespace of its own to name */
     build_mounts(in, spec);
+    specgen_set_donors(spec, &in->donors);
     *ret = TAKE_PTR(spec);
     return 0;
 }
