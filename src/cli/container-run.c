@@ -40,7 +40,7 @@ enum {
     OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
     OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
     OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
-    OPT_CIDFILE, OPT_PULL,
+    OPT_CIDFILE, OPT_PULL, OPT_EXPOSE,
 };
 
 static const struct option run_options[] = {
@@ -79,6 +79,7 @@ static const struct option run_options[] = {
     {"uidmap", required_argument, NULL, OPT_UIDMAP}, {"gidmap", required_argument, NULL, OPT_GIDMAP},
     {"network", required_argument, NULL, OPT_NETWORK}, {"net", required_argument, NULL, OPT_NETWORK},
     {"publish", required_argument, NULL, 'p'}, {"publish-all", no_argument, NULL, OPT_PUBLISH_ALL},
+    {"expose", required_argument, NULL, OPT_EXPOSE},
     {"ip", required_argument, NULL, OPT_IP},
     {"add-host", required_argument, NULL, OPT_ADD_HOST}, {"dns", required_argument, NULL, OPT_DNS},
     {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
@@ -127,6 +128,7 @@ static void run_usage(const char *cmd)
            "                            bridge (the default bridge network), a network's name or\n"
            "                            container:NAME (share a running container's network)\n"
            "  -p, --publish [IP:][HOSTPORT:]CPORT[/PROTO]  publish a port (ranges a-b too)\n"
+           "      --expose PORT[-END][/PROTO]  expose a port or a range of ports\n"
            "  -P, --publish-all         publish every exposed port on a random host port\n"
            "      --ip ADDR             the container's address on a user network\n"
            "      --add-host NAME:IP    an /etc/hosts line (IP host-gateway: the bridge's address)\n"
@@ -384,6 +386,35 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case OPT_DNS_SEARCH: strv_add(hc, "DnsSearch", arg); break;
     case OPT_DNS_OPTION: strv_add(hc, "DnsOptions", arg); break;
     case OPT_PUBLISH_ALL: json_object_set_new(hc, "PublishAllPorts", json_true()); break;
+    case OPT_EXPOSE: {
+        /* docker's PORT[-END][/PROTO]: each port of the range in Config.ExposedPorts */
+        const char *slash = strchr(arg, '/'), *proto = slash ? slash + 1 : "tcp";
+        unsigned lo = 0, hi = 0;
+        int n = 0;
+        if (strchr(arg, ':'))
+            return cli_usage_error(f->cmd, "invalid port format for --expose: %s", arg);
+        if (sscanf(arg, "%5u%n", &lo, &n) != 1 || lo > 65535)
+            n = -1;
+        hi = lo;
+        if (n > 0 && arg[n] == '-') {
+            int m = 0;
+            if (sscanf(arg + n + 1, "%5u%n", &hi, &m) != 1 || hi > 65535 || hi < lo)
+                n = -1;
+            else
+                n += 1 + m;
+        }
+        if (n < 0 || arg + n != (slash ? slash : arg + strlen(arg)) ||
+            (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")))
+            return cli_usage_error(f->cmd, "invalid range format for --expose: %s", arg);
+        if (!json_object_get(cfg, "ExposedPorts"))
+            json_object_set_new(cfg, "ExposedPorts", json_object());
+        for (unsigned port = lo; port <= hi; port++) {
+            char key[32];
+            snprintf(key, sizeof(key), "%u/%s", port, proto);
+            json_object_set_new(json_object_get(cfg, "ExposedPorts"), key, json_object());
+        }
+        break;
+    }
     case OPT_IP:
         json_object_set_new(hc, "Hako", json_pack("{s:s}", "IPv4Address", arg));
         break;

@@ -56,3 +56,105 @@ def test_ipc_container_needs_a_shareable_donor(engine):
     assert "cannot join PID of a non running container: nosuch" in p.stderr
     assert engine.ok("ps", "-aq", "--no-trunc").stdout.split() == [cid]
 
+
+
+def test_ps_publish_expose_network_filters(engine):
+    engine.ok("network", "create", "pnet")
+    nid = engine.ok("network", "inspect", "-f", "{{.Id}}", "pnet").stdout.strip()
+    engine.ok("create", "--name", "pub", "-p", "127.0.0.1:8080:80", "busybox", "true")
+    engine.ok("create", "--name", "exp", "--expose", "8000-8002/udp", "busybox", "true")
+    engine.ok("run", "--name", "onnet", "--network", "pnet", "busybox", "true")
+
+    def names(*filters):
+        args = [x for f in filters for x in ("--filter", f)]
+        p = engine.ok("ps", "-a", *args, "--format", "{{.Names}}")
+        return sorted(p.stdout.split())
+    # docker: publish/expose match the container port, tcp unless a protocol is given
+    assert names("publish=80") == ["pub"]
+    assert names("publish=80/tcp") == ["pub"]
+    assert names("publish=80/udp") == []
+    assert names("publish=8080") == []  # the host port is not what publish= matches
+    assert names("expose=80") == ["pub"]  # a published port is exposed too
+    assert names("expose=8001/udp") == ["exp"]
+    assert names("expose=8000-8080/udp") == ["exp"]
+    assert names("expose=8000-8080") == []
+    assert names("network=pnet") == ["onnet"]
+    assert names(f"network={nid[:12]}") == ["onnet"]
+    assert names("network=bridge") == ["exp", "pub"]
+    assert names("network=pnet", "publish=80") == []  # keys AND
+    assert names("publish=80", "publish=8001/udp") == ["pub"]
+    p = engine("ps", "--filter", "publish=1:2")
+    assert p.returncode == 1
+    assert "filter for 'publish' should not contain ':': 1:2" in p.stderr and p.stdout == ""
+    p = engine("ps", "--filter", "expose=x")
+    assert p.returncode == 1 and "error while looking up for expose x" in p.stderr
+    p = engine("create", "--expose", "80:80", "busybox", "true")
+    assert p.returncode == 125 and "invalid port format for --expose: 80:80" in p.stderr
+    p = engine("create", "--expose", "90-80", "busybox", "true")
+    assert p.returncode == 125 and "invalid range format for --expose: 90-80" in p.stderr
+    assert engine.inspect("exp")["Config"]["ExposedPorts"] == {
+        "8000/udp": {}, "8001/udp": {}, "8002/udp": {}}
+
+
+def test_ps_last_latest_size(engine):
+    for n in ("c1", "c2", "c3"):
+        engine.ok("create", "--name", n, "busybox", "true")
+    # -n/-l: the newest created, in every state, without -a
+    out = engine.ok("ps", "-n", "2", "--format", "{{.Names}}").stdout
+    assert out == "c3\nc2\n"
+    assert engine.ok("ps", "-l", "-q").stdout.strip() == engine.inspect("c3")["Id"][:12]
+    assert engine.ok("ps", "-n", "2", "--filter", "name=c1", "-q").stdout.strip() == \
+        engine.inspect("c1")["Id"][:12]  # the limit counts what the filters pass
+    p = engine("ps", "-n", "x")
+    assert p.returncode == 125 and 'invalid argument "x" for "-n, --last" flag' in p.stderr
+    engine.ok("run", "--name", "writer", "busybox", "sh", "-c", "head -c 100000 /dev/zero > /f")
+    lines = engine.ok("ps", "-l", "-s").stdout.splitlines()
+    assert lines[0].split()[-1] == "SIZE"
+    size = lines[1].split("writer")[1].strip()
+    # docker's "RW (virtual RW+IMAGE)" in decimal units: 100 kB written over the image
+    assert size.startswith("100kB (virtual ") and size.endswith("MB)"), size
+    row = engine.ok("ps", "-l", "-s", "--format", "{{.Size}}").stdout.strip()
+    assert row == size
+
+
+def test_images_filters_digests_and_format(engine, tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox\nLABEL team=a\n")
+    lab = engine.ok("build", "-q", "-t", "lab:1", ctx).stdout.strip()
+    engine.ok("tag", "busybox", "mine/box:v1")
+    bb = engine.inspect("busybox")["Id"]
+
+    def rows(*args):
+        return engine.ok("images", *args, "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert sorted(rows()) == ["busybox:latest", "lab:1", "mine/box:v1"]
+    assert rows("--filter", "reference=mine/*") == ["mine/box:v1"]
+    assert rows("--filter", "reference=busybox") == ["busybox:latest"]
+    assert rows("--filter", "reference=*:v1") == ["mine/box:v1"]
+    assert rows("--filter", "label=team=a") == ["lab:1"]
+    assert rows("--filter", "label=team") == ["lab:1"]
+    assert rows("--filter", "label=team=b") == []
+    assert rows("--filter", "dangling=true") == []
+    assert sorted(rows("--filter", "dangling=false")) == ["busybox:latest", "lab:1", "mine/box:v1"]
+    created = {i: engine.inspect(i)["Created"] for i in (bb, lab)}
+    older, newer = sorted(created, key=lambda i: created[i])
+    if created[older] != created[newer]:
+        # a row per tag, -q included (busybox has two)
+        tags = {bb: 2, lab: 1}
+        assert engine.ok("images", "-q", "--filter", f"since={older}").stdout.split() == \
+            [newer[7:19]] * tags[newer]
+        assert engine.ok("images", "-q", "--filter", f"before={newer}").stdout.split() == \
+            [older[7:19]] * tags[older]
+    p = engine("images", "--filter", "foo=bar")
+    assert p.returncode == 1 and "Invalid filter 'foo'" in p.stderr and p.stdout == ""
+    p = engine("images", "--filter", "dangling=maybe")
+    assert p.returncode == 1 and "Invalid filter 'dangling=maybe'" in p.stderr
+    p = engine("images", "--filter", "before=nosuch")
+    assert p.returncode == 1 and "No such image: nosuch" in p.stderr
+    head = engine.ok("images", "--digests").stdout.splitlines()[0].split()
+    assert head == ["REPOSITORY", "TAG", "DIGEST", "IMAGE", "ID", "CREATED", "SIZE"]
+    out = engine.ok("images", "--format", "table {{.Repository}}\t{{.ID}}",
+                    "--filter", "reference=lab").stdout
+    assert out == f"REPOSITORY   IMAGE ID\nlab          {lab[7:19]}\n"
+    p = engine("images", "--digest")
+    assert p.returncode == 125 and "unknown flag: --digest" in p.stderr
