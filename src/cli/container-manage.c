@@ -72,6 +72,7 @@ static const struct cli_command subs[] = {
     {"stop", cmd_stop, "Stop containers"},
     {"top", cmd_top, "Show a container's processes"},
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
+    {"update", cmd_update, "Update configuration of one or more containers"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
 };
 

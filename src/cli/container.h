@@ -50,3 +50,5 @@ int cmd_stats(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_update(int argc, char **argv);

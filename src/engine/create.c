@@ -224,7 +224,7 @@ static int check_more(const json_t *hc, struct hk_error *err)
     return 0;
 }
 
-static int check_host_config(const json_t *hc, struct hk_error *err)
+int create_check_host_config(const json_t *hc, struct hk_error *err)
 {
     json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
     json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
@@ -706,7 +706,7 @@ static int check_network(const struct engine *e, const json_t *hc, json_t *warni
 int engine_create(const struct engine *e, struct store *s, const struct create_request *req,
                   char **ret_id, json_t *warnings, struct hk_error *err)
 {
-    int r = check_host_config(req->host_config, err);
+    int r = create_check_host_config(req->host_config, err);
     if (r == 0)
         r = check_network(e, req->host_config, warnings, err);
     struct specgen_donors d;

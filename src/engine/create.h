@@ -35,6 +35,10 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
 int create_rejoin(const struct engine *e, const char *dir, const json_t *host_config,
                   struct hk_error *err);
 
+/* The HostConfig checks of create, with docker's words (limits in range, modes known, ...);
+ * update applies them to the values it would leave. */
+int create_check_host_config(const json_t *host_config, struct hk_error *err);
+
 /* Unmount <dir>/shm, the host side of an --ipc shareable container's /dev/shm, if mounted. */
 void create_shm_unmount(const char *dir);
 

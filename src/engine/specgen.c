@@ -402,7 +402,7 @@ static void build_mounts(const struct specgen *in, json_t *spec)
     user_mounts(hc, in->mounts, m);
 }
 
-static json_t *build_resources(const json_t *hc)
+json_t *specgen_resources(const json_t *hc)
 {
     json_t *res = json_object();
     json_int_t mem = cfg_int(hc, "Memory"), swap = cfg_int(hc, "MemorySwap");
@@ -506,7 +506,7 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
     _cleanup_free_ char *cg =
         xasprintf("%s/%s", in->cgroup_parent ? in->cgroup_parent : "/hako", in->id);
     json_t *lx = json_pack("{s:o,s:s,s:o}", "namespaces", ns, "cgroupsPath", cg, "resources",
-                           build_resources(hc));
+                           specgen_resources(hc));
     if (json_object_size(json_object_get(hc, "Sysctls")))
         json_object_set_new(lx, "sysctl", json_deep_copy(json_object_get(hc, "Sysctls")));
     json_t *um = json_object_get(hc, "UidMaps"), *gm = json_object_get(hc, "GidMaps");

@@ -48,5 +48,9 @@ int specgen_build(const struct specgen *in, json_t **ret, json_t *warnings,
  * donors' current inits: the donor may have restarted since config.json was written. */
 void specgen_set_donors(json_t *spec, const struct specgen_donors *d);
 
+/* linux.resources from HostConfig's limits (Memory, MemorySwap, NanoCpus, CpuShares,
+ * PidsLimit, ...), as create writes them and update applies them. New reference. */
+json_t *specgen_resources(const json_t *host_config);
+
 /* The process arguments: Entrypoint + Cmd (with --init, hako-init and "--" before them). */
 json_t *specgen_args(const json_t *config, bool init);

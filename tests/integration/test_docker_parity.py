@@ -1,6 +1,7 @@
 """docker CLI parity, continued: --pid/--ipc container:NAME, ps filters publish/expose/network
 and -n/-l/-s, images filters, update, system df/prune, image prune. The expected outputs and
 exit codes are docker's documented ones."""
+import json
 import os
 
 import pytest
@@ -158,3 +159,107 @@ def test_images_filters_digests_and_format(engine, tmp_path):
     assert out == f"REPOSITORY   IMAGE ID\nlab          {lab[7:19]}\n"
     p = engine("images", "--digest")
     assert p.returncode == 125 and "unknown flag: --digest" in p.stderr
+
+
+def _cgroup_file(engine, name, v1, v2):
+    """A limit file of the container's cgroup, read from inside (v1 or pure v2 paths)."""
+    p = engine.ok("exec", name, "sh", "-c", f"cat /sys/fs/cgroup/{v1} 2>/dev/null || "
+                  f"cat /sys/fs/cgroup/{v2}")
+    return p.stdout.strip()
+
+
+def test_update_running_and_stopped_container(engine):
+    engine.ok("run", "-d", "--name", "u1", "-m", "64m", "busybox", "sleep", "100")
+    p = engine.ok("update", "-m", "100m", "--cpus", "0.5", "--pids-limit", "20",
+                  "--restart", "on-failure:3", "u1")
+    assert p.stdout == "u1\n"  # docker prints each container as given
+    assert _cgroup_file(engine, "u1", "memory/memory.limit_in_bytes", "memory.max") == \
+        str(100 << 20)
+    assert _cgroup_file(engine, "u1", "pids/pids.max", "pids.max") == "20"
+    quota = _cgroup_file(engine, "u1", "cpu/cpu.cfs_quota_us", "cpu.max").split()[0]
+    assert quota == "50000"
+    hc = engine.inspect("u1")["HostConfig"]
+    assert hc["Memory"] == 100 << 20 and hc["NanoCpus"] == 500000000
+    assert hc["PidsLimit"] == 20
+    assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    # kept for the next start
+    engine.ok("restart", "-t", "0", "u1")
+    assert _cgroup_file(engine, "u1", "pids/pids.max", "pids.max") == "20"
+    engine.ok("update", "--pids-limit", "-1", "u1")
+    assert _cgroup_file(engine, "u1", "pids/pids.max", "pids.max") == "max"
+    # docker's rule: a memory limit above the swap allowance in force (twice 64m) needs
+    # --memory-swap too
+    p = engine("update", "-m", "200m", "u1")
+    assert p.returncode == 1
+    assert "Memory limit should be smaller than already set memoryswap limit" in p.stderr
+    engine.ok("update", "-m", "200m", "--memory-swap", "400m", "u1")
+    assert _cgroup_file(engine, "u1", "memory/memory.limit_in_bytes", "memory.max") == \
+        str(200 << 20)
+    # a stopped container: the record and the next start
+    cid = engine.ok("create", "busybox", "cat", "/sys/fs/cgroup/pids/pids.max").stdout.strip()
+    engine.ok("update", "--pids-limit", "7", cid[:12])
+    assert engine.inspect(cid)["HostConfig"]["PidsLimit"] == 7
+    if os.path.isdir("/sys/fs/cgroup/pids"):
+        assert engine.ok("start", "-a", cid).stdout.strip() == "7"
+    ev = engine.ok("events", "--since", "5m", "--until", "0s", "--filter", "event=update",
+                   "--format", "{{.Actor.Attributes.name}}").stdout.split()
+    assert ev.count("u1") == 3 and len(ev) == 4  # the failed one is not an update
+
+
+@pytest.mark.parametrize("args,msg,code", [
+    ([], "you must provide one or more flags when using this command", 1),
+    (["-m", "1m"], "Minimum memory limit allowed is 6MB", 1),
+    (["--cpus", "0.001"], "Range of CPUs is from 0.01", 1),
+    (["--pids-limit", "x"], 'invalid argument "x" for "--pids-limit" flag', 125),
+    (["--blkio-weight", "10"], "unknown flag: --blkio-weight", 125),
+])
+def test_update_errors(engine, args, msg, code):
+    cid = engine.ok("create", "--name", "ue", "-m", "64m", "busybox", "true").stdout.strip()
+    before = engine.inspect(cid)["HostConfig"]
+    p = engine("update", *args, "ue")
+    assert p.returncode == code and msg in p.stderr, p.stderr
+    assert p.stdout == ""
+    assert engine.inspect(cid)["HostConfig"] == before
+
+
+def test_update_refuses_restart_on_autoremove_and_unknown(engine):
+    engine.ok("run", "-d", "--rm", "--name", "ur", "busybox", "sleep", "100")
+    p = engine("update", "--restart", "always", "ur")
+    assert p.returncode == 1
+    assert "Restart policy cannot be updated because AutoRemove is enabled for the container" \
+        in p.stderr
+    p = engine("update", "-m", "10m", "nosuch")
+    assert p.returncode == 1 and "No such container: nosuch" in p.stderr
+    engine.ok("rm", "-f", "ur")
+
+
+def test_events_window_filters_and_format(engine):
+    engine.ok("run", "--name", "ev1", "--label", "team=a", "busybox", "true")
+    engine.ok("rm", "ev1")
+    engine.ok("create", "--name", "ev2", "busybox", "true")
+    lines = engine.ok("events", "--since", "1m", "--until", "0s").stdout.splitlines()
+    actions = [(line.split()[1], line.split()[2]) for line in lines]
+    assert actions == [("container", "create"), ("container", "start"), ("container", "die"),
+                       ("container", "destroy"), ("container", "create")]
+    # docker's layout: TIME TYPE ACTION ID (attributes sorted)
+    when, typ, action, cid, attrs = lines[2].split(" ", 4)
+    assert len(when) == len("2024-01-02T03:04:05.123456789Z") and when.endswith("Z")
+    assert len(cid) == 64
+    assert attrs == "(exitCode=0, image=busybox, name=ev1, team=a)"
+    out = engine.ok("events", "--since", "1m", "--until", "0s", "--filter", "container=ev2",
+                    "--format", "{{.Action}} {{.Actor.Attributes.name}}").stdout
+    assert out == "create ev2\n"
+    out = engine.ok("events", "--since", "1m", "--until", "0s", "--filter", "label=team=a",
+                    "--filter", "event=die", "--filter", "event=destroy",
+                    "--format", "{{.Action}}").stdout
+    assert out == "die\ndestroy\n"
+    assert engine.ok("events", "--since", "1m", "--until", "0s", "--filter",
+                     "type=network").stdout == ""
+
+    first = json.loads(engine.ok("events", "--since", "1m", "--until", "0s", "--format",
+                                  "json").stdout.splitlines()[0])
+    assert first["Type"] == "container" and first["Action"] == "create"
+    p = engine("events", "--filter", "foo=bar")
+    assert p.returncode == 1 and "Invalid filter 'foo'" in p.stderr
+    p = engine("events", "--since", "yesterday-ish")
+    assert p.returncode == 1 and "yesterday-ish" in p.stderr
