@@ -5,6 +5,7 @@
  * returning the process exit status. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -83,4 +84,15 @@ int cmd_history(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+/* `system df` and `system prune` (argv[0] names which); `image prune`. */
+int cmd_system_disk(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
+/* The prune commands' flags: -a, -f, --filter (appended to filters), --volumes (when
+ * volumes). Returns 0, -1 after printing help, or the exit status of a bad flag. */
+struct prune_opts {
+    bool all, force, volumes;
+    json_t *filters;
+};
+int cli_prune_flags(int argc, char **argv, const char *cmd, bool volumes, const char *help,
+                    struct prune_opts *o);
 int cmd_service_helper(int argc, char **argv);

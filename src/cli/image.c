@@ -162,6 +162,7 @@ static const struct cli_command image_commands[] = {
     {"ls", cmd_images, "List images"},
     {"mount", cmd_image_mount, "Mount an image's root filesystem for a container directory"},
     {"pull", cmd_pull, "Pull an image from a registry"},
+    {"prune", cmd_image_prune, "Remove unused images"},
     {"rm", cmd_rmi, "Remove images"},
     {"save", cmd_save, "Save images to a docker-archive"},
     {"tag", cmd_tag, "Tag an image"},

@@ -263,3 +263,78 @@ def test_events_window_filters_and_format(engine):
     assert p.returncode == 1 and "Invalid filter 'foo'" in p.stderr
     p = engine("events", "--since", "yesterday-ish")
     assert p.returncode == 1 and "yesterday-ish" in p.stderr
+
+
+def _dangling(engine, name):
+    """An untagged image: a commit without a repository."""
+    engine.ok("run", "--name", name, "busybox", "sh", "-c", "head -c 50000 /dev/zero > /f")
+    img = engine.ok("commit", name).stdout.strip()
+    engine.ok("rm", name)
+    return img
+
+
+def test_image_prune(engine):
+    img = _dangling(engine, "cm")
+    assert engine.ok("images", "-q", "--filter", "dangling=true").stdout.strip() == img[7:19]
+    # without -f it asks; anything but y keeps everything
+    p = engine("image", "prune", input="n\n")
+    assert "WARNING! This will remove all dangling images." in p.stderr
+    assert p.returncode == 0 and p.stdout == ""
+    assert engine.ok("images", "-q", "--filter", "dangling=true").stdout.strip() == img[7:19]
+    p = engine.ok("image", "prune", "-f")
+    lines = p.stdout.splitlines()
+    assert lines[:2] == ["Deleted Images:", f"deleted: {img}"]
+    assert lines[-1].startswith("Total reclaimed space: ") and lines[-1].endswith("kB")
+    assert engine.ok("images", "-q", "--filter", "dangling=true").stdout == ""
+    # -a: every image no container uses; one a container uses stays
+    engine.ok("tag", "busybox", "spare:1")
+    cid = engine.ok("create", "busybox", "true").stdout.strip()
+    p = engine.ok("image", "prune", "-a", "-f")
+    assert "Deleted Images:" not in p.stdout  # both tags name the image busybox's container uses
+    engine.ok("rm", cid)
+    p = engine.ok("image", "prune", "-a", "-f", "--filter", "label=nosuch")
+    assert "Deleted Images:" not in p.stdout
+    p = engine.ok("image", "prune", "-a", "-f")
+    assert "untagged: busybox:latest" in p.stdout and "untagged: spare:1" in p.stdout
+    assert engine.ok("images", "-q").stdout == ""
+    p = engine("image", "prune", "-f", "--filter", "foo=1")
+    assert p.returncode == 1 and "Invalid filter 'foo'" in p.stderr
+
+
+def test_system_prune_and_df(engine):
+    engine.ok("network", "create", "unused")
+    engine.ok("run", "--name", "done", "-v", "/anon", "-v", "named:/n", "busybox", "sh", "-c",
+              "head -c 30000 /dev/zero > /big")
+    engine.ok("run", "-d", "--name", "up", "busybox", "sleep", "100")
+    img = _dangling(engine, "cm")
+    lines = engine.ok("system", "df").stdout.splitlines()
+    assert lines[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    rows = {line[:16].strip(): line[16:].split() for line in lines[1:]}
+    assert rows["Images"][:2] == ["2", "1"]  # busybox (in use) and the dangling commit
+    assert rows["Containers"][:2] == ["2", "1"]
+    assert rows["Containers"][2] == "30kB" and rows["Containers"][3:] == ["30kB", "(100%)"]
+    assert rows["Local Volumes"][:2] == ["2", "2"]  # "done" still holds both
+    assert list(rows) == ["Images", "Containers", "Local Volumes", "Build Cache"]
+    out = engine.ok("system", "df", "--format", "{{.Type}} {{.TotalCount}}").stdout
+    assert out.splitlines()[:2] == ["Images 2", "Containers 2"]
+    v = engine.ok("system", "df", "-v").stdout
+    assert v.startswith("Images space usage:\n\nREPOSITORY   TAG       IMAGE ID")
+    assert "\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND" in v
+    assert "\nLocal Volumes space usage:\n\nVOLUME NAME" in v and "\nnamed " in v
+    assert "\nBuild cache usage: " in v
+    p = engine("system", "prune", input="n\n")
+    assert "WARNING! This will remove:\n  - all stopped containers\n" in p.stderr
+    assert p.stdout == "" and len(engine.ok("ps", "-aq").stdout.split()) == 2
+    done = engine.inspect("done")["Id"]
+    p = engine.ok("system", "prune", "-f", "--volumes")
+    out = p.stdout
+    assert f"Deleted Containers:\n{done}\n\n" in out
+    assert "Deleted Networks:\nunused\n\n" in out
+    assert "Deleted Volumes:\n" in out and "\nnamed\n" not in out  # anonymous only
+    assert f"Deleted Images:\ndeleted: {img}\n" in out
+    assert out.splitlines()[-1].startswith("Total reclaimed space: ")
+    assert engine.ok("ps", "-a", "--format", "{{.Names}}").stdout == "up\n"
+    assert engine.ok("volume", "ls", "-q").stdout == "named\n"
+    assert "busybox" in engine.ok("images").stdout  # in use by "up"
+    p = engine("system", "df", "extra")
+    assert p.returncode == 125
