@@ -338,3 +338,35 @@ def test_system_prune_and_df(engine):
     assert "busybox" in engine.ok("images").stdout  # in use by "up"
     p = engine("system", "df", "extra")
     assert p.returncode == 125
+
+
+def test_go_templates_as_docker_users_write_them(engine):
+    engine.ok("network", "create", "tnet")
+    engine.ok("run", "-d", "--name", "tp", "--network", "tnet", "-l", "team=a", "-l", "tier=web",
+              "-p", "127.0.0.1::80", "-p", "127.0.0.1::81", "busybox", "sleep", "100")
+    ports = engine.inspect("tp")["NetworkSettings"]["Ports"]
+
+    def fmt(t, *cmd):
+        return engine.ok(*(cmd or ("inspect",)), "-f" if not cmd else "--format", t,
+                         *(() if cmd else ("tp",))).stdout
+
+    out = fmt('{{range $p, $conf := .NetworkSettings.Ports}}{{$p}} -> '
+              '{{(index $conf 0).HostPort}}{{"\\n"}}{{end}}')
+    assert out == "".join(f"{p} -> {ports[p][0]['HostPort']}\n" for p in sorted(ports)) + "\n"
+    assert fmt('{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}') == "team=a;tier=web;\n"
+    assert fmt('{{join .Args ","}}|{{index (split .Name "/") 1}}|{{title "a b"}}') == \
+        "100|tp|A B\n"
+    assert fmt('{{if .State.Running}}up{{else}}down{{end}} {{.Name | upper}}') == "up /TP\n"
+    assert fmt('{{with .NetworkSettings.Networks.tnet}}{{.IPAddress}}{{end}}') == \
+        engine.inspect("tp")["NetworkSettings"]["Networks"]["tnet"]["IPAddress"] + "\n"
+    assert fmt('{{printf "%s:%d" .Name .State.Pid}}') == \
+        f"/tp:{engine.inspect('tp')['State']['Pid']}\n"
+    assert fmt('{{range .Mounts}}x{{else}}no mounts{{end}}') == "no mounts\n"
+    assert fmt('{{.Names}}\t{{.Labels}}', "ps") == "tp\tteam=a,tier=web\n"
+    # docker renders the header through the same template: the function applies to it too
+    assert fmt('table {{.Names}}\t{{.Status | lower}}', "ps").splitlines()[0].split() == \
+        ["NAMES", "status"]
+    p = engine("inspect", "-f", "{{nope .Name}}", "tp")
+    assert p.returncode == 1 and 'function "nope" not defined' in p.stderr
+    p = engine("ps", "--format", "{{if .Names}}x")
+    assert p.returncode == 1 and "unexpected EOF" in p.stderr
