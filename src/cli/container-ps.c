@@ -32,21 +32,30 @@ static const char *jstr(const json_t *o, const char *k)
 }
 
 /* The row docker's ps templates see ({{.ID}}, {{.Names}}, {{.Status}}, ...). */
-/* -s: docker's "RW (virtual RW+IMAGE)", the container's upper layer and its image's size. */
-static char *size_text(const struct engine *e, struct store *s, const json_t *rec)
+/* The container's upper layer and its image's size (docker's SizeRw, SizeRootFs - SizeRw). */
+static void container_sizes(const struct engine *e, struct store *s, const json_t *rec,
+                            uint64_t *ret_rw, uint64_t *ret_image)
 {
     _cleanup_free_ char *dir = engine_dir(e, jstr(rec, "Id"));
     _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
     long long rw = volume_dir_size(upper);
-    uint64_t img = 0;
     struct image *im = NULL;
+    *ret_image = 0;
     if (s && image_lookup(s, jstr(rec, "Image"), &im, NULL) == 0) {
-        img = (uint64_t)json_integer_value(json_object_get(im->record, "size"));
+        *ret_image = (uint64_t)json_integer_value(json_object_get(im->record, "size"));
         image_free(im);
     }
+    *ret_rw = rw > 0 ? (uint64_t)rw : 0;
+}
+
+/* -s: docker's "RW (virtual RW+IMAGE)". */
+static char *size_text(const struct engine *e, struct store *s, const json_t *rec)
+{
+    uint64_t rw, img;
+    container_sizes(e, s, rec, &rw, &img);
     char a[32], b[32];
-    human_size(rw > 0 ? (uint64_t)rw : 0, a, sizeof(a));
-    human_size((rw > 0 ? (uint64_t)rw : 0) + img, b, sizeof(b));
+    human_size(rw, a, sizeof(a));
+    human_size(rw + img, b, sizeof(b));
     return xasprintf("%s (virtual %s)", a, b);
 }
 
@@ -240,15 +249,23 @@ int cmd_ps(int argc, char **argv)
 /* One name for `inspect`: a container, else (unless --type says otherwise) an image, else a
  * volume, as docker looks them up. */
 static int inspect_one(const struct engine *e, struct store *s, const char *name,
-                       const char *type, json_t **ret)
+                       const char *type, bool size, json_t **ret)
 {
     bool any = !type[0];
     struct hk_error err = {0};
     _cleanup_free_ char *id = NULL;
     if (any || !strcmp(type, "container")) {
         int r = record_resolve(e, name, &id, &err);
+        if (r == 0 && inspect_container(e, id, ret, &err) < 0)
+            return cli_fail(&err, 125);
+        if (r == 0 && size) { /* -s: docker's SizeRw and SizeRootFs */
+            uint64_t rw, img;
+            container_sizes(e, s, *ret, &rw, &img);
+            json_object_set_new(*ret, "SizeRw", json_integer((json_int_t)rw));
+            json_object_set_new(*ret, "SizeRootFs", json_integer((json_int_t)(rw + img)));
+        }
         if (r == 0)
-            return inspect_container(e, id, ret, &err) < 0 ? cli_fail(&err, 125) : 0;
+            return 0;
         if (r != -ENOENT) { /* an ambiguous prefix */
             fprintf(stderr, "Error: %s\n", hk_error_msg(&err));
             return cli_op_error();
@@ -275,18 +292,25 @@ int cmd_inspect(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *format = NULL, *type = "";
+    bool size = false;
     int c;
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+f:s", opts)) != -1) {
         if (c == 'f')
             format = optarg;
+        else if (c == 's')
+            size = true;
         else if (c == 'T')
             type = optarg;
         else if (c == 'h') {
-            printf("Usage: hako inspect [-f TEMPLATE] [--type container|image|volume] NAME|ID "
-                   "[NAME|ID...]\n");
+            printf("Usage: hako inspect [OPTIONS] NAME|ID [NAME|ID...]\n\n"
+                   "Return low-level information on containers, images or volumes\n\n"
+                   "Options:\n"
+                   "  -f, --format TEMPLATE  Format the output using a Go template (or json)\n"
+                   "  -s, --size             Display total file sizes if the type is container\n"
+                   "      --type TYPE        Return JSON for container, image or volume\n");
             return 0;
-        } else if (c != 's')
+        } else
             return cli_unknown_flag("inspect", argc, argv);
     }
     if (type[0] && strcmp(type, "container") && strcmp(type, "image") && strcmp(type, "volume"))
@@ -302,7 +326,7 @@ int cmd_inspect(int argc, char **argv)
     _cleanup_json_ json_t *all = json_array();
     for (int i = optind; i < argc; i++) {
         json_t *j = NULL;
-        int r = inspect_one(e, s, argv[i], type, &j);
+        int r = inspect_one(e, s, argv[i], type, size, &j);
         if (r)
             rc = r;
         else

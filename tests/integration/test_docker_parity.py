@@ -370,3 +370,33 @@ def test_go_templates_as_docker_users_write_them(engine):
     assert p.returncode == 1 and 'function "nope" not defined' in p.stderr
     p = engine("ps", "--format", "{{if .Names}}x")
     assert p.returncode == 1 and "unexpected EOF" in p.stderr
+
+
+def test_inspect_has_dockers_keys_and_sizes(engine):
+    engine.ok("run", "--name", "shape", "-m", "64m", "busybox", "sh", "-c",
+              "head -c 20000 /dev/zero > /f")
+    c = engine.inspect("shape")
+    for k in ("Id", "Created", "Path", "Args", "State", "Image", "ResolvConfPath", "HostnamePath",
+              "HostsPath", "LogPath", "Name", "RestartCount", "Driver", "Platform", "MountLabel",
+              "ProcessLabel", "AppArmorProfile", "ExecIDs", "HostConfig", "GraphDriver", "Mounts",
+              "Config", "NetworkSettings"):
+        assert k in c, k
+    assert "SizeRw" not in c  # only with -s, as docker
+    hc = c["HostConfig"]
+    for k in ("Binds", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy", "CapAdd",
+              "Dns", "IpcMode", "PidMode", "Privileged", "ShmSize", "CpuShares", "Memory",
+              "NanoCpus", "BlkioWeight", "CpuPeriod", "CpuQuota", "CpusetCpus", "Devices",
+              "MemoryReservation", "MemorySwap", "OomKillDisable", "PidsLimit", "Ulimits"):
+        assert k in hc, k
+    assert hc["NetworkMode"] == "bridge" and hc["IpcMode"] == "private"
+    assert hc["Memory"] == 64 << 20 and hc["MemorySwap"] == 128 << 20  # docker: twice
+    assert hc["PidsLimit"] is None and hc["ShmSize"] == 64 << 20
+    assert hc["LogConfig"] == {"Type": "json-file", "Config": {}}
+    for k in ("Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr",
+              "Tty", "OpenStdin", "StdinOnce", "Env", "Cmd", "Image", "Volumes", "WorkingDir",
+              "Entrypoint", "OnBuild", "Labels"):
+        assert k in c["Config"], k
+    assert c["Platform"] == "linux" and c["NetworkSettings"]["Networks"] == {}
+    [s] = json.loads(engine.ok("inspect", "-s", "shape").stdout)
+    image_size = engine.inspect("busybox")["Size"]
+    assert s["SizeRw"] >= 20000 and s["SizeRootFs"] == s["SizeRw"] + image_size
