@@ -40,7 +40,7 @@ enum {
     OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
     OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
     OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
-    OPT_CIDFILE, OPT_PULL, OPT_EXPOSE,
+    OPT_CIDFILE, OPT_PULL, OPT_EXPOSE, OPT_CGROUPNS, OPT_OOM_KILL_DISABLE,
 };
 
 static const struct option run_options[] = {
@@ -61,6 +61,8 @@ static const struct option run_options[] = {
     {"mount", required_argument, NULL, OPT_MOUNT},
     {"pid", required_argument, NULL, OPT_PID},  {"ipc", required_argument, NULL, OPT_IPC},
     {"uts", required_argument, NULL, OPT_UTS},
+    {"cgroupns", required_argument, NULL, OPT_CGROUPNS},
+    {"oom-kill-disable", no_argument, NULL, OPT_OOM_KILL_DISABLE},
     {"shm-size", required_argument, NULL, OPT_SHM_SIZE},
     {"sysctl", required_argument, NULL, OPT_SYSCTL},
     {"oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ},
@@ -139,6 +141,9 @@ static void run_usage(const char *cmd)
            "      --pid MODE            host or container:NAME: share that PID namespace\n"
            "      --uts host            Share the host's UTS namespace (host name)\n"
            "      --ipc MODE            host, private, shareable, none, container:NAME\n"
+           "      --cgroupns MODE       private (default: a cgroup namespace of its own) or "
+           "host\n"
+           "      --oom-kill-disable    Disable the OOM killer (cgroup v1 only)\n"
            "      --shm-size BYTES      Size of /dev/shm (64m)\n"
            "      --sysctl K=V          Namespaced sysctls (net.*, kernel.shm*, fs.mqueue.*)\n"
            "      --oom-score-adj N     -1000 to 1000\n"
@@ -337,6 +342,13 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case OPT_PID: json_object_set_new(hc, "PidMode", json_string(arg)); break;
     case OPT_IPC: json_object_set_new(hc, "IpcMode", json_string(arg)); break;
     case OPT_UTS: json_object_set_new(hc, "UTSMode", json_string(arg)); break;
+    case OPT_CGROUPNS:
+        if (strcmp(arg, "host") != 0 && strcmp(arg, "private") != 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--cgroupns\" flag: "
+                                           "invalid cgroup namespace mode (host, private)", arg);
+        json_object_set_new(hc, "CgroupnsMode", json_string(arg));
+        break;
+    case OPT_OOM_KILL_DISABLE: json_object_set_new(hc, "OomKillDisable", json_true()); break;
     case OPT_GROUP_ADD: strv_add(hc, "GroupAdd", arg); break;
     case OPT_CIDFILE: f->cidfile = arg; break;
     case OPT_PULL:

@@ -712,6 +712,17 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
     struct specgen_donors d;
     if (r == 0)
         r = donors(e, req->host_config, &d, err);
+    if (r == 0 && warnings && json_is_true(json_object_get(req->host_config, "OomKillDisable"))) {
+        if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+            json_array_append_new(warnings, json_string("Your kernel does not support "
+                                                        "OomKillDisable. OomKillDisable "
+                                                        "discarded."));
+        else if (json_integer_value(json_object_get(req->host_config, "Memory")) <= 0)
+            json_array_append_new(warnings, json_string("Disabling the OOM killer on "
+                                                        "containers without setting a "
+                                                        "'-m/--memory' limit may be "
+                                                        "dangerous."));
+    }
     const char *wd = jstr(req->config, "WorkingDir");
     if (r == 0 && wd[0] && wd[0] != '/')
         r = hk_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an "

@@ -418,6 +418,12 @@ json_t *specgen_resources(const json_t *hc)
             json_object_set_new(res, "memory", json_object());
         json_object_set_new(json_object_get(res, "memory"), "reservation", json_integer(resv));
     }
+    /* --oom-kill-disable: cgroup v1's memory.oom_control (v2 has none; create warns) */
+    if (cfg_bool(hc, "OomKillDisable") && access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0) {
+        if (!json_object_get(res, "memory"))
+            json_object_set_new(res, "memory", json_object());
+        json_object_set_new(json_object_get(res, "memory"), "disableOOMKiller", json_true());
+    }
     json_t *cpu = json_object();
     json_int_t nano = cfg_int(hc, "NanoCpus");
     if (cfg_int(hc, "CpuQuota") != 0)
@@ -495,7 +501,9 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
 {
     const json_t *hc = in->host_config;
     bool priv = cfg_bool(hc, "Privileged");
-    json_t *ns = json_pack("[{s:s},{s:s}]", "type", "mount", "type", "cgroup");
+    json_t *ns = json_pack("[{s:s}]", "type", "mount");
+    if (strcmp(cfg_str(hc, "CgroupnsMode"), "host") != 0) /* --cgroupns host: the host's */
+        json_array_append_new(ns, json_pack("{s:s}", "type", "cgroup"));
     /* --pid/--ipc/--uts host: the host's namespace (none of our own); container:REF: REF's
      * (its path set by specgen_set_donors) */
     static const char *const shareable[][2] = {{"pid", "PidMode"}, {"ipc", "IpcMode"},

@@ -400,3 +400,36 @@ def test_inspect_has_dockers_keys_and_sizes(engine):
     [s] = json.loads(engine.ok("inspect", "-s", "shape").stdout)
     image_size = engine.inspect("busybox")["Size"]
     assert s["SizeRw"] >= 20000 and s["SizeRootFs"] == s["SizeRw"] + image_size
+
+
+def test_exec_env_file_cgroupns_oom_kill_disable(engine, tmp_path):
+    envf = tmp_path / "env"
+    envf.write_text("A=1\n# a comment\nB=from-file\n")
+    engine.ok("run", "-d", "--name", "ex", "busybox", "sleep", "100")
+    # docker: the file's values first, then -e (which wins)
+    out = engine.ok("exec", "--env-file", envf, "-e", "B=flag", "ex", "sh", "-c",
+                    "echo $A $B").stdout
+    assert out == "1 flag\n"
+    p = engine("exec", "--env-file", tmp_path / "nosuch", "ex", "true")
+    assert p.returncode == 125 and "nosuch" in p.stderr
+    host_ns = os.readlink("/proc/self/ns/cgroup")
+    out = engine.ok("run", "--rm", "--cgroupns", "host", "busybox", "readlink",
+                    "/proc/self/ns/cgroup").stdout.strip()
+    assert out == host_ns
+    out = engine.ok("run", "--rm", "--cgroupns", "private", "busybox", "readlink",
+                    "/proc/self/ns/cgroup").stdout.strip()
+    assert out != host_ns
+    p = engine("create", "--cgroupns", "bogus", "busybox", "true")
+    assert p.returncode == 125 and 'invalid argument "bogus" for "--cgroupns" flag' in p.stderr
+    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    p = engine("run", "--rm", "--oom-kill-disable", "-m", "32m", "busybox", "sh", "-c",
+               "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null | head -1")
+    assert p.returncode == 0
+    if v2:
+        assert "Your kernel does not support OomKillDisable. OomKillDisable discarded." \
+            in p.stderr
+    else:
+        assert p.stdout == "oom_kill_disable 1\n"
+        p = engine("run", "--rm", "--oom-kill-disable", "busybox", "true")
+        assert "Disabling the OOM killer on containers without setting a '-m/--memory' " \
+               "limit may be dangerous." in p.stderr
