@@ -433,3 +433,33 @@ def test_exec_env_file_cgroupns_oom_kill_disable(engine, tmp_path):
         p = engine("run", "--rm", "--oom-kill-disable", "busybox", "true")
         assert "Disabling the OOM killer on containers without setting a '-m/--memory' " \
                "limit may be dangerous." in p.stderr
+
+
+def test_top_passes_ps_options(engine):
+    engine.ok("run", "-d", "--name", "tp", "busybox", "sh", "-c", "sleep 100 & exec sleep 200")
+    wait_for(lambda: len(engine.ok("top", "tp").stdout.splitlines()) == 3, what="two sleeps")
+    pid = engine.inspect("tp")["State"]["Pid"]
+    lines = engine.ok("top", "tp", "-o", "pid,comm").stdout.splitlines()
+    assert lines[0].split() == ["PID", "COMMAND"]
+    assert sorted(line.split()[1] for line in lines[1:]) == ["sleep", "sleep"]
+    assert str(pid) in [line.split()[0] for line in lines[1:]]
+    lines = engine.ok("top", "tp", "-ef").stdout.splitlines()
+    assert lines[0].split()[:3] == ["UID", "PID", "PPID"] and len(lines) == 3
+    p = engine("top", "tp", "-o", "comm")
+    assert p.returncode == 1 and "Couldn't find PID field in ps output" in p.stderr
+
+
+def test_stop_acts_on_several_containers_at_once(engine):
+    import time
+    for n in ("s1", "s2", "s3"):
+        engine.ok("run", "-d", "--name", n, "busybox", "sh", "-c", "trap '' TERM; sleep 100")
+    t0 = time.monotonic()
+    p = engine("stop", "-t", "1", "s1", "nosuch", "s2", "s3")
+    took = time.monotonic() - t0
+    assert p.stdout == "s1\ns2\ns3\n"  # in the order given
+    assert p.returncode == 1 and "No such container: nosuch" in p.stderr
+    assert took < 2.5, took  # one timeout for the three (one after another: 3 s)
+    for n in ("s1", "s2", "s3"):
+        assert engine.inspect(n)["State"]["Status"] == "exited"
+    assert engine.ok("rm", "s1", "s2", "s3").stdout == "s1\ns2\ns3\n"
+    assert engine.ok("ps", "-aq").stdout == ""
