@@ -40,7 +40,7 @@ enum {
     OPT_RESTART, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_HELP, OPT_MOUNT, OPT_VOLUMES_FROM,
     OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
     OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
-    OPT_CIDFILE, OPT_PULL, OPT_EXPOSE, OPT_CGROUPNS, OPT_OOM_KILL_DISABLE,
+    OPT_CIDFILE, OPT_PULL, OPT_EXPOSE, OPT_CGROUPNS, OPT_OOM_KILL_DISABLE, OPT_DEVICE,
 };
 
 static const struct option run_options[] = {
@@ -62,6 +62,7 @@ static const struct option run_options[] = {
     {"pid", required_argument, NULL, OPT_PID},  {"ipc", required_argument, NULL, OPT_IPC},
     {"uts", required_argument, NULL, OPT_UTS},
     {"cgroupns", required_argument, NULL, OPT_CGROUPNS},
+    {"device", required_argument, NULL, OPT_DEVICE},
     {"oom-kill-disable", no_argument, NULL, OPT_OOM_KILL_DISABLE},
     {"shm-size", required_argument, NULL, OPT_SHM_SIZE},
     {"sysctl", required_argument, NULL, OPT_SYSCTL},
@@ -141,6 +142,7 @@ static void run_usage(const char *cmd)
            "      --pid MODE            host or container:NAME: share that PID namespace\n"
            "      --uts host            Share the host's UTS namespace (host name)\n"
            "      --ipc MODE            host, private, shareable, none, container:NAME\n"
+           "      --device HOST[:CTR][:PERMS]  Add a host device (PERMS: r, w, m; rwm)\n"
            "      --cgroupns MODE       private (default: a cgroup namespace of its own) or "
            "host\n"
            "      --oom-kill-disable    Disable the OOM killer (cgroup v1 only)\n"
@@ -349,6 +351,33 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
         json_object_set_new(hc, "CgroupnsMode", json_string(arg));
         break;
     case OPT_OOM_KILL_DISABLE: json_object_set_new(hc, "OomKillDisable", json_true()); break;
+    case OPT_DEVICE: {
+        /* docker's HOST[:CONTAINER][:PERMS]: a last part of r, w, m letters is PERMS */
+        _cleanup_free_ char *copy = xstrdup(arg);
+        char *parts[3] = {copy, NULL, NULL};
+        size_t n = 1;
+        for (char *p = copy; *p && n < 3; p++)
+            if (*p == ':') {
+                *p = '\0';
+                parts[n++] = p + 1;
+            }
+        const char *perms = "rwm", *in = parts[0];
+        if (n == 2 && parts[1][0] && strspn(parts[1], "rwm") == strlen(parts[1]))
+            perms = parts[1];
+        else if (n >= 2)
+            in = parts[1][0] ? parts[1] : parts[0];
+        if (n == 3)
+            perms = parts[2];
+        if (!parts[0][0] || strchr(parts[n - 1], ':'))
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--device\" flag: bad "
+                                           "format for path: %s", arg, arg);
+        if (!json_object_get(hc, "Devices"))
+            json_object_set_new(hc, "Devices", json_array());
+        json_array_append_new(json_object_get(hc, "Devices"),
+                              json_pack("{s:s,s:s,s:s}", "PathOnHost", parts[0],
+                                        "PathInContainer", in, "CgroupPermissions", perms));
+        break;
+    }
     case OPT_GROUP_ADD: strv_add(hc, "GroupAdd", arg); break;
     case OPT_CIDFILE: f->cidfile = arg; break;
     case OPT_PULL:

@@ -224,6 +224,30 @@ static int check_more(const json_t *hc, struct hk_error *err)
     return 0;
 }
 
+/* --device: docker's checks of HOST[:CONTAINER[:PERMS]] (parsed into Devices by the CLI). */
+static int check_devices(const json_t *hc, struct hk_error *err)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(hc, "Devices"), i, d)
+    {
+        const char *host = jstr(d, "PathOnHost"), *in = jstr(d, "PathInContainer");
+        const char *perms = jstr(d, "CgroupPermissions");
+        struct stat st;
+        if (stat(host, &st) < 0)
+            return hk_error_errno(err, -errno, "error gathering device information while adding "
+                                               "custom device \"%s\"", host);
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+            return hk_error_set(err, -EINVAL, "error gathering device information while adding "
+                                              "custom device \"%s\": not a device node", host);
+        if (in[0] != '/')
+            return hk_error_set(err, -EINVAL, "%s is not an absolute path", in);
+        if (!perms[0] || strspn(perms, "rwm") != strlen(perms))
+            return hk_error_set(err, -EINVAL, "invalid device mode: %s", perms);
+    }
+    return 0;
+}
+
 int create_check_host_config(const json_t *hc, struct hk_error *err)
 {
     json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
@@ -255,6 +279,8 @@ int create_check_host_config(const json_t *hc, struct hk_error *err)
                                           "maximum number of processes (4194304; 0 or -1: "
                                           "unlimited)", (long long)pids);
     int r = check_cpuset(jstr(hc, "CpusetCpus"), ncpu, err);
+    if (r == 0)
+        r = check_devices(hc, err);
     if (r == 0)
         r = check_security_opts(hc, err);
     if (r == 0)

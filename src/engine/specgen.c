@@ -443,13 +443,37 @@ json_t *specgen_resources(const json_t *hc)
     json_decref(cpu);
     if (cfg_int(hc, "PidsLimit") > 0)
         json_object_set_new(res, "pids", json_pack("{s:I}", "limit", cfg_int(hc, "PidsLimit")));
-    json_object_set_new(res, "devices", json_pack("[{s:b,s:s}]", "allow",
-                                                  cfg_bool(hc, "Privileged"), "access", "rwm"));
+    json_t *rules = json_pack("[{s:b,s:s}]", "allow", cfg_bool(hc, "Privileged"), "access", "rwm");
+    /* --device: its node allowed with its permissions (docker's CgroupPermissions) */
+    size_t i;
+    json_t *dv;
+    json_array_foreach(json_object_get(hc, "Devices"), i, dv)
+    {
+        struct stat st;
+        if (stat(cfg_str(dv, "PathOnHost"), &st) < 0 ||
+            (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)))
+            continue;
+        json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", true, "type",
+                                               S_ISCHR(st.st_mode) ? "c" : "b", "major",
+                                               (json_int_t)major(st.st_rdev), "minor",
+                                               (json_int_t)minor(st.st_rdev), "access",
+                                               cfg_str(dv, "CgroupPermissions")));
+    }
+    json_object_set_new(res, "devices", rules);
     return res;
 }
 
 /* --privileged: every device node of the host's /dev, as docker gives them (its pts, shm and
  * mqueue are the container's own; symlinks are not devices). */
+/* A linux.devices entry: the node st describes, at path in the container. */
+static json_t *device_json(const char *path, const struct stat *st)
+{
+    return json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", path, "type",
+                     S_ISCHR(st->st_mode) ? "c" : "b", "major", (json_int_t)major(st->st_rdev),
+                     "minor", (json_int_t)minor(st->st_rdev), "fileMode",
+                     (int)(st->st_mode & 07777), "uid", (int)st->st_uid, "gid", (int)st->st_gid);
+}
+
 static void add_host_devices(json_t *out, int dirfd, const char *dir, int depth)
 {
     DIR *d = fdopendir(dirfd);
@@ -472,12 +496,7 @@ static void add_host_devices(json_t *out, int dirfd, const char *dir, int depth)
                 add_host_devices(out, sub, path, depth + 1);
         } else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) &&
                    strcmp(path, "/dev/console") != 0 && strcmp(path, "/dev/ptmx") != 0) {
-            json_array_append_new(out, json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", path,
-                                                 "type", S_ISCHR(st.st_mode) ? "c" : "b", "major",
-                                                 (json_int_t)major(st.st_rdev), "minor",
-                                                 (json_int_t)minor(st.st_rdev), "fileMode",
-                                                 (int)(st.st_mode & 07777), "uid", (int)st.st_uid,
-                                                 "gid", (int)st.st_gid));
+            json_array_append_new(out, device_json(path, &st));
         }
     }
     closedir(d);
@@ -532,13 +551,28 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
             json_object_set_new(lx, keys[k][0], out);
         }
     }
+    json_t *devs = json_array();
     if (priv) {
-        json_t *devs = json_array();
         int fd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0)
             add_host_devices(devs, fd, "/dev", 0);
+    }
+    /* --device HOST[:CONTAINER[:PERMS]]: the node at its container path (create checked it) */
+    size_t di;
+    json_t *dv;
+    json_array_foreach(json_object_get(hc, "Devices"), di, dv)
+    {
+        struct stat st;
+        if (stat(cfg_str(dv, "PathOnHost"), &st) < 0 ||
+            (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)))
+            continue;
+        json_array_append_new(devs, device_json(cfg_str(dv, "PathInContainer"), &st));
+    }
+    if (json_array_size(devs))
         json_object_set_new(lx, "devices", devs);
-    } else {
+    else
+        json_decref(devs);
+    if (!priv) {
         json_object_set_new(lx, "maskedPaths", strv_json(masked_paths, ELEMENTSOF(masked_paths)));
         json_object_set_new(lx, "readonlyPaths",
                             strv_json(readonly_paths, ELEMENTSOF(readonly_paths)));

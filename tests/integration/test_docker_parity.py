@@ -463,3 +463,31 @@ def test_stop_acts_on_several_containers_at_once(engine):
         assert engine.inspect(n)["State"]["Status"] == "exited"
     assert engine.ok("rm", "s1", "s2", "s3").stdout == "s1\ns2\ns3\n"
     assert engine.ok("ps", "-aq").stdout == ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/loop-control"), reason="no /dev/loop-control")
+def test_device_with_cgroup_permissions(engine):
+    # /dev/loop-control (10:237) is not among the devices a container may open by default
+    p = engine("run", "--rm", "busybox", "sh", "-c",
+               "mknod /tmp/lc c 10 237 && : < /tmp/lc && echo opened")
+    assert "opened" not in p.stdout and "Operation not permitted" in p.stderr
+    out = engine.ok("run", "--rm", "--device", "/dev/loop-control", "busybox", "sh", "-c",
+                    ": < /dev/loop-control && echo opened; ls -l /dev/loop-control").stdout
+    assert out.startswith("opened\nc") and "10, 237" in out
+    # PERMS r: the node opens for reading, not for writing
+    p = engine("run", "--rm", "--device", "/dev/loop-control:/dev/lc:r", "busybox", "sh", "-c",
+               ": < /dev/lc && echo read-ok; : > /dev/lc && echo write-ok")
+    assert "read-ok" in p.stdout and "write-ok" not in p.stdout
+    assert "Operation not permitted" in p.stderr
+    hc = engine.inspect(engine.ok("create", "--device", "/dev/loop-control:/dev/lc:rw",
+                                  "busybox", "true").stdout.strip())["HostConfig"]
+    assert hc["Devices"] == [{"PathOnHost": "/dev/loop-control", "PathInContainer": "/dev/lc",
+                              "CgroupPermissions": "rw"}]
+    engine.ok("rm", "-f", *engine.ok("ps", "-aq").stdout.split())
+    p = engine("run", "--rm", "--device", "/dev/nope", "busybox", "true")
+    assert p.returncode == 125
+    assert 'error gathering device information while adding custom device "/dev/nope"' \
+        in p.stderr
+    p = engine("run", "--rm", "--device", "/dev/loop-control:/dev/lc:rx", "busybox", "true")
+    assert p.returncode == 125 and "invalid device mode: rx" in p.stderr
+    assert engine.ok("ps", "-aq").stdout == ""
