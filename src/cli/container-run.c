@@ -27,7 +27,7 @@
 
 struct run_flags {
     bool detach, interactive, tty, rm;
-    const char *name, *cidfile, *pull;
+    const char *name, *cidfile, *pull, *platform;
     json_t *config, *host_config;
     const char *cmd; /* "run" or "create" */
 };
@@ -41,6 +41,7 @@ enum {
     OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
     OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
     OPT_CIDFILE, OPT_PULL, OPT_EXPOSE, OPT_CGROUPNS, OPT_OOM_KILL_DISABLE, OPT_DEVICE,
+    OPT_PLATFORM,
 };
 
 static const struct option run_options[] = {
@@ -73,6 +74,7 @@ static const struct option run_options[] = {
     {"group-add", required_argument, NULL, OPT_GROUP_ADD},
     {"cidfile", required_argument, NULL, OPT_CIDFILE},
     {"pull", required_argument, NULL, OPT_PULL},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
     {"volumes-from", required_argument, NULL, OPT_VOLUMES_FROM},
     {"init", no_argument, NULL, OPT_INIT},      {"cap-add", required_argument, NULL, OPT_CAP_ADD},
     {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
@@ -142,6 +144,7 @@ static void run_usage(const char *cmd)
            "      --pid MODE            host or container:NAME: share that PID namespace\n"
            "      --uts host            Share the host's UTS namespace (host name)\n"
            "      --ipc MODE            host, private, shareable, none, container:NAME\n"
+           "      --platform OS/ARCH    The image's platform (pulled for it when missing)\n"
            "      --device HOST[:CTR][:PERMS]  Add a host device (PERMS: r, w, m; rwm)\n"
            "      --cgroupns MODE       private (default: a cgroup namespace of its own) or "
            "host\n"
@@ -386,6 +389,14 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
                                            "\"always\", \"missing\" or \"never\"", arg);
         f->pull = arg;
         break;
+    case OPT_PLATFORM: {
+        struct platform pl;
+        struct hk_error err = {0};
+        if (platform_parse(arg, &pl, &err) < 0)
+            return flag_error(f, "--platform", arg, &err);
+        f->platform = arg;
+        break;
+    }
     case OPT_SECURITY_OPT: strv_add(hc, "SecurityOpt", arg); break;
     case OPT_USERNS:
         if (strcmp(arg, "host") != 0 && arg[0])
@@ -531,11 +542,33 @@ static bool may_ptrace(const json_t *hc)
 }
 
 /* The image in the store, pulled first when missing (progress on stderr, as docker run). */
-static int ensure_image(struct store *s, const char *name, const char *pull, struct image **ret)
+/* --platform against a local image: docker's error when it is another one's. */
+static int platform_matches(const struct image *img, const char *name, const char *want,
+                            struct hk_error *err)
+{
+    struct platform pl;
+    platform_parse(want, &pl, NULL);
+    const char *os = json_string_value(json_object_get(img->config, "os")) ?: "";
+    const char *arch = json_string_value(json_object_get(img->config, "architecture")) ?: "";
+    const char *variant = json_string_value(json_object_get(img->config, "variant")) ?: "";
+    if (!strcmp(os, pl.os) && !strcmp(arch, pl.arch) && (!pl.variant[0] || !strcmp(variant, pl.variant)))
+        return 0;
+    return hk_error_set(err, -EINVAL, "image with reference %s was found but does not match "
+                                      "the specified platform: wanted %s, actual: %s/%s%s%s",
+                        name, want, os,
+                        arch, variant[0] ? "/" : "", variant);
+}
+
+static int ensure_image(struct store *s, const char *name, const char *pull,
+                        const char *platform, struct image **ret)
 {
     struct hk_error err = {0};
     bool always = pull && strcmp(pull, "always") == 0;
     int r = always ? -ENOENT : image_lookup(s, name, ret, &err);
+    if (r == 0 && platform && platform_matches(*ret, name, platform, &err) < 0) {
+        *ret = image_free(*ret);
+        return cli_fail(&err, 125);
+    }
     if (r != -ENOENT)
         return r < 0 ? cli_fail(&err, 125) : 0;
     if (pull && strcmp(pull, "never") == 0) {
@@ -547,10 +580,17 @@ static int ensure_image(struct store *s, const char *name, const char *pull, str
     fflush(stdout);
     int saved = dup(1);
     dup2(2, 1);
-    char *pull_argv[] = {"pull", (char *)name, NULL};
+    char *pull_argv[] = {"pull", (char *)name, NULL, NULL, NULL};
+    int pull_argc = 2;
+    if (platform) {
+        pull_argv[1] = "--platform";
+        pull_argv[2] = (char *)platform;
+        pull_argv[3] = (char *)name;
+        pull_argc = 4;
+    }
     int prev = optind;
     optind = 0;
-    r = cmd_pull(2, pull_argv);
+    r = cmd_pull(pull_argc, pull_argv);
     optind = prev;
     fflush(stdout);
     dup2(saved, 1);
@@ -569,7 +609,7 @@ static int do_create(struct engine *e, struct run_flags *f, const char *image, c
     if (rc)
         return rc;
     struct image *img = NULL;
-    rc = ensure_image(s, image, f->pull, &img);
+    rc = ensure_image(s, image, f->pull, f->platform, &img);
     if (rc) {
         store_free(s);
         return rc;

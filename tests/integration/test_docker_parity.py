@@ -491,3 +491,17 @@ def test_device_with_cgroup_permissions(engine):
     p = engine("run", "--rm", "--device", "/dev/loop-control:/dev/lc:rx", "busybox", "true")
     assert p.returncode == 125 and "invalid device mode: rx" in p.stderr
     assert engine.ok("ps", "-aq").stdout == ""
+
+
+def test_run_platform(engine):
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+    other = "arm64" if arch != "arm64" else "amd64"
+    assert engine.ok("run", "--rm", "--platform", f"linux/{arch}", "busybox",
+                     "echo", "ok").stdout == "ok\n"
+    p = engine("run", "--rm", "--platform", f"linux/{other}", "busybox", "true")
+    assert p.returncode == 125
+    assert (f"image with reference busybox was found but does not match the specified "
+            f"platform: wanted linux/{other}, actual: linux/{arch}") in p.stderr
+    p = engine("create", "--platform", "bogus", "busybox", "true")
+    assert p.returncode == 125 and 'invalid argument "bogus" for "--platform" flag' in p.stderr
+    assert engine.ok("ps", "-aq").stdout == ""
