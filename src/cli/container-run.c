@@ -41,7 +41,7 @@ enum {
     OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
     OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
     OPT_CIDFILE, OPT_PULL, OPT_EXPOSE, OPT_CGROUPNS, OPT_OOM_KILL_DISABLE, OPT_DEVICE,
-    OPT_PLATFORM,
+    OPT_PLATFORM, OPT_READ_BPS, OPT_WRITE_BPS, OPT_READ_IOPS, OPT_WRITE_IOPS,
 };
 
 static const struct option run_options[] = {
@@ -75,6 +75,10 @@ static const struct option run_options[] = {
     {"cidfile", required_argument, NULL, OPT_CIDFILE},
     {"pull", required_argument, NULL, OPT_PULL},
     {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"device-read-bps", required_argument, NULL, OPT_READ_BPS},
+    {"device-write-bps", required_argument, NULL, OPT_WRITE_BPS},
+    {"device-read-iops", required_argument, NULL, OPT_READ_IOPS},
+    {"device-write-iops", required_argument, NULL, OPT_WRITE_IOPS},
     {"volumes-from", required_argument, NULL, OPT_VOLUMES_FROM},
     {"init", no_argument, NULL, OPT_INIT},      {"cap-add", required_argument, NULL, OPT_CAP_ADD},
     {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
@@ -144,6 +148,10 @@ static void run_usage(const char *cmd)
            "      --pid MODE            host or container:NAME: share that PID namespace\n"
            "      --uts host            Share the host's UTS namespace (host name)\n"
            "      --ipc MODE            host, private, shareable, none, container:NAME\n"
+           "      --device-read-bps DEV:RATE   Limit read rate (bytes per second) from a "
+           "device;\n"
+           "                            --device-write-bps, --device-read-iops, "
+           "--device-write-iops\n"
            "      --platform OS/ARCH    The image's platform (pulled for it when missing)\n"
            "      --device HOST[:CTR][:PERMS]  Add a host device (PERMS: r, w, m; rwm)\n"
            "      --cgroupns MODE       private (default: a cgroup namespace of its own) or "
@@ -389,6 +397,44 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
                                            "\"always\", \"missing\" or \"never\"", arg);
         f->pull = arg;
         break;
+    case OPT_READ_BPS:
+    case OPT_WRITE_BPS:
+    case OPT_READ_IOPS:
+    case OPT_WRITE_IOPS: {
+        /* docker's DEVICE:RATE (bytes with a kb/mb/gb unit for bps, a number for iops) */
+        static const char *const keys[][2] = {
+            {"BlkioDeviceReadBps", "--device-read-bps"},
+            {"BlkioDeviceWriteBps", "--device-write-bps"},
+            {"BlkioDeviceReadIOps", "--device-read-iops"},
+            {"BlkioDeviceWriteIOps", "--device-write-iops"}};
+        int k = c - OPT_READ_BPS;
+        const char *colon = strrchr(arg, ':');
+        if (!colon || colon == arg || strncmp(arg, "/dev/", 5) != 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: bad "
+                                           "format: %s", arg, keys[k][1], arg);
+        int64_t rate = -1;
+        char *end;
+        struct hk_error err = {0};
+        if (k >= 2) {
+            long long v = strtoll(colon + 1, &end, 10);
+            rate = colon[1] && !*end && v >= 0 ? v : -1;
+        } else if (opt_parse_bytes(colon + 1, &rate, &err) < 0) {
+            rate = -1;
+        }
+        if (rate < 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: invalid "
+                                           "rate for device: %s. The correct format is "
+                                           "<device-path>:<number>%s. Number must be a positive "
+                                           "integer.%s", arg, keys[k][1], arg,
+                                   k >= 2 ? "" : "[<unit>]",
+                                   k >= 2 ? "" : " Unit is optional and can be kb, mb, or gb");
+        if (!json_object_get(hc, keys[k][0]))
+            json_object_set_new(hc, keys[k][0], json_array());
+        _cleanup_free_ char *path = strndup(arg, (size_t)(colon - arg));
+        json_array_append_new(json_object_get(hc, keys[k][0]),
+                              json_pack("{s:s,s:I}", "Path", path, "Rate", (json_int_t)rate));
+        break;
+    }
     case OPT_PLATFORM: {
         struct platform pl;
         struct hk_error err = {0};

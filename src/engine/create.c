@@ -245,6 +245,21 @@ static int check_devices(const json_t *hc, struct hk_error *err)
         if (!perms[0] || strspn(perms, "rwm") != strlen(perms))
             return hk_error_set(err, -EINVAL, "invalid device mode: %s", perms);
     }
+    static const char *const throttles[][2] = {
+        {"BlkioDeviceReadBps", "--device-read-bps"}, {"BlkioDeviceWriteBps", "--device-write-bps"},
+        {"BlkioDeviceReadIOps", "--device-read-iops"},
+        {"BlkioDeviceWriteIOps", "--device-write-iops"}};
+    for (size_t k = 0; k < ELEMENTSOF(throttles); k++)
+        json_array_foreach(json_object_get(hc, throttles[k][0]), i, d)
+        {
+            const char *path = jstr(d, "Path");
+            struct stat st;
+            if (stat(path, &st) < 0)
+                return hk_error_errno(err, -errno, "%s: stat %s", throttles[k][1], path);
+            if (!S_ISBLK(st.st_mode))
+                return hk_error_set(err, -EINVAL, "%s: %s is not a block device",
+                                    throttles[k][1], path);
+        }
     return 0;
 }
 

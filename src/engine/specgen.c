@@ -460,6 +460,29 @@ json_t *specgen_resources(const json_t *hc)
                                                cfg_str(dv, "CgroupPermissions")));
     }
     json_object_set_new(res, "devices", rules);
+    /* --device-read-bps and the others: blockIO throttles of each device's major:minor */
+    static const char *const throttles[][2] = {
+        {"BlkioDeviceReadBps", "throttleReadBpsDevice"},
+        {"BlkioDeviceWriteBps", "throttleWriteBpsDevice"},
+        {"BlkioDeviceReadIOps", "throttleReadIOPSDevice"},
+        {"BlkioDeviceWriteIOps", "throttleWriteIOPSDevice"}};
+    for (size_t k = 0; k < ELEMENTSOF(throttles); k++)
+        json_array_foreach(json_object_get(hc, throttles[k][0]), i, dv)
+        {
+            struct stat st;
+            if (stat(cfg_str(dv, "Path"), &st) < 0)
+                continue;
+            json_t *bio = json_object_get(res, "blockIO");
+            if (!bio)
+                json_object_set_new(res, "blockIO", bio = json_object());
+            json_t *list = json_object_get(bio, throttles[k][1]);
+            if (!list)
+                json_object_set_new(bio, throttles[k][1], list = json_array());
+            json_array_append_new(list, json_pack("{s:I,s:I,s:I}", "major",
+                                                  (json_int_t)major(st.st_rdev), "minor",
+                                                  (json_int_t)minor(st.st_rdev), "rate",
+                                                  cfg_int(dv, "Rate")));
+        }
     return res;
 }
 

@@ -505,3 +505,40 @@ def test_run_platform(engine):
     p = engine("create", "--platform", "bogus", "busybox", "true")
     assert p.returncode == 125 and 'invalid argument "bogus" for "--platform" flag' in p.stderr
     assert engine.ok("ps", "-aq").stdout == ""
+
+
+def _block_device():
+    import stat as st
+    for name in sorted(os.listdir("/sys/block")):
+        path = f"/dev/{name}"
+        if not name.startswith(("loop", "ram")) and os.path.exists(path) and \
+                st.S_ISBLK(os.stat(path).st_mode):
+            return path, os.stat(path).st_rdev
+    return None, None
+
+
+def test_device_throttles(engine):
+    dev, rdev = _block_device()
+    if not dev:
+        pytest.skip("no block device on this host")
+    mm = f"{os.major(rdev)}:{os.minor(rdev)}"
+    out = engine.ok("run", "--rm", "--device-read-bps", f"{dev}:1mb", "--device-write-iops",
+                    f"{dev}:100", "busybox", "sh", "-c",
+                    "cd /sys/fs/cgroup; cat blkio/blkio.throttle.read_bps_device "
+                    "blkio/blkio.throttle.write_iops_device 2>/dev/null || cat io.max").stdout
+    if "rbps=" in out:  # cgroup v2's io.max
+        assert f"{mm} rbps=1048576 wbps=max riops=max wiops=100" in out
+    else:
+        assert out.split("\n")[:2] == [f"{mm} 1048576", f"{mm} 100"]
+    hc = engine.inspect(engine.ok("create", "--device-read-bps", f"{dev}:2kb", "busybox",
+                                  "true").stdout.strip())["HostConfig"]
+    assert hc["BlkioDeviceReadBps"] == [{"Path": dev, "Rate": 2048}]
+    assert hc["BlkioDeviceWriteIOps"] == []
+    engine.ok("rm", *engine.ok("ps", "-aq").stdout.split())
+    for args, msg in ((["--device-read-bps", f"{dev}:x"], "invalid rate for device"),
+                      (["--device-read-iops", "sda"], "bad format: sda"),
+                      (["--device-write-bps", "/dev/null:1"], "/dev/null is not a block device"),
+                      (["--device-read-bps", "/dev/nope:1"], "stat /dev/nope")):
+        p = engine("create", *args, "busybox", "true")
+        assert p.returncode == 125 and msg in p.stderr, (args, p.stderr)
+    assert engine.ok("ps", "-aq").stdout == ""
