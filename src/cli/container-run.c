@@ -41,7 +41,7 @@ enum {
     OPT_PID, OPT_IPC, OPT_UTS, OPT_SHM_SIZE, OPT_SYSCTL,
     OPT_OOM_SCORE_ADJ, OPT_MEMORY_RESERVATION, OPT_CPU_QUOTA, OPT_CPU_PERIOD, OPT_GROUP_ADD,
     OPT_CIDFILE, OPT_PULL, OPT_EXPOSE, OPT_CGROUPNS, OPT_OOM_KILL_DISABLE, OPT_DEVICE,
-    OPT_PLATFORM, OPT_READ_BPS, OPT_WRITE_BPS, OPT_READ_IOPS, OPT_WRITE_IOPS,
+    OPT_DETACH_KEYS, OPT_SIG_PROXY, OPT_PLATFORM, OPT_READ_BPS, OPT_WRITE_BPS, OPT_READ_IOPS, OPT_WRITE_IOPS,
 };
 
 static const struct option run_options[] = {
@@ -75,6 +75,8 @@ static const struct option run_options[] = {
     {"cidfile", required_argument, NULL, OPT_CIDFILE},
     {"pull", required_argument, NULL, OPT_PULL},
     {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
+    {"sig-proxy", required_argument, NULL, OPT_SIG_PROXY},
     {"device-read-bps", required_argument, NULL, OPT_READ_BPS},
     {"device-write-bps", required_argument, NULL, OPT_WRITE_BPS},
     {"device-read-iops", required_argument, NULL, OPT_READ_IOPS},
@@ -152,6 +154,8 @@ static void run_usage(const char *cmd)
            "device;\n"
            "                            --device-write-bps, --device-read-iops, "
            "--device-write-iops\n"
+           "      --detach-keys KEYS    Key sequence for detaching (ctrl-p,ctrl-q); "
+           "--sig-proxy BOOL\n"
            "      --platform OS/ARCH    The image's platform (pulled for it when missing)\n"
            "      --device HOST[:CTR][:PERMS]  Add a host device (PERMS: r, w, m; rwm)\n"
            "      --cgroupns MODE       private (default: a cgroup namespace of its own) or "
@@ -433,6 +437,16 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
         _cleanup_free_ char *path = strndup(arg, (size_t)(colon - arg));
         json_array_append_new(json_object_get(hc, keys[k][0]),
                               json_pack("{s:s,s:I}", "Path", path, "Rate", (json_int_t)rate));
+        break;
+    }
+    case OPT_DETACH_KEYS: return cli_attach_detach_keys(arg);
+    case OPT_SIG_PROXY: {
+        bool on;
+        if (opt_parse_bool(arg, &on) < 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--sig-proxy\" flag: "
+                                           "strconv.ParseBool: parsing \"%s\": invalid syntax",
+                                   arg, arg);
+        cli_attach_sig_proxy(on);
         break;
     }
     case OPT_PLATFORM: {

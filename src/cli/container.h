@@ -24,6 +24,11 @@ int cli_unknown_flag(const char *cmd, int argc, char **argv);
 int cli_attach_relay(const struct engine *e, const char *id, int conn, bool tty, bool with_stdin,
                      int *ret_code);
 
+/* The next relay's detach keys (docker's --detach-keys: "ctrl-p,ctrl-q", "a,ctrl-x"; 125 and
+ * docker's message when invalid) and whether it forwards signals (--sig-proxy). */
+int cli_attach_detach_keys(const char *spec);
+void cli_attach_sig_proxy(bool on);
+
 /* Container commands. */
 int cmd_run(int argc, char **argv);
 int cmd_create(int argc, char **argv);

@@ -542,3 +542,32 @@ def test_device_throttles(engine):
         p = engine("create", *args, "busybox", "true")
         assert p.returncode == 125 and msg in p.stderr, (args, p.stderr)
     assert engine.ok("ps", "-aq").stdout == ""
+
+
+def test_attach_sig_proxy(engine):
+    import signal
+    import subprocess
+    engine.ok("run", "-d", "--name", "sp", "busybox", "sh", "-c",
+              "trap 'echo got-int' INT; while :; do sleep 0.1; done")
+
+    def blocks_int(pid):  # attach forwards once it has blocked the signals it proxies
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("SigBlk:"):
+                return int(line.split()[1], 16) & (1 << (signal.SIGINT - 1))
+        return 0
+    a = subprocess.Popen(engine.argv("attach", "sp"), stdout=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: blocks_int(a.pid), what="attach proxying signals")
+        a.send_signal(signal.SIGINT)
+        wait_for(lambda: "got-int" in engine.ok("logs", "sp").stdout, what="the trap")
+    finally:
+        a.kill()
+        a.wait()
+    # --sig-proxy=false: the signal is attach's own (it ends), the container gets none
+    b = subprocess.Popen(engine.argv("attach", "--sig-proxy=false", "sp"), stdout=subprocess.PIPE,
+                         text=True)
+    b.send_signal(signal.SIGINT)
+    assert b.wait(timeout=10) == -signal.SIGINT
+    assert engine.ok("logs", "sp").stdout.count("got-int") == 1
+    p = engine("attach", "--sig-proxy", "maybe", "sp")
+    assert p.returncode == 125 and 'invalid argument "maybe" for "--sig-proxy" flag' in p.stderr
