@@ -44,6 +44,8 @@ struct option;
  * "--priv" is an unknown flag and "--pid host" is never read as "--pids-limit host". A long
  * option typed as a prefix returns '?' with optopt 0 and argv[optind - 1] the word typed. */
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* The shortopts of the last cli_getopt call (to tell a missing value from an unknown flag). */
+extern const char *cli_shortopts;
 
 /* Print "<prog>: <message>" to stderr. */
 void cli_error(const char *fmt, ...) _printf_(1, 2);

@@ -18,8 +18,14 @@
 int cli_engine_open(struct engine **ret)
 {
     struct hk_error err = {0};
-    if (engine_open(engine_opts.root, engine_opts.runroot, ret, &err) < 0)
+    if (engine_open(engine_opts.root, engine_opts.runroot, ret, &err) < 0) {
+        if ((err.code == -EACCES || err.code == -EPERM) && geteuid() != 0) {
+            cli_error("hako needs root (or rootless mode, not yet available): %s",
+                      hk_error_msg(&err));
+            return cli_op_error();
+        }
         return cli_fail(&err, 125);
+    }
     if (engine_opts.cgroup_parent &&
         engine_set_cgroup_parent(*ret, engine_opts.cgroup_parent, &err) < 0) {
         *ret = engine_free(*ret);
@@ -52,6 +58,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_unknown_flag(const char *cmd, int argc, char **argv)
 {
     const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    const char *known = optopt > 0 && optopt < 128 && optopt != ':' && optopt != '+' &&
+                                cli_shortopts
+                            ? strchr(cli_shortopts, optopt)
+                            : NULL;
+    if (known && known[1] == ':' && arg[0] == '-' && arg[1] != '-')
+        return cli_usage_error(cmd, "flag needs an argument: '%c' in %s", optopt, arg);
     if (optopt > 0 && optopt < 128 && arg[0] == '-' && arg[1] != '-')
         return cli_usage_error(cmd, "unknown shorthand flag: '%c' in %s", optopt, arg);
     if (optopt)

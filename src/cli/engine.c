@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/container.h"
+#include "util/fs.h"
 #include "engine/options.h"
 #include "util/log.h"
 
@@ -174,6 +175,23 @@ int engine_main(int argc, char **argv)
         return 125;
     }
     const char *name = argv[optind];
+    if (strcmp(name, "runtime") == 0) {
+        /* `hako [GLOBAL OPTIONS] runtime ...`: the runtime whose state the engine keeps,
+         * <runroot>/runtime (the runtime's own --root after it still wins) */
+        const char *runroot = engine_opts.runroot ? engine_opts.runroot : "/run/hako";
+        _cleanup_free_ char *rt_root = xasprintf("%s/runtime", runroot);
+        int n = argc - optind;
+        char **rargv = xcalloc((size_t)n + 3, sizeof(char *));
+        rargv[0] = argv[optind];
+        rargv[1] = (char *)"--root";
+        rargv[2] = rt_root;
+        for (int i = 1; i < n; i++)
+            rargv[i + 2] = argv[optind + i];
+        optind = 0;
+        int rc = runtime_main(n + 2, rargv);
+        free(rargv);
+        return rc;
+    }
     for (size_t i = 0; i < ELEMENTSOF(commands); i++)
         if (strcmp(commands[i].name, name) == 0) {
             int sub_argc = argc - optind;

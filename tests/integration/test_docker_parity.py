@@ -571,3 +571,29 @@ def test_attach_sig_proxy(engine):
     assert engine.ok("logs", "sp").stdout.count("got-int") == 1
     p = engine("attach", "--sig-proxy", "maybe", "sp")
     assert p.returncode == 125 and 'invalid argument "maybe" for "--sig-proxy" flag' in p.stderr
+
+
+def test_smaller_things(engine, tmp_path):
+    import shutil
+    import subprocess
+    # global options before `runtime`: the runtime state the engine keeps
+    cid = engine.ok("run", "-d", "busybox", "sleep", "100").stdout.strip()
+    p = engine.ok("runtime", "list", "-q")
+    assert p.stdout.split() == [cid]
+    # load -q still says what it loaded, as docker's
+    archive = tmp_path / "bb.tar"
+    engine.ok("save", "-o", archive, "busybox")
+    assert engine.ok("load", "-q", "-i", archive).stdout == "Loaded image: busybox:latest\n"
+    # flag errors in docker's words, not a usage dump
+    p = engine("import", "--bogus", "x")
+    assert p.returncode == 125 and p.stderr.startswith("hako: unknown flag: --bogus\n")
+    p = engine("ps", "-n")
+    assert p.returncode == 125 and "flag needs an argument: 'n' in -n" in p.stderr
+    p = engine("load", "-z")
+    assert p.returncode == 125 and "unknown shorthand flag: 'z' in -z" in p.stderr
+    # a user without root is told so
+    if shutil.which("setpriv"):
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            *map(str, engine.argv("ps"))], capture_output=True, text=True)
+        assert p.returncode == 1
+        assert "hako needs root (or rootless mode, not yet available)" in p.stderr
