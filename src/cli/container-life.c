@@ -203,15 +203,20 @@ static int stop_like(int argc, char **argv, const char *cmd, each_fn fn)
     };
     int timeout = -1, c;
     opterr = 0;
-    while ((c = cli_getopt(argc, argv, "+t:s:", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+t:", opts)) != -1) {
         if (c == 't') {
             int r = parse_int(cmd, "-t, --time", optarg, &timeout);
             if (r)
                 return r;
         } else if (c == 'h') {
-            printf("Usage: hako %s [-t SECONDS] CONTAINER [CONTAINER...]\n", cmd);
+            printf("Usage: hako %s [OPTIONS] CONTAINER [CONTAINER...]\n\n%s one or more "
+                   "containers (at once)\n\nOptions:\n"
+                   "  -t, --time SECONDS   Seconds to wait before killing the container "
+                   "(default: its\n"
+                   "                       --stop-timeout, else 10)\n",
+                   cmd, strcmp(cmd, "stop") == 0 ? "Stop" : "Restart");
             return 0;
-        } else if (c != 's') {
+        } else {
             return cli_unknown_flag(cmd, argc, argv);
         }
     }
@@ -249,7 +254,9 @@ int cmd_kill(int argc, char **argv)
             if (opt_parse_signal(optarg, &sig, &err) < 0)
                 return cli_usage_error("kill", "%s", hk_error_msg(&err));
         } else if (c == 'h') {
-            printf("Usage: hako kill [-s SIGNAL] CONTAINER [CONTAINER...]\n");
+            printf("Usage: hako kill [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+                   "Kill one or more running containers (at once)\n\nOptions:\n"
+                   "  -s, --signal SIGNAL  Signal to send to the container (default KILL)\n");
             return 0;
         } else {
             return cli_unknown_flag("kill", argc, argv);
@@ -311,7 +318,13 @@ static int no_flags(int argc, char **argv, const char *cmd, const char *usage)
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+", opts)) != -1) {
         if (c == 'h') {
-            printf("Usage: hako %s %s\n", cmd, usage);
+            printf("Usage: hako %s %s\n\n%s\n", cmd, usage,
+                   strcmp(cmd, "wait") == 0    ? "Block until one or more containers stop, "
+                                                 "then print their exit codes"
+                   : strcmp(cmd, "pause") == 0 ? "Pause all processes within one or more "
+                                                 "containers"
+                                               : "Unpause all processes within one or more "
+                                                 "containers");
             return -1;
         }
         return cli_unknown_flag(cmd, argc, argv);

@@ -801,7 +801,10 @@ int cmd_start(int argc, char **argv)
         else if (c == 'i')
             interactive = attach = true;
         else if (c == 'H') {
-            printf("Usage: hako start [-a] [-i] CONTAINER [CONTAINER...]\n");
+            printf("Usage: hako start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+                   "Start one or more stopped containers\n\nOptions:\n"
+                   "  -a, --attach          Attach STDOUT/STDERR and forward signals\n"
+                   "  -i, --interactive     Attach container's STDIN\n");
             return 0;
         } else
             return cli_unknown_flag("start", argc, argv);

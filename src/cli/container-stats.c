@@ -79,6 +79,8 @@ static void sample_all(const struct engine *e, struct target *t, size_t n)
     }
 }
 
+static bool stats_no_trunc; /* --no-trunc: full container IDs */
+
 static json_t *stats_row(const struct target *t)
 {
     char cpu[32] = "--", memp[32] = "--", mem[64] = "-- / --", net[64] = "--", blk[64] = "--";
@@ -95,8 +97,8 @@ static json_t *stats_row(const struct target *t)
                  stats_decimal_size(s->blk_write, b, sizeof(b)));
         snprintf(pids, sizeof(pids), "%llu", (unsigned long long)s->pids);
     }
-    char id[13];
-    snprintf(id, sizeof(id), "%.12s", t->id);
+    char id[65];
+    snprintf(id, sizeof(id), "%.*s", stats_no_trunc ? 64 : 12, t->id);
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Container", id, "Name",
                      t->name ? t->name : "", "CPUPerc", cpu, "MemUsage", mem, "MemPerc", memp,
                      "NetIO", net, "BlockIO", blk, "PIDs", pids);
@@ -146,11 +148,19 @@ int cmd_stats(int argc, char **argv)
             format = optarg;
         else if (c == 'a')
             all = true;
+        else if (c == 'N')
+            stats_no_trunc = true;
         else if (c == 'h') {
-            printf("Usage: hako stats [--no-stream] [--format table|json|TEMPLATE] [-a] "
-                   "[CONTAINER...]\n");
+            printf("Usage: hako stats [OPTIONS] [CONTAINER...]\n\n"
+                   "Display a live stream of container(s) resource usage statistics\n\n"
+                   "Options:\n"
+                   "  -a, --all             Show all containers (default shows just running)\n"
+                   "      --format FMT      table, json or a Go template\n"
+                   "      --no-stream       Disable streaming stats and only pull the first "
+                   "result\n"
+                   "      --no-trunc        Do not truncate output\n");
             return 0;
-        } else if (c != 'N')
+        } else
             return cli_unknown_flag("stats", argc, argv);
     }
     struct engine *e = NULL;

@@ -597,3 +597,24 @@ def test_smaller_things(engine, tmp_path):
                             *map(str, engine.argv("ps"))], capture_output=True, text=True)
         assert p.returncode == 1
         assert "hako needs root (or rootless mode, not yet available)" in p.stderr
+
+
+def test_stats_no_trunc_and_helps(engine):
+    cid = engine.ok("run", "-d", "busybox", "sleep", "100").stdout.strip()
+    assert engine.ok("stats", "--no-stream", "--no-trunc", "--format",
+                     "{{.ID}}").stdout == cid + "\n"
+    assert engine.ok("stats", "--no-stream", "--format", "{{.ID}}").stdout == cid[:12] + "\n"
+    # --help lists each flag with what it does, as docker's
+    for cmd, flags in ((["stop"], ["-t, --time"]), (["kill"], ["-s, --signal"]),
+                       (["logs"], ["-f, --follow", "--since", "-n, --tail", "--until"]),
+                       (["start"], ["-a, --attach", "-i, --interactive"]),
+                       (["stats"], ["--no-stream", "--no-trunc"]),
+                       (["exec"], ["--env-file", "-w, --workdir"]),
+                       (["inspect"], ["-s, --size"]), (["ps"], ["-n, --last", "-s, --size"]),
+                       (["update"], ["--pids-limit"]), (["events"], ["--since"]),
+                       (["attach"], ["--detach-keys", "--sig-proxy"])):
+        out = engine.ok(*cmd, "--help").stdout
+        for fl in flags:
+            assert fl in out, (cmd, fl)
+    p = engine("stop", "-s", "KILL", cid)  # not a flag hako's stop has: an error, not ignored
+    assert p.returncode == 125 and "unknown shorthand flag: 's' in -s" in p.stderr
