@@ -89,6 +89,11 @@ int cmd_system(int argc, char **argv);
 /* `system df` and `system prune` (argv[0] names which); `image prune`. */
 int cmd_system_disk(int argc, char **argv);
 int cmd_image_prune(int argc, char **argv);
+/* container prune's part (also system prune's): remove the stopped containers, print docker's
+ * "Deleted Containers:" list, add what their upper layers held to *reclaimed. */
+struct engine;
+struct hk_error;
+int cli_containers_prune(struct engine *e, uint64_t *reclaimed, struct hk_error *err);
 /* The prune commands' flags: -a, -f, --filter (appended to filters), --volumes (when
  * volumes). Returns 0, -1 after printing help, or the exit status of a bad flag. */
 struct prune_opts {

@@ -92,12 +92,14 @@ static json_t *ps_row(const json_t *rec, bool no_trunc, int64_t now)
     _cleanup_free_ char *ports = ports_column(
         json_object_get(json_object_get(rec, "NetworkSettings"), "Ports"));
     _cleanup_free_ char *id = xasprintf("%.*s", no_trunc ? 64 : 12, jstr(rec, "Id"));
+    const char *net = jstr(json_object_get(rec, "HostConfig"), "NetworkMode");
+    if (!net[0] || strcmp(net, "default") == 0)
+        net = "bridge"; /* as docker names the default network */
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Image",
                      jstr(json_object_get(rec, "Config"), "Image"), "Command", quoted,
                      "CreatedAt", jstr(rec, "Created"), "RunningFor", created, "Ports", ports,
                      "State", jstr(st, "Status"), "Status", status, "Names",
-                     name[0] == '/' ? name + 1 : name, "Labels", labels, "Networks",
-                     jstr(json_object_get(rec, "HostConfig"), "NetworkMode"));
+                     name[0] == '/' ? name + 1 : name, "Labels", labels, "Networks", net);
 }
 
 struct ps_flags {

@@ -163,6 +163,36 @@ static int images_prune(struct store *s, const json_t *containers, bool all,
     return 0;
 }
 
+int cli_containers_prune(struct engine *e, uint64_t *reclaimed, struct hk_error *err)
+{
+    /* what each stopped container's upper layer holds, before they go */
+    _cleanup_json_ json_t *before = NULL, *sizes = json_object(), *removed = NULL;
+    size_t i;
+    json_t *v;
+    if (record_list(e, &before, NULL) == 0)
+        json_array_foreach(before, i, v)
+        {
+            _cleanup_free_ char *dir = engine_dir(e, jstr(v, "Id"));
+            _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+            long long b = volume_dir_size(upper);
+            json_object_set_new(sizes, jstr(v, "Id"), json_integer(b > 0 ? b : 0));
+        }
+    int r = engine_prune(e, &removed, err);
+    if (r < 0)
+        return r;
+    if (json_array_size(removed)) {
+        printf("Deleted Containers:\n");
+        json_array_foreach(removed, i, v)
+        {
+            printf("%s\n", json_string_value(v));
+            *reclaimed += (uint64_t)json_integer_value(json_object_get(sizes,
+                                                                       json_string_value(v)));
+        }
+        printf("\n");
+    }
+    return 0;
+}
+
 static int open_both(struct engine **e, struct store **s)
 {
     int rc = cli_engine_open(e);
@@ -283,17 +313,11 @@ static int system_prune(int argc, char **argv)
     struct store *s = NULL;
     if ((rc = open_both(&e, &s)))
         return rc;
-    _cleanup_json_ json_t *removed = NULL, *nets = NULL, *vols = NULL;
+    _cleanup_json_ json_t *nets = NULL, *vols = NULL;
     uint64_t reclaimed = 0;
     size_t i;
     json_t *v;
-    int r = engine_prune(e, &removed, &err);
-    if (r == 0 && json_array_size(removed)) {
-        printf("Deleted Containers:\n");
-        json_array_foreach(removed, i, v)
-            printf("%s\n", json_string_value(v));
-        printf("\n");
-    }
+    int r = cli_containers_prune(e, &reclaimed, &err);
     if (r == 0)
         r = network_list(e, &nets, &err);
     bool any = false;

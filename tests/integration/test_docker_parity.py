@@ -618,3 +618,11 @@ def test_stats_no_trunc_and_helps(engine):
             assert fl in out, (cmd, fl)
     p = engine("stop", "-s", "KILL", cid)  # not a flag hako's stop has: an error, not ignored
     assert p.returncode == 125 and "unknown shorthand flag: 's' in -s" in p.stderr
+
+
+def test_container_prune_reclaims_upper_layers(engine):
+    engine.ok("run", "busybox", "sh", "-c", "head -c 40000 /dev/zero > /f")
+    done = engine.ok("ps", "-aq", "--no-trunc").stdout.strip()
+    assert engine.ok("ps", "-a", "--format", "{{.Networks}}").stdout == "bridge\n"
+    p = engine.ok("container", "prune", "-f")
+    assert p.stdout == f"Deleted Containers:\n{done}\n\nTotal reclaimed space: 40kB\n"
