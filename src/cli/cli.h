@@ -44,6 +44,10 @@ struct option;
  * "--priv" is an unknown flag and "--pid host" is never read as "--pids-limit host". A long
  * option typed as a prefix returns '?' with optopt 0 and argv[optind - 1] the word typed. */
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* docker's "unknown flag" / bad-value messages, exit 125. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/* The unknown option getopt just saw (opterr off), as docker words it. */
+int cli_unknown_flag(const char *cmd, int argc, char **argv);
 /* The shortopts of the last cli_getopt call (to tell a missing value from an unknown flag). */
 extern const char *cli_shortopts;
 

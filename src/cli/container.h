@@ -12,10 +12,6 @@ int cli_engine_open(struct engine **ret);
  * container: x") and returns 125 on failure. */
 int cli_resolve(const struct engine *e, const char *ref, char **ret_id);
 
-/* docker's "unknown flag" / bad-value messages, exit 125. */
-int cli_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
-/* The unknown option getopt just saw (opterr off), as docker words it. */
-int cli_unknown_flag(const char *cmd, int argc, char **argv);
 
 /* Relay an attach connection to our stdio until the container exits: the terminal in raw
  * mode with -t (window size followed), stdin sent when with_stdin, signals forwarded to the

@@ -121,15 +121,19 @@ int cmd_save(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *output = NULL;
     int c;
-    while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, "+o:h", opts)) != -1) {
         if (c == 'o') {
             output = optarg;
             continue;
         }
-        fprintf(c == 'h' ? stdout : stderr,
-                "Usage: hako save [-o FILE] IMAGE [IMAGE...]\n\n"
-                "Save images to a docker-archive (also an OCI layout)\n");
-        return c == 'h' ? 0 : 125;
+        if (c != 'h')
+            return cli_unknown_flag("save", argc, argv);
+        printf("Usage: hako save [OPTIONS] IMAGE [IMAGE...]\n\n"
+               "Save one or more images to a tar archive (streamed to STDOUT by default): a\n"
+               "docker-archive that is also an OCI layout\n\nOptions:\n"
+               "  -o, --output FILE   Write to a file, instead of STDOUT\n");
+        return 0;
     }
     if (optind >= argc) {
         cli_error("save: requires at least 1 argument");

@@ -591,6 +591,12 @@ def test_smaller_things(engine, tmp_path):
     assert p.returncode == 125 and "flag needs an argument: 'n' in -n" in p.stderr
     p = engine("load", "-z")
     assert p.returncode == 125 and "unknown shorthand flag: 'z' in -z" in p.stderr
+    p = engine("rmi", "--bogus", "x")
+    assert p.returncode == 125 and p.stderr.startswith("hako: unknown flag: --bogus\n")
+    p = engine("save", "-o")
+    assert p.returncode == 125 and "flag needs an argument: 'o' in -o" in p.stderr
+    assert "-f, --force" in engine.ok("rmi", "--help").stdout
+    assert "-o, --output FILE" in engine.ok("save", "--help").stdout
     # a user without root is told so
     if shutil.which("setpriv"):
         p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
