@@ -14,7 +14,17 @@ V2_DEFAULT_TESTS = tests/integration/test_cgroups.py tests/integration/test_exec
 V2_TESTS ?= $(or $(wildcard $(V2_DEFAULT_TESTS)),tests/integration/test_cli.py)
 V2_CMD = env HAKO_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -rs -p no:cacheprovider $(V2_TESTS)
 
-.PHONY: all deps build test unit integration asan fuzz demo bench format clean test-v2
+.PHONY: all deps build test unit integration asan fuzz demo bench format clean test-v2 \
+	install uninstall
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: hako, hako-runtime (a link to it), the man pages
+# made from hako's --help text (scripts/gen-man.sh) and the bash and zsh completion.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MAN1DIR = $(DESTDIR)$(PREFIX)/share/man/man1
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 
 all: build
 
@@ -42,6 +52,19 @@ test: deps build
 # The V2_TESTS on pure cgroup v2, in a VM (scripts/vm/run.sh): KVM when usable, else TCG.
 test-v2: build
 	@scripts/vm/run.sh --cache $(BUILD)/vm -- $(V2_CMD)
+
+install: build
+	install -d $(BINDIR) $(MAN1DIR) $(BASHCOMPDIR) $(ZSHCOMPDIR)
+	install -m 0755 $(BUILD)/hako $(BINDIR)/hako
+	ln -sf hako $(BINDIR)/hako-runtime
+	rm -rf $(BUILD)/man && scripts/gen-man.sh $(BUILD)/hako $(BUILD)/man
+	install -m 0644 $(BUILD)/man/*.1 $(MAN1DIR)/
+	install -m 0644 completion/hako.bash $(BASHCOMPDIR)/hako
+	install -m 0644 completion/_hako $(ZSHCOMPDIR)/_hako
+
+uninstall:
+	rm -f $(BINDIR)/hako $(BINDIR)/hako-runtime $(MAN1DIR)/hako.1 $(MAN1DIR)/hako-*.1 \
+		$(BASHCOMPDIR)/hako $(ZSHCOMPDIR)/_hako
 
 $(ASAN_BUILD)/build.ninja:
 	@scripts/deps.sh --build

@@ -5,6 +5,7 @@
  * returning the process exit status. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,6 +44,12 @@ struct option;
  * "--priv" is an unknown flag and "--pid host" is never read as "--pids-limit host". A long
  * option typed as a prefix returns '?' with optopt 0 and argv[optind - 1] the word typed. */
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* docker's "unknown flag" / bad-value messages, exit 125. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/* The unknown option getopt just saw (opterr off), as docker words it. */
+int cli_unknown_flag(const char *cmd, int argc, char **argv);
+/* The shortopts of the last cli_getopt call (to tell a missing value from an unknown flag). */
+extern const char *cli_shortopts;
 
 /* Print "<prog>: <message>" to stderr. */
 void cli_error(const char *fmt, ...) _printf_(1, 2);
@@ -83,4 +90,20 @@ int cmd_history(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+/* `system df` and `system prune` (argv[0] names which); `image prune`. */
+int cmd_system_disk(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
+/* container prune's part (also system prune's): remove the stopped containers, print docker's
+ * "Deleted Containers:" list, add what their upper layers held to *reclaimed. */
+struct engine;
+struct hk_error;
+int cli_containers_prune(struct engine *e, uint64_t *reclaimed, struct hk_error *err);
+/* The prune commands' flags: -a, -f, --filter (appended to filters), --volumes (when
+ * volumes). Returns 0, -1 after printing help, or the exit status of a bad flag. */
+struct prune_opts {
+    bool all, force, volumes;
+    json_t *filters;
+};
+int cli_prune_flags(int argc, char **argv, const char *cmd, bool volumes, const char *help,
+                    struct prune_opts *o);
 int cmd_service_helper(int argc, char **argv);

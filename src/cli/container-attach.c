@@ -17,6 +17,7 @@
 #include "cli/container.h"
 #include "engine/attach.h"
 #include "engine/lifecycle.h"
+#include "engine/options.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -24,10 +25,54 @@ struct relay {
     const struct engine *e;
     const char *id;
     int conn, sigfd;
-    bool tty, with_stdin, stdin_open, escape;
+    bool tty, with_stdin, stdin_open;
+    size_t matched; /* how much of the detach sequence the last keys typed */
     int code;
     bool done, detached;
 };
+
+/* --detach-keys (docker's default ctrl-p,ctrl-q) and --sig-proxy, for the next relay. */
+static unsigned char detach_keys[16] = {0x10, 0x11};
+static size_t n_detach_keys = 2;
+static bool sig_proxy = true;
+
+int cli_attach_detach_keys(const char *spec)
+{
+    unsigned char keys[16];
+    size_t n = 0;
+    _cleanup_free_ char *copy = xstrdup(spec);
+    char *save = NULL;
+    bool ok = spec[0] != '\0';
+    for (char *k = strtok_r(copy, ",", &save); ok && k; k = strtok_r(NULL, ",", &save)) {
+        if (n >= sizeof(keys))
+            ok = false;
+        else if (strlen(k) == 1)
+            keys[n++] = (unsigned char)k[0];
+        else if (strncmp(k, "ctrl-", 5) == 0 && strlen(k) == 6) {
+            static const char sym[] = "@[\\]^_";
+            char c = k[5];
+            if (c >= 'a' && c <= 'z')
+                keys[n++] = (unsigned char)(c - 'a' + 1);
+            else if (strchr(sym, c))
+                keys[n++] = (unsigned char)(c == '@' ? 0 : 27 + (strchr(sym, c) - sym) - 1);
+            else
+                ok = false;
+        } else
+            ok = false;
+    }
+    if (!ok || !n) {
+        cli_error("Invalid detach keys (%s) provided", spec);
+        return 125;
+    }
+    memcpy(detach_keys, keys, n);
+    n_detach_keys = n;
+    return 0;
+}
+
+void cli_attach_sig_proxy(bool on)
+{
+    sig_proxy = on;
+}
 
 static void write_all(int fd, const char *p, size_t n)
 {
@@ -73,7 +118,8 @@ static void from_monitor(struct relay *r)
     }
 }
 
-/* Our stdin to the container; Ctrl-P Ctrl-Q on a terminal detaches. */
+/* Our stdin to the container; the detach keys on a terminal detach (what matches them is held
+ * back until it is known not to be the sequence, as docker's escape proxy). */
 static void from_stdin(struct relay *r)
 {
     char buf[ATTACH_MSG_MAX];
@@ -85,16 +131,36 @@ static void from_stdin(struct relay *r)
         r->stdin_open = false;
         return;
     }
-    if (r->tty) {
-        for (ssize_t i = 0; i < n; i++) {
-            if (r->escape && buf[i] == 0x11) {
+    if (!r->tty) {
+        attach_send(r->conn, ATTACH_IN, buf, (size_t)n);
+        return;
+    }
+    char out[ATTACH_MSG_MAX + sizeof(detach_keys)];
+    size_t o = 0;
+    for (ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == detach_keys[r->matched]) {
+            if (++r->matched == n_detach_keys) {
                 r->detached = r->done = true;
                 return;
             }
-            r->escape = buf[i] == 0x10;
+            continue;
+        }
+        memcpy(out + o, detach_keys, r->matched); /* not the sequence: what was held goes */
+        o += r->matched;
+        r->matched = 0;
+        if (c == detach_keys[0]) {
+            r->matched = 1;
+            continue;
+        }
+        out[o++] = (char)c;
+        if (o >= ATTACH_MSG_MAX) {
+            attach_send(r->conn, ATTACH_IN, out, o);
+            o = 0;
         }
     }
-    attach_send(r->conn, ATTACH_IN, buf, (size_t)n);
+    if (o)
+        attach_send(r->conn, ATTACH_IN, out, o);
 }
 
 static void on_signal(struct relay *r)
@@ -139,7 +205,7 @@ int cli_attach_relay(const struct engine *e, const char *id, int conn, bool tty,
     sigemptyset(&set);
     if (tty) {
         sigaddset(&set, SIGWINCH);
-    } else {
+    } else if (sig_proxy) {
         int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
         for (size_t i = 0; i < ELEMENTSOF(fwd); i++)
             sigaddset(&set, fwd[i]);
@@ -170,18 +236,35 @@ int cmd_attach(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"no-stdin", no_argument, NULL, 'n'}, {"sig-proxy", required_argument, NULL, 's'},
+        {"detach-keys", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
     };
-    bool no_stdin = false;
-    int c;
+    bool no_stdin = false, proxy = true;
+    int c, krc;
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+", opts)) != -1) {
         if (c == 'n')
             no_stdin = true;
+        else if (c == 'k' && (krc = cli_attach_detach_keys(optarg)))
+            return krc;
+        else if (c == 's' && opt_parse_bool(optarg, &proxy) < 0)
+            return cli_usage_error("attach", "invalid argument \"%s\" for \"--sig-proxy\" "
+                                             "flag: strconv.ParseBool: parsing \"%s\": invalid "
+                                             "syntax", optarg, optarg);
+        else if (c == 's')
+            cli_attach_sig_proxy(proxy);
         else if (c == 'h') {
-            printf("Usage: hako attach [--no-stdin] CONTAINER\n");
+            printf("Usage: hako attach [OPTIONS] CONTAINER\n\n"
+                   "Attach local standard input, output, and error streams to a running "
+                   "container\n\n"
+                   "Options:\n"
+                   "      --detach-keys KEYS  Override the key sequence for detaching a "
+                   "container (ctrl-p,ctrl-q)\n"
+                   "      --no-stdin          Do not attach STDIN\n"
+                   "      --sig-proxy BOOL    Proxy all received signals to the process "
+                   "(default true)\n");
             return 0;
-        } else if (c != 's')
+        } else if (c != 'k')
             return cli_unknown_flag("attach", argc, argv);
     }
     if (argc - optind != 1)

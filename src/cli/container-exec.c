@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/container.h"
+#include "engine/options.h"
 #include "engine/user.h"
 #include "oci/spec.h"
 #include "runtime/container.h"
@@ -22,6 +23,7 @@ struct exec_flags {
     const char *winsize_file; /* hidden, the service's: stdin is its socket, sizes come here */
     char **env;
     size_t n_env;
+    json_t *env_file; /* --env-file lines (docker puts them before the -e values) */
 };
 
 static void strv_append(char ***v, const char *s)
@@ -40,8 +42,9 @@ static int parse_exec(int argc, char **argv, struct exec_flags *f)
         {"workdir", required_argument, NULL, 'w'}, {"user", required_argument, NULL, 'u'},
         {"privileged", no_argument, NULL, 'P'},  {"help", no_argument, NULL, 'h'},
         {"winsize-file", required_argument, NULL, 'W'},
-        {NULL, 0, NULL, 0},
+        {"env-file", required_argument, NULL, 'E'}, {NULL, 0, NULL, 0},
     };
+    struct hk_error err = {0};
     int c;
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+dite:w:u:", opts)) != -1) {
@@ -55,9 +58,24 @@ static int parse_exec(int argc, char **argv, struct exec_flags *f)
         case 'u': f->user = optarg; break;
         case 'P': f->privileged = true; break;
         case 'W': f->winsize_file = optarg; break;
+        case 'E':
+            if (!f->env_file)
+                f->env_file = json_array();
+            if (opt_read_env_file(optarg, f->env_file, &err) < 0)
+                return cli_usage_error("exec", "%s", hk_error_msg(&err));
+            break;
         case 'h':
-            printf("Usage: hako exec [-d] [-i] [-t] [-e K=V] [-w DIR] [-u USER[:GROUP]] "
-                   "CONTAINER COMMAND [ARG...]\n");
+            printf("Usage: hako exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\n"
+                   "Execute a command in a running container\n\n"
+                   "Options:\n"
+                   "  -d, --detach            Detached mode: run command in the background\n"
+                   "  -e, --env K=V           Set environment variables\n"
+                   "      --env-file FILE     Read in a file of environment variables\n"
+                   "  -i, --interactive       Keep STDIN open even if not attached\n"
+                   "      --privileged        Give extended privileges to the command\n"
+                   "  -t, --tty               Allocate a pseudo-TTY\n"
+                   "  -u, --user USER[:GROUP] Username or UID\n"
+                   "  -w, --workdir DIR       Working directory inside the container\n");
             return -1;
         default:
             return cli_unknown_flag("exec", argc, argv);
@@ -90,6 +108,10 @@ static int build_process(const struct engine *e, const char *id, char **args,
     p->args = strv_copy(args);
     p->terminal = f->tty;
     p->has_console_size = false;
+    size_t k;
+    json_t *line;
+    json_array_foreach(f->env_file, k, line)
+        strv_append(&p->env, json_string_value(line));
     for (size_t i = 0; i < f->n_env; i++)
         strv_append(&p->env, f->env[i]);
     if (f->tty && !env_has(p->env, "TERM"))
@@ -174,6 +196,7 @@ int cmd_exec(int argc, char **argv)
     int rc = parse_exec(argc, argv, &f);
     if (rc) {
         free(f.env);
+        json_decref(f.env_file);
         return rc < 0 ? 0 : rc;
     }
     struct engine *e = NULL;
@@ -185,5 +208,6 @@ int cmd_exec(int argc, char **argv)
         rc = run_exec(e, id, argv + optind + 1, &f);
     engine_free(e);
     free(f.env);
+    json_decref(f.env_file);
     return rc;
 }

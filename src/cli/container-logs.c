@@ -68,7 +68,16 @@ static int parse_logs_flags(int argc, char **argv, struct logs_flags *f)
                 return cli_usage_error("logs", "%s", hk_error_msg(&err));
             break;
         case 'h':
-            printf("Usage: hako logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER\n");
+            printf("Usage: hako logs [OPTIONS] CONTAINER\n\n"
+                   "Fetch the logs of a container\n\nOptions:\n"
+                   "  -f, --follow         Follow log output\n"
+                   "      --since TIME     Show logs since a timestamp (2013-01-02T13:23:37Z) "
+                   "or\n"
+                   "                       relative (42m for 42 minutes)\n"
+                   "  -n, --tail N         Number of lines to show from the end of the logs "
+                   "(all)\n"
+                   "  -t, --timestamps     Show timestamps\n"
+                   "      --until TIME     Show logs before a timestamp or relative time\n");
             return -1;
         default:
             return cli_unknown_flag("logs", argc, argv);

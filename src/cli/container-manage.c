@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/container.h"
 #include "engine/lifecycle.h"
+#include "util/human.h"
 #include "util/json.h"
 
 static int container_prune(int argc, char **argv)
@@ -32,21 +33,14 @@ static int container_prune(int argc, char **argv)
     int rc = cli_engine_open(&e);
     if (rc)
         return rc;
-    _cleanup_json_ json_t *removed = NULL;
     struct hk_error err = {0};
-    int r = engine_prune(e, &removed, &err);
+    uint64_t reclaimed = 0;
+    int r = cli_containers_prune(e, &reclaimed, &err);
     engine_free(e);
     if (r < 0)
         return cli_fail(&err, 125);
-    if (json_array_size(removed)) {
-        printf("Deleted Containers:\n");
-        size_t i;
-        json_t *v;
-        json_array_foreach(removed, i, v)
-            printf("%s\n", json_string_value(v));
-        printf("\n");
-    }
-    printf("Total reclaimed space: 0B\n");
+    char buf[32];
+    printf("Total reclaimed space: %s\n", human_size(reclaimed, buf, sizeof(buf)));
     return 0;
 }
 
@@ -74,6 +68,7 @@ static const struct cli_command subs[] = {
     {"stop", cmd_stop, "Stop containers"},
     {"top", cmd_top, "Show a container's processes"},
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
+    {"update", cmd_update, "Update configuration of one or more containers"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
 };
 

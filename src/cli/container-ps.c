@@ -32,6 +32,33 @@ static const char *jstr(const json_t *o, const char *k)
 }
 
 /* The row docker's ps templates see ({{.ID}}, {{.Names}}, {{.Status}}, ...). */
+/* The container's upper layer and its image's size (docker's SizeRw, SizeRootFs - SizeRw). */
+static void container_sizes(const struct engine *e, struct store *s, const json_t *rec,
+                            uint64_t *ret_rw, uint64_t *ret_image)
+{
+    _cleanup_free_ char *dir = engine_dir(e, jstr(rec, "Id"));
+    _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+    long long rw = volume_dir_size(upper);
+    struct image *im = NULL;
+    *ret_image = 0;
+    if (s && image_lookup(s, jstr(rec, "Image"), &im, NULL) == 0) {
+        *ret_image = (uint64_t)json_integer_value(json_object_get(im->record, "size"));
+        image_free(im);
+    }
+    *ret_rw = rw > 0 ? (uint64_t)rw : 0;
+}
+
+/* -s: docker's "RW (virtual RW+IMAGE)". */
+static char *size_text(const struct engine *e, struct store *s, const json_t *rec)
+{
+    uint64_t rw, img;
+    container_sizes(e, s, rec, &rw, &img);
+    char a[32], b[32];
+    human_size(rw, a, sizeof(a));
+    human_size(rw + img, b, sizeof(b));
+    return xasprintf("%s (virtual %s)", a, b);
+}
+
 static json_t *ps_row(const json_t *rec, bool no_trunc, int64_t now)
 {
     const json_t *st = json_object_get(rec, "State");
@@ -65,16 +92,19 @@ static json_t *ps_row(const json_t *rec, bool no_trunc, int64_t now)
     _cleanup_free_ char *ports = ports_column(
         json_object_get(json_object_get(rec, "NetworkSettings"), "Ports"));
     _cleanup_free_ char *id = xasprintf("%.*s", no_trunc ? 64 : 12, jstr(rec, "Id"));
+    const char *net = jstr(json_object_get(rec, "HostConfig"), "NetworkMode");
+    if (!net[0] || strcmp(net, "default") == 0)
+        net = "bridge"; /* as docker names the default network */
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Image",
                      jstr(json_object_get(rec, "Config"), "Image"), "Command", quoted,
                      "CreatedAt", jstr(rec, "Created"), "RunningFor", created, "Ports", ports,
                      "State", jstr(st, "Status"), "Status", status, "Names",
-                     name[0] == '/' ? name + 1 : name, "Labels", labels, "Networks",
-                     jstr(json_object_get(rec, "HostConfig"), "NetworkMode"));
+                     name[0] == '/' ? name + 1 : name, "Labels", labels, "Networks", net);
 }
 
 struct ps_flags {
-    bool all, quiet, no_trunc;
+    bool all, quiet, no_trunc, size;
+    long last; /* -n N / -l: the N newest containers, in every state (-1: all) */
     const char *format;
     char *filters[17]; /* NULL-terminated */
     size_t n_filters;
@@ -86,13 +116,25 @@ static int parse_ps(int argc, char **argv, struct ps_flags *f)
         {"all", no_argument, NULL, 'a'},         {"quiet", no_argument, NULL, 'q'},
         {"no-trunc", no_argument, NULL, 'N'},    {"format", required_argument, NULL, 'F'},
         {"filter", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"last", required_argument, NULL, 'n'},   {"latest", no_argument, NULL, 'l'},
+        {"size", no_argument, NULL, 's'},         {NULL, 0, NULL, 0},
     };
     int c;
+    char *end;
+    f->last = -1;
     opterr = 0;
-    while ((c = cli_getopt(argc, argv, "+aqf:", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+aqf:n:ls", opts)) != -1) {
         switch (c) {
         case 'a': f->all = true; break;
+        case 'l': f->last = 1; break;
+        case 's': f->size = true; break;
+        case 'n':
+            f->last = strtol(optarg, &end, 10);
+            if (!optarg[0] || *end)
+                return cli_usage_error("ps", "invalid argument \"%s\" for \"-n, --last\" flag: "
+                                             "strconv.ParseInt: parsing \"%s\": invalid syntax",
+                                       optarg, optarg);
+            break;
         case 'q': f->quiet = true; break;
         case 'N': f->no_trunc = true; break;
         case 'F': f->format = optarg; break;
@@ -103,10 +145,20 @@ static int parse_ps(int argc, char **argv, struct ps_flags *f)
             f->filters[f->n_filters++] = optarg;
             break;
         case 'h':
-            printf("Usage: hako ps [-a] [-q] [--no-trunc] [--format table|json|TEMPLATE] "
-                   "[--filter KEY=VALUE]\n\n"
-                   "Filters: ancestor, before, since, exited, id, label, name, status, volume,\n"
-                   "health, is-task (one key ORs its values, different keys AND)\n");
+            printf("Usage: hako ps [OPTIONS]\n\n"
+                   "List containers\n\n"
+                   "Options:\n"
+                   "  -a, --all             Show all containers (default shows just running)\n"
+                   "  -f, --filter KEY=VALUE  Filter output: ancestor, before, since, exited,\n"
+                   "                        expose, health, id, is-task, label, name, network,\n"
+                   "                        publish, status, volume (one key ORs its values,\n"
+                   "                        different keys AND)\n"
+                   "      --format FMT      table, json or a Go template\n"
+                   "  -n, --last N          Show the N last created containers (all states)\n"
+                   "  -l, --latest          Show the latest created container (all states)\n"
+                   "      --no-trunc        Don't truncate output\n"
+                   "  -q, --quiet           Only display container IDs\n"
+                   "  -s, --size            Display total file sizes\n");
             return -1;
         default:
             return cli_unknown_flag("ps", argc, argv);
@@ -136,12 +188,12 @@ int cmd_ps(int argc, char **argv)
     for (size_t k = 0; k < f.n_filters; k++)
         json_array_append_new(fj, json_string(f.filters[k]));
     struct store *store = NULL;
-    if (f.n_filters)
-        store_open(engine_opts.root, &store, NULL); /* for ancestor= */
+    if (f.n_filters || f.size)
+        store_open(engine_opts.root, &store, NULL); /* for ancestor= and -s */
     struct psfilter pf = {0};
     int r = psfilter_parse(fj, recs, store, &pf, &err);
-    store_free(store);
     if (r < 0) {
+        store_free(store);
         json_decref(recs);
         engine_free(e);
         return cli_fail(&err, 125);
@@ -153,11 +205,20 @@ int cmd_ps(int argc, char **argv)
     json_array_foreach(recs, i, rec)
     {
         const char *st = jstr(json_object_get(rec, "State"), "Status");
-        if ((!f.all && !psfilter_wants_stopped(&pf) && !engine_status_live(st)) ||
+        /* records are newest first: -n N takes the first N that pass, in every state */
+        if (f.last > 0 && (long)json_array_size(rows) >= f.last)
+            break;
+        if ((!f.all && f.last <= 0 && !psfilter_wants_stopped(&pf) && !engine_status_live(st)) ||
             !psfilter_match(&pf, rec))
             continue;
-        json_array_append_new(rows, ps_row(rec, f.no_trunc, now));
+        json_t *row = ps_row(rec, f.no_trunc, now);
+        if (f.size) {
+            _cleanup_free_ char *size = size_text(e, store, rec);
+            json_object_set_new(row, "Size", json_string(size));
+        }
+        json_array_append_new(rows, row);
     }
+    store_free(store);
     psfilter_clear(&pf);
     json_decref(recs);
     engine_free(e);
@@ -175,29 +236,38 @@ int cmd_ps(int argc, char **argv)
         return 0;
     }
     _cleanup_json_ json_t *header = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", "CONTAINER ID", "Image", "IMAGE",
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", "CONTAINER ID", "Image", "IMAGE",
         "Command", "COMMAND", "CreatedAt", "CREATED AT", "RunningFor", "CREATED", "Ports",
         "PORTS", "State", "STATE", "Status", "STATUS", "Names", "NAMES", "Labels", "LABELS",
-        "Networks", "NETWORKS");
-    const char *fmt = f.format && strcmp(f.format, "table") != 0
-                          ? f.format
-                          : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
-                            "{{.Status}}\t{{.Ports}}\t{{.Names}}";
+        "Networks", "NETWORKS", "Size", "SIZE");
+    const char *fmt = f.format && strcmp(f.format, "table") != 0 ? f.format
+                      : f.size ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
+                                 "{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+                               : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t"
+                                 "{{.Status}}\t{{.Ports}}\t{{.Names}}";
     return format_print(fmt, rows, header);
 }
 
 /* One name for `inspect`: a container, else (unless --type says otherwise) an image, else a
  * volume, as docker looks them up. */
 static int inspect_one(const struct engine *e, struct store *s, const char *name,
-                       const char *type, json_t **ret)
+                       const char *type, bool size, json_t **ret)
 {
     bool any = !type[0];
     struct hk_error err = {0};
     _cleanup_free_ char *id = NULL;
     if (any || !strcmp(type, "container")) {
         int r = record_resolve(e, name, &id, &err);
+        if (r == 0 && inspect_container(e, id, ret, &err) < 0)
+            return cli_fail(&err, 125);
+        if (r == 0 && size) { /* -s: docker's SizeRw and SizeRootFs */
+            uint64_t rw, img;
+            container_sizes(e, s, *ret, &rw, &img);
+            json_object_set_new(*ret, "SizeRw", json_integer((json_int_t)rw));
+            json_object_set_new(*ret, "SizeRootFs", json_integer((json_int_t)(rw + img)));
+        }
         if (r == 0)
-            return inspect_container(e, id, ret, &err) < 0 ? cli_fail(&err, 125) : 0;
+            return 0;
         if (r != -ENOENT) { /* an ambiguous prefix */
             fprintf(stderr, "Error: %s\n", hk_error_msg(&err));
             return cli_op_error();
@@ -224,18 +294,25 @@ int cmd_inspect(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *format = NULL, *type = "";
+    bool size = false;
     int c;
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+f:s", opts)) != -1) {
         if (c == 'f')
             format = optarg;
+        else if (c == 's')
+            size = true;
         else if (c == 'T')
             type = optarg;
         else if (c == 'h') {
-            printf("Usage: hako inspect [-f TEMPLATE] [--type container|image|volume] NAME|ID "
-                   "[NAME|ID...]\n");
+            printf("Usage: hako inspect [OPTIONS] NAME|ID [NAME|ID...]\n\n"
+                   "Return low-level information on containers, images or volumes\n\n"
+                   "Options:\n"
+                   "  -f, --format TEMPLATE  Format the output using a Go template (or json)\n"
+                   "  -s, --size             Display total file sizes if the type is container\n"
+                   "      --type TYPE        Return JSON for container, image or volume\n");
             return 0;
-        } else if (c != 's')
+        } else
             return cli_unknown_flag("inspect", argc, argv);
     }
     if (type[0] && strcmp(type, "container") && strcmp(type, "image") && strcmp(type, "volume"))
@@ -251,7 +328,7 @@ int cmd_inspect(int argc, char **argv)
     _cleanup_json_ json_t *all = json_array();
     for (int i = optind; i < argc; i++) {
         json_t *j = NULL;
-        int r = inspect_one(e, s, argv[i], type, &j);
+        int r = inspect_one(e, s, argv[i], type, size, &j);
         if (r)
             rc = r;
         else

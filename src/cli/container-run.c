@@ -30,7 +30,7 @@
 
 struct run_flags {
     bool detach, interactive, tty, rm, no_healthcheck;
-    const char *name, *cidfile, *pull;
+    const char *name, *cidfile, *pull, *platform;
     json_t *config, *host_config;
     const char *cmd; /* "run" or "create" */
 };
@@ -46,6 +46,8 @@ enum {
     OPT_CIDFILE, OPT_PULL, OPT_NETWORK_ALIAS, OPT_MAC_ADDRESS, OPT_DOMAINNAME,
     OPT_HEALTH_CMD, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT,
     OPT_HEALTH_RETRIES, OPT_HEALTH_START_PERIOD, OPT_HEALTH_START_INTERVAL, OPT_NO_HEALTHCHECK,
+    OPT_EXPOSE, OPT_CGROUPNS, OPT_OOM_KILL_DISABLE, OPT_DEVICE,
+    OPT_DETACH_KEYS, OPT_SIG_PROXY, OPT_PLATFORM, OPT_READ_BPS, OPT_WRITE_BPS, OPT_READ_IOPS, OPT_WRITE_IOPS,
 };
 
 static const struct option run_options[] = {
@@ -67,6 +69,9 @@ static const struct option run_options[] = {
     {"mount", required_argument, NULL, OPT_MOUNT},
     {"pid", required_argument, NULL, OPT_PID},  {"ipc", required_argument, NULL, OPT_IPC},
     {"uts", required_argument, NULL, OPT_UTS},
+    {"cgroupns", required_argument, NULL, OPT_CGROUPNS},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"oom-kill-disable", no_argument, NULL, OPT_OOM_KILL_DISABLE},
     {"shm-size", required_argument, NULL, OPT_SHM_SIZE},
     {"sysctl", required_argument, NULL, OPT_SYSCTL},
     {"oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ},
@@ -83,6 +88,13 @@ static const struct option run_options[] = {
     {"health-start-period", required_argument, NULL, OPT_HEALTH_START_PERIOD},
     {"health-start-interval", required_argument, NULL, OPT_HEALTH_START_INTERVAL},
     {"no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
+    {"sig-proxy", required_argument, NULL, OPT_SIG_PROXY},
+    {"device-read-bps", required_argument, NULL, OPT_READ_BPS},
+    {"device-write-bps", required_argument, NULL, OPT_WRITE_BPS},
+    {"device-read-iops", required_argument, NULL, OPT_READ_IOPS},
+    {"device-write-iops", required_argument, NULL, OPT_WRITE_IOPS},
     {"volumes-from", required_argument, NULL, OPT_VOLUMES_FROM},
     {"init", no_argument, NULL, OPT_INIT},      {"cap-add", required_argument, NULL, OPT_CAP_ADD},
     {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
@@ -92,6 +104,7 @@ static const struct option run_options[] = {
     {"uidmap", required_argument, NULL, OPT_UIDMAP}, {"gidmap", required_argument, NULL, OPT_GIDMAP},
     {"network", required_argument, NULL, OPT_NETWORK}, {"net", required_argument, NULL, OPT_NETWORK},
     {"publish", required_argument, NULL, 'p'}, {"publish-all", no_argument, NULL, OPT_PUBLISH_ALL},
+    {"expose", required_argument, NULL, OPT_EXPOSE},
     {"ip", required_argument, NULL, OPT_IP},
     {"network-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
     {"net-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
@@ -144,6 +157,7 @@ static void run_usage(const char *cmd)
            "                            bridge (the default bridge network), a network's name or\n"
            "                            container:NAME (share a running container's network)\n"
            "  -p, --publish [IP:][HOSTPORT:]CPORT[/PROTO]  publish a port (ranges a-b too)\n"
+           "      --expose PORT[-END][/PROTO]  expose a port or a range of ports\n"
            "  -P, --publish-all         publish every exposed port on a random host port\n"
            "      --ip ADDR             the container's address on a user network\n"
            "      --network-alias NAME  another name peers on the user network resolve it by\n"
@@ -153,8 +167,20 @@ static void run_usage(const char *cmd)
            "      --restart POLICY      no, on-failure[:N], always, unless-stopped\n"
            "      --stop-signal SIG     --stop-timeout N\n"
            "  -l, --label K=V           Set metadata\n"
-           "      --pid host            Share the host's PID namespace (--uts host likewise)\n"
-           "      --ipc MODE            host, private, shareable, none\n"
+           "      --pid MODE            host or container:NAME: share that PID namespace\n"
+           "      --uts host            Share the host's UTS namespace (host name)\n"
+           "      --ipc MODE            host, private, shareable, none, container:NAME\n"
+           "      --device-read-bps DEV:RATE   Limit read rate (bytes per second) from a "
+           "device;\n"
+           "                            --device-write-bps, --device-read-iops, "
+           "--device-write-iops\n"
+           "      --detach-keys KEYS    Key sequence for detaching (ctrl-p,ctrl-q); "
+           "--sig-proxy BOOL\n"
+           "      --platform OS/ARCH    The image's platform (pulled for it when missing)\n"
+           "      --device HOST[:CTR][:PERMS]  Add a host device (PERMS: r, w, m; rwm)\n"
+           "      --cgroupns MODE       private (default: a cgroup namespace of its own) or "
+           "host\n"
+           "      --oom-kill-disable    Disable the OOM killer (cgroup v1 only)\n"
            "      --shm-size BYTES      Size of /dev/shm (64m)\n"
            "      --sysctl K=V          Namespaced sysctls (net.*, kernel.shm*, fs.mqueue.*)\n"
            "      --oom-score-adj N     -1000 to 1000\n"
@@ -424,6 +450,40 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
     case OPT_PID: json_object_set_new(hc, "PidMode", json_string(arg)); break;
     case OPT_IPC: json_object_set_new(hc, "IpcMode", json_string(arg)); break;
     case OPT_UTS: json_object_set_new(hc, "UTSMode", json_string(arg)); break;
+    case OPT_CGROUPNS:
+        if (strcmp(arg, "host") != 0 && strcmp(arg, "private") != 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--cgroupns\" flag: "
+                                           "invalid cgroup namespace mode (host, private)", arg);
+        json_object_set_new(hc, "CgroupnsMode", json_string(arg));
+        break;
+    case OPT_OOM_KILL_DISABLE: json_object_set_new(hc, "OomKillDisable", json_true()); break;
+    case OPT_DEVICE: {
+        /* docker's HOST[:CONTAINER][:PERMS]: a last part of r, w, m letters is PERMS */
+        _cleanup_free_ char *copy = xstrdup(arg);
+        char *parts[3] = {copy, NULL, NULL};
+        size_t n = 1;
+        for (char *p = copy; *p && n < 3; p++)
+            if (*p == ':') {
+                *p = '\0';
+                parts[n++] = p + 1;
+            }
+        const char *perms = "rwm", *in = parts[0];
+        if (n == 2 && parts[1][0] && strspn(parts[1], "rwm") == strlen(parts[1]))
+            perms = parts[1];
+        else if (n >= 2)
+            in = parts[1][0] ? parts[1] : parts[0];
+        if (n == 3)
+            perms = parts[2];
+        if (!parts[0][0] || strchr(parts[n - 1], ':'))
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--device\" flag: bad "
+                                           "format for path: %s", arg, arg);
+        if (!json_object_get(hc, "Devices"))
+            json_object_set_new(hc, "Devices", json_array());
+        json_array_append_new(json_object_get(hc, "Devices"),
+                              json_pack("{s:s,s:s,s:s}", "PathOnHost", parts[0],
+                                        "PathInContainer", in, "CgroupPermissions", perms));
+        break;
+    }
     case OPT_GROUP_ADD: strv_add(hc, "GroupAdd", arg); break;
     case OPT_CIDFILE: f->cidfile = arg; break;
     case OPT_PULL:
@@ -432,6 +492,62 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
                                            "\"always\", \"missing\" or \"never\"", arg);
         f->pull = arg;
         break;
+    case OPT_READ_BPS:
+    case OPT_WRITE_BPS:
+    case OPT_READ_IOPS:
+    case OPT_WRITE_IOPS: {
+        /* docker's DEVICE:RATE (bytes with a kb/mb/gb unit for bps, a number for iops) */
+        static const char *const keys[][2] = {
+            {"BlkioDeviceReadBps", "--device-read-bps"},
+            {"BlkioDeviceWriteBps", "--device-write-bps"},
+            {"BlkioDeviceReadIOps", "--device-read-iops"},
+            {"BlkioDeviceWriteIOps", "--device-write-iops"}};
+        int k = c - OPT_READ_BPS;
+        const char *colon = strrchr(arg, ':');
+        if (!colon || colon == arg || strncmp(arg, "/dev/", 5) != 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: bad "
+                                           "format: %s", arg, keys[k][1], arg);
+        int64_t rate = -1;
+        char *end;
+        struct hk_error err = {0};
+        if (k >= 2) {
+            long long v = strtoll(colon + 1, &end, 10);
+            rate = colon[1] && !*end && v >= 0 ? v : -1;
+        } else if (opt_parse_bytes(colon + 1, &rate, &err) < 0) {
+            rate = -1;
+        }
+        if (rate < 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"%s\" flag: invalid "
+                                           "rate for device: %s. The correct format is "
+                                           "<device-path>:<number>%s. Number must be a positive "
+                                           "integer.%s", arg, keys[k][1], arg,
+                                   k >= 2 ? "" : "[<unit>]",
+                                   k >= 2 ? "" : " Unit is optional and can be kb, mb, or gb");
+        if (!json_object_get(hc, keys[k][0]))
+            json_object_set_new(hc, keys[k][0], json_array());
+        _cleanup_free_ char *path = strndup(arg, (size_t)(colon - arg));
+        json_array_append_new(json_object_get(hc, keys[k][0]),
+                              json_pack("{s:s,s:I}", "Path", path, "Rate", (json_int_t)rate));
+        break;
+    }
+    case OPT_DETACH_KEYS: return cli_attach_detach_keys(arg);
+    case OPT_SIG_PROXY: {
+        bool on;
+        if (opt_parse_bool(arg, &on) < 0)
+            return cli_usage_error(f->cmd, "invalid argument \"%s\" for \"--sig-proxy\" flag: "
+                                           "strconv.ParseBool: parsing \"%s\": invalid syntax",
+                                   arg, arg);
+        cli_attach_sig_proxy(on);
+        break;
+    }
+    case OPT_PLATFORM: {
+        struct platform pl;
+        struct hk_error err = {0};
+        if (platform_parse(arg, &pl, &err) < 0)
+            return flag_error(f, "--platform", arg, &err);
+        f->platform = arg;
+        break;
+    }
     case OPT_SECURITY_OPT: strv_add(hc, "SecurityOpt", arg); break;
     case OPT_USERNS:
         if (strcmp(arg, "host") != 0 && arg[0])
@@ -486,6 +602,35 @@ static int simple_flag(struct run_flags *f, int c, const char *arg)
                                            "flag: %s is a multicast or zero address, which no "
                                            "interface can have", arg, arg);
         json_object_set_new(cfg, "MacAddress", json_string(arg));
+        break;
+    }
+    case OPT_EXPOSE: {
+        /* docker's PORT[-END][/PROTO]: each port of the range in Config.ExposedPorts */
+        const char *slash = strchr(arg, '/'), *proto = slash ? slash + 1 : "tcp";
+        unsigned lo = 0, hi = 0;
+        int n = 0;
+        if (strchr(arg, ':'))
+            return cli_usage_error(f->cmd, "invalid port format for --expose: %s", arg);
+        if (sscanf(arg, "%5u%n", &lo, &n) != 1 || lo > 65535)
+            n = -1;
+        hi = lo;
+        if (n > 0 && arg[n] == '-') {
+            int m = 0;
+            if (sscanf(arg + n + 1, "%5u%n", &hi, &m) != 1 || hi > 65535 || hi < lo)
+                n = -1;
+            else
+                n += 1 + m;
+        }
+        if (n < 0 || arg + n != (slash ? slash : arg + strlen(arg)) ||
+            (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")))
+            return cli_usage_error(f->cmd, "invalid range format for --expose: %s", arg);
+        if (!json_object_get(cfg, "ExposedPorts"))
+            json_object_set_new(cfg, "ExposedPorts", json_object());
+        for (unsigned port = lo; port <= hi; port++) {
+            char key[32];
+            snprintf(key, sizeof(key), "%u/%s", port, proto);
+            json_object_set_new(json_object_get(cfg, "ExposedPorts"), key, json_object());
+        }
         break;
     }
     case 'l': {
@@ -565,11 +710,33 @@ static bool may_ptrace(const json_t *hc)
 }
 
 /* The image in the store, pulled first when missing (progress on stderr, as docker run). */
-static int ensure_image(struct store *s, const char *name, const char *pull, struct image **ret)
+/* --platform against a local image: docker's error when it is another one's. */
+static int platform_matches(const struct image *img, const char *name, const char *want,
+                            struct hk_error *err)
+{
+    struct platform pl;
+    platform_parse(want, &pl, NULL);
+    const char *os = json_string_value(json_object_get(img->config, "os")) ?: "";
+    const char *arch = json_string_value(json_object_get(img->config, "architecture")) ?: "";
+    const char *variant = json_string_value(json_object_get(img->config, "variant")) ?: "";
+    if (!strcmp(os, pl.os) && !strcmp(arch, pl.arch) && (!pl.variant[0] || !strcmp(variant, pl.variant)))
+        return 0;
+    return hk_error_set(err, -EINVAL, "image with reference %s was found but does not match "
+                                      "the specified platform: wanted %s, actual: %s/%s%s%s",
+                        name, want, os,
+                        arch, variant[0] ? "/" : "", variant);
+}
+
+static int ensure_image(struct store *s, const char *name, const char *pull,
+                        const char *platform, struct image **ret)
 {
     struct hk_error err = {0};
     bool always = pull && strcmp(pull, "always") == 0;
     int r = always ? -ENOENT : image_lookup(s, name, ret, &err);
+    if (r == 0 && platform && platform_matches(*ret, name, platform, &err) < 0) {
+        *ret = image_free(*ret);
+        return cli_fail(&err, 125);
+    }
     if (r != -ENOENT)
         return r < 0 ? cli_fail(&err, 125) : 0;
     if (pull && strcmp(pull, "never") == 0) {
@@ -581,10 +748,17 @@ static int ensure_image(struct store *s, const char *name, const char *pull, str
     fflush(stdout);
     int saved = dup(1);
     dup2(2, 1);
-    char *pull_argv[] = {"pull", (char *)name, NULL};
+    char *pull_argv[] = {"pull", (char *)name, NULL, NULL, NULL};
+    int pull_argc = 2;
+    if (platform) {
+        pull_argv[1] = "--platform";
+        pull_argv[2] = (char *)platform;
+        pull_argv[3] = (char *)name;
+        pull_argc = 4;
+    }
     int prev = optind;
     optind = 0;
-    r = cmd_pull(2, pull_argv);
+    r = cmd_pull(pull_argc, pull_argv);
     optind = prev;
     fflush(stdout);
     dup2(saved, 1);
@@ -603,7 +777,7 @@ static int do_create(struct engine *e, struct run_flags *f, const char *image, c
     if (rc)
         return rc;
     struct image *img = NULL;
-    rc = ensure_image(s, image, f->pull, &img);
+    rc = ensure_image(s, image, f->pull, f->platform, &img);
     if (rc) {
         store_free(s);
         return rc;
@@ -735,7 +909,10 @@ int cmd_start(int argc, char **argv)
         else if (c == 'i')
             interactive = attach = true;
         else if (c == 'H') {
-            printf("Usage: hako start [-a] [-i] CONTAINER [CONTAINER...]\n");
+            printf("Usage: hako start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+                   "Start one or more stopped containers\n\nOptions:\n"
+                   "  -a, --attach          Attach STDOUT/STDERR and forward signals\n"
+                   "  -i, --interactive     Attach container's STDIN\n");
             return 0;
         } else
             return cli_unknown_flag("start", argc, argv);

@@ -1,10 +1,13 @@
 /* container-stats.c — `hako stats [--no-stream] [--format F] [-a] [CONTAINER...]` and
  * `hako top CONTAINER` (host PID beside container PID for every process). */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -76,6 +79,8 @@ static void sample_all(const struct engine *e, struct target *t, size_t n)
     }
 }
 
+static bool stats_no_trunc; /* --no-trunc: full container IDs */
+
 static json_t *stats_row(const struct target *t)
 {
     char cpu[32] = "--", memp[32] = "--", mem[64] = "-- / --", net[64] = "--", blk[64] = "--";
@@ -92,8 +97,8 @@ static json_t *stats_row(const struct target *t)
                  stats_decimal_size(s->blk_write, b, sizeof(b)));
         snprintf(pids, sizeof(pids), "%llu", (unsigned long long)s->pids);
     }
-    char id[13];
-    snprintf(id, sizeof(id), "%.12s", t->id);
+    char id[65];
+    snprintf(id, sizeof(id), "%.*s", stats_no_trunc ? 64 : 12, t->id);
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Container", id, "Name",
                      t->name ? t->name : "", "CPUPerc", cpu, "MemUsage", mem, "MemPerc", memp,
                      "NetIO", net, "BlockIO", blk, "PIDs", pids);
@@ -143,11 +148,19 @@ int cmd_stats(int argc, char **argv)
             format = optarg;
         else if (c == 'a')
             all = true;
+        else if (c == 'N')
+            stats_no_trunc = true;
         else if (c == 'h') {
-            printf("Usage: hako stats [--no-stream] [--format table|json|TEMPLATE] [-a] "
-                   "[CONTAINER...]\n");
+            printf("Usage: hako stats [OPTIONS] [CONTAINER...]\n\n"
+                   "Display a live stream of container(s) resource usage statistics\n\n"
+                   "Options:\n"
+                   "  -a, --all             Show all containers (default shows just running)\n"
+                   "      --format FMT      table, json or a Go template\n"
+                   "      --no-stream       Disable streaming stats and only pull the first "
+                   "result\n"
+                   "      --no-trunc        Do not truncate output\n");
             return 0;
-        } else if (c != 'N')
+        } else
             return cli_unknown_flag("stats", argc, argv);
     }
     struct engine *e = NULL;
@@ -178,6 +191,72 @@ int cmd_stats(int argc, char **argv)
 }
 
 
+/* top CONTAINER PS_OPTIONS: the host's ps(1) with those options, its header and the lines
+ * whose PID column is one of the container's processes, as docker's top does. */
+static int top_ps(const pid_t *pids, size_t n, char **ps_args, int n_args)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return cli_error("top: pipe: %s", strerror(errno)), cli_op_error();
+    char **argv = xcalloc((size_t)n_args + 2, sizeof(char *));
+    argv[0] = (char *)"ps";
+    for (int i = 0; i < n_args; i++)
+        argv[i + 1] = ps_args[i];
+    pid_t child = fork();
+    if (child == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        execvp("ps", argv);
+        _exit(127);
+    }
+    free(argv);
+    close(fds[1]);
+    FILE *f = child > 0 ? fdopen(fds[0], "re") : NULL;
+    if (!f) {
+        close(fds[0]);
+        return cli_error("top: ps: %s", strerror(errno)), cli_op_error();
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long pid_col = -1;
+    int rc = 0;
+    _cleanup_free_ char *out = xstrdup("");
+    for (bool header = true; (len = getline(&line, &cap, f)) > 0; header = false) {
+        _cleanup_free_ char *copy = xstrdup(line);
+        char *save = NULL, *w = strtok_r(copy, " \t\n", &save);
+        bool keep = header;
+        for (long col = 0; w; col++, w = strtok_r(NULL, " \t\n", &save)) {
+            if (header && strcmp(w, "PID") == 0)
+                pid_col = col;
+            if (!header && col == pid_col)
+                for (size_t i = 0; i < n; i++)
+                    keep |= atol(w) == (long)pids[i];
+        }
+        if (header && pid_col < 0)
+            break;
+        if (keep) {
+            char *next = xasprintf("%s%s", out, line);
+            free(out);
+            out = next;
+        }
+    }
+    free(line);
+    fclose(f);
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        cli_error("Error response from daemon: ps: exit status %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+        rc = cli_op_error();
+    } else if (pid_col < 0) {
+        cli_error("Error response from daemon: Couldn't find PID field in ps output");
+        rc = cli_op_error();
+    } else {
+        fputs(out, stdout);
+    }
+    return rc;
+}
+
 int cmd_top(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -186,7 +265,10 @@ int cmd_top(int argc, char **argv)
     while ((c = cli_getopt(argc, argv, "+", opts)) != -1) {
         if (c != 'h')
             return cli_unknown_flag("top", argc, argv);
-        printf("Usage: hako top CONTAINER\n");
+        printf("Usage: hako top CONTAINER [ps OPTIONS]\n\n"
+               "Display the running processes of a container: its host and container pids, or\n"
+               "with ps OPTIONS (-ef, aux, -o pid,comm, ...) what the host's ps prints for\n"
+               "them\n");
         return 0;
     }
     if (argc - optind < 1)
@@ -202,6 +284,12 @@ int cmd_top(int argc, char **argv)
     if (rc == 0 && container_pids(&e->rt, id, &pids, &n, &err) < 0) {
         fprintf(stderr, "Error response from daemon: container %s is not running\n", id);
         rc = cli_op_error();
+    }
+    if (rc == 0 && argc - optind > 1) {
+        rc = top_ps(pids, n, argv + optind + 1, argc - optind - 1);
+        free(pids);
+        engine_free(e);
+        return rc;
     }
     struct table *t = table_new(6);
     static const char *const head[] = {"HOST PID", "PID", "PPID", "UID", "TIME", "CMD"};

@@ -12,10 +12,6 @@ int cli_engine_open(struct engine **ret);
  * container: x") and returns 125 on failure. */
 int cli_resolve(const struct engine *e, const char *ref, char **ret_id);
 
-/* docker's "unknown flag" / bad-value messages, exit 125. */
-int cli_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
-/* The unknown option getopt just saw (opterr off), as docker words it. */
-int cli_unknown_flag(const char *cmd, int argc, char **argv);
 
 /* Relay an attach connection to our stdio until the container exits: the terminal in raw
  * mode with -t (window size followed), stdin sent when with_stdin, signals forwarded to the
@@ -23,6 +19,11 @@ int cli_unknown_flag(const char *cmd, int argc, char **argv);
  * container's exit status (or 0 when detached). */
 int cli_attach_relay(const struct engine *e, const char *id, int conn, bool tty, bool with_stdin,
                      int *ret_code);
+
+/* The next relay's detach keys (docker's --detach-keys: "ctrl-p,ctrl-q", "a,ctrl-x"; 125 and
+ * docker's message when invalid) and whether it forwards signals (--sig-proxy). */
+int cli_attach_detach_keys(const char *spec);
+void cli_attach_sig_proxy(bool on);
 
 /* Container commands. */
 int cmd_run(int argc, char **argv);
@@ -53,3 +54,5 @@ int cmd_port(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_update(int argc, char **argv);

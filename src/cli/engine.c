@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/container.h"
+#include "util/fs.h"
 #include "engine/options.h"
 #include "util/log.h"
 
@@ -25,6 +26,7 @@ static const struct cli_command commands[] = {
     {"container", cmd_container, "Manage containers (ls, run, rm, prune, ...)"},
     {"create", cmd_create, "Create a new container"},
     {"diff", cmd_diff, "Show a container's changed files (A added, C changed, D deleted)"},
+    {"events", cmd_events, "Get real time events from the engine"},
     {"exec", cmd_exec, "Run a command in a running container"},
     {"export", cmd_export, "Export a container's filesystem as a tar archive"},
     {"history", cmd_history, "Show the history of an image"},
@@ -57,6 +59,7 @@ static const struct cli_command commands[] = {
     {"tag", cmd_tag, "Tag an image"},
     {"top", cmd_top, "Show a container's processes (host and container pids)"},
     {"unpause", cmd_unpause, "Thaw the processes of containers"},
+    {"update", cmd_update, "Update configuration of one or more containers"},
     {"version", cmd_version, "Show hako's version"},
     {"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)"},
     {"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
@@ -175,6 +178,23 @@ int engine_main(int argc, char **argv)
         return 125;
     }
     const char *name = argv[optind];
+    if (strcmp(name, "runtime") == 0) {
+        /* `hako [GLOBAL OPTIONS] runtime ...`: the runtime whose state the engine keeps,
+         * <runroot>/runtime (the runtime's own --root after it still wins) */
+        const char *runroot = engine_opts.runroot ? engine_opts.runroot : "/run/hako";
+        _cleanup_free_ char *rt_root = xasprintf("%s/runtime", runroot);
+        int n = argc - optind;
+        char **rargv = xcalloc((size_t)n + 3, sizeof(char *));
+        rargv[0] = argv[optind];
+        rargv[1] = (char *)"--root";
+        rargv[2] = rt_root;
+        for (int i = 1; i < n; i++)
+            rargv[i + 2] = argv[optind + i];
+        optind = 0;
+        int rc = runtime_main(n + 2, rargv);
+        free(rargv);
+        return rc;
+    }
     for (size_t i = 0; i < ELEMENTSOF(commands); i++)
         if (strcmp(commands[i].name, name) == 0) {
             int sub_argc = argc - optind;

@@ -1,11 +1,13 @@
 /* image-common.c — helpers the image command files share. */
 #include "cli/image-common.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "engine/record.h"
@@ -17,8 +19,15 @@
 int cli_store_open(struct store **ret)
 {
     struct hk_error err = {0};
-    if (store_open(engine_opts.root, ret, &err) < 0)
+    if (store_open(engine_opts.root, ret, &err) < 0) {
+        if ((err.code == -EACCES || err.code == -EPERM) && geteuid() != 0) {
+            cli_error("hako needs root (or rootless mode, not yet available): %s",
+                      hk_error_msg(&err));
+            cli_op_error();
+            return 1;
+        }
         return cli_fail(&err, 125);
+    }
     /* rmi refuses an image that a container uses (engine/record.h) */
     store_set_holders(*ret, record_image_holders, (void *)engine_opts.root);
     (*ret)->expand_max = engine_opts.max_archive_size;

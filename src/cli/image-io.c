@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/container.h"
 #include "cli/image-common.h"
 #include "image/archive-io.h"
 #include "image/reference.h"
@@ -36,19 +37,22 @@ int cmd_load(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *input = NULL;
-    bool quiet = false;
     int c;
-    while ((c = cli_getopt(argc, argv, "i:qh", opts)) != -1) {
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, "+i:qh", opts)) != -1) {
         if (c == 'i')
             input = optarg;
-        else if (c == 'q')
-            quiet = true;
-        else {
-            fprintf(c == 'h' ? stdout : stderr,
-                    "Usage: hako load [-q] [-i FILE]\n\n"
-                    "Load images from a docker-archive or oci-archive (stdin by default)\n");
-            return c == 'h' ? 0 : 125;
-        }
+        else if (c == 'h') {
+            printf("Usage: hako load [OPTIONS]\n\n"
+                   "Load images from a docker-archive or oci-archive (stdin by default)\n\n"
+                   "Options:\n"
+                   "  -i, --input FILE   Read from tar archive file, instead of STDIN\n"
+                   "  -q, --quiet        Suppress the load output (hako prints no progress "
+                   "for load:\n"
+                   "                     the \"Loaded image:\" lines stay, as docker's)\n");
+            return 0;
+        } else if (c != 'q')
+            return cli_unknown_flag("load", argc, argv);
     }
     if (optind != argc || (!input && isatty(STDIN_FILENO))) {
         cli_error("load: give the archive with -i FILE or on stdin");
@@ -71,8 +75,7 @@ int cmd_load(int argc, char **argv)
     {
         const char *name = json_string_value(json_object_get(l, "name"));
         _cleanup_free_ char *fam = name ? ref_familiar(name) : NULL;
-        if (quiet)
-            continue;
+        /* -q quiets the progress, not these lines (docker prints them with -q too) */
         if (fam)
             printf("Loaded image: %s\n", fam);
         else
@@ -118,15 +121,19 @@ int cmd_save(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *output = NULL;
     int c;
-    while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, "+o:h", opts)) != -1) {
         if (c == 'o') {
             output = optarg;
             continue;
         }
-        fprintf(c == 'h' ? stdout : stderr,
-                "Usage: hako save [-o FILE] IMAGE [IMAGE...]\n\n"
-                "Save images to a docker-archive (also an OCI layout)\n");
-        return c == 'h' ? 0 : 125;
+        if (c != 'h')
+            return cli_unknown_flag("save", argc, argv);
+        printf("Usage: hako save [OPTIONS] IMAGE [IMAGE...]\n\n"
+               "Save one or more images to a tar archive (streamed to STDOUT by default): a\n"
+               "docker-archive that is also an OCI layout\n\nOptions:\n"
+               "  -o, --output FILE   Write to a file, instead of STDOUT\n");
+        return 0;
     }
     if (optind >= argc) {
         cli_error("save: requires at least 1 argument");
@@ -154,7 +161,8 @@ int cmd_import(int argc, char **argv)
     const char *message = NULL;
     _cleanup_json_ json_t *changes = json_array();
     int c;
-    while ((c = cli_getopt(argc, argv, "m:c:h", opts)) != -1) {
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, "+m:c:h", opts)) != -1) {
         if (c == 'm') {
             message = optarg;
             continue;
@@ -163,14 +171,16 @@ int cmd_import(int argc, char **argv)
             json_array_append_new(changes, json_string(optarg));
             continue;
         }
-        fprintf(c == 'h' ? stdout : stderr,
+        if (c != 'h')
+            return cli_unknown_flag("import", argc, argv);
+        fprintf(stdout,
                 "Usage: hako import [-m MESSAGE] [-c CHANGE]... FILE|- [REPOSITORY[:TAG]]\n\n"
                 "Import a root filesystem tarball as an image\n\n"
                 "  -c, --change INSTR   apply a Dockerfile instruction to the config (CMD,\n"
                 "                       ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL,\n"
                 "                       USER, VOLUME, WORKDIR)\n"
                 "  -m, --message TEXT   the history comment\n");
-        return c == 'h' ? 0 : 125;
+        return 0;
     }
     if (argc - optind < 1 || argc - optind > 2) {
         cli_error("import: requires 1 or 2 arguments: FILE|- [REPOSITORY[:TAG]]");

@@ -54,13 +54,19 @@ int cmd_rmi(int argc, char **argv)
         {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     bool force = false;
     int c;
-    while ((c = cli_getopt(argc, argv, "fh", opts)) != -1) {
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, "+fh", opts)) != -1) {
         if (c == 'f') {
             force = true;
             continue;
         }
-        fprintf(c == 'h' ? stdout : stderr, "Usage: hako rmi [-f] IMAGE [IMAGE...]\n");
-        return c == 'h' ? 0 : 125;
+        if (c != 'h')
+            return cli_unknown_flag("rmi", argc, argv);
+        printf("Usage: hako rmi [OPTIONS] IMAGE [IMAGE...]\n\n"
+               "Remove one or more images\n\nOptions:\n"
+               "  -f, --force   Force removal of the image (only untag it when a container "
+               "uses it)\n");
+        return 0;
     }
     if (optind >= argc) {
         cli_error("rmi: requires at least 1 argument");
@@ -162,6 +168,7 @@ static const struct cli_command image_commands[] = {
     {"ls", cmd_images, "List images"},
     {"mount", cmd_image_mount, "Mount an image's root filesystem for a container directory"},
     {"pull", cmd_pull, "Pull an image from a registry"},
+    {"prune", cmd_image_prune, "Remove unused images"},
     {"rm", cmd_rmi, "Remove images"},
     {"save", cmd_save, "Save images to a docker-archive"},
     {"tag", cmd_tag, "Tag an image"},

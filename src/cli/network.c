@@ -300,6 +300,25 @@ int cmd_network(int argc, char **argv)
                 fprintf(f, "  %-10s %s\n", net_commands[i].name, net_commands[i].summary);
         return argc < 2 ? 125 : 0;
     }
+    /* --help of the subcommands that do not parse it themselves (create does) */
+    static const char *const usages[][2] = {
+        {"connect", "connect [--ip IP] NETWORK CONTAINER"},
+        {"disconnect", "disconnect [-f] NETWORK CONTAINER"},
+        {"ls", "ls [-q] [--format json|TEMPLATE]"},
+        {"list", "ls [-q] [--format json|TEMPLATE]"},
+        {"inspect", "inspect [-f TEMPLATE] NETWORK [NETWORK...]"},
+        {"rm", "rm NETWORK [NETWORK...]"},
+        {"remove", "rm NETWORK [NETWORK...]"},
+        {"prune", "prune [-f]"},
+    };
+    if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))
+        for (size_t i = 0; i < ELEMENTSOF(usages); i++)
+            for (size_t k = 0; k < ELEMENTSOF(net_commands); k++)
+                if (!strcmp(usages[i][0], argv[1]) && !strcmp(net_commands[k].name, argv[1])) {
+                    printf("Usage: hako network %s\n\n%s\n", usages[i][1],
+                           net_commands[k].summary ? net_commands[k].summary : "");
+                    return 0;
+                }
     for (size_t i = 0; i < ELEMENTSOF(net_commands); i++)
         if (strcmp(net_commands[i].name, argv[1]) == 0) {
             optind = 0;
@@ -312,6 +331,11 @@ int cmd_network(int argc, char **argv)
 /* `hako port CONTAINER [PORT[/PROTO]]`: docker's lines "80/tcp -> 0.0.0.0:8080". */
 int cmd_port(int argc, char **argv)
 {
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("Usage: hako port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
+               "List port mappings or a specific mapping for the container\n");
+        return 0;
+    }
     if (argc < 2 || argc > 3)
         return cli_usage_error("port", "\"hako port\" requires at least 1 and at most 2 "
                                        "arguments.");

@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "cli/container.h"
 #include "util/log.h"
 #include "util/macro.h"
 
@@ -248,16 +249,22 @@ static int service(int argc, char **argv)
     return 0;
 }
 
+static int service_cmd(int argc, char **argv)
+{
+    optind = 1;
+    return service(argc, argv);
+}
+
 int cmd_system(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "service") == 0) {
-        optind = 1;
-        return service(argc - 1, argv + 1);
-    }
-    fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
-            "Usage: hako system service [OPTIONS]\n\nCommands:\n"
-            "  service   Serve the Docker Engine API\n");
-    return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 125;
+    static const struct cli_command subs[] = {
+        {"df", cmd_system_disk, "Show disk usage"},
+        {"events", cmd_events, "Get real time events from the engine"},
+        {"info", cmd_info, "Display system-wide information"},
+        {"prune", cmd_system_disk, "Remove unused data"},
+        {"service", service_cmd, "Serve the Docker Engine API"},
+    };
+    return cli_subcommand("system", subs, ELEMENTSOF(subs), argc, argv, "Manage hako");
 }
 
 /* Hidden: `hako service-helper start ID [WANT]` (api/helper.c). */

@@ -40,8 +40,11 @@ void cli_protect_binary(void)
     selfexe_ensure_sealed(cli_orig_argv, &protected_);
 }
 
+const char *cli_shortopts;
+
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+    cli_shortopts = shortopts;
     int before = optind ? optind : 1, li = -1;
     int c = getopt_long(argc, argv, shortopts, longopts, &li);
     if (c == -1 || li < 0 || before >= argc)

@@ -243,37 +243,23 @@ static int volume_rm_cmd(int argc, char **argv)
 
 static int volume_prune_cmd(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},           {"force", no_argument, NULL, 'f'},
-        {"filter", required_argument, NULL, 'F'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    bool all = false, force = false;
     _cleanup_json_ json_t *filters = json_array();
-    int c;
-    opterr = 0;
-    while ((c = cli_getopt(argc, argv, "+af", opts)) != -1) {
-        if (c == 'a')
-            all = true;
-        else if (c == 'f')
-            force = true;
-        else if (c == 'F')
-            json_array_append_new(filters, json_string(optarg));
-        else if (c == 'h') {
-            printf("Usage: hako volume prune [-a] [-f] [--filter label=K[=V]]\n\n"
-                   "  -a, --all     Remove every unused volume, not only anonymous ones\n"
-                   "  -f, --force   Do not prompt for confirmation\n");
-            return 0;
-        } else
-            return cli_unknown_flag("volume prune", argc, argv);
-    }
+    struct prune_opts o = {.filters = filters};
+    int rc = cli_prune_flags(argc, argv, "volume prune", false,
+                             "Usage: hako volume prune [-a] [-f] [--filter label=K[=V]]\n\n"
+                             "  -a, --all     Remove every unused volume, not only anonymous "
+                             "ones\n"
+                             "  -f, --force   Do not prompt for confirmation\n",
+                             &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    bool all = o.all, force = o.force;
     if (!force && !cli_confirm(all ? "all local volumes not used by at least one container"
                                    : "anonymous local volumes not used by at least one "
                                      "container"))
         return 0;
     struct engine *e = NULL;
-    int rc = open_engine(&e);
-    if (rc)
+    if ((rc = open_engine(&e)))
         return rc;
     _cleanup_json_ json_t *removed = NULL;
     long long bytes = 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "runtime/state.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/path.h"
 
 #define MIN_MEMORY (6 << 20)
@@ -200,11 +202,15 @@ static int check_more(const json_t *hc, struct hk_error *err)
         size_t k = 0;
         while (k < ELEMENTSOF(ok) && strcmp(v, ok[k]) != 0)
             k++;
-        bool allowed = k < ELEMENTSOF(ok) && (k <= 1 || i == 1) && (k <= 2 || i == 1);
+        /* --uts: "" or host; --pid: those or container:REF; --ipc: all of them */
+        bool joins = i < 2 && strncmp(v, "container:", 10) == 0 && v[10];
+        bool allowed = (k < ELEMENTSOF(ok) && (k <= 1 || i == 1)) || joins;
         if (!allowed)
-            return hk_error_set(err, -EINVAL, "%s %s: not supported (hako knows \"host\"%s; "
-                                              "container:ID is not there yet)", modes[i][1], v,
-                                i == 1 ? ", \"private\", \"shareable\", \"none\"" : "");
+            return hk_error_set(err, -EINVAL, "%s: invalid %s mode: %s (host%s)", modes[i][1],
+                                i == 0 ? "PID" : i == 1 ? "IPC" : "UTS", v,
+                                i == 2   ? ""
+                                : i == 1 ? ", private, shareable, none, container:NAME|ID"
+                                         : ", container:NAME|ID");
     }
     const char *k;
     json_t *v;
@@ -223,7 +229,46 @@ static int check_more(const json_t *hc, struct hk_error *err)
     return 0;
 }
 
-static int check_host_config(const json_t *hc, struct hk_error *err)
+/* --device: docker's checks of HOST[:CONTAINER[:PERMS]] (parsed into Devices by the CLI). */
+static int check_devices(const json_t *hc, struct hk_error *err)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(hc, "Devices"), i, d)
+    {
+        const char *host = jstr(d, "PathOnHost"), *in = jstr(d, "PathInContainer");
+        const char *perms = jstr(d, "CgroupPermissions");
+        struct stat st;
+        if (stat(host, &st) < 0)
+            return hk_error_errno(err, -errno, "error gathering device information while adding "
+                                               "custom device \"%s\"", host);
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+            return hk_error_set(err, -EINVAL, "error gathering device information while adding "
+                                              "custom device \"%s\": not a device node", host);
+        if (in[0] != '/')
+            return hk_error_set(err, -EINVAL, "%s is not an absolute path", in);
+        if (!perms[0] || strspn(perms, "rwm") != strlen(perms))
+            return hk_error_set(err, -EINVAL, "invalid device mode: %s", perms);
+    }
+    static const char *const throttles[][2] = {
+        {"BlkioDeviceReadBps", "--device-read-bps"}, {"BlkioDeviceWriteBps", "--device-write-bps"},
+        {"BlkioDeviceReadIOps", "--device-read-iops"},
+        {"BlkioDeviceWriteIOps", "--device-write-iops"}};
+    for (size_t k = 0; k < ELEMENTSOF(throttles); k++)
+        json_array_foreach(json_object_get(hc, throttles[k][0]), i, d)
+        {
+            const char *path = jstr(d, "Path");
+            struct stat st;
+            if (stat(path, &st) < 0)
+                return hk_error_errno(err, -errno, "%s: stat %s", throttles[k][1], path);
+            if (!S_ISBLK(st.st_mode))
+                return hk_error_set(err, -EINVAL, "%s: %s is not a block device",
+                                    throttles[k][1], path);
+        }
+    return 0;
+}
+
+int create_check_host_config(const json_t *hc, struct hk_error *err)
 {
     json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
     json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
@@ -254,6 +299,8 @@ static int check_host_config(const json_t *hc, struct hk_error *err)
                                           "maximum number of processes (4194304; 0 or -1: "
                                           "unlimited)", (long long)pids);
     int r = check_cpuset(jstr(hc, "CpusetCpus"), ncpu, err);
+    if (r == 0)
+        r = check_devices(hc, err);
     if (r == 0)
         r = check_security_opts(hc, err);
     if (r == 0)
@@ -340,18 +387,27 @@ static int userns_prepare(const struct engine *e, const json_t *hc, struct recor
     return 0;
 }
 
-/* --network container:REF: REF's network namespace, /proc/PID/ns/net of its init, which
- * must run (docker's "cannot join network of a non running container"); ret_etc (unless
- * NULL) gets the directory of REF's hosts and resolv.conf, which the joiner shares as docker's
- * does: the names REF's network resolves, kept up to date there, are the joiner's too. */
-static int netns_of(const struct engine *e, const char *ref, char **ret, char **ret_etc,
-                    struct hk_error *err)
+/* --network/--pid/--ipc container:REF: the pid of REF's init, which must run (docker's
+ * words for each); for --ipc REF must also be shareable (or share the host's), as its
+ * /dev/shm is what the container gets. ret_etc (unless NULL; --network) gets the directory of
+ * REF's hosts and resolv.conf, which the joiner shares as docker's does: the names REF's
+ * network resolves, kept up to date there, are the joiner's too. */
+static int donor_pid(const struct engine *e, const char *key, const char *ref, pid_t *ret,
+                     char **ret_shm, char **ret_etc, struct hk_error *err)
 {
+    static const char *const what[][2] = {{"NetworkMode", "network"}, {"PidMode", "PID"},
+                                          {"IpcMode", "IPC"}};
+    const char *w = "network";
+    for (size_t i = 0; i < ELEMENTSOF(what); i++)
+        if (strcmp(key, what[i][0]) == 0)
+            w = what[i][1];
     _cleanup_free_ char *id = NULL;
     int r = record_resolve(e, ref, &id, err);
     struct record *rec = NULL;
     if (r == 0)
         r = record_open(e, id, true, &rec, err);
+    if (r < 0 && strcmp(key, "NetworkMode") != 0)
+        return hk_error_prefix(err, r, "cannot join %s of a non running container: %s", w, ref);
     if (r < 0)
         return r;
     record_refresh(e, rec);
@@ -361,12 +417,92 @@ static int netns_of(const struct engine *e, const char *ref, char **ret, char **
     const char *slash = hosts ? strrchr(hosts, '/') : NULL;
     if (running && ret_etc && slash)
         *ret_etc = strndup(hosts, (size_t)(slash - hosts));
+    const char *ipc = jstr(json_object_get(rec->j, "HostConfig"), "IpcMode");
+    bool shareable = strcmp(ipc, "shareable") == 0 || strcmp(ipc, "host") == 0;
     record_free(rec);
-    if (!running)
+    if (!running && strcmp(key, "NetworkMode") == 0)
         return hk_error_set(err, -EINVAL, "cannot join network of a non running container: %s",
                             ref);
-    *ret = xasprintf("/proc/%lld/ns/net", (long long)pid);
+    if (!running)
+        return hk_error_set(err, -EINVAL, "container %s is not running", id);
+    if (strcmp(key, "IpcMode") == 0 && !shareable)
+        return hk_error_set(err, -EINVAL, "can't join IPC of container %s: non-shareable IPC "
+                                          "(hint: use IpcMode:shareable for the donor container)",
+                            id);
+    *ret = (pid_t)pid;
+    if (ret_shm) {
+        _cleanup_free_ char *dir = engine_dir(e, id);
+        *ret_shm = strcmp(ipc, "host") == 0 ? xstrdup("/dev/shm") : xasprintf("%s/shm", dir);
+    }
     return 0;
+}
+
+/* The pids of the containers whose namespaces this one joins (0: none). */
+static int donors(const struct engine *e, const json_t *hc, struct specgen_donors *d,
+                  struct hk_error *err)
+{
+    const char *keys[] = {"NetworkMode", "PidMode", "IpcMode"};
+    pid_t *out[] = {&d->net, &d->pid, &d->ipc};
+    for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+        const char *mode = jstr(hc, keys[i]);
+        *out[i] = 0;
+        if (strncmp(mode, "container:", 10) != 0)
+            continue;
+        int r = donor_pid(e, keys[i], mode + 10, out[i], NULL, NULL, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int create_rejoin(const struct engine *e, const char *dir, const json_t *hc,
+                  struct hk_error *err)
+{
+    struct specgen_donors d;
+    int r = donors(e, hc, &d, err);
+    if (r < 0 || (!d.net && !d.pid && !d.ipc))
+        return r;
+    _cleanup_free_ char *path = xasprintf("%s/config.json", dir);
+    json_error_t je;
+    _cleanup_json_ json_t *spec = json_load_file(path, 0, &je);
+    if (!spec)
+        return hk_error_set(err, -EINVAL, "%s: %s", path, je.text);
+    specgen_set_donors(spec, &d);
+    _cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2));
+    return write_file_replace(path, text, strlen(text), 0600, err);
+}
+
+/* --ipc shareable: the container's /dev/shm is a tmpfs on the host, <dir>/shm (as docker's
+ * ShmPath), so that an --ipc container:REF container can bind it too; *ret: what the
+ * container's /dev/shm binds (NULL: a tmpfs of its own, or none). */
+static int shm_prepare(const struct engine *e, const struct record *rec, const json_t *hc,
+                       char **ret, struct hk_error *err)
+{
+    const char *ipc = jstr(hc, "IpcMode");
+    *ret = NULL;
+    if (strncmp(ipc, "container:", 10) == 0) {
+        pid_t pid;
+        return donor_pid(e, "IpcMode", ipc + 10, &pid, ret, NULL, err);
+    }
+    if (strcmp(ipc, "shareable") != 0)
+        return 0;
+    _cleanup_free_ char *path = xasprintf("%s/shm", rec->dir);
+    json_int_t size = json_integer_value(json_object_get(hc, "ShmSize"));
+    _cleanup_free_ char *opts = xasprintf("mode=1777,size=%lld", size > 0 ? (long long)size
+                                                                          : 67108864LL);
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return hk_error_errno(err, -errno, "mkdir '%s'", path);
+    if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+        return hk_error_errno(err, -errno, "mount the shareable /dev/shm on '%s'", path);
+    *ret = TAKE_PTR(path);
+    return 0;
+}
+
+void create_shm_unmount(const char *dir)
+{
+    _cleanup_free_ char *path = xasprintf("%s/shm", dir);
+    if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+        log_warn("unmount '%s': %s", path, strerror(errno));
 }
 
 /* The container's /etc files; host-gateway is its network's gateway (the default bridge's
@@ -486,9 +622,14 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
     if (r == 0)
         r = seccomp_for(hc, &seccomp, err);
     _cleanup_json_ json_t *spec = NULL;
-    _cleanup_free_ char *netns = NULL, *net_etc = NULL;
-    if (r == 0 && strncmp(jstr(hc, "NetworkMode"), "container:", 10) == 0)
-        r = netns_of(e, jstr(hc, "NetworkMode") + 10, &netns, &net_etc, err);
+    _cleanup_free_ char *net_etc = NULL;
+    struct specgen_donors d = {0};
+    if (r == 0)
+        r = donors(e, hc, &d, err);
+    if (r == 0 && strncmp(jstr(hc, "NetworkMode"), "container:", 10) == 0) {
+        pid_t pid;
+        r = donor_pid(e, "NetworkMode", jstr(hc, "NetworkMode") + 10, &pid, NULL, &net_etc, err);
+    }
     if (r == 0 && net_etc) {
         _cleanup_free_ char *h = xasprintf("%s/hosts", net_etc);
         _cleanup_free_ char *rc = xasprintf("%s/resolv.conf", net_etc);
@@ -496,14 +637,18 @@ static int make_bundle(const struct engine *e, struct store *s, const struct ima
         json_object_set_new(rec->j, "ResolvConfPath", json_string(rc));
         r = record_save(rec, err);
     }
+    _cleanup_free_ char *shm = NULL;
+    if (r == 0)
+        r = shm_prepare(e, rec, hc, &shm, err);
     if (r == 0) {
         struct specgen in = {.id = rec->id, .cgroup_parent = e->cgroup_parent, .config = cfg, .host_config = hc, .dir = etc,
                              .user = &user, .init_path = init, .seccomp = seccomp,
                              .apparmor = aa_spec,
                              .can_raise_rlimits = have_cap(CAP_SYS_RESOURCE),
                              .mounts = mp->oci,
-                             .netns_path = netns,
-                             .net_dir = net_etc};
+                             .net_dir = net_etc,
+                             .donors = d,
+                             .shm_path = shm};
         r = specgen_build(&in, &spec, warnings, err);
     }
     user_ids_clear(&user);
@@ -610,8 +755,8 @@ static int check_network(const struct engine *e, const json_t *hc, const json_t 
     if (r < 0)
         return r;
     if (strncmp(mode, "container:", 10) == 0) {
-        _cleanup_free_ char *path = NULL;
-        r = netns_of(e, mode + 10, &path, NULL, err);
+        pid_t pid;
+        r = donor_pid(e, "NetworkMode", mode + 10, &pid, NULL, NULL, err);
         if (r == 0 && ports)
             r = hk_error_set(err, -EINVAL, "conflicting options: port publishing and the "
                                            "container type network mode");
@@ -659,9 +804,23 @@ static int check_network(const struct engine *e, const json_t *hc, const json_t 
 int engine_create(const struct engine *e, struct store *s, const struct create_request *req,
                   char **ret_id, json_t *warnings, struct hk_error *err)
 {
-    int r = check_host_config(req->host_config, err);
+    int r = create_check_host_config(req->host_config, err);
     if (r == 0)
         r = check_network(e, req->host_config, req->config, warnings, err);
+    struct specgen_donors d;
+    if (r == 0)
+        r = donors(e, req->host_config, &d, err);
+    if (r == 0 && warnings && json_is_true(json_object_get(req->host_config, "OomKillDisable"))) {
+        if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+            json_array_append_new(warnings, json_string("Your kernel does not support "
+                                                        "OomKillDisable. OomKillDisable "
+                                                        "discarded."));
+        else if (json_integer_value(json_object_get(req->host_config, "Memory")) <= 0)
+            json_array_append_new(warnings, json_string("Disabling the OOM killer on "
+                                                        "containers without setting a "
+                                                        "'-m/--memory' limit may be "
+                                                        "dangerous."));
+    }
     const char *wd = jstr(req->config, "WorkingDir");
     if (r == 0 && wd[0] && wd[0] != '/')
         r = hk_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an "
@@ -709,6 +868,7 @@ int engine_create(const struct engine *e, struct store *s, const struct create_r
         r = make_bundle(e, s, img, rec, &mp, warnings, err);
         if (r < 0) {
             image_rootfs_unmount(rec->dir, NULL);
+            create_shm_unmount(rec->dir);
             rm_rf(rec->dir);
             rec = record_free(rec); /* its lock, before the volumes lock (volume rm's order) */
             if (volume_lock(e, &vlock, NULL) == 0) {

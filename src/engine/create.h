@@ -30,6 +30,18 @@ struct create_request {
 int engine_create(const struct engine *e, struct store *s, const struct create_request *req,
                   char **ret_id, json_t *warnings, struct hk_error *err);
 
+/* Before a start: point config.json (in dir) at the current inits of the containers whose
+ * namespaces it joins (--network/--pid/--ipc container:REF), which must run. */
+int create_rejoin(const struct engine *e, const char *dir, const json_t *host_config,
+                  struct hk_error *err);
+
+/* The HostConfig checks of create, with docker's words (limits in range, modes known, ...);
+ * update applies them to the values it would leave. */
+int create_check_host_config(const json_t *host_config, struct hk_error *err);
+
+/* Unmount <dir>/shm, the host side of an --ipc shareable container's /dev/shm, if mounted. */
+void create_shm_unmount(const char *dir);
+
 /* Merge the image's config (the "config" object of an image config document) with the
  * flags' Config as docker does. New reference. */
 json_t *create_merge_config(const json_t *image_config, const json_t *flags);

@@ -148,6 +148,85 @@ json_t *inspect_see_through(const struct engine *e, const char *id, int pid)
     return o;
 }
 
+/* docker's zero values for what the record leaves out, so that tools reading any key of
+ * HostConfig, Config or the top level find one (docker 28's inspect of a default container). */
+static const char *const host_config_zero =
+    "{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"json-file\","
+    "\"Config\":{}},\"NetworkMode\":\"bridge\",\"PortBindings\":{},\"RestartPolicy\":"
+    "{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\","
+    "\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,"
+    "\"CgroupnsMode\":\"private\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],"
+    "\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"private\",\"Cgroup\":\"\","
+    "\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,"
+    "\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\","
+    "\"UsernsMode\":\"\",\"ShmSize\":67108864,\"Runtime\":\"hako-runtime\",\"Isolation\":\"\","
+    "\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,"
+    "\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],"
+    "\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,"
+    "\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\","
+    "\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,"
+    "\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":null,"
+    "\"OomKillDisable\":false,\"PidsLimit\":null,\"Ulimits\":[],\"CpuCount\":0,"
+    "\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"Tmpfs\":{},"
+    "\"Init\":false}";
+static const char *const config_zero =
+    "{\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,"
+    "\"AttachStdout\":false,\"AttachStderr\":false,\"Tty\":false,\"OpenStdin\":false,"
+    "\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"\",\"Volumes\":null,"
+    "\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{}}";
+static const char *const top_zero =
+    "{\"Platform\":\"linux\",\"MountLabel\":\"\",\"ProcessLabel\":\"\",\"ExecIDs\":null,"
+    "\"NetworkSettings\":{\"Bridge\":\"\",\"SandboxID\":\"\",\"SandboxKey\":\"\","
+    "\"Ports\":{},\"HairpinMode\":false,\"LinkLocalIPv6Address\":\"\","
+    "\"LinkLocalIPv6PrefixLen\":0,\"SecondaryIPAddresses\":null,"
+    "\"SecondaryIPv6Addresses\":null,\"EndpointID\":\"\",\"Gateway\":\"\","
+    "\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"IPAddress\":\"\","
+    "\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"MacAddress\":\"\",\"Networks\":{}}}";
+
+/* Fill what o lacks from the zero document (objects one level deep: NetworkSettings). */
+static void fill_zero(json_t *o, const char *zero)
+{
+    json_t *z = json_loads(zero, 0, NULL);
+    const char *k;
+    json_t *v;
+    json_object_foreach(z, k, v)
+    {
+        json_t *have = json_object_get(o, k);
+        if (!have)
+            json_object_set(o, k, v);
+        else if (json_is_object(have) && json_is_object(v))
+            json_object_update_missing(have, v);
+    }
+    json_decref(z);
+}
+
+/* docker's values where hako records its own default: the default network is "bridge", the
+ * default IPC mode "private", the swap allowance twice the memory limit. */
+static void docker_shape(json_t *j)
+{
+    json_t *hc = json_object_get(j, "HostConfig"), *cfg = json_object_get(j, "Config");
+    if (!json_is_object(hc))
+        json_object_set_new(j, "HostConfig", hc = json_object());
+    if (!json_is_object(cfg))
+        json_object_set_new(j, "Config", cfg = json_object());
+    const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
+    if (net && strcmp(net, "default") == 0)
+        json_object_set_new(hc, "NetworkMode", json_string("bridge"));
+    const char *ipc = json_string_value(json_object_get(hc, "IpcMode"));
+    if (ipc && !ipc[0])
+        json_object_del(hc, "IpcMode");
+    json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
+    if (mem > 0 && json_integer_value(json_object_get(hc, "MemorySwap")) == 0)
+        json_object_set_new(hc, "MemorySwap", json_integer(2 * mem));
+    fill_zero(hc, host_config_zero);
+    fill_zero(cfg, config_zero);
+    fill_zero(j, top_zero);
+    const char *driver = json_string_value(json_object_get(j, "Driver"));
+    if (!json_object_get(j, "GraphDriver"))
+        json_object_set_new(j, "GraphDriver", json_pack("{s:{},s:s}", "Data", "Name",
+                                                        driver ? driver : "overlay"));
+}
+
 int inspect_container(const struct engine *e, const char *id, json_t **ret,
                       struct hk_error *err)
 {
@@ -180,6 +259,7 @@ int inspect_container(const struct engine *e, const char *id, json_t **ret,
         json_object_update(hk, see);
         json_decref(see);
     }
+    docker_shape(j);
     *ret = j;
     return 0;
 }

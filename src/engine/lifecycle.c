@@ -18,6 +18,7 @@
 
 #include "engine/attach-proto.h"
 #include "engine/attach.h"
+#include "engine/create.h"
 #include "engine/monitor.h"
 #include "engine/mounts.h"
 #include "engine/names.h"
@@ -317,6 +318,7 @@ static int remove_dir_locked(const struct engine *e, const char *id, struct hk_e
     int r = image_rootfs_unmount(dir, err);
     if (r < 0)
         return hk_error_prefix(err, r, "remove container %.12s", id);
+    create_shm_unmount(dir);
     _cleanup_free_ char *userns = xasprintf("%s/userns/%s", e->runroot, id);
     rm_rf(userns);
     r = rm_rf(dir);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/attach-proto.h"
+#include "engine/create.h"
 #include "engine/embedded.h"
 #include "engine/events.h"
 #include "engine/health.h"
@@ -127,7 +128,9 @@ int monitor_launch(const struct engine *e, const char *id, struct launched *l,
         return r;
     const json_t *cfg = json_object_get(rec->j, "Config");
     l->tty = json_is_true(json_object_get(cfg, "Tty"));
-    r = stdio_prepare(l->tty, json_is_true(json_object_get(cfg, "OpenStdin")), l, err);
+    r = create_rejoin(e, rec->dir, json_object_get(rec->j, "HostConfig"), err);
+    if (r == 0)
+        r = stdio_prepare(l->tty, json_is_true(json_object_get(cfg, "OpenStdin")), l, err);
     struct create_opts co = {.bundle = rec->dir, .keep_console = l->tty};
     struct create_result res = {.pid = -1, .console_master = -1};
     if (r == 0)

@@ -8,8 +8,9 @@
 #include "util/fs.h"
 #include "util/json.h"
 
-static const char *const keys[] = {"ancestor", "before", "exited", "health", "id", "is-task",
-                                   "label", "name", "since", "status", "volume"};
+static const char *const keys[] = {"ancestor", "before", "exited", "expose", "health",
+                                   "id",       "is-task", "label", "name",   "network",
+                                   "publish",  "since",  "status", "volume"};
 static const char *const statuses[] = {"created", "restarting", "running", "removing",
                                        "paused", "exited", "dead"};
 
@@ -42,9 +43,40 @@ static const char *created_of(const json_t *all, const char *ref)
     return NULL;
 }
 
+/* A publish=/expose= value, docker's PORT[-END][/PROTO] (tcp when no PROTO). */
+static int port_range(const char *v, unsigned *lo, unsigned *hi, const char **proto)
+{
+    const char *slash = strchr(v, '/');
+    *proto = slash ? slash + 1 : "tcp";
+    char *end;
+    unsigned long a = strtoul(v, &end, 10), b = a;
+    if (end == v || a > 65535)
+        return -EINVAL;
+    if (*end == '-') {
+        const char *start = end + 1;
+        b = strtoul(start, &end, 10);
+        if (end == start || b > 65535 || b < a)
+            return -EINVAL;
+    }
+    if (end != (slash ? slash : v + strlen(v)) || !**proto)
+        return -EINVAL;
+    *lo = (unsigned)a;
+    *hi = (unsigned)b;
+    return 0;
+}
+
 static int check_value(struct psfilter *f, const char *k, const char *v, const json_t *all,
                        struct store *s, struct hk_error *err)
 {
+    if (strcmp(k, "publish") == 0 || strcmp(k, "expose") == 0) {
+        unsigned lo, hi;
+        const char *proto;
+        if (strchr(v, ':'))
+            return hk_error_set(err, -EINVAL, "filter for '%s' should not contain ':': %s", k, v);
+        if (port_range(v, &lo, &hi, &proto) < 0)
+            return hk_error_set(err, -EINVAL, "error while looking up for %s %s: invalid port",
+                                k, v);
+    }
     if (strcmp(k, "status") == 0 && !in(v, statuses, ELEMENTSOF(statuses)))
         return hk_error_set(err, -EINVAL, "invalid filter 'status=%s'", v);
     if (strcmp(k, "exited") == 0) {
@@ -123,9 +155,8 @@ bool psfilter_wants_stopped(const struct psfilter *f)
     return json_object_get(f->by_key, "status") || f->before_created || f->since_created;
 }
 
-static bool label_ok(const json_t *rec, const char *v)
+bool filters_label(const json_t *labels, const char *v)
 {
-    const json_t *labels = json_object_get(json_object_get(rec, "Config"), "Labels");
     const char *eq = strchr(v, '=');
     _cleanup_free_ char *key = eq ? strndup(v, (size_t)(eq - v)) : xstrdup(v);
     const char *have = json_string_value(json_object_get(labels, key));
@@ -141,6 +172,52 @@ static bool volume_ok(const json_t *rec, const char *v)
             strcmp(jstr(m, "Source"), v) == 0)
             return true;
     return false;
+}
+
+/* Whether a port key of ports ("80/tcp") is in the publish=/expose= value v. */
+static bool ports_in(const json_t *ports, const char *v)
+{
+    unsigned lo, hi;
+    const char *proto, *key;
+    json_t *x;
+    if (port_range(v, &lo, &hi, &proto) < 0)
+        return false;
+    json_object_foreach((json_t *)ports, key, x)
+    {
+        char *end;
+        unsigned long n = strtoul(key, &end, 10);
+        const char *p = *end == '/' ? end + 1 : "tcp";
+        if (n >= lo && n <= hi && strcmp(p, proto) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* publish=: the ports the container publishes (-p, or all it exposes with -P). */
+static bool published(const json_t *rec, const char *v)
+{
+    const json_t *hc = json_object_get(rec, "HostConfig");
+    if (ports_in(json_object_get(hc, "PortBindings"), v))
+        return true;
+    return json_is_true(json_object_get(hc, "PublishAllPorts")) &&
+           ports_in(json_object_get(json_object_get(rec, "Config"), "ExposedPorts"), v);
+}
+
+/* network=: a network the container is on, by name or ID prefix, as docker's; one never
+ * started has no endpoints yet and goes by its --network. */
+static bool on_network(const json_t *rec, const char *v)
+{
+    const json_t *nets = json_object_get(json_object_get(rec, "NetworkSettings"), "Networks");
+    const char *name;
+    json_t *ep;
+    if (json_object_get(nets, v))
+        return true;
+    json_object_foreach((json_t *)nets, name, ep)
+        if (v[0] && strncmp(jstr(ep, "NetworkID"), v, strlen(v)) == 0)
+            return true;
+    const char *mode = jstr(json_object_get(rec, "HostConfig"), "NetworkMode");
+    return !json_object_size(nets) &&
+           strcmp(strcmp(mode, "default") == 0 || !mode[0] ? "bridge" : mode, v) == 0;
 }
 
 /* The container's image as written ("busybox") against an ancestor= value ("busybox:latest",
@@ -163,12 +240,18 @@ static bool one(const struct psfilter *f, const json_t *rec, const char *k, cons
     if (!strcmp(k, "id"))
         return strncmp(jstr(rec, "Id"), v, strlen(v)) == 0;
     if (!strcmp(k, "label"))
-        return label_ok(rec, v);
+        return filters_label(json_object_get(json_object_get(rec, "Config"), "Labels"), v);
     if (!strcmp(k, "exited"))
         return strcmp(jstr(st, "Status"), "exited") == 0 &&
                json_integer_value(json_object_get(st, "ExitCode")) == atoi(v);
     if (!strcmp(k, "volume"))
         return volume_ok(rec, v);
+    if (!strcmp(k, "publish"))
+        return published(rec, v);
+    if (!strcmp(k, "expose"))
+        return ports_in(json_object_get(json_object_get(rec, "Config"), "ExposedPorts"), v);
+    if (!strcmp(k, "network"))
+        return on_network(rec, v);
     if (!strcmp(k, "health")) { /* starting, healthy, unhealthy; none: no healthcheck */
         const char *h = jstr(json_object_get(st, "Health"), "Status");
         return strcmp(h[0] ? h : "none", v) == 0;
@@ -190,11 +273,12 @@ static bool one(const struct psfilter *f, const json_t *rec, const char *k, cons
     return false;
 }
 
-bool psfilter_match(const struct psfilter *f, const json_t *rec)
+bool filters_match(const json_t *by_key, bool (*pass)(const char *k, const char *v, void *ud),
+                   void *ud)
 {
     const char *k;
     json_t *vals;
-    json_object_foreach(f->by_key, k, vals)
+    json_object_foreach((json_t *)by_key, k, vals)
     {
         /* docker's MatchKVList: a container has every label= asked for */
         bool every = strcmp(k, "label") == 0, ok = every;
@@ -202,11 +286,28 @@ bool psfilter_match(const struct psfilter *f, const json_t *rec)
         json_t *v;
         json_array_foreach(vals, i, v)
         {
-            bool m = one(f, rec, k, json_string_value(v));
+            bool m = pass(k, json_string_value(v), ud);
             ok = every ? ok && m : ok || m;
         }
         if (!ok)
             return false;
     }
     return true;
+}
+
+struct match_ctx {
+    const struct psfilter *f;
+    const json_t *rec;
+};
+
+static bool one_of(const char *k, const char *v, void *ud)
+{
+    const struct match_ctx *m = ud;
+    return one(m->f, m->rec, k, v);
+}
+
+bool psfilter_match(const struct psfilter *f, const json_t *rec)
+{
+    struct match_ctx m = {f, rec};
+    return filters_match(f->by_key, one_of, &m);
 }

@@ -1,6 +1,7 @@
 /* psfilter.h — docker's `ps --filter` (and the API's container list filters): the keys
- * ancestor, before, since, exited, id, label, name, status, volume, health, is-task; values of
- * one key are ORed (but label=, which all must match, as docker's), different keys ANDed. An unknown key is an error, never ignored (a script
+ * ancestor, before, since, exited, expose, id, label, name, network, publish, status, volume,
+ * health, is-task; values of one key are ORed (but label=, which all must match, as docker's),
+ * different keys ANDed. An unknown key is an error, never ignored (a script
  * that removes what `ps -q --filter` lists must not get every container). */
 #pragma once
 
@@ -29,3 +30,10 @@ void psfilter_clear(struct psfilter *f);
  * without -a (status=, before=, since=), as docker's do. */
 bool psfilter_match(const struct psfilter *f, const json_t *rec);
 bool psfilter_wants_stopped(const struct psfilter *f);
+
+/* Shared by the list commands' filters: by_key (key → array of values) passes when each key
+ * has a value for which pass(key, value, ud) holds (values ORed, keys ANDed); a label=
+ * value, KEY or KEY=VALUE, against labels (an object). */
+bool filters_match(const json_t *by_key, bool (*pass)(const char *k, const char *v, void *ud),
+                   void *ud);
+bool filters_label(const json_t *labels, const char *v);

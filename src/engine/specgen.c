@@ -386,9 +386,11 @@ static void build_mounts(const struct specgen *in, json_t *spec)
     json_object_set_new(spec, "mounts", m);
     const char *ipc = cfg_str(hc, "IpcMode");
     default_mounts(m, cfg_bool(hc, "Privileged"), cfg_int(hc, "ShmSize"),
-                   strcmp(ipc, "host") != 0 && strcmp(ipc, "none") != 0);
+                   strcmp(ipc, "host") != 0 && strcmp(ipc, "none") != 0 && !in->shm_path);
     if (strcmp(ipc, "host") == 0)
         json_array_append_new(m, bind_mount("/dev/shm", "/dev/shm", false));
+    else if (in->shm_path) /* --ipc shareable: its own on the host; container:REF: REF's */
+        json_array_append_new(m, bind_mount("/dev/shm", in->shm_path, false));
     static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
     for (size_t i = 0; i < ELEMENTSOF(etc); i++) {
         const char *dir = in->net_dir && strcmp(etc[i], "hostname") != 0 ? in->net_dir : in->dir;
@@ -401,7 +403,7 @@ static void build_mounts(const struct specgen *in, json_t *spec)
     user_mounts(hc, in->mounts, m);
 }
 
-static json_t *build_resources(const json_t *hc)
+json_t *specgen_resources(const json_t *hc)
 {
     json_t *res = json_object();
     json_int_t mem = cfg_int(hc, "Memory"), swap = cfg_int(hc, "MemorySwap");
@@ -416,6 +418,12 @@ static json_t *build_resources(const json_t *hc)
         if (!json_object_get(res, "memory"))
             json_object_set_new(res, "memory", json_object());
         json_object_set_new(json_object_get(res, "memory"), "reservation", json_integer(resv));
+    }
+    /* --oom-kill-disable: cgroup v1's memory.oom_control (v2 has none; create warns) */
+    if (cfg_bool(hc, "OomKillDisable") && access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0) {
+        if (!json_object_get(res, "memory"))
+            json_object_set_new(res, "memory", json_object());
+        json_object_set_new(json_object_get(res, "memory"), "disableOOMKiller", json_true());
     }
     json_t *cpu = json_object();
     json_int_t nano = cfg_int(hc, "NanoCpus");
@@ -436,13 +444,60 @@ static json_t *build_resources(const json_t *hc)
     json_decref(cpu);
     if (cfg_int(hc, "PidsLimit") > 0)
         json_object_set_new(res, "pids", json_pack("{s:I}", "limit", cfg_int(hc, "PidsLimit")));
-    json_object_set_new(res, "devices", json_pack("[{s:b,s:s}]", "allow",
-                                                  cfg_bool(hc, "Privileged"), "access", "rwm"));
+    json_t *rules = json_pack("[{s:b,s:s}]", "allow", cfg_bool(hc, "Privileged"), "access", "rwm");
+    /* --device: its node allowed with its permissions (docker's CgroupPermissions) */
+    size_t i;
+    json_t *dv;
+    json_array_foreach(json_object_get(hc, "Devices"), i, dv)
+    {
+        struct stat st;
+        if (stat(cfg_str(dv, "PathOnHost"), &st) < 0 ||
+            (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)))
+            continue;
+        json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", true, "type",
+                                               S_ISCHR(st.st_mode) ? "c" : "b", "major",
+                                               (json_int_t)major(st.st_rdev), "minor",
+                                               (json_int_t)minor(st.st_rdev), "access",
+                                               cfg_str(dv, "CgroupPermissions")));
+    }
+    json_object_set_new(res, "devices", rules);
+    /* --device-read-bps and the others: blockIO throttles of each device's major:minor */
+    static const char *const throttles[][2] = {
+        {"BlkioDeviceReadBps", "throttleReadBpsDevice"},
+        {"BlkioDeviceWriteBps", "throttleWriteBpsDevice"},
+        {"BlkioDeviceReadIOps", "throttleReadIOPSDevice"},
+        {"BlkioDeviceWriteIOps", "throttleWriteIOPSDevice"}};
+    for (size_t k = 0; k < ELEMENTSOF(throttles); k++)
+        json_array_foreach(json_object_get(hc, throttles[k][0]), i, dv)
+        {
+            struct stat st;
+            if (stat(cfg_str(dv, "Path"), &st) < 0)
+                continue;
+            json_t *bio = json_object_get(res, "blockIO");
+            if (!bio)
+                json_object_set_new(res, "blockIO", bio = json_object());
+            json_t *list = json_object_get(bio, throttles[k][1]);
+            if (!list)
+                json_object_set_new(bio, throttles[k][1], list = json_array());
+            json_array_append_new(list, json_pack("{s:I,s:I,s:I}", "major",
+                                                  (json_int_t)major(st.st_rdev), "minor",
+                                                  (json_int_t)minor(st.st_rdev), "rate",
+                                                  cfg_int(dv, "Rate")));
+        }
     return res;
 }
 
 /* --privileged: every device node of the host's /dev, as docker gives them (its pts, shm and
  * mqueue are the container's own; symlinks are not devices). */
+/* A linux.devices entry: the node st describes, at path in the container. */
+static json_t *device_json(const char *path, const struct stat *st)
+{
+    return json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", path, "type",
+                     S_ISCHR(st->st_mode) ? "c" : "b", "major", (json_int_t)major(st->st_rdev),
+                     "minor", (json_int_t)minor(st->st_rdev), "fileMode",
+                     (int)(st->st_mode & 07777), "uid", (int)st->st_uid, "gid", (int)st->st_gid);
+}
+
 static void add_host_devices(json_t *out, int dirfd, const char *dir, int depth)
 {
     DIR *d = fdopendir(dirfd);
@@ -465,38 +520,44 @@ static void add_host_devices(json_t *out, int dirfd, const char *dir, int depth)
                 add_host_devices(out, sub, path, depth + 1);
         } else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) &&
                    strcmp(path, "/dev/console") != 0 && strcmp(path, "/dev/ptmx") != 0) {
-            json_array_append_new(out, json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", path,
-                                                 "type", S_ISCHR(st.st_mode) ? "c" : "b", "major",
-                                                 (json_int_t)major(st.st_rdev), "minor",
-                                                 (json_int_t)minor(st.st_rdev), "fileMode",
-                                                 (int)(st.st_mode & 07777), "uid", (int)st.st_uid,
-                                                 "gid", (int)st.st_gid));
+            json_array_append_new(out, device_json(path, &st));
         }
     }
     closedir(d);
+}
+
+void specgen_set_donors(json_t *spec, const struct specgen_donors *d)
+{
+    static const char *const kinds[][2] = {{"network", "net"}, {"pid", "pid"}, {"ipc", "ipc"}};
+    const pid_t pids[] = {d->net, d->pid, d->ipc};
+    size_t i, k;
+    json_t *v;
+    json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, v)
+        for (k = 0; k < ELEMENTSOF(kinds); k++)
+            if (pids[k] > 0 && strcmp(cfg_str(v, "type"), kinds[k][0]) == 0) {
+                _cleanup_free_ char *p = xasprintf("/proc/%d/ns/%s", (int)pids[k], kinds[k][1]);
+                json_object_set_new(v, "path", json_string(p));
+            }
 }
 
 static json_t *build_linux(const struct specgen *in, struct hk_error *err)
 {
     const json_t *hc = in->host_config;
     bool priv = cfg_bool(hc, "Privileged");
-    const char *net = cfg_str(hc, "NetworkMode");
-    json_t *ns = json_pack("[{s:s},{s:s}]", "type", "mount", "type", "cgroup");
-    /* --pid/--ipc/--uts host: the host's namespace (none of our own) */
+    json_t *ns = json_pack("[{s:s}]", "type", "mount");
+    if (strcmp(cfg_str(hc, "CgroupnsMode"), "host") != 0) /* --cgroupns host: the host's */
+        json_array_append_new(ns, json_pack("{s:s}", "type", "cgroup"));
+    /* --pid/--ipc/--uts host: the host's namespace (none of our own); container:REF: REF's
+     * (its path set by specgen_set_donors) */
     static const char *const shareable[][2] = {{"pid", "PidMode"}, {"ipc", "IpcMode"},
-                                               {"uts", "UTSMode"}};
+                                               {"uts", "UTSMode"}, {"network", "NetworkMode"}};
     for (size_t i = 0; i < ELEMENTSOF(shareable); i++)
         if (strcmp(cfg_str(hc, shareable[i][1]), "host") != 0)
             json_array_append_new(ns, json_pack("{s:s}", "type", shareable[i][0]));
-    if (in->netns_path && strncmp(net, "container:", 10) == 0)
-        json_array_append_new(ns, json_pack("{s:s,s:s}", "type", "network", "path",
-                                            in->netns_path));
-    else if (strcmp(net, "host") != 0)
-        json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
     _cleanup_free_ char *cg =
         xasprintf("%s/%s", in->cgroup_parent ? in->cgroup_parent : "/hako", in->id);
     json_t *lx = json_pack("{s:o,s:s,s:o}", "namespaces", ns, "cgroupsPath", cg, "resources",
-                           build_resources(hc));
+                           specgen_resources(hc));
     if (json_object_size(json_object_get(hc, "Sysctls")))
         json_object_set_new(lx, "sysctl", json_deep_copy(json_object_get(hc, "Sysctls")));
     json_t *um = json_object_get(hc, "UidMaps"), *gm = json_object_get(hc, "GidMaps");
@@ -514,13 +575,28 @@ static json_t *build_linux(const struct specgen *in, struct hk_error *err)
             json_object_set_new(lx, keys[k][0], out);
         }
     }
+    json_t *devs = json_array();
     if (priv) {
-        json_t *devs = json_array();
         int fd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0)
             add_host_devices(devs, fd, "/dev", 0);
+    }
+    /* --device HOST[:CONTAINER[:PERMS]]: the node at its container path (create checked it) */
+    size_t di;
+    json_t *dv;
+    json_array_foreach(json_object_get(hc, "Devices"), di, dv)
+    {
+        struct stat st;
+        if (stat(cfg_str(dv, "PathOnHost"), &st) < 0 ||
+            (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)))
+            continue;
+        json_array_append_new(devs, device_json(cfg_str(dv, "PathInContainer"), &st));
+    }
+    if (json_array_size(devs))
         json_object_set_new(lx, "devices", devs);
-    } else {
+    else
+        json_decref(devs);
+    if (!priv) {
         json_object_set_new(lx, "maskedPaths", strv_json(masked_paths, ELEMENTSOF(masked_paths)));
         json_object_set_new(lx, "readonlyPaths",
                             strv_json(readonly_paths, ELEMENTSOF(readonly_paths)));
@@ -562,6 +638,7 @@ int specgen_build(const struct specgen *in, json_t **ret, json_t *warnings,
         json_object_del(spec, "domainname");
     }
     build_mounts(in, spec);
+    specgen_set_donors(spec, &in->donors);
     *ret = TAKE_PTR(spec);
     return 0;
 }

@@ -6,12 +6,19 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "engine/user.h"
 #include "util/error.h"
 
 /* Docker's default capabilities (moby oci/caps/defaults.go), as a bitmask of CAP_* numbers. */
 unsigned long long specgen_default_caps(void);
+
+/* The inits whose namespaces a container joins (--network/--pid/--ipc container:REF; 0: its
+ * own or the host's). */
+struct specgen_donors {
+    pid_t net, pid, ipc;
+};
 
 struct specgen {
     const char *id;
@@ -25,7 +32,9 @@ struct specgen {
     const char *seccomp;        /* the linux.seccomp object as JSON text; NULL: unconfined */
     const char *apparmor;       /* process.apparmorProfile; NULL: none (AppArmor off) */
     bool can_raise_rlimits;     /* we hold CAP_SYS_RESOURCE: hard limits may go up */
-    const char *netns_path;     /* --network container:X: X's /proc/PID/ns/net */
+    struct specgen_donors donors;
+    const char *shm_path;       /* what /dev/shm binds (--ipc shareable|container:); NULL: a
+                                   tmpfs of its own (or none: --ipc none|host) */
     const json_t *mounts;       /* the user's OCI mounts (mounts_plan: -v, --mount, volumes) */
 };
 
@@ -35,6 +44,14 @@ struct specgen {
  * -EINVAL with docker's words. */
 int specgen_build(const struct specgen *in, json_t **ret, json_t *warnings,
                   struct hk_error *err);
+
+/* Point spec's joined namespaces at these
+ * donors' current inits: the donor may have restarted since config.json was written. */
+void specgen_set_donors(json_t *spec, const struct specgen_donors *d);
+
+/* linux.resources from HostConfig's limits (Memory, MemorySwap, NanoCpus, CpuShares,
+ * PidsLimit, ...), as create writes them and update applies them. New reference. */
+json_t *specgen_resources(const json_t *host_config);
 
 /* The process arguments: Entrypoint + Cmd (with --init, hako-init and "--" before them). */
 json_t *specgen_args(const json_t *config, bool init);

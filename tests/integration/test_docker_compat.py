@@ -61,7 +61,7 @@ def test_pid_host_is_not_pids_limit(engine):
     # before exact matching, getopt read "--pid host" as "--pids-limit host"
     cid = engine.ok("create", "--pid", "host", "busybox", "true").stdout.strip()
     hc = engine.inspect(cid)["HostConfig"]
-    assert hc["PidMode"] == "host" and "PidsLimit" not in hc
+    assert hc["PidMode"] == "host" and hc["PidsLimit"] is None  # docker's zero value
     engine.ok("rm", cid)
 
 
@@ -204,8 +204,10 @@ def test_namespace_and_resource_flags(engine):
      "Minimum memory limit can not be less than memory reservation limit"),
     (["--cpu-period", "10"], "CPU cfs period can not be less than 1ms"),
     (["--cpu-quota", "10"], "CPU cfs quota can not be less than 1ms"),
-    (["--pid", "container:x"], "--pid container:x: not supported"),
-    (["--ipc", "bogus"], "--ipc bogus: not supported"),
+    (["--ipc", "bogus"], "--ipc: invalid IPC mode: bogus"),
+    (["--pid", "bogus"], "--pid: invalid PID mode: bogus"),
+    (["--pid", "container:"], "--pid: invalid PID mode: container:"),
+    (["--uts", "container:x"], "--uts: invalid UTS mode: container:x"),
     (["--group-add", "nosuchgroup"], "unable to find group nosuchgroup"),
     (["--pull", "sometimes"], "invalid pull option: 'sometimes'"),
 ])

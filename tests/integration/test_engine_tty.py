@@ -112,3 +112,29 @@ def test_exec_it(engine, tmux, tmp_path):
     tmux.send("tty; ps -o pid,args | grep -c sleep; exit 4", "Enter")
     tmux.wait_screen("exec-rc-4")
     assert "/dev/pts/" in tmux.screen()
+
+
+def test_custom_detach_keys(engine, tmux, tmp_path):
+    cmd = " ".join(shlex.quote(str(a)) for a in engine.argv(
+        "run", "-it", "--name", "dk", "--detach-keys", "ctrl-x,x", "busybox", "/bin/sh"))
+    attach = " ".join(shlex.quote(str(a)) for a in engine.argv(
+        "attach", "--detach-keys", "ctrl-a", "dk"))
+    flag = tmp_path / "go"
+    tmux.start(f"{cmd}; echo detached-$?; while [ ! -e {flag} ]; do sleep 0.1; done; "
+               f"{attach}; echo attach-rc-$?; sleep 60")
+    tmux.wait_screen("/ #")
+    # docker's default keys are plain input now; a half sequence then another key goes through
+    tmux.send("C-p", "C-q", "C-x", "e", "cho held-$((1+1))", "Enter")
+    tmux.wait_screen("held-2")
+    tmux.send("C-x", "x")
+    tmux.wait_screen("detached-0")
+    assert engine.inspect("dk")["State"]["Running"]
+    flag.touch()
+    tmux.send("echo again", "Enter")
+    tmux.wait_screen("again")
+    tmux.send("C-a")
+    tmux.wait_screen("attach-rc-0")
+    assert engine.inspect("dk")["State"]["Running"]
+    p = engine("run", "-it", "--detach-keys", "ctrl-1", "busybox", "true")
+    assert p.returncode == 125 and "Invalid detach keys (ctrl-1) provided" in p.stderr
+    engine.ok("rm", "-f", "dk")

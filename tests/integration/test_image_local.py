@@ -130,7 +130,7 @@ def test_rmi_force_by_id(tmp_path):
 
 
 def test_usage_errors(tmp_path):
-    assert hako(tmp_path, "images", "--format", "yaml").returncode == 125
+    assert hako(tmp_path, "images", "--yaml").returncode == 125
     assert hako(tmp_path, "rmi").returncode == 125
     assert hako(tmp_path, "tag", "a").returncode == 125
     p = hako(tmp_path, "image", "frob")

@@ -51,8 +51,52 @@ static void test_fields(void **state)
     RENDERS("{{index .Config.Labels \"k\"}}", d, "v");
     RENDERS("a  {{- .Name -}}  b", d, "a/webb");
     RENDERS("no actions", d, "no actions");
-    RENDERS("{{range .Args}}x{{end}}", d, "template: unsupported action \"{{range .Args}}\"");
+    RENDERS("{{range .Args}}x{{end}}", d, "xx");
     RENDERS("{{.Name", d, "template: unclosed action");
+}
+
+static void test_actions_and_functions(void **state)
+{
+    (void)state;
+    const char *d = "{\"Name\":\"/web\",\"Args\":[\"a\",\"b\"],\"N\":3,"
+                    "\"Ports\":{\"81/tcp\":[{\"HostPort\":\"2\"}],\"80/tcp\":[{\"HostPort\":\"1\"}]},"
+                    "\"Labels\":{\"k\":\"v\"},\"Empty\":[],\"On\":true}";
+    /* range over a map: in key order, with $k, $v; over an array with $i, $v; {{else}} */
+    RENDERS("{{range $k, $v := .Ports}}{{$k}}={{(index $v 0).HostPort}};{{end}}", d,
+            "80/tcp=1;81/tcp=2;");
+    RENDERS("{{range $i, $a := .Args}}{{$i}}{{$a}}{{end}}", d, "0a1b");
+    RENDERS("{{range .Empty}}x{{else}}none{{end}}", d, "none");
+    RENDERS("{{range .Args}}{{.}}{{$.Name}}{{end}}", d, "a/webb/web");
+    /* if / else if / else, with, variables */
+    RENDERS("{{if .On}}y{{else}}n{{end}}", d, "y");
+    RENDERS("{{if eq .N 1}}one{{else if eq .N 3}}three{{else}}?{{end}}", d, "three");
+    RENDERS("{{if .Empty}}y{{else}}n{{end}}", d, "n");
+    RENDERS("{{with .Labels}}{{.k}}{{end}}{{with .Nope}}x{{else}}-{{end}}", d, "v-");
+    RENDERS("{{$n := .Name}}{{range .Args}}{{$n}}{{end}}", d, "/web/web");
+    RENDERS("{{$n := 1}}{{$n = 2}}{{$n}}", d, "2");
+    /* pipelines and functions */
+    RENDERS("{{.Name | upper}}", d, "/WEB");
+    RENDERS("{{join .Args \", \"}}", d, "a, b");
+    RENDERS("{{split \"a:b\" \":\"}}", d, "[\"a\",\"b\"]");
+    RENDERS("{{index (split \"a:b\" \":\") 1}}", d, "b");
+    RENDERS("{{title \"hello world\"}}", d, "Hello World");
+    RENDERS("{{printf \"%s-%03d-%.1f-%q\" .Name .N 1.25 \"x\"}}", d, "/web-003-1.2-\"x\"");
+    RENDERS("{{.N | printf \"%d!\"}}", d, "3!");
+    RENDERS("{{println .N}}", d, "3\n");
+    RENDERS("{{truncate .Name 2}}", d, "/w");
+    RENDERS("{{and .On .Name}} {{or .Empty \"d\"}} {{not .On}}", d, "/web d false");
+    RENDERS("{{if and (gt .N 2) (lt .N 4) (ne .Name \"x\")}}ok{{end}}", d, "ok");
+    RENDERS("{{/* a comment */}}c", d, "c");
+    RENDERS("{{len .Labels}} {{len \"abc\"}}", d, "1 3");
+    /* errors name what is wrong */
+    RENDERS("{{nope .Name}}", d, "template: function \"nope\" not defined");
+    RENDERS("{{$x}}", d, "template: undefined variable \"$x\"");
+    RENDERS("{{if .On}}x", d,
+            "template: unexpected EOF (an {{if}}, {{range}} or {{with}} without {{end}})");
+    RENDERS("{{end}}", d, "template: unexpected {{end}}");
+    RENDERS("{{.Name .N}}", d, "template: can't give argument to non-function");
+    RENDERS("{{range .Name}}x{{end}}", d, "template: range can't iterate over /web");
+    RENDERS("{{lt .Name 1}}", d, "template: lt: incompatible types for comparison");
 }
 
 static void test_names(void **state)
@@ -84,6 +128,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_actions_and_functions),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,7 @@
 /* "a" or "a-b" (1..65535, a <= b); empty allowed when may_empty (then 0-0). */
 static int range(const char *s, int *a, int *b, bool may_empty)
 {
-    if ((!*s || strcmp(s, "0") == 0) && may_empty) { /* docker: "0" too means any free port */
+    if (!*s && may_empty) {
         *a = *b = 0;
         return 0;
     }
@@ -150,6 +150,8 @@ static int add_wanted(struct fw_port **v, size_t *n, const char *key, const json
     if (strcmp(p.host_ip, "0.0.0.0") == 0)
         p.host_ip[0] = '\0';
     const char *hp = json_string_value(json_object_get(b, "HostPort")) ?: "";
+    if (strcmp(hp, "0") == 0) /* the API's "any free port" (testcontainers sends it) */
+        hp = "";
     int a = 0, z = 0;
     if (range(hp, &a, &z, true) < 0)
         return hk_error_set(err, -EINVAL, "invalid hostPort: %s", hp);
