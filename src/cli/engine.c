@@ -63,6 +63,7 @@ static const struct cli_command commands[] = {
     {"system", cmd_system, "The Docker Engine API service (system service)"},
     {"monitor-exit", cmd_monitor_exit, NULL},
     {"service-helper", cmd_service_helper, NULL},
+    {"dns-serve", cmd_dns_serve, NULL},
 };
 
 static void usage(FILE *f)

@@ -108,6 +108,12 @@ char *etc_resolv_conf_for(const char *host_text, const struct etc_opts *o)
 {
     char *text = etc_resolv_conf(host_text, o->host_network);
     const json_t *hc = o->host_config;
+    if (o->nameserver && !json_array_size(json_object_get(hc, "Dns"))) {
+        char *kept = drop_lines(text, "nameserver");
+        free(text);
+        text = xasprintf("%snameserver %s\n", kept, o->nameserver);
+        free(kept);
+    }
     static const char *const keys[][2] = {
         {"Dns", "nameserver"}, {"DnsSearch", "search"}, {"DnsOptions", "options"}};
     for (size_t k = 0; k < ELEMENTSOF(keys); k++) {

@@ -37,3 +37,9 @@ void ipam_release(const struct network *n, const char *ip,
 /* The live entries of n as docker's network inspect shows Containers:
  * {id: {"IPv4Address": "a/n", "IPv6Address": "a6/n" or "", "MacAddress": m}}. */
 json_t *ipam_endpoints(const struct network *n);
+
+/* The entry (or other JSON file) name of the address directory dfd, or NULL. */
+json_t *ipam_entry_load(int dfd, const char *name);
+
+/* Whether the process an entry names ({Pid, Start}) is the one alive. */
+bool ipam_entry_alive(const json_t *j);
