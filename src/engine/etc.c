@@ -108,7 +108,7 @@ char *etc_resolv_conf_for(const char *host_text, const struct etc_opts *o)
 {
     char *text = etc_resolv_conf(host_text, o->host_network);
     const json_t *hc = o->host_config;
-    if (o->nameserver && !json_array_size(json_object_get(hc, "Dns"))) {
+    if (o->nameserver) { /* --dns: the responder forwards there, as docker's does */
         char *kept = drop_lines(text, "nameserver");
         free(text);
         text = xasprintf("%snameserver %s\n", kept, o->nameserver);
@@ -120,6 +120,10 @@ char *etc_resolv_conf_for(const char *host_text, const struct etc_opts *o)
         const json_t *list = json_object_get(hc, keys[k][0]);
         if (!json_array_size(list))
             continue;
+        if (k == 0 && o->nameserver) {
+            append_list(&text, "# ExtServers:", list); /* docker's note of them */
+            continue;
+        }
         char *kept = drop_lines(text, keys[k][1]);
         free(text);
         text = kept;

@@ -23,7 +23,8 @@ struct etc_opts {
     bool host_network;
     const json_t *host_config;
     const char *gateway; /* the container's network's gateway, or NULL */
-    /* a user network's DNS responder (net/dns.h): the only nameserver unless Dns is given */
+    /* a user network's DNS responder (net/dns.h): the only nameserver (Dns, the servers it
+     * forwards to, only noted in a comment, as docker does) */
     const char *nameserver;
 };
 

@@ -63,18 +63,24 @@ def ask_tcp(server, msg, timeout=3):
         return s.recv(n, socket.MSG_WAITALL)
 
 
-@pytest.fixture
-def upstream(monkeypatch):
-    """A tiny resolver on 127.0.0.1: OUTSIDE is OUTSIDE_IP, every other name NXDOMAIN.
-    The responders this test starts forward to it (HAKO_DNS_UPSTREAM)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    seen = []
-    stop = threading.Event()
+class FakeResolver:
+    """A tiny resolver on 127.0.0.x: OUTSIDE is answer, every other name NXDOMAIN; seen has
+    the names it was asked."""
 
-    def serve():
+    def __init__(self, addr="127.0.0.1", port=0, answer=OUTSIDE_IP):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, port))
+        self.port = self.sock.getsockname()[1]
+        self.answer = answer
+        self.seen = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        s = self.sock
         s.settimeout(0.2)
-        while not stop.is_set():
+        while not self.stop.is_set():
             try:
                 msg, addr = s.recvfrom(4096)
             except socket.timeout:
@@ -84,25 +90,31 @@ def upstream(monkeypatch):
                 labels.append(msg[off + 1:off + 1 + msg[off]].decode().lower())
                 off += msg[off] + 1
             name, qtype = ".".join(labels), struct.unpack(">H", msg[off + 1:off + 3])[0]
-            seen.append(name)
+            self.seen.append(name)
             question = msg[12:off + 5]
             head = msg[:2]
             if name == OUTSIDE and qtype == 1:
                 rr = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + \
-                    socket.inet_aton(OUTSIDE_IP)
+                    socket.inet_aton(self.answer)
                 s.sendto(head + struct.pack(">HHHHH", 0x8180, 1, 1, 0, 0) + question + rr, addr)
             else:
                 rcode = 0 if name == OUTSIDE else 3
                 s.sendto(head + struct.pack(">HHHHH", 0x8180 | rcode, 1, 0, 0, 0) + question,
                          addr)
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    monkeypatch.setenv("HAKO_DNS_UPSTREAM", f"127.0.0.1:{s.getsockname()[1]}")
-    yield seen
-    stop.set()
-    t.join()
-    s.close()
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def upstream(monkeypatch):
+    """The upstream the responders this test starts forward to (HAKO_DNS_UPSTREAM)."""
+    r = FakeResolver()
+    monkeypatch.setenv("HAKO_DNS_UPSTREAM", f"127.0.0.1:{r.port}")
+    yield r.seen
+    r.close()
 
 
 def net_info(engine, name):
@@ -272,17 +284,45 @@ def test_default_bridge_and_dns_flag(engine, upstream):
     resolv = engine.ok("exec", "b1", "cat", "/etc/resolv.conf").stdout
     assert f"nameserver {gw}" not in resolv
     engine.ok("rm", "-f", "b1", "b2")
-    # on a user network --dns replaces the responder in resolv.conf (the names stay in
-    # /etc/hosts), and --dns-search/--dns-option are kept beside it
+    # on a user network --dns-search/--dns-option are kept beside the responder
     engine.ok("network", "create", "--subnet", "10.231.24.0/24", "flags")
     gw, _ = net_info(engine, "flags")
-    p = engine.ok("run", "--rm", "--network", "flags", "--dns", "10.0.0.53", "busybox", "cat",
-                  "/etc/resolv.conf")
-    assert [l for l in p.stdout.splitlines() if l.startswith("nameserver")] == \
-        ["nameserver 10.0.0.53"]
     p = engine.ok("run", "--rm", "--network", "flags", "--dns-search", "corp.example",
                   "--dns-option", "ndots:2", "busybox", "cat", "/etc/resolv.conf")
     assert [l for l in p.stdout.splitlines() if l.startswith("nameserver")] == \
         [f"nameserver {gw}"]
     assert "search corp.example\n" in p.stdout and "options ndots:2\n" in p.stdout
     engine.ok("network", "rm", "flags")
+
+
+def test_dns_flag_servers_get_the_containers_other_names(engine, upstream):
+    """--dns on a user network, as docker: resolv.conf still names the responder, which
+    resolves the peers and forwards that container's other names to its --dns servers."""
+    try:
+        mine = FakeResolver("127.0.0.77", 53, answer="192.0.2.8")
+    except OSError as e:
+        pytest.skip(f"cannot serve on 127.0.0.77:53 ({e})")
+    try:
+        engine.ok("network", "create", "--subnet", "10.231.25.0/24", "withdns")
+        gw, _ = net_info(engine, "withdns")
+        engine.ok("run", "-d", "--name", "own", "--network", "withdns", "--dns", "127.0.0.77",
+                  "busybox", "sleep", "120")
+        engine.ok("run", "-d", "--name", "plain", "--network", "withdns", "busybox", "sleep",
+                  "120")
+        resolv = engine.ok("exec", "own", "cat", "/etc/resolv.conf").stdout
+        assert [l for l in resolv.splitlines() if l.startswith("nameserver")] == \
+            [f"nameserver {gw}"]
+        assert "# ExtServers: 127.0.0.77\n" in resolv
+        plain_ip = engine.inspect("plain")["NetworkSettings"]["IPAddress"]
+        rc, addrs, out = nslookup(engine, "own", "plain")
+        assert rc == 0 and addrs == [plain_ip], out
+        rc, addrs, out = nslookup(engine, "own", OUTSIDE)
+        assert rc == 0 and addrs == ["192.0.2.8"], out
+        assert OUTSIDE in mine.seen and OUTSIDE not in upstream
+        # its neighbour without --dns still goes to the network's upstream
+        rc, addrs, out = nslookup(engine, "plain", OUTSIDE)
+        assert rc == 0 and addrs == [OUTSIDE_IP], out
+        engine.ok("rm", "-f", "own", "plain")
+        engine.ok("network", "rm", "withdns")
+    finally:
+        mine.close()

@@ -43,7 +43,10 @@ static int bound(int type, struct in_addr gw, struct hk_error *err)
     int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0)
         return hk_error_errno(err, -errno, "socket");
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* TCP: past TIME_WAIT of the last responder's connections; never UDP, where it would let
+     * a second socket share the port */
+    if (type == SOCK_STREAM)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
         (type == SOCK_STREAM && listen(fd, MAX_TCP) < 0)) {
         int r = -errno;
@@ -168,6 +171,12 @@ struct name {
     bool has6;
 };
 
+/* A container whose --dns servers its other names go to (its entry's Dns). */
+struct client {
+    struct in_addr a;
+    char *servers; /* "ip,ip" */
+};
+
 struct pending {
     int fd;  /* connected to the upstream server */
     int tcp; /* the TCP client's slot, or -1: a UDP client at client */
@@ -175,6 +184,7 @@ struct pending {
     socklen_t clen;
     uint16_t id, our_id;
     size_t upstream; /* the server tried */
+    char *servers;   /* the client's --dns, or NULL: the network's upstreams */
     uint8_t *query;
     size_t qlen;
     long long deadline;
@@ -184,6 +194,7 @@ struct tconn {
     int fd;
     uint8_t buf[2 + MSG_MAX];
     size_t len;
+    struct in_addr peer;
     bool waiting; /* for the upstream's answer */
     long long deadline;
 };
@@ -195,6 +206,8 @@ struct srv {
     const char *upstream;
     struct name *names;
     size_t n_names;
+    struct client *clients;
+    size_t n_clients;
     size_t live;
     struct timespec mtime;
     struct pending pend[MAX_PENDING];
@@ -219,7 +232,11 @@ static void names_load(struct srv *s, bool force)
     s->mtime = st.st_mtim;
     free(s->names);
     s->names = NULL;
-    s->n_names = s->live = 0;
+    for (size_t i = 0; i < s->n_clients; i++)
+        free(s->clients[i].servers);
+    free(s->clients);
+    s->clients = NULL;
+    s->n_names = s->n_clients = s->live = 0;
     DIR *d = opendir(s->dir);
     if (!d)
         return;
@@ -234,6 +251,21 @@ static void names_load(struct srv *s, bool force)
             continue;
         }
         s->live++;
+        const json_t *dns = json_object_get(j, "Dns");
+        if (json_array_size(dns)) {
+            char *list = NULL;
+            size_t k;
+            json_t *srv;
+            json_array_foreach(dns, k, srv)
+            {
+                char *more = xasprintf("%s%s%s", list ? list : "", list ? "," : "",
+                                       json_string_value(srv) ?: "");
+                free(list);
+                list = more;
+            }
+            s->clients = xrealloc(s->clients, (s->n_clients + 1) * sizeof(*s->clients));
+            s->clients[s->n_clients++] = (struct client){a, list};
+        }
         struct in6_addr a6;
         const char *ip6 = json_string_value(json_object_get(j, "IPv6"));
         bool has6 = ip6 && inet_pton(AF_INET6, ip6, &a6) == 1;
@@ -257,20 +289,24 @@ static void names_load(struct srv *s, bool force)
     closedir(d);
 }
 
-/* Upstream servers: s->upstream ("ip[:port]" or "[v6]:port", comma-separated) or the host's
- * resolv.conf nameservers (read at each forward: it may change). */
-static size_t upstreams(const struct srv *s, struct sockaddr_storage *v, socklen_t *lens)
+/* Upstream servers: list (a client's --dns) or s->upstream ("ip[:port]" or "[v6]:port",
+ * comma-separated), or the host's resolv.conf nameservers (read at each forward: it may
+ * change). */
+static size_t upstreams(const struct srv *s, const char *list, struct sockaddr_storage *v,
+                        socklen_t *lens)
 {
     _cleanup_free_ char *text = NULL;
     size_t len, n = 0;
-    if (s->upstream)
-        text = xstrdup(s->upstream);
+    if (!list)
+        list = s->upstream;
+    if (list)
+        text = xstrdup(list);
     else if (read_file("/etc/resolv.conf", 1 << 16, &text, &len, NULL) < 0)
         return 0;
-    const char *sep = s->upstream ? "," : "\n";
+    const char *sep = list ? "," : "\n";
     for (char *save = NULL, *p = text, *t; n < MAX_UPSTREAM && (t = strtok_r(p, sep, &save));
          p = NULL) {
-        if (!s->upstream) {
+        if (!list) {
             if (strncmp(t, "nameserver", 10) != 0 || (t[10] != ' ' && t[10] != '\t'))
                 continue;
             t += 10;
@@ -342,7 +378,7 @@ static bool forward_next(struct srv *s, struct pending *p)
 {
     struct sockaddr_storage ups[MAX_UPSTREAM];
     socklen_t lens[MAX_UPSTREAM];
-    size_t n = upstreams(s, ups, lens);
+    size_t n = upstreams(s, p->servers, ups, lens);
     for (; p->upstream < n; p->upstream++) {
         if (p->fd >= 0)
             close(p->fd);
@@ -363,6 +399,7 @@ static void pending_end(struct pending *p)
     if (p->fd >= 0)
         close(p->fd);
     free(p->query);
+    free(p->servers);
     memset(p, 0, sizeof(*p));
     p->fd = -1;
 }
@@ -400,6 +437,10 @@ static void forward(struct srv *s, const uint8_t *msg, size_t len, uint16_t id, 
     memcpy(p->query, &(uint16_t){htons(p->our_id)}, 2);
     p->qlen = len;
     p->upstream = 0;
+    struct in_addr from = tcp >= 0 ? s->tc[tcp].peer : ((const struct sockaddr_in *)addr)->sin_addr;
+    for (size_t i = 0; i < s->n_clients; i++)
+        if (s->clients[i].a.s_addr == from.s_addr)
+            p->servers = xstrdup(s->clients[i].servers);
     if (tcp >= 0)
         s->tc[tcp].waiting = true;
     if (!forward_next(s, p)) {
@@ -582,7 +623,9 @@ int dns_serve(const char *bridge, int udp, int tcp, const char *upstream, bool i
             }
         }
         if (r > 0 && (pf[1].revents & POLLIN)) {
-            int c = accept4(tcp, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            struct sockaddr_in peer = {0};
+            socklen_t plen = sizeof(peer);
+            int c = accept4(tcp, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC | SOCK_NONBLOCK);
             int slot = -1;
             for (int i = 0; c >= 0 && i < MAX_TCP && slot < 0; i++)
                 if (s.tc[i].fd < 0)
@@ -590,6 +633,7 @@ int dns_serve(const char *bridge, int udp, int tcp, const char *upstream, bool i
             if (slot >= 0) {
                 s.tc[slot].fd = c;
                 s.tc[slot].len = 0;
+                s.tc[slot].peer = peer.sin_addr;
                 s.tc[slot].waiting = false;
                 s.tc[slot].deadline = now + TCP_MS;
             } else if (c >= 0) {
