@@ -7,12 +7,15 @@ Traffic goes only to 127.0.0.1 (the fake upstream resolver this test runs, named
 $HAKO_DNS_UPSTREAM) and to addresses of bridges and containers this test made."""
 import json
 import os
+import signal
 import socket
 import struct
 import threading
 import time
 
 import pytest
+
+from conftest import wait_for
 
 
 OUTSIDE = "outside.example"
@@ -326,3 +329,19 @@ def test_dns_flag_servers_get_the_containers_other_names(engine, upstream):
         engine.ok("network", "rm", "withdns")
     finally:
         mine.close()
+
+
+def test_responder_ends_when_its_only_containers_monitor_is_killed(engine, upstream):
+    """No command runs after the SIGKILL: the responder finds no live container on its own
+    (every 2 s) and ends, taking its record along."""
+    engine.ok("network", "create", "--subnet", "10.231.26.0/24", "lone")
+    _, bridge = net_info(engine, "lone")
+    engine.ok("run", "-d", "--name", "solo", "--network", "lone", "busybox", "sleep", "120")
+    pid = responder(bridge)
+    assert pid
+    mon = engine.inspect("solo")["Hako"]["Monitor"]["Pid"]
+    os.kill(mon, signal.SIGKILL)
+    wait_for(lambda: gone(pid), timeout=10, what="the responder to end")
+    assert not os.path.exists(f"/run/hako-net/{bridge}/dns")
+    engine.ok("rm", "-f", "solo")
+    engine.ok("network", "rm", "lone")
