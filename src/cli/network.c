@@ -366,7 +366,7 @@ int cmd_dns_serve(int argc, char **argv)
 {
     if (argc != 6)
         return 125;
-    int r = dns_serve(argv[1], atoi(argv[2]), atoi(argv[3]),
-                      strcmp(argv[4], "-") ? argv[4] : NULL, strcmp(argv[5], "1") == 0);
+    int r = dns_serve(argv[1], atoi(argv[2]), atoi(argv[3]), strcmp(argv[4], "-") ? argv[4] : NULL,
+                      strcmp(argv[5], "1") == 0);
     return r < 0 ? 1 : 0;
 }

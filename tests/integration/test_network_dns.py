@@ -11,12 +11,10 @@ import signal
 import socket
 import struct
 import threading
-import time
 
 import pytest
 
 from conftest import wait_for
-
 
 OUTSIDE = "outside.example"
 OUTSIDE_IP = "192.0.2.7"  # TEST-NET-1: only ever an answer, never contacted
