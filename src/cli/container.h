@@ -50,6 +50,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_network(int argc, char **argv);
+int cmd_dns_serve(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);

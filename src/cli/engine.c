@@ -67,6 +67,7 @@ static const struct cli_command commands[] = {
     {"monitor-exit", cmd_monitor_exit, NULL},
     {"health-probe", cmd_health_probe, NULL},
     {"service-helper", cmd_service_helper, NULL},
+    {"dns-serve", cmd_dns_serve, NULL},
 };
 
 static void usage(FILE *f)

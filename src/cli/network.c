@@ -9,6 +9,7 @@
 #include "cli/container-table.h"
 #include "cli/container.h"
 #include "engine/net/attach.h"
+#include "engine/net/dns.h"
 #include "engine/net/later.h"
 #include "engine/net/network.h"
 #include "util/fs.h"
@@ -382,4 +383,15 @@ int cmd_port(int argc, char **argv)
         return 1;
     }
     return 0;
+}
+
+/* Hidden: a user network's DNS responder (engine/net/dns.h), started by dns_up:
+ * `hako dns-serve BRIDGE UDPFD TCPFD UPSTREAM|- INTERNAL`. */
+int cmd_dns_serve(int argc, char **argv)
+{
+    if (argc != 6)
+        return 125;
+    int r = dns_serve(argv[1], atoi(argv[2]), atoi(argv[3]), strcmp(argv[4], "-") ? argv[4] : NULL,
+                      strcmp(argv[5], "1") == 0);
+    return r < 0 ? 1 : 0;
 }

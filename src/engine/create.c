@@ -518,12 +518,18 @@ static int write_etc(const struct engine *e, const char *dir, const json_t *cfg,
     json_t *v;
     json_array_foreach(json_object_get(hc, "ExtraHosts"), i, v)
         need_gw |= strstr(json_string_value(v) ?: "", ":host-gateway") != NULL;
-    if (need_gw && network_get(e, net_mode_is_network(mode) ? mode : "bridge", &n, NULL) == 0)
+    /* a user network's containers ask its DNS responder (net/dns.h), on its gateway */
+    bool user = net_mode_is_network(mode) && strcmp(mode, "bridge") != 0;
+    if ((need_gw || user) &&
+        network_get(e, net_mode_is_network(mode) ? mode : "bridge", &n, NULL) == 0)
         inet_ntop(AF_INET, &n.gw, gw, sizeof(gw));
+    else
+        user = false;
     struct etc_opts o = {.hostname = jstr(cfg, "Hostname"),
                          .host_network = strcmp(mode, "host") == 0,
                          .host_config = hc,
-                         .gateway = gw};
+                         .gateway = gw,
+                         .nameserver = user && !n.is_default ? gw : NULL};
     return etc_write(dir, &o, err);
 }
 

@@ -108,12 +108,22 @@ char *etc_resolv_conf_for(const char *host_text, const struct etc_opts *o)
 {
     char *text = etc_resolv_conf(host_text, o->host_network);
     const json_t *hc = o->host_config;
+    if (o->nameserver) { /* --dns: the responder forwards there, as docker's does */
+        char *kept = drop_lines(text, "nameserver");
+        free(text);
+        text = xasprintf("%snameserver %s\n", kept, o->nameserver);
+        free(kept);
+    }
     static const char *const keys[][2] = {
         {"Dns", "nameserver"}, {"DnsSearch", "search"}, {"DnsOptions", "options"}};
     for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
         const json_t *list = json_object_get(hc, keys[k][0]);
         if (!json_array_size(list))
             continue;
+        if (k == 0 && o->nameserver) {
+            append_list(&text, "# ExtServers:", list); /* docker's note of them */
+            continue;
+        }
         char *kept = drop_lines(text, keys[k][1]);
         free(text);
         text = kept;

@@ -23,9 +23,13 @@ struct etc_opts {
     bool host_network;
     const json_t *host_config;
     const char *gateway; /* the container's network's gateway, or NULL */
+    /* a user network's DNS responder (net/dns.h): the only nameserver (Dns, the servers it
+     * forwards to, only noted in a comment, as docker does) */
+    const char *nameserver;
 };
 
-/* resolv.conf as etc_resolv_conf, then Dns/DnsSearch/DnsOptions. Allocated. */
+/* resolv.conf as etc_resolv_conf (nameserver instead of the host's when given), then
+ * Dns/DnsSearch/DnsOptions. Allocated. */
 char *etc_resolv_conf_for(const char *host_text, const struct etc_opts *o);
 
 /* Check one --add-host value ("name:ip", ip may be host-gateway): docker's errors. */

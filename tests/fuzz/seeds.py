@@ -339,6 +339,31 @@ JSON_TOKENS = ['{', '}', '[', ']', ':', ',', '"', 'true', 'false', 'null', '-1',
                '4294967295', '9223372036854775807', '\\u0000', '1e309']
 
 
+def dns_seeds():
+    """Queries a container's resolver sends its network's responder, and broken ones."""
+    import struct
+
+    def q(name, qtype=1, flags=0x0100, qd=1):
+        body = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".") if l)
+        return struct.pack(">HHHHHH", 0x1234, flags, qd, 0, 0, 0) + body + b"\0" + \
+            struct.pack(">HH", qtype, 1)
+    head = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0)
+    put("dns", "a", q("db"))
+    put("dns", "aaaa", q("Postgres.Internal", 28))
+    put("dns", "outside", q("www.example.com"))
+    put("dns", "root", q(""))
+    put("dns", "edns", q("db") + b"\0\0\x29\x04\xd0\0\0\0\0\0\0")
+    put("dns", "response", q("db", flags=0x8180))
+    put("dns", "two-questions", q("db", qd=2))
+    put("dns", "pointer-loop", head + b"\xc0\x0c\0\1\0\1")
+    put("dns", "pointer-forward", head + b"\x01a\xc0\x0e\0\1\0\1")
+    put("dns", "pointer-back", head + b"\x02db\0\0\1\0\1" + b"\x01x\xc0\x0c")
+    put("dns", "long-label", head + b"\x40" + b"a" * 64 + b"\0\0\1\0\1")
+    put("dns", "long-name", head + (b"\x3f" + b"a" * 63) * 5 + b"\0\0\1\0\1")
+    put("dns", "dot-in-label", head + b"\x03a.b\0\0\1\0\1")
+    put("dns", "cut", head + b"\x04peer")
+
+
 def dicts():
     import re
     root = os.path.join(HERE, "..", "..")
@@ -366,3 +391,4 @@ if __name__ == "__main__":
     layer_seeds()
     misc_seeds()
     engine_seeds()
+    dns_seeds()

@@ -102,6 +102,14 @@ def _net():
     if run_dir.is_dir():
         for d in run_dir.glob(NET_PREFIX + "*"):
             found |= {f"address {d.name}/{x.name}" for x in d.iterdir()}
+    # user networks' DNS responders (`hako dns-serve <bridge> ...`, reparented to init)
+    for d in Path("/proc").iterdir():
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0") if d.name.isdigit() else []
+        except OSError:
+            continue
+        if argv[1:3] and argv[1] == b"dns-serve" and argv[2].startswith(NET_PREFIX.encode()):
+            found.add(f"dns-serve {argv[2].decode()} pid {d.name}")
     if shutil.which("nft"):
         for m in ("any4", "ip4", "any6"):
             p = subprocess.run(["nft", "-j", "list", "map", "inet", NET_PREFIX, m], text=True,

@@ -289,8 +289,8 @@ static json_t *endpoint(const struct network *n, const char *ip, const char *mac
 }
 
 /* What the ipam entry needs to keep the members' /etc/hosts (hosts.h): the file, its own
- * names (Self: the hostname), the names its peers know (Names: the endpoint's DNSNames).
- * Added to f. */
+ * names (Self: the hostname), the names its peers know (Names: the endpoint's DNSNames);
+ * and for the DNS responder the container's --dns servers (Dns). Added to f. */
 static void hosts_fields(json_t *f, const json_t *rec, const json_t *ep)
 {
     const char *path = json_string_value(json_object_get(rec, "HostsPath"));
@@ -305,6 +305,10 @@ static void hosts_fields(json_t *f, const json_t *rec, const json_t *ep)
     json_object_set_new(f, "Self", *domain ? json_pack("[s++,s]", host, ".", domain, host)
                                            : json_pack("[s]", host));
     json_object_set_new(f, "Names", json_is_array(names) ? json_incref(names) : json_array());
+    /* --dns: the servers the network's DNS responder forwards its other names to (dns.h) */
+    const json_t *dns = json_object_get(json_object_get(rec, "HostConfig"), "Dns");
+    if (json_array_size(dns))
+        json_object_set_new(f, "Dns", json_deep_copy(dns));
 }
 
 struct plan {

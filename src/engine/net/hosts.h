@@ -1,7 +1,8 @@
 /* hosts.h — the sections of a container's /etc/hosts that hako keeps for its networks.
  *
  * Name resolution between containers on a user network is /etc/hosts, kept by the engine
- * (docs/NETWORKING.md says why, with numbers): each network the container is on has one
+ * (docs/NETWORKING.md says why, with numbers), and the network's DNS responder (dns.h),
+ * which answers from the same address entries (ipam.h): each network the container is on has one
  * section in its hosts file, between the lines "# hako <bridge>: network <name>" and
  * "# hako <bridge> end", holding the container's own address and hostname and, on a user
  * network, every live peer's address, name, aliases and short ID. The file is bind-mounted

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/net/dns.h"
 #include "engine/net/fw.h"
 #include "engine/net/hosts.h"
 #include "engine/net/network.h"
@@ -19,6 +20,7 @@
 #include "runtime/state.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/log.h"
 
 /* Machine-wide, by bridge: every --root whose default network is the same bridge shares its
  * addresses. */
@@ -42,7 +44,7 @@ static int ipam_lock(const char *dir, struct hk_error *err)
     return fd;
 }
 
-static json_t *entry_load(int dfd, const char *name)
+json_t *ipam_entry_load(int dfd, const char *name)
 {
     _cleanup_free_ char *text = NULL;
     size_t len;
@@ -51,7 +53,7 @@ static json_t *entry_load(int dfd, const char *name)
     return json_loads(text, 0, NULL);
 }
 
-static bool entry_alive(const json_t *j)
+bool ipam_entry_alive(const json_t *j)
 {
     json_int_t pid = json_integer_value(json_object_get(j, "Pid"));
     json_int_t start = json_integer_value(json_object_get(j, "Start"));
@@ -120,8 +122,8 @@ static int reclaim(int dfd, const char *table, json_t *live)
         struct in_addr a;
         if (inet_pton(AF_INET, de->d_name, &a) != 1)
             continue;
-        json_t *j = entry_load(dfd, de->d_name);
-        if (j && entry_alive(j)) {
+        json_t *j = ipam_entry_load(dfd, de->d_name);
+        if (j && ipam_entry_alive(j)) {
             if (live)
                 json_object_set(live, de->d_name, j);
         } else {
@@ -233,7 +235,7 @@ int ipam_update(const struct network *n, const char *ip, json_t *fields, struct 
     _cleanup_close_ int dfd = ipam_lock(dir, err);
     if (dfd < 0)
         return dfd;
-    json_t *j = entry_load(dfd, ip);
+    json_t *j = ipam_entry_load(dfd, ip);
     if (!j)
         return hk_error_set(err, -ENOENT, "address %s was taken back", ip);
     json_object_update(j, fields);
@@ -246,6 +248,9 @@ int ipam_update(const struct network *n, const char *ip, json_t *fields, struct 
         reclaim(dfd, n->table, live);
         sync_hosts(n, live, ip);
         json_decref(live);
+        struct hk_error derr = {0};
+        if (!n->is_default && dns_up(n, dfd, &derr) < 0) /* the names stay in /etc/hosts */
+            log_warn("network %s: %s", n->name, hk_error_msg(&derr));
     }
     return r;
 }
@@ -257,7 +262,7 @@ void ipam_release(const struct network *n, const char *ip,
     if (!path_exists(dir))
         return;
     _cleanup_close_ int dfd = ipam_lock(dir, NULL);
-    json_t *j = dfd >= 0 ? entry_load(dfd, ip) : NULL;
+    json_t *j = dfd >= 0 ? ipam_entry_load(dfd, ip) : NULL;
     if (j && strcmp(json_string_value(json_object_get(j, "Id")) ?: "", id) == 0) {
         entry_undo(dfd, ip, j, n->table);
         const char *path = json_string_value(json_object_get(j, "Hosts"));
@@ -267,6 +272,8 @@ void ipam_release(const struct network *n, const char *ip,
             reclaim(dfd, n->table, live);
             if (!n->is_default)
                 sync_hosts(n, live, NULL);
+            if (!n->is_default && !json_object_size(live))
+                dns_down(dfd); /* its last container left */
             json_decref(live);
         }
     }
@@ -285,6 +292,8 @@ json_t *ipam_endpoints(const struct network *n)
     json_t *live = json_object();
     if (reclaim(dfd, n->table, live))
         sync_hosts(n, live, NULL);
+    if (!n->is_default && !json_object_size(live))
+        dns_down(dfd);
     const char *ip;
     json_t *j;
     json_object_foreach(live, ip, j)

@@ -1,11 +1,13 @@
 /* ipam.h — a network's addresses as files: /run/hako-net/<bridge>/<ip>.
  *
  * An entry is made under the directory's flock and holds {Id, Pid, Start, Veth, Mac, Ports,
- * Fds, IPv6, Hosts, Self, Names}: the container, its monitor (the process that holds the
- * address, by pid and start time), the host end of its veth, its published ports and the
+ * Fds, IPv6, Hosts, Self, Names, Dns}: the container, its monitor (the process that holds
+ * the address, by pid and start time), the host end of its veth, its published ports and the
  * monitor's fds that reserve them, its IPv6 address (--ipv6 networks), and for the names
- * (hosts.h) its /etc/hosts file, its own names and those its peers resolve. Every change of
- * the live entries' names rewrites the members' hosts sections under the same lock.
+ * (hosts.h) its /etc/hosts file, its own names and those its peers resolve, and its --dns
+ * servers (the DNS responder's, dns.h, which reads the same entries). Every change of the
+ * live entries' names rewrites the members' hosts sections under the same lock; the file
+ * "dns" beside them is the responder's record.
  * An entry whose monitor is gone (SIGKILLed, a machine crash) is stale: the next claim on the
  * network, its inspect or `network rm` takes its nft elements and veth away and frees the
  * address (and its names from its peers' files). */
@@ -37,3 +39,9 @@ void ipam_release(const struct network *n, const char *ip,
 /* The live entries of n as docker's network inspect shows Containers:
  * {id: {"IPv4Address": "a/n", "IPv6Address": "a6/n" or "", "MacAddress": m}}. */
 json_t *ipam_endpoints(const struct network *n);
+
+/* The entry (or other JSON file) name of the address directory dfd, or NULL. */
+json_t *ipam_entry_load(int dfd, const char *name);
+
+/* Whether the process an entry names ({Pid, Start}) is the one alive. */
+bool ipam_entry_alive(const json_t *j);

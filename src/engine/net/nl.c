@@ -222,6 +222,14 @@ int nl_bridge_ensure(struct nl *n, const char *name, struct in_addr addr, int pr
     struct nlmsghdr *h = msg_new(n, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
     link_msg(h, 0);
     mnl_attr_put_strz(h, IFLA_IFNAME, name);
+    /* A MAC of its own (02:42 and its address, docker's scheme, which no container has: the
+     * gateway address is nobody's). Without one a bridge takes its lowest port's, which
+     * changes when a veth with a lower random MAC joins, and the containers' ARP entries for
+     * the gateway point at nothing until they expire: their DNS responder (dns.h) and the
+     * way out go silent for half a minute. */
+    uint8_t mac[6] = {0x02, 0x42};
+    memcpy(mac + 2, &addr, 4);
+    mnl_attr_put(h, IFLA_ADDRESS, sizeof(mac), mac);
     struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
     mnl_attr_put_strz(h, IFLA_INFO_KIND, "bridge");
     mnl_attr_nest_end(h, li);
