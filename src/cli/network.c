@@ -301,11 +301,17 @@ static int net_connect_cmd(int argc, char **argv, bool connect)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    /* disconnect takes -f only: --ip VALUE is an unknown flag, not one that eats VALUE */
+    static const struct option disconnect_opts[] = {
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     const char *ip = NULL, *cmd = connect ? "network connect" : "network disconnect";
     int c;
     opterr = 0;
     json_t *aliases = json_array();
-    while ((c = cli_getopt(argc, argv, "+f", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+f", connect ? opts : disconnect_opts)) != -1) {
         if (c == 'h') {
             if (connect)
                 printf("Usage: hako network connect [OPTIONS] NETWORK CONTAINER\n\n"
@@ -318,8 +324,7 @@ static int net_connect_cmd(int argc, char **argv, bool connect)
                 printf("Usage: hako network disconnect [OPTIONS] NETWORK CONTAINER\n\n"
                        "Disconnect a container from a network\n\n"
                        "Options:\n"
-                       "  -f, --force        Accepted as docker's\n"
-                       "      --ip, --alias  Refused (only connect takes them)\n");
+                       "  -f, --force        Accepted as docker's\n");
             json_decref(aliases);
             return 0;
         }

@@ -280,7 +280,7 @@ def test_network_prune_and_port_flags(engine):
         p = engine(*args)
         bad = args[2] if args[1] in ("prune", "rm", "inspect", "ls", "disconnect") else args[1]
         assert p.returncode == 125 and f"unknown flag: {bad}" in p.stderr, (args, p.stderr)
-    assert "keepme" in engine.ok("network", "ls", "-q", "--format", "{{.Name}}").stdout
+    assert "keepme" in engine.ok("network", "ls", "--format", "{{.Name}}").stdout.split()
     engine.ok("network", "rm", "keepme")
 
 
