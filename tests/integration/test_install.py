@@ -38,6 +38,11 @@ def test_install_layout_and_uninstall(installed, tmp_path):
         for page in sorted(man.iterdir()):
             p = run(["groff", "-man", "-Tutf8", "-ww", "-z", page])
             assert p.returncode == 0 and p.stderr == "", f"{page.name}: {p.stderr}"
+    # hako-runtime(1) carries each runtime command's usage line
+    runtime_page = (man / "hako-runtime.1").read_text()
+    for sub in ("create", "exec", "checkpoint", "update"):
+        usage = run([hako, "runtime", sub, "--help"]).stdout.splitlines()[0]
+        assert usage.replace("Usage: ", "  ", 1).replace("\\", "\\e") in runtime_page, sub
     run_page = (man / "hako-run.1").read_text()
     assert run_page.startswith('.TH "HAKO-RUN" "1" ')
     assert "hako-run \\- Create and run a new container" in run_page
