@@ -53,6 +53,27 @@ _hako() {
         COMPREPLY=($(compgen -W "$("$hako" ${group:+"$group"} "$cmd" --help 2>/dev/null | _hako_flags)" -- "$cur"))
         return
     fi
+    # values of the flags that name something hako knows
+    case ${COMP_WORDS[COMP_CWORD - 1]} in
+    --network | --net)
+        COMPREPLY=($(compgen -W "none host $("$hako" "${glob[@]}" network ls --format '{{.Name}}' 2>/dev/null)" -- "$cur"))
+        return
+        ;;
+    --volumes-from)
+        COMPREPLY=($(compgen -W "$("$hako" "${glob[@]}" ps -a --format '{{.Names}}' 2>/dev/null)" -- "$cur"))
+        return
+        ;;
+    --restart)
+        COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur"))
+        return
+        ;;
+    --pull)
+        if [[ $cmd == @(run|create) ]]; then
+            COMPREPLY=($(compgen -W "missing always never" -- "$cur"))
+            return
+        fi
+        ;;
+    esac
     local names=""
     case ${group:+$group-}$cmd in
     run | create | image-inspect | rmi | image-rm | tag | image-tag | history | save | image-save | push)

@@ -36,7 +36,14 @@ commands() {
 }
 
 "$HAKO" --help | page hako "a small daemonless container engine, a drop-in for the docker CLI"
-"$HAKO" runtime --help | page hako-runtime "the OCI runtime (runc's command line)"
+# hako-runtime(1): its --help, then each command's usage line (those whose --help has one)
+{
+    "$HAKO" runtime --help
+    printf '\nCommand synopses:\n'
+    "$HAKO" runtime --help | sed -n '/^Commands:/,$p' | tail -n +2 | while read -r sub _; do
+        "$HAKO" runtime "$sub" --help </dev/null 2>/dev/null | sed -n '1s/^Usage: /  /p'
+    done
+} | page hako-runtime "the OCI runtime (runc's command line)"
 "$HAKO" --help | commands | while IFS="$(printf '\t')" read -r cmd summary; do
     [ "$cmd" = runtime ] && continue
     "$HAKO" "$cmd" --help </dev/null | page "hako-$cmd" "$summary"

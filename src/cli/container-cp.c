@@ -33,28 +33,41 @@ static void close_all(struct engine *e, struct store *s, char *id)
     engine_free(e);
 }
 
-static bool help_only(int argc, char **argv, const char *usage)
+/* The flags: --help, and -o/--output where output is given. 0 to go on with argv[optind...],
+ * -1 after the help, else the exit status. */
+static int parse_flags(int argc, char **argv, const char *cmd, const char *usage,
+                       const char **output)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, output ? "+o:h" : "+h", opts + (output ? 0 : 1))) != -1) {
+        if (c == 'h') {
             printf("%s", usage);
-            return true;
+            return -1;
         }
-    return false;
+        if (c != 'o' || !output)
+            return cli_unknown_flag(cmd, argc, argv);
+        *output = optarg;
+    }
+    return 0;
 }
 
 int cmd_export(int argc, char **argv)
 {
-    static const char usage[] = "Usage: hako export [-o FILE] CONTAINER\n\n"
-                                "Export a container's filesystem as a tar archive\n";
-    if (help_only(argc, argv, usage))
-        return 0;
+    static const char usage[] = "Usage: hako export [OPTIONS] CONTAINER\n\n"
+                                "Export a container's filesystem as a tar archive\n\n"
+                                "Options:\n"
+                                "  -o, --output FILE   Write to FILE instead of stdout\n";
     const char *output = NULL;
-    int i = 1;
-    if (i + 1 < argc && (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0)) {
-        output = argv[i + 1];
-        i += 2;
-    }
+    int i = parse_flags(argc, argv, "export", usage, &output);
+    if (i)
+        return i < 0 ? 0 : i;
+    i = optind;
     if (argc - i != 1)
         return cli_usage_error("export", "\"hako export\" requires exactly 1 argument.");
     if (!output && isatty(STDOUT_FILENO)) {
@@ -90,14 +103,17 @@ int cmd_diff(int argc, char **argv)
     static const char usage[] = "Usage: hako diff CONTAINER\n\n"
                                 "Inspect changes to files or directories on a container's "
                                 "filesystem (A added, C changed, D deleted)\n";
-    if (help_only(argc, argv, usage))
-        return 0;
+    int rc = parse_flags(argc, argv, "diff", usage, NULL);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    argc -= optind - 1;
+    argv += optind - 1;
     if (argc != 2)
         return cli_usage_error("diff", "\"hako diff\" requires exactly 1 argument.");
     struct engine *e = NULL;
     struct store *s = NULL;
     char *id = NULL;
-    int rc = open_all(argv[1], &e, &s, &id);
+    rc = open_all(argv[1], &e, &s, &id);
     struct hk_error err = {0};
     json_t *changes = NULL;
     if (rc == 0 && engine_diff(e, s, id, &changes, &err) < 0)
@@ -133,8 +149,11 @@ int cmd_cp(int argc, char **argv)
         "       hako cp SRC_PATH|- CONTAINER:DEST_PATH\n\n"
         "Copy files between a container and the host ('-': a tar on stdin or stdout).\n"
         "The container's symlinks resolve inside its root filesystem, never on the host.\n";
-    if (help_only(argc, argv, usage))
-        return 0;
+    int rc = parse_flags(argc, argv, "cp", usage, NULL);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    argc -= optind - 1;
+    argv += optind - 1;
     if (argc != 3)
         return cli_usage_error("cp", "\"hako cp\" requires exactly 2 arguments.");
     const char *src_path = NULL, *dst_path = NULL;
@@ -157,7 +176,7 @@ int cmd_cp(int argc, char **argv)
     struct engine *e = NULL;
     struct store *s = NULL;
     char *id = NULL;
-    int rc = open_all(src_ctr ? src_ctr : dst_ctr, &e, &s, &id);
+    rc = open_all(src_ctr ? src_ctr : dst_ctr, &e, &s, &id);
     struct hk_error err = {0};
     int r = 0;
     if (rc == 0 && src_ctr)

@@ -213,7 +213,7 @@ static int stop_like(int argc, char **argv, const char *cmd, each_fn fn)
                    "containers (at once)\n\nOptions:\n"
                    "  -t, --time SECONDS   Seconds to wait before killing the container "
                    "(default: its\n"
-                   "                       --stop-timeout, else 10)\n",
+                   "                       --stop-timeout, else 10); also --timeout SECONDS\n",
                    cmd, strcmp(cmd, "stop") == 0 ? "Stop" : "Restart");
             return 0;
         } else {

@@ -77,7 +77,10 @@ static int parse_logs_flags(int argc, char **argv, struct logs_flags *f)
                    "  -n, --tail N         Number of lines to show from the end of the logs "
                    "(all)\n"
                    "  -t, --timestamps     Show timestamps\n"
-                   "      --until TIME     Show logs before a timestamp or relative time\n");
+                   "      --until TIME     Show logs before a timestamp or relative time\n"
+                   "      --details        Show the extra attributes of the log options "
+                   "(hako's\n"
+                   "                       log options add none: the same lines)\n");
             return -1;
         default:
             return cli_unknown_flag("logs", argc, argv);

@@ -22,7 +22,9 @@ static int container_prune(int argc, char **argv)
         if (c == 'f')
             force = true;
         else if (c == 'h') {
-            printf("Usage: hako container prune [-f]\n\nRemove all stopped containers\n");
+            printf("Usage: hako container prune [OPTIONS]\n\nRemove all stopped containers\n\n"
+                   "Options:\n"
+                   "  -f, --force   Do not prompt for confirmation\n");
             return 0;
         } else
             return cli_unknown_flag("container prune", argc, argv);

@@ -215,8 +215,14 @@ int cmd_history(int argc, char **argv)
             continue;
         else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "Usage: hako history [--no-trunc] [-q] [--format TEMPLATE|json] IMAGE\n\n"
-                    "Show the history of an image\n");
+                    "Usage: hako history [OPTIONS] IMAGE\n\n"
+                    "Show the history of an image\n\n"
+                    "Options:\n"
+                    "      --format TEMPLATE  table, json or a Go template\n"
+                    "  -H, --human[=true]     Sizes and dates human readable (the only "
+                    "way)\n"
+                    "      --no-trunc         Do not truncate the output\n"
+                    "  -q, --quiet            Only show image IDs\n");
             return c == 'h' ? 0 : 125;
         }
     }

@@ -54,8 +54,9 @@ int cmd_image_mount(int argc, char **argv)
 int cmd_image_unmount(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
-        bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
-        fprintf(help ? stdout : stderr, "Usage: hako image unmount DIR\n");
+        bool help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+        fprintf(help ? stdout : stderr, "Usage: hako image unmount DIR\n\n"
+                                        "Unmount a container directory's root filesystem\n");
         return help ? 0 : 125;
     }
     struct hk_error err = {0};

@@ -135,7 +135,7 @@ static int cmd_build_busybox(int argc, char **argv)
             tag = optarg;
         else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "Usage: hako image build-busybox [--busybox PATH] [--tag NAME]\n\n"
+                    "Usage: hako image build-busybox [--busybox PATH] [-t|--tag NAME]\n\n"
                     "Make the busybox:latest image offline from Debian's busybox-static.\n");
             return c == 'h' ? 0 : 125;
         }

@@ -84,7 +84,8 @@ static int parse(int argc, char **argv, struct login_args *a)
             a->tls_verify = !optarg || strcmp(optarg, "true") == 0;
         else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "Usage: hako login [-u USER] [-p PASS | --password-stdin] [--authfile F] "
+                    "Usage: hako login [-u|--username USER] [-p|--password PASS | "
+                    "--password-stdin] [--authfile F] "
                     "[--tls-verify=false] REGISTRY\n");
             return c == 'h' ? -1 : 125;
         }

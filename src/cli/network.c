@@ -21,6 +21,28 @@ static const char *jstr(const json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* The flags of a command that takes only --help (and, for prune, docker's -f): 0 to go on
+ * with argv[optind...], else the exit status. */
+static int help_only(int argc, char **argv, const char *cmd, const char *help, bool force)
+{
+    static const struct option with_force[] = {
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    while ((c = cli_getopt(argc, argv, force ? "+f" : "+", with_force + (force ? 0 : 1))) != -1) {
+        if (c == 'h') {
+            fputs(help, stdout);
+            return -1;
+        }
+        if (c != 'f' || !force)
+            return cli_unknown_flag(cmd, argc, argv);
+    }
+    return 0;
+}
+
 static int net_create(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -58,8 +80,16 @@ static int net_create(int argc, char **argv)
             break;
         }
         case 'h':
-            printf("Usage: hako network create [--subnet CIDR] [--gateway IP] [--internal] "
-                   "[--ipv6 [--subnet fdXX::/64]] NAME\n");
+            printf("Usage: hako network create [OPTIONS] NAME\n\n"
+                   "Create a network\n\n"
+                   "Options:\n"
+                   "  -d, --driver bridge   Network driver (only bridge)\n"
+                   "      --gateway IP      The bridge's address (needs --subnet)\n"
+                   "      --internal        No route out of the network\n"
+                   "      --ipv6            Also an IPv6 subnet (default: a free fdXX::/64)\n"
+                   "      --label K=V       Set metadata\n"
+                   "      --subnet CIDR     The network's subnet (default: a free /24); "
+                   "once more for IPv6\n");
             return 0;
         default: return cli_unknown_flag("network create", argc, argv);
         }
@@ -91,14 +121,25 @@ static int net_ls(int argc, char **argv)
     const char *format = NULL;
     bool quiet = false;
     static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-        {"no-trunc", no_argument, NULL, 'n'},     {NULL, 0, NULL, 0},
+        {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"no-trunc", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     bool no_trunc = false;
     opterr = 0;
     while ((c = cli_getopt(argc, argv, "+qf:", opts)) != -1) {
-        if (c == 'f')
+        if (c == 'h') {
+            printf("Usage: hako network ls [OPTIONS]\n\n"
+                   "List networks\n\n"
+                   "Options:\n"
+                   "  -f, --format FMT   table (default), json or a Go template\n"
+                   "      --no-trunc     Do not truncate network IDs\n"
+                   "  -q, --quiet        Only show network IDs\n");
+            return 0;
+        } else if (c == 'f')
             format = optarg;
         else if (c == 'q')
             quiet = true;
@@ -145,8 +186,16 @@ static int net_inspect(int argc, char **argv)
     int c;
     opterr = 0;
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     while ((c = cli_getopt(argc, argv, "+f:", opts)) != -1) {
+        if (c == 'h') {
+            printf("Usage: hako network inspect [OPTIONS] NETWORK [NETWORK...]\n\n"
+                   "Display detailed information on one or more networks\n\n"
+                   "Options:\n"
+                   "  -f, --format TEMPLATE   Format the output with a Go template\n");
+            return 0;
+        }
         if (c != 'f')
             return cli_unknown_flag("network inspect", argc, argv);
         format = optarg;
@@ -175,11 +224,19 @@ static int net_inspect(int argc, char **argv)
 
 static int net_rm(int argc, char **argv)
 {
+    int rc = help_only(argc, argv, "network rm",
+                       "Usage: hako network rm NETWORK [NETWORK...]\n\n"
+                       "Remove one or more networks\n",
+                       false);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    argc -= optind - 1;
+    argv += optind - 1;
     if (argc < 2)
         return cli_usage_error("network rm", "\"hako network rm\" requires at least 1 "
                                              "argument.");
     struct engine *e = NULL;
-    int rc = cli_engine_open(&e);
+    rc = cli_engine_open(&e);
     if (rc)
         return rc;
     for (int i = 1; i < argc; i++) {
@@ -197,10 +254,18 @@ static int net_rm(int argc, char **argv)
 
 static int net_prune(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    int rc = help_only(argc, argv, "network prune",
+                       "Usage: hako network prune [OPTIONS]\n\n"
+                       "Remove all unused networks\n\n"
+                       "Options:\n"
+                       "  -f, --force   Do not prompt (hako network prune never prompts)\n",
+                       true);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (optind < argc)
+        return cli_usage_error("network prune", "\"hako network prune\" accepts no arguments.");
     struct engine *e = NULL;
-    int rc = cli_engine_open(&e);
+    rc = cli_engine_open(&e);
     if (rc)
         return rc;
     _cleanup_json_ json_t *all = NULL;
@@ -231,14 +296,39 @@ static int net_prune(int argc, char **argv)
 static int net_connect_cmd(int argc, char **argv, bool connect)
 {
     static const struct option opts[] = {
-        {"ip", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'f'},
-        {"alias", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0},
+        {"ip", required_argument, NULL, 'i'},
+        {"force", no_argument, NULL, 'f'},
+        {"alias", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    /* disconnect takes -f only: --ip VALUE is an unknown flag, not one that eats VALUE */
+    static const struct option disconnect_opts[] = {
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *ip = NULL, *cmd = connect ? "network connect" : "network disconnect";
     int c;
     opterr = 0;
     json_t *aliases = json_array();
-    while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+f", connect ? opts : disconnect_opts)) != -1) {
+        if (c == 'h') {
+            if (connect)
+                printf("Usage: hako network connect [OPTIONS] NETWORK CONTAINER\n\n"
+                       "Connect a running container to a network\n\n"
+                       "Options:\n"
+                       "      --alias NAME   A name of the container on the network\n"
+                       "  -f, --force        Refused (only disconnect takes it)\n"
+                       "      --ip ADDR      The container's address on the network\n");
+            else
+                printf("Usage: hako network disconnect [OPTIONS] NETWORK CONTAINER\n\n"
+                       "Disconnect a container from a network\n\n"
+                       "Options:\n"
+                       "  -f, --force        Accepted as docker's\n");
+            json_decref(aliases);
+            return 0;
+        }
         if (c == 'i' && connect) {
             ip = optarg;
         } else if (c == 'a' && connect) {
@@ -301,25 +391,6 @@ int cmd_network(int argc, char **argv)
                 fprintf(f, "  %-10s %s\n", net_commands[i].name, net_commands[i].summary);
         return argc < 2 ? 125 : 0;
     }
-    /* --help of the subcommands that do not parse it themselves (create does) */
-    static const char *const usages[][2] = {
-        {"connect", "connect [--ip IP] NETWORK CONTAINER"},
-        {"disconnect", "disconnect [-f] NETWORK CONTAINER"},
-        {"ls", "ls [-q] [--format json|TEMPLATE]"},
-        {"list", "ls [-q] [--format json|TEMPLATE]"},
-        {"inspect", "inspect [-f TEMPLATE] NETWORK [NETWORK...]"},
-        {"rm", "rm NETWORK [NETWORK...]"},
-        {"remove", "rm NETWORK [NETWORK...]"},
-        {"prune", "prune [-f]"},
-    };
-    if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))
-        for (size_t i = 0; i < ELEMENTSOF(usages); i++)
-            for (size_t k = 0; k < ELEMENTSOF(net_commands); k++)
-                if (!strcmp(usages[i][0], argv[1]) && !strcmp(net_commands[k].name, argv[1])) {
-                    printf("Usage: hako network %s\n\n%s\n", usages[i][1],
-                           net_commands[k].summary ? net_commands[k].summary : "");
-                    return 0;
-                }
     for (size_t i = 0; i < ELEMENTSOF(net_commands); i++)
         if (strcmp(net_commands[i].name, argv[1]) == 0) {
             optind = 0;
@@ -332,16 +403,19 @@ int cmd_network(int argc, char **argv)
 /* `hako port CONTAINER [PORT[/PROTO]]`: docker's lines "80/tcp -> 0.0.0.0:8080". */
 int cmd_port(int argc, char **argv)
 {
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: hako port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
-               "List port mappings or a specific mapping for the container\n");
-        return 0;
-    }
+    int rc = help_only(argc, argv, "port",
+                       "Usage: hako port CONTAINER [PRIVATE_PORT[/PROTO]]\n\n"
+                       "List a container's published ports\n",
+                       false);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    argc -= optind - 1;
+    argv += optind - 1;
     if (argc < 2 || argc > 3)
         return cli_usage_error("port", "\"hako port\" requires at least 1 and at most 2 "
                                        "arguments.");
     struct engine *e = NULL;
-    int rc = cli_engine_open(&e);
+    rc = cli_engine_open(&e);
     if (rc)
         return rc;
     _cleanup_free_ char *id = NULL;

@@ -223,13 +223,14 @@ int cli_prune_flags(int argc, char **argv, const char *cmd, bool volumes, const 
                     struct prune_opts *o)
 {
     static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},      {"force", no_argument, NULL, 'f'},
-        {"filter", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'},
-        {"volumes", no_argument, NULL, 'V'},  {NULL, 0, NULL, 0},
+        {"volumes", no_argument, NULL, 'V'}, {"all", no_argument, NULL, 'a'},
+        {"force", no_argument, NULL, 'f'},   {"filter", required_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
-    while ((c = cli_getopt(argc, argv, "+af", opts)) != -1) {
+    /* --volumes only where it means something (system prune) */
+    while ((c = cli_getopt(argc, argv, "+af", opts + (volumes ? 0 : 1))) != -1) {
         if (c == 'a')
             o->all = true;
         else if (c == 'f')

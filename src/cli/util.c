@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -42,9 +43,38 @@ void cli_protect_binary(void)
 
 const char *cli_shortopts;
 
+/* HAKO_LIST_OPTIONS=NAME: the parser of the command whose argv[0] is NAME ("hako" for the
+ * global options, "ls" for "hako network ls") prints the options it accepts, one a line
+ * ("-q", "--quiet"), and exits 0: tests/integration/test_help.py checks --help against the
+ * very table getopt is given. */
+static void list_options(char **argv, const char *shortopts, const struct option *longopts)
+{
+    const char *want = getenv("HAKO_LIST_OPTIONS");
+    if (!want || !argv[0])
+        return;
+    const char *base = strrchr(argv[0], '/');
+    if (strcmp(base ? base + 1 : argv[0], want) != 0)
+        return;
+    for (const char *s = shortopts; *s; s++)
+        if (*s != '+' && *s != ':' && *s != '-')
+            printf("-%c\n", *s);
+    for (const struct option *o = longopts; o && o->name; o++)
+        printf("--%s\n", o->name);
+    exit(0);
+}
+
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+    list_options(argv, shortopts, longopts);
     cli_shortopts = shortopts;
+    /* -h is --help, as docker's, where the command has no -h of its own (run's --hostname) */
+    int at = optind ? optind : 1;
+    if (at < argc && strcmp(argv[at], "-h") == 0 && !strchr(shortopts, 'h'))
+        for (const struct option *o = longopts; o && o->name; o++)
+            if (strcmp(o->name, "help") == 0 && !o->flag) {
+                optind = at + 1;
+                return o->val;
+            }
     int before = optind ? optind : 1, li = -1;
     int c = getopt_long(argc, argv, shortopts, longopts, &li);
     if (c == -1 || li < 0 || before >= argc)

@@ -51,8 +51,11 @@ static int volume_create_cmd(int argc, char **argv)
             return EXIT_FAIL;
         } else if (c == 'h') {
             printf("Usage: hako volume create [OPTIONS] [VOLUME]\n\n"
+                   "Create a volume\n\n"
+                   "Options:\n"
                    "  -d, --driver local   Volume driver (only local)\n"
                    "      --label K=V      Set metadata\n"
+                   "      --name NAME      The volume's name (as the VOLUME argument)\n"
                    "  -o, --opt K=V        Driver options: type=tmpfs|none|FSTYPE, device=, o=\n");
             return 0;
         } else if (c != 'd') {
@@ -123,8 +126,12 @@ static int volume_ls_cmd(int argc, char **argv)
         else if (c == 'F')
             format = optarg;
         else if (c == 'h') {
-            printf("Usage: hako volume ls [-q] [--filter name=|label=|dangling=|driver=] "
-                   "[--format table|json|TEMPLATE]\n");
+            printf("Usage: hako volume ls [OPTIONS]\n\n"
+                   "List volumes\n\n"
+                   "Options:\n"
+                   "  -f, --filter F   name=, label=, dangling=, driver=\n"
+                   "      --format T   table, json or a Go template\n"
+                   "  -q, --quiet      Only display volume names\n");
             return 0;
         } else
             return cli_unknown_flag("volume ls", argc, argv);
@@ -179,7 +186,10 @@ static int volume_inspect_cmd(int argc, char **argv)
         if (c == 'f')
             format = optarg;
         else if (c == 'h') {
-            printf("Usage: hako volume inspect [-f TEMPLATE] VOLUME [VOLUME...]\n");
+            printf("Usage: hako volume inspect [OPTIONS] VOLUME [VOLUME...]\n\n"
+                   "Display detailed information on one or more volumes\n\n"
+                   "Options:\n"
+                   "  -f, --format TEMPLATE   Format the output with a Go template\n");
             return 0;
         } else
             return cli_unknown_flag("volume inspect", argc, argv);

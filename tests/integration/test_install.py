@@ -33,6 +33,16 @@ def test_install_layout_and_uninstall(installed, tmp_path):
         assert f"hako-{c}.1" in pages, c
     assert {"hako.1", "hako-runtime.1", "hako-run.1", "hako-update.1", "hako-system-df.1",
             "hako-image-prune.1", "hako-network-ls.1"} <= pages
+    # groff has nothing to warn about on any page
+    if shutil.which("groff"):
+        for page in sorted(man.iterdir()):
+            p = run(["groff", "-man", "-Tutf8", "-ww", "-z", page])
+            assert p.returncode == 0 and p.stderr == "", f"{page.name}: {p.stderr}"
+    # hako-runtime(1) carries each runtime command's usage line
+    runtime_page = (man / "hako-runtime.1").read_text()
+    for sub in ("create", "exec", "checkpoint", "update"):
+        usage = run([hako, "runtime", sub, "--help"]).stdout.splitlines()[0]
+        assert usage.replace("Usage: ", "  ", 1).replace("\\", "\\e") in runtime_page, sub
     run_page = (man / "hako-run.1").read_text()
     assert run_page.startswith('.TH "HAKO-RUN" "1" ')
     assert "hako-run \\- Create and run a new container" in run_page
@@ -76,3 +86,10 @@ def test_bash_completion(installed, engine):
     assert _complete(installed, hako, *root, "run", "busy") == ["busybox:latest"]
     engine.ok("volume", "create", "vol-x")
     assert _complete(installed, hako, *root, "volume", "rm", "vol") == ["vol-x"]
+    # values of flags that name something hako knows
+    assert _complete(installed, hako, *root, "run", "--volumes-from", "comp") == ["complete-me"]
+    assert _complete(installed, hako, *root, "run", "--restart", "un") == ["unless-stopped"]
+    assert _complete(installed, hako, *root, "run", "--network", "b") == ["bridge"]
+    assert _complete(installed, hako, *root, "create", "--pull", "") == ["missing", "always",
+                                                                         "never"]
+    assert _complete(installed, hako, *root, "run", "--network", "ho") == ["host"]

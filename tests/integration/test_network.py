@@ -265,6 +265,25 @@ def test_bad_network_flags(engine, args, msg):
     assert engine.ok("ps", "-aq").stdout == ""
 
 
+def test_network_prune_and_port_flags(engine):
+    """--help and unknown flags of network prune/rm and port act on nothing (network prune
+    --help pruned every unused network, network rm --bogus tried a network named --bogus)."""
+    engine.ok("network", "create", "keepme")
+    for args in (["network", "prune", "--help"], ["network", "prune", "-h"],
+                 ["network", "rm", "--help"]):
+        p = engine.ok(*args)
+        assert p.stdout.startswith("Usage: hako network "), p.stdout
+    for args in (["network", "prune", "--bogus"], ["network", "rm", "--bogus", "keepme"],
+                 ["network", "inspect", "--bogus", "keepme"], ["network", "ls", "--bogus"],
+                 ["network", "disconnect", "--ip", "1.2.3.4", "keepme", "x"],
+                 ["port", "--bogus", "x"]):
+        p = engine(*args)
+        bad = args[2] if args[1] in ("prune", "rm", "inspect", "ls", "disconnect") else args[1]
+        assert p.returncode == 125 and f"unknown flag: {bad}" in p.stderr, (args, p.stderr)
+    assert "keepme" in engine.ok("network", "ls", "--format", "{{.Name}}").stdout.split()
+    engine.ok("network", "rm", "keepme")
+
+
 def test_user_network_containers_reach_each_other(engine):
     engine.ok("network", "create", "--subnet", "10.231.7.0/24", "app")
     engine.ok("run", "-d", "--name", "srv", "--hostname", "srv", "--network", "app", "--ip",
