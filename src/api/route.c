@@ -474,8 +474,8 @@ bool api_endpoint_extra(const char *net, const char *mode)
 /* The network part of a create: docker's "default" mode is its bridge, so a container that
  * publishes ports gets the bridge (as `hako run -p` does; without ports "default" stays hako's
  * own namespace with loopback only); the IPAMConfig.IPv4Address of the mode's network in
- * NetworkingConfig.EndpointsConfig is run's --ip (the others are connected by the caller). Its Aliases are accepted for
- * docker's DNS, which hako has not yet. */
+ * NetworkingConfig.EndpointsConfig is run's --ip (the others are connected by the caller), its
+ * Aliases run's --network-alias. */
 static int networking_config(const json_t *body, json_t *host, struct hk_error *err)
 {
     const char *mode = json_string_value(json_object_get(host, "NetworkMode"));
@@ -504,13 +504,28 @@ static int networking_config(const json_t *body, json_t *host, struct hk_error *
                                        "IPv4 only");
             return 400;
         }
-        if (ip && ip[0] && !api_endpoint_extra(net, mode)) {
-            json_t *hk = json_object_get(host, "Hako");
-            if (!json_is_object(hk)) {
-                hk = json_object();
-                json_object_set_new(host, "Hako", hk);
-            }
+        const json_t *aliases = json_object_get(ep, "Aliases");
+        if (api_endpoint_extra(net, mode) || (!(ip && ip[0]) && !json_array_size(aliases)))
+            continue;
+        json_t *hk = json_object_get(host, "Hako");
+        if (!json_is_object(hk)) {
+            hk = json_object();
+            json_object_set_new(host, "Hako", hk);
+        }
+        if (ip && ip[0])
             json_object_set_new(hk, "IPv4Address", json_string(ip));
+        /* the mode's network's aliases are run's --network-alias (compose sends the
+         * service's name there) */
+        size_t i;
+        json_t *a;
+        json_array_foreach(aliases, i, a) if (json_is_string(a))
+        {
+            json_t *list = json_object_get(hk, "Aliases");
+            if (!json_is_array(list)) {
+                list = json_array();
+                json_object_set_new(hk, "Aliases", list);
+            }
+            json_array_append(list, a);
         }
     }
     return 0;

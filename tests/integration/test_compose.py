@@ -109,3 +109,49 @@ def test_compose_up_healthy_dependency_and_down(svc, tmp_path):
     assert svc.dok("ps", "-aq") == ""
     assert svc.dok("network", "ls", "--format", "{{.Name}}").split() == ["bridge", "host", "none"]
     assert svc.dok("volume", "ls", "-q") == ""
+
+
+BUILD_APP = """version: "2.4"
+services:
+  api:
+    build:
+      context: ./api
+      args: {GREETING: built-by-compose}
+    image: app_api:latest
+    command: sh -c "exec httpd -f -p 8000 -h /srv"
+    networks: [net]
+    stop_grace_period: 1s
+  client:
+    image: busybox
+    command: sh -c "until wget -qO- http://api:8000/index.html; do sleep 0.2; done > /tmp/got; exec sleep 300"
+    networks: [net]
+    stop_grace_period: 1s
+    depends_on: [api]
+networks:
+  net: {}
+"""
+
+
+def test_compose_build_and_service_names(svc, tmp_path):
+    """compose's build: goes through POST /build (the classic builder's endpoint), and the
+    services reach each other by name on their network."""
+    proj = tmp_path / "b"
+    (proj / "api").mkdir(parents=True)
+    (proj / "api" / "Dockerfile").write_text(
+        "FROM busybox\nARG GREETING\nRUN mkdir /srv && echo $GREETING > /srv/index.html\n")
+    (proj / "docker-compose.yml").write_text(BUILD_APP)
+    p = compose(svc, proj, "up", "-d", "--build", timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    img = json.loads(svc.dok("image", "inspect", "app_api:latest"))[0]
+    assert img["Id"].startswith("sha256:")
+    deadline = time.time() + 30
+    while True:
+        r = svc.docker("exec", "app_client_1", "cat", "/tmp/got")
+        if r.returncode == 0 and r.stdout.strip():
+            break
+        assert time.time() < deadline, "the client never reached api by name"
+        time.sleep(0.2)
+    assert r.stdout.strip() == "built-by-compose"
+    p = compose(svc, proj, "down")
+    assert p.returncode == 0, p.stderr
+    assert svc.dok("ps", "-aq") == ""
