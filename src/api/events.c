@@ -72,6 +72,9 @@ enum MHD_Result api_events(struct api_call *c)
     struct events_job *j = xcalloc(1, sizeof(*j));
     struct hk_error err = {0};
     int st = api_filters(&c->req, &j->filters, &err);
+    /* an unknown key is docker's 400 "Invalid filter", never ignored */
+    if (st == 0 && engine_events_check_filters(j->filters, &err) < 0)
+        st = 400;
     const char *since = api_query(&c->req, "since"), *until = api_query(&c->req, "until");
     if (st == 0 && since && since[0]) {
         j->replay = true;

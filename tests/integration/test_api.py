@@ -517,6 +517,9 @@ def test_events_names_filters_and_follow(svc):
     out = svc.dok("events", "--since", since, "--until", until, "--format", fmt,
                   "--filter", "label=team=a", "--filter", "event=start").splitlines()
     assert out == ["container start ev2"]
+    # an unknown filter key is docker's error, not ignored
+    p = svc.docker("events", "--since", since, "--until", until, "--filter", "colour=red")
+    assert p.returncode != 0 and "Invalid filter 'colour'" in p.stderr, p.stderr
 
 
 def test_volumes_endpoints(svc):
