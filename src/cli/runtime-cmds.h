@@ -15,6 +15,9 @@ extern struct runtime rt_opts;
 /* Print err (to stderr and the --log file), return runc's exit code 1. */
 int rt_fail(const struct hk_error *err);
 int rt_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/* A command without arguments: 0 to go on, -1 after printing its --help, else the usage
+ * error's status for an argument it does not take. */
+int rt_no_args(const char *cmd, const char *summary, int argc, char **argv);
 /* Require the id at argv[optind] (and at most `extra` arguments after it). */
 int rt_need_id(int argc, char **argv, int extra, const char *cmd);
 /* Parse the options of a command that takes only an id (and --help, which prints

@@ -250,8 +250,10 @@ int rt_cmd_exec(int argc, char **argv)
  * custom profile from (and what `hako run` applies by default). */
 int rt_cmd_seccomp_default(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    int r = rt_no_args("seccomp-default", "Print Docker's default seccomp profile (OCI JSON)",
+                       argc, argv);
+    if (r)
+        return r < 0 ? 0 : r;
     fputs(seccomp_default_profile_json(), stdout);
     return 0;
 }

@@ -43,6 +43,17 @@ int rt_usage_error(const char *cmd, const char *fmt, ...)
     return rt_fail(&err);
 }
 
+int rt_no_args(const char *cmd, const char *summary, int argc, char **argv)
+{
+    if (argc < 2)
+        return 0;
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        printf("Usage: hako-runtime %s\n\n%s\n", cmd, summary);
+        return -1;
+    }
+    return rt_usage_error(cmd, "unexpected argument '%s' (it takes none)", argv[1]);
+}
+
 /* The container id: exactly one positional argument (with `extra` more allowed). */
 int rt_need_id(int argc, char **argv, int extra, const char *cmd)
 {
@@ -360,8 +371,9 @@ static int cmd_list(int argc, char **argv)
 
 static int cmd_features(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    int r = rt_no_args("features", "Show the enabled features (JSON, as runc's)", argc, argv);
+    if (r)
+        return r < 0 ? 0 : r;
     _cleanup_json_ json_t *j = runtime_features_json();
     _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
     puts(text);

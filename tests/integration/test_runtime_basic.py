@@ -202,6 +202,12 @@ def test_features_and_version():
     assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]
     v = run([RUNTIME, "--version"]).stdout
     assert v.startswith("hako-runtime version") and "spec: 1." in v
+    # --help is help, a stray argument an error (they printed the JSON before)
+    for cmd in ("features", "seccomp-default"):
+        p = run([RUNTIME, cmd, "--help"])
+        assert p.returncode == 0 and p.stdout.startswith(f"Usage: hako-runtime {cmd}")
+        p = run([RUNTIME, cmd, "extra"])
+        assert p.returncode == 1 and "unexpected argument 'extra'" in p.stderr
 
 
 def test_single_dash_long_flags_like_runc(rt, bundle):
