@@ -220,11 +220,12 @@ static enum MHD_Result commit(struct api_call *c)
         xstrdup(api_query(&c->req, "changes") ? api_query(&c->req, "changes") : "");
     char *save = NULL;
     for (char *ch = strtok_r(changes_copy, "\n", &save); ch; ch = strtok_r(NULL, "\n", &save)) {
-        if (n >= ELEMENTSOF(args) - 4)
+        if (n >= ELEMENTSOF(args) - 5)
             return api_reply_msg(c, 400, "too many changes");
         args[n++] = "-c";
         args[n++] = ch;
     }
+    args[n++] = "--"; /* a repo= that starts with '-' is a name, never an option */
     args[n++] = id;
     _cleanup_free_ char *ref = NULL;
     if (repo && repo[0]) {

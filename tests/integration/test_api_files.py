@@ -51,6 +51,9 @@ def test_commit_with_changes(svc):
     assert "A=1" in cfg["Config"]["Env"] and cfg["Author"] == "Jane" and cfg["Comment"] == "msg"
     p = svc.docker("commit", "nope", "x:1")
     assert p.returncode != 0 and "nope" in p.stderr
+    # query values are never taken for options of the command behind it
+    status, _, body = svc.curl("/commit?container=box&repo=--pause%3Dfalse", method="POST")
+    assert status == 400 and "invalid reference" in body, body
 
 
 def test_cp_both_ways_and_stat(svc, tmp_path):
