@@ -44,7 +44,9 @@ done
 mkdir -p "$work/cfg"
 hako image build-busybox >/dev/null
 hako save -o "$work/busybox.tar" busybox
-hako system service --time 0 -H "unix://$work/hako.sock" >"$work/service.log" 2>&1 &
+"$build/hako" --root "$work/hako" --runroot "$work/hako-run" system service --time 0 \
+    -H "unix://$work/hako.sock" >"$work/service.log" 2>&1 & # not the function: $! is hako's
+
 svc_pid=$!
 dockerd --data-root "$work/docker-data" --exec-root "$work/docker-exec" \
     -H "unix://$work/docker.sock" --pidfile "$work/docker.pid" --bridge=none \
