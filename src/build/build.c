@@ -93,12 +93,15 @@ static void say(struct bstate *b, const char *fmt, ...)
 
 static int load_image(struct bstate *b, const char *id)
 {
-    b->img = image_free(b->img);
-    json_decref(b->config);
-    b->config = NULL;
-    int r = image_lookup(b->s, id, &b->img, b->err);
+    /* looked up first: a cache entry whose image was removed must leave the current image
+     * (and config) as they were, for the step to run */
+    struct image *img = NULL;
+    int r = image_lookup(b->s, id, &img, b->err);
     if (r < 0)
         return r;
+    image_free(b->img);
+    b->img = img;
+    json_decref(b->config);
     snprintf(b->id, sizeof(b->id), "%s", b->img->id);
     b->config = image_config_from(b->img);
     return 0;

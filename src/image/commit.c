@@ -73,6 +73,8 @@ int image_commit(struct store *s, const struct image *base, json_t *config,
                  const struct layer_created *layer, const char *tag, char ret_id[DIGEST_STR_SIZE],
                  struct hk_error *err)
 {
+    if (!json_is_object(config))
+        return hk_error_set(err, -EINVAL, "commit: no image config to write");
     json_t *layers = base_layers(base);
     json_t *rootfs = json_object_get(config, "rootfs");
     if (!json_is_object(rootfs)) {
@@ -93,7 +95,7 @@ int image_commit(struct store *s, const struct image *base, json_t *config,
     json_object_set_new(rootfs, "diff_ids", diff_ids);
     char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text)
-        abort();
+        abort(); /* out of memory */
     int r = image_compose(s, text, strlen(text), layers, tag, NULL, ret_id, err);
     free(text);
     json_decref(layers);

@@ -716,3 +716,17 @@ RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c
         p = build(e, ctx, "--secret", *args, env=env)
         assert p.returncode == 125 and msg in p.stderr, (args, p.stderr)
     no_build_leftovers(e)
+
+
+def test_rebuild_after_the_cached_image_was_removed(engine, tmp_path):
+    """A cache entry whose image is gone (rmi of the last step's image) is a miss for that
+    step, which runs again; the build went on with no image config and aborted before."""
+    e = engine
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN echo hi > /x\n"
+                                                 "CMD [\"cat\", \"/x\"]\n"})
+    assert build(e, ctx, "-t", "x").returncode == 0
+    e.ok("rmi", "x")
+    p = build(e, ctx, "-t", "x2")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Successfully tagged x2:latest" in p.stdout
+    assert e.ok("run", "--rm", "x2").stdout == "hi\n"
