@@ -89,6 +89,39 @@ static int add_external_mounts(const struct oci_spec *s, const char *bundle, con
     return 0;
 }
 
+/* Before a restore, as runc's prepareCriuRestoreMounts: each bind mount's destination exists
+ * in the rootfs (a directory for a directory's bind, else a file), made inside it, never
+ * through a link out of it. A rootfs made anew (an engine's import) lacks the mount points
+ * that were not part of the container's changes (/etc/hosts, resolv.conf, ...). */
+static int restore_mountpoints(const struct oci_spec *s, const char *bundle, const char *rootfs,
+                               struct hk_error *err)
+{
+    _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return hk_error_errno(err, -errno, "rootfs '%s'", rootfs);
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const struct oci_mount *m = &s->mounts[i];
+        if (!is_bind(m) || !m->source || !m->destination)
+            continue;
+        _cleanup_close_ int have =
+            open_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, 0);
+        if (have >= 0)
+            continue;
+        _cleanup_free_ char *src =
+            m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
+        struct stat st;
+        int fd = -1;
+        int r = stat(src, &st) == 0 && S_ISDIR(st.st_mode)
+                    ? mkdir_p_in_root(rootfd, m->destination, 0755, &fd, err)
+                    : touch_in_root(rootfd, m->destination, 0644, &fd, err);
+        if (fd >= 0)
+            close(fd);
+        if (r < 0)
+            return hk_error_prefix(err, r, "restore: mount point '%s'", m->destination);
+    }
+    return 0;
+}
+
 #define DESCRIPTORS "descriptors.json"
 
 /* CRIU's name for fd of pid when it is outside every mount CRIU dumps: "file[mnt:ino]" for
@@ -400,6 +433,8 @@ int container_restore(const struct runtime *rt, const char *id, const struct res
         snprintf(cfg, sizeof(cfg), "/proc/self/fd/%d/config.json", dirfd);
         r = write_file_replace(cfg, spec->text, strlen(spec->text), 0600, err);
     }
+    if (r == 0)
+        r = restore_mountpoints(spec, bundle, rootfs, err);
     if (r == 0)
         r = cgroup_create_for_spec(id, spec, &cg, err);
     if (r == 0 && (r = bind_root(rootfs, criu_root, err)) == 0)
