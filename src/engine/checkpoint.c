@@ -347,7 +347,7 @@ int engine_restore(const struct engine *e, struct store *s, const char *id, stru
     if (r == 0)
         r = record_open(e, id, false, &rec, err);
     if (r == 0)
-        r = engine_rootfs_ensure(s, rec, err);
+        r = engine_rootfs_ensure(e, s, rec, err);
     record_free(rec);
     if (r < 0)
         return r;

@@ -24,7 +24,7 @@ static int open_rootfs(const struct engine *e, struct store *s, const char *id,
     struct record *rec = NULL;
     int r = record_open(e, id, false, &rec, err);
     if (r == 0)
-        r = engine_rootfs_ensure(s, rec, err);
+        r = engine_rootfs_ensure(e, s, rec, err);
     _cleanup_free_ char *rootfs = rec ? xasprintf("%s/rootfs", rec->dir) : NULL;
     int fd = r < 0 ? -1 : open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (r == 0 && fd < 0)
@@ -44,9 +44,15 @@ static int open_rootfs(const struct engine *e, struct store *s, const char *id,
 int engine_export(const struct engine *e, struct store *s, const char *id, int out_fd,
                   struct hk_error *err)
 {
-    _cleanup_close_ int root = -1;
-    int r = open_rootfs(e, s, id, NULL, &root, err);
-    return r < 0 ? r : tree_tar(root, ".", ".", out_fd, err);
+    int r;
+    {
+        _cleanup_close_ int root = -1;
+        r = open_rootfs(e, s, id, NULL, &root, err);
+        if (r == 0)
+            r = tree_tar(root, ".", ".", out_fd, err);
+    }
+    engine_rootfs_release(e, id); /* a stopped container's rootfs was mounted for this */
+    return r;
 }
 
 /* --- copying a tree between two directory fds ---------------------------------------------- */
@@ -197,7 +203,7 @@ static int resolve_parent(int root, const char *ctr_path, int *ret_fd, char **re
     return 0;
 }
 
-int engine_cp_out(const struct engine *e, struct store *s, const char *id, const char *ctr_path,
+static int cp_out(const struct engine *e, struct store *s, const char *id, const char *ctr_path,
                   const char *dest, int out_fd, struct hk_error *err)
 {
     _cleanup_close_ int root = -1, pfd = -1, dfd = -1;
@@ -232,7 +238,7 @@ int engine_cp_out(const struct engine *e, struct store *s, const char *id, const
     return copy_at(pfd, base, dfd, dbase, 0, err);
 }
 
-int engine_cp_in(const struct engine *e, struct store *s, const char *id, const char *src,
+static int cp_in(const struct engine *e, struct store *s, const char *id, const char *src,
                  int in_fd, const char *ctr_path, struct hk_error *err)
 {
     _cleanup_close_ int root = -1, target = -1, pfd = -1;
@@ -266,4 +272,21 @@ int engine_cp_in(const struct engine *e, struct store *s, const char *id, const 
         return copy_at(sfd, sbase, target, sbase, 0, err);
     r = resolve_parent(root, ctr_path, &pfd, &base, err);
     return r < 0 ? r : copy_at(sfd, sbase, pfd, base, 0, err);
+}
+
+/* A stopped container's rootfs is mounted for the copy and unmounted after it, as docker. */
+int engine_cp_out(const struct engine *e, struct store *s, const char *id, const char *ctr_path,
+                  const char *dest, int out_fd, struct hk_error *err)
+{
+    int r = cp_out(e, s, id, ctr_path, dest, out_fd, err);
+    engine_rootfs_release(e, id);
+    return r;
+}
+
+int engine_cp_in(const struct engine *e, struct store *s, const char *id, const char *src,
+                 int in_fd, const char *ctr_path, struct hk_error *err)
+{
+    int r = cp_in(e, s, id, src, in_fd, ctr_path, err);
+    engine_rootfs_release(e, id);
+    return r;
 }

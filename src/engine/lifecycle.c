@@ -72,7 +72,8 @@ static int open_fresh(const struct engine *e, const char *id, struct record **re
     return hk_error_set(err, -ENOENT, "No such container: %s", id);
 }
 
-int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_error *err)
+int engine_rootfs_ensure(const struct engine *e, struct store *s, const struct record *rec,
+                         struct hk_error *err)
 {
     _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rec->dir);
     _cleanup_free_ char *copy = xasprintf("%s/rootfs.copy", rec->dir);
@@ -80,15 +81,42 @@ int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_er
     bool mounted = statx(AT_FDCWD, rootfs, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
                    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
                    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-    if (!s || mounted || path_exists(copy))
+    if (mounted || path_exists(copy))
         return 0;
+    /* a stopped container's overlay was unmounted (engine_rootfs_release): the caller may not
+     * have the store open */
+    struct store *own = NULL;
+    int r = s ? 0 : store_open(e->root, &own, err);
     struct image *img = NULL;
-    int r = image_lookup(s, json_string_value(json_object_get(rec->j, "Image")), &img, err);
+    if (r == 0)
+        r = image_lookup(s ? s : own, json_string_value(json_object_get(rec->j, "Image")), &img,
+                         err);
     _cleanup_free_ char *mounted_at = NULL;
     if (r == 0)
-        r = image_rootfs_mount(s, img, rec->dir, ROOTFS_AUTO, false, &mounted_at, err);
+        r = image_rootfs_mount(s ? s : own, img, rec->dir, ROOTFS_AUTO, false, &mounted_at, err);
     image_free(img);
+    store_free(own);
     return r == -EBUSY ? 0 : r;
+}
+
+void engine_rootfs_release(const struct engine *e, const char *id)
+{
+    /* Only when no start, stop, rm or checkpoint holds the start lock (never waited for: the
+     * holder may be waiting for this very exit; rm then removes everything anyway). */
+    _cleanup_free_ char *dir = engine_dir(e, id);
+    _cleanup_free_ char *path = xasprintf("%s/start.lock", dir);
+    _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+        return;
+    struct record *rec = NULL;
+    if (record_open(e, id, false, &rec, NULL) < 0)
+        return;
+    const char *st = record_status(rec->j);
+    bool stopped = strcmp(st, "exited") == 0 || strcmp(st, "dead") == 0;
+    record_free(rec);
+    struct hk_error err = {0};
+    if (stopped && image_rootfs_release(dir, &err) < 0)
+        log_debug("%.12s: %s", id, hk_error_msg(&err));
 }
 
 /* The start lock, <dir>/start.lock: held from the status check until the monitor recorded
@@ -128,7 +156,7 @@ int engine_start(const struct engine *e, struct store *s, const char *id, int *r
     const char *st = record_status(rec->j);
     bool live = engine_status_live(st);
     if (!live)
-        r = engine_rootfs_ensure(s, rec, err);
+        r = engine_rootfs_ensure(e, s, rec, err);
     record_free(rec);
     if (live || r < 0)
         return r; /* running already: nothing to do, as docker */

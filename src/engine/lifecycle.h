@@ -20,9 +20,14 @@ int engine_start(const struct engine *e, struct store *s, const char *id, int *r
  * dumps. -ENOENT "No such container". */
 int engine_start_lock(const struct engine *e, const char *id, int *ret_fd, struct hk_error *err);
 
-/* Mount the root filesystem again when it is gone (a reboot): same upper dir, same changes.
- * Without a store (s NULL) nothing is mounted. */
-int engine_rootfs_ensure(struct store *s, const struct record *rec, struct hk_error *err);
+/* Mount the root filesystem again when it is not mounted (a stopped container's, or after a
+ * reboot): same upper dir, same changes. s may be NULL: the store of e is opened then. */
+int engine_rootfs_ensure(const struct engine *e, struct store *s, const struct record *rec,
+                         struct hk_error *err);
+/* A stopped container's overlay is unmounted, as docker unmounts at stop (its upper layer
+ * stays; engine_rootfs_ensure mounts it again for a start, cp or export). Best effort; a
+ * no-op while the container runs or a start, stop or rm holds its start lock. */
+void engine_rootfs_release(const struct engine *e, const char *id);
 
 /* Send the stop signal (Config.StopSignal, SIGTERM by default), wait timeout seconds (< 0:
  * Config.StopTimeout, else 10), then SIGKILL; return once the exit is recorded. The restart

@@ -147,15 +147,19 @@ int monitor_exit(const struct engine *e, const char *id, int status, const int *
         return 0;
     }
     notify(clients, n_clients, code);
-    if (next != NEXT_RESTART)
+    if (next != NEXT_RESTART) {
+        engine_rootfs_release(e, id);
         return 0;
+    }
     struct record *r = NULL;
     if (record_open(e, id, false, &r, NULL) < 0)
         return 0;
     int count = (int)json_integer_value(json_object_get(r->j, "RestartCount"));
     record_free(r);
-    if (!restart_wait(e, id, restart_delay_ms(count - 1)))
+    if (!restart_wait(e, id, restart_delay_ms(count - 1))) {
+        engine_rootfs_release(e, id); /* stopped while it waited to restart */
         return 0;
+    }
     struct launched l = {0};
     hk_error_clear(&err);
     if (monitor_launch(e, id, &l, &err) < 0) {

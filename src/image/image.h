@@ -109,6 +109,9 @@ enum rootfs_driver { ROOTFS_AUTO, ROOTFS_OVERLAY, ROOTFS_COPY };
 int image_rootfs_mount(struct store *s, const struct image *img, const char *container_dir,
                        enum rootfs_driver driver, bool ephemeral, char **ret_rootfs,
                        struct hk_error *err);
+/* Unmount container_dir/rootfs when it is a mount (an overlay), keeping upper/ and work/: a
+ * stopped container's changes stay, and image_rootfs_mount mounts them again. A copy stays. */
+int image_rootfs_release(const char *container_dir, struct hk_error *err);
 /* Unmount (or, for a copy, remove) container_dir/rootfs and remove upper/ and work/. Missing
  * pieces are fine: it can be called to clean up after a crash. */
 int image_rootfs_unmount(const char *container_dir, struct hk_error *err);

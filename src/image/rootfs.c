@@ -98,16 +98,23 @@ int image_rootfs_mount(struct store *s, const struct image *img, const char *con
     return 0;
 }
 
-int image_rootfs_unmount(const char *container_dir, struct hk_error *err)
+int image_rootfs_release(const char *container_dir, struct hk_error *err)
 {
     _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", container_dir);
-    _cleanup_free_ char *marker = xasprintf("%s/" COPY_MARKER, container_dir);
-    int ret = 0;
     if (is_mountpoint(rootfs) && umount2(rootfs, UMOUNT_NOFOLLOW) < 0) {
         /* busy (a process still has it open): detach it so it goes with the last user */
         if (errno != EBUSY || umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
             return hk_error_errno(err, -errno, "unmount '%s'", rootfs);
     }
+    return 0;
+}
+
+int image_rootfs_unmount(const char *container_dir, struct hk_error *err)
+{
+    _cleanup_free_ char *marker = xasprintf("%s/" COPY_MARKER, container_dir);
+    int ret = image_rootfs_release(container_dir, err);
+    if (ret < 0)
+        return ret;
     static const char *const parts[] = {"rootfs", "upper", "work"};
     for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
         _cleanup_free_ char *p = xasprintf("%s/%s", container_dir, parts[i]);
