@@ -26,14 +26,6 @@ struct build_job {
     bool broken;
 };
 
-static void arg_take(char ***v, char *s)
-{
-    size_t n = strv_length(*v);
-    *v = xrealloc(*v, (n + 2) * sizeof(char *));
-    (*v)[n] = s;
-    (*v)[n + 1] = NULL;
-}
-
 static void job_free(void *ud)
 {
     struct build_job *j = ud;
@@ -204,8 +196,8 @@ static void push_kv(char ***args, const char *flag, json_t *obj)
     json_t *v;
     json_object_foreach(obj, k, v)
     {
-        arg_take(args, xstrdup(flag));
-        arg_take(args,
+        strv_append(args, flag);
+        strv_append_take(args,
                  json_is_string(v) ? xasprintf("%s=%s", k, json_string_value(v)) : xstrdup(k));
     }
 }
@@ -237,48 +229,48 @@ enum MHD_Result api_build(struct api_call *c)
     j->ctx = c->ctx;
     j->body_fd = TAKE_FD(c->body_fd);
     j->iidfile = xasprintf("%s/build-iid-%p", c->ctx->runroot, (void *)j);
-    arg_take(&j->args, xstrdup("build"));
-    arg_take(&j->args, xstrdup("--iidfile"));
-    arg_take(&j->args, xstrdup(j->iidfile));
+    strv_append(&j->args, "build");
+    strv_append(&j->args, "--iidfile");
+    strv_append(&j->args, j->iidfile);
     /* t= repeats; the server joins the repeats with newlines */
     const char *tags = api_query(&c->req, "t");
     _cleanup_free_ char *tcopy = xstrdup(tags ? tags : "");
     char *save = NULL;
     for (char *t = strtok_r(tcopy, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-        arg_take(&j->args, xstrdup("-t"));
-        arg_take(&j->args, xstrdup(t));
+        strv_append(&j->args, "-t");
+        strv_append(&j->args, t);
     }
     const char *df = api_query(&c->req, "dockerfile"), *target = api_query(&c->req, "target");
     const char *platform = api_query(&c->req, "platform");
     if (df && df[0]) {
-        arg_take(&j->args, xstrdup("-f"));
-        arg_take(&j->args, xstrdup(df));
+        strv_append(&j->args, "-f");
+        strv_append(&j->args, df);
     }
     if (target && target[0]) {
-        arg_take(&j->args, xstrdup("--target"));
-        arg_take(&j->args, xstrdup(target));
+        strv_append(&j->args, "--target");
+        strv_append(&j->args, target);
     }
     if (platform && platform[0]) {
-        arg_take(&j->args, xstrdup("--platform"));
-        arg_take(&j->args, xstrdup(platform));
+        strv_append(&j->args, "--platform");
+        strv_append(&j->args, platform);
     }
     if (api_query_bool(&c->req, "q"))
-        arg_take(&j->args, xstrdup("-q"));
+        strv_append(&j->args, "-q");
     if (api_query_bool(&c->req, "nocache"))
-        arg_take(&j->args, xstrdup("--no-cache"));
+        strv_append(&j->args, "--no-cache");
     const char *pull = api_query(&c->req, "pull");
     if (pull && pull[0] && api_query_bool(&c->req, "pull"))
-        arg_take(&j->args, xstrdup("--pull"));
+        strv_append(&j->args, "--pull");
     push_kv(&j->args, "--build-arg", args_j);
     push_kv(&j->args, "--label", labels);
     size_t i;
     json_t *v;
     json_array_foreach(cache, i, v) if (json_is_string(v))
     {
-        arg_take(&j->args, xstrdup("--cache-from"));
-        arg_take(&j->args, xstrdup(json_string_value(v)));
+        strv_append(&j->args, "--cache-from");
+        strv_append(&j->args, json_string_value(v));
     }
-    arg_take(&j->args, xstrdup("-"));
+    strv_append(&j->args, "-");
     json_decref(args_j);
     json_decref(labels);
     json_decref(cache);

@@ -264,35 +264,19 @@ static unsigned long long octal(const char *p, size_t n)
     return v;
 }
 
-/* Go's os.FileMode of a tar header's type and permission bits. */
+/* Go's os.FileMode of a tar header's type and permission bits (os.ModeDir = 1 << 31, ...). */
 static unsigned long long go_mode(char type, unsigned long long mode)
 {
-    unsigned long long m = mode & 0777;
-    if (mode & 04000)
-        m |= 1ull << 23;
-    if (mode & 02000)
-        m |= 1ull << 22;
-    if (mode & 01000)
-        m |= 1ull << 20;
-    switch (type) {
-    case '5':
-        m |= 1ull << 31;
-        break;
-    case '2':
-        m |= 1ull << 27;
-        break;
-    case '3':
-        m |= (1ull << 26) | (1ull << 21);
-        break;
-    case '4':
-        m |= 1ull << 26;
-        break;
-    case '6':
-        m |= 1ull << 25;
-        break;
-    default:
-        break;
-    }
+    static const struct {
+        char type;
+        unsigned long long bits;
+    } types[] = {{'5', 1ull << 31}, {'2', 1ull << 27}, {'3', (1ull << 26) | (1ull << 21)},
+                 {'4', 1ull << 26}, {'6', 1ull << 25}};
+    unsigned long long m = (mode & 0777) | (mode & 04000 ? 1ull << 23 : 0) |
+                           (mode & 02000 ? 1ull << 22 : 0) | (mode & 01000 ? 1ull << 20 : 0);
+    for (size_t i = 0; i < ELEMENTSOF(types); i++)
+        if (types[i].type == type)
+            m |= types[i].bits;
     return m;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/route.h"
+#include "oci/parse.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -312,17 +313,9 @@ bool api_query_bool(const struct api_request *r, const char *key)
     return v && v[0] && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
 }
 
-static void strv_push(char ***v, size_t *n, char *s)
-{
-    *v = xrealloc(*v, (*n + 2) * sizeof(char *));
-    (*v)[(*n)++] = s;
-    (*v)[*n] = NULL;
-}
-
 int api_filters(const struct api_request *r, char ***ret, struct hk_error *err)
 {
     char **v = xcalloc(1, sizeof(char *));
-    size_t n = 0;
     const char *f = api_query(r, "filters");
     *ret = v;
     if (!f || !f[0])
@@ -341,11 +334,11 @@ int api_filters(const struct api_request *r, char ***ret, struct hk_error *err)
         json_t *x;
         if (json_is_array(vals)) {
             json_array_foreach(vals, i, x) if (json_is_string(x))
-                strv_push(&v, &n, xasprintf("%s=%s", key, json_string_value(x)));
+                strv_append_take(&v, xasprintf("%s=%s", key, json_string_value(x)));
         } else if (json_is_object(vals)) {
             const char *k2;
             json_object_foreach(vals, k2, x) if (json_is_true(x))
-                strv_push(&v, &n, xasprintf("%s=%s", key, k2));
+                strv_append_take(&v, xasprintf("%s=%s", key, k2));
         } else {
             hk_error_set(err, -EINVAL, "invalid filter '%s'", key);
             return 400;

@@ -26,14 +26,6 @@ struct exec_flags {
     json_t *env_file; /* --env-file lines (docker puts them before the -e values) */
 };
 
-static void strv_append(char ***v, const char *s)
-{
-    size_t n = strv_length(*v);
-    *v = xrealloc(*v, (n + 2) * sizeof(char *));
-    (*v)[n] = xstrdup(s);
-    (*v)[n + 1] = NULL;
-}
-
 static int parse_exec(int argc, char **argv, struct exec_flags *f)
 {
     static const struct option opts[] = {

@@ -27,14 +27,6 @@ struct exec_flags {
     struct exec_opts o;
 };
 
-static void strv_push(char ***v, const char *s)
-{
-    size_t n = strv_length(*v);
-    *v = xrealloc(*v, (n + 2) * sizeof(char *));
-    (*v)[n] = xstrdup(s);
-    (*v)[n + 1] = NULL;
-}
-
 static int parse_flags(int argc, char **argv, struct exec_flags *f)
 {
     static const struct option opts[] = {
@@ -60,9 +52,9 @@ static int parse_flags(int argc, char **argv, struct exec_flags *f)
         case 'd': f->o.detach = true; break;
         case 'P': f->o.pid_file = optarg; break;
         case 'w': f->cwd = optarg; break;
-        case 'e': strv_push(&f->env, optarg); break;
+        case 'e': strv_append(&f->env, optarg); break;
         case 'u': f->user = optarg; break;
-        case 'C': strv_push(&f->caps, optarg); break;
+        case 'C': strv_append(&f->caps, optarg); break;
         case 'N': f->no_new_privs = true; break;
         case 'f': {
             char *end;
@@ -83,7 +75,7 @@ static int parse_flags(int argc, char **argv, struct exec_flags *f)
             break;
         }
         case 'i': f->o.ignore_paused = true; break;
-        case 'G': strv_push(&f->cgroups, optarg); break;
+        case 'G': strv_append(&f->cgroups, optarg); break;
         case 'a': f->apparmor = optarg; break;
         case 'l': f->process_label = optarg; break;
         case 'h':
@@ -182,7 +174,7 @@ static int build_process(const char *id, char **args, struct exec_flags *f,
         p->cwd = xstrdup(f->cwd);
     }
     for (size_t i = 0; f->env && f->env[i]; i++)
-        strv_push(&p->env, f->env[i]);
+        strv_append(&p->env, f->env[i]);
     if (f->user && (r = apply_user(p, f->user, err)) < 0)
         goto fail;
     if (f->n_gids) {

@@ -219,6 +219,19 @@ size_t strv_length(char *const *v)
     return n;
 }
 
+void strv_append_take(char ***v, char *s)
+{
+    size_t n = strv_length(*v);
+    *v = xrealloc(*v, (n + 2) * sizeof(char *));
+    (*v)[n] = s;
+    (*v)[n + 1] = NULL;
+}
+
+void strv_append(char ***v, const char *s)
+{
+    strv_append_take(v, xstrdup(s));
+}
+
 char **strv_copy(char *const *v)
 {
     size_t n = strv_length(v);

@@ -50,5 +50,8 @@ int parse_array(const struct parse_ctx *ctx, const json_t *obj, const char *pare
 /* Free a NULL-terminated string vector; returns NULL. */
 char **strv_free(char **v);
 size_t strv_length(char *const *v);
+/* Append a copy of s (strv_append) or s itself (strv_append_take) to the NULL-terminated *v. */
+void strv_append(char ***v, const char *s);
+void strv_append_take(char ***v, char *s);
 char **strv_copy(char *const *v);
 bool strv_contains(char *const *v, const char *s);
