@@ -7,6 +7,7 @@
 # dockerd runs without a bridge or iptables (--bridge=none), the containers with --network
 # none on both sides, so no firewall rule is touched.
 set -eu
+. "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 build=${HAKO_BUILD:-$repo/build}
@@ -30,10 +31,7 @@ cleanup() {
         kill "$dockerd_pid" 2>/dev/null
         wait "$dockerd_pid" 2>/dev/null
     fi
-    grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
-        umount -l "$m" 2>/dev/null
-    done
-    rm -rf "$work"
+    remove_workdir "$work"
 }
 trap cleanup EXIT INT TERM
 

@@ -5,6 +5,7 @@
 # hyperfine run; then hako's fully cached rebuild. Each tool has its own storage in a temp
 # dir. RUNS=N sets hyperfine's runs. Prints markdown tables with ratios.
 set -eu
+. "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 build=${HAKO_BUILD:-$repo/build}
@@ -18,10 +19,7 @@ cleanup() {
     set +e
     for c in $(hako ps -aq 2>/dev/null); do hako rm -f "$c" >/dev/null 2>&1; done
     command -v buildah >/dev/null && buildah_ rm -a >/dev/null 2>&1
-    grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
-        umount -l "$m" 2>/dev/null
-    done
-    rm -rf "$work"
+    remove_workdir "$work"
 }
 trap cleanup EXIT INT TERM
 

@@ -11,6 +11,7 @@
 # dockerd is started here with its own data root, exec root and socket, no bridge and no
 # iptables, and stopped at the end. RUNS=N sets hyperfine's runs.
 set -eu
+. "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 build=${HAKO_BUILD:-$repo/build}
@@ -39,10 +40,7 @@ cleanup() {
         kill "$dockerd_pid" 2>/dev/null
         wait "$dockerd_pid" 2>/dev/null
     fi
-    grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
-        umount -l "$m" 2>/dev/null
-    done
-    rm -rf "$work"
+    remove_workdir "$work"
 }
 trap cleanup EXIT INT TERM
 

@@ -9,6 +9,7 @@
 #     of alternating rounds.
 # RUNS=N sets the runs of the first (the second takes RUNS/3 rounds, at least 5).
 set -eu
+. "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 build=${HAKO_BUILD:-$repo/build}
@@ -34,10 +35,8 @@ cleanup() {
         podman_ rm -af -t 0 >/dev/null 2>&1
         podman_ system reset -f >/dev/null 2>&1
     fi
-    grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
-        umount -l "$m" 2>/dev/null
-    done
-    rm -rf "$work" "/run/hako-net/hkb0"
+    remove_workdir "$work"
+    rm -rf "/run/hako-net/hkb0"
 }
 trap cleanup EXIT INT TERM
 
